@@ -1,0 +1,319 @@
+// Package cluster declares the EKS control plane (pulumi-eks), its managed add-ons, the small managed node group
+// that runs Karpenter and the cluster's critical add-ons, and a Kubernetes provider for everything in-cluster.
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// CriticalAddonsTaint keeps everything but critical add-ons (and Karpenter) off the managed node group.
+const CriticalAddonsTaint = "CriticalAddonsOnly"
+
+// NodeGroupName is the managed node group's name, as the lab names it; EKS labels its nodes with it.
+const NodeGroupName = "critical-addons-only"
+
+// NodeGroupLabel is the label EKS puts on every node of a managed node group.
+const NodeGroupLabel = "eks.amazonaws.com/nodegroup"
+
+// LogTypes are the control-plane log streams sent to CloudWatch.
+var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// Args configures a Cluster.
+type Args struct {
+	// Name is the EKS cluster name. Required.
+	Name string
+	// Version is the Kubernetes version, e.g. "1.35". Required.
+	Version string
+	// Partition is the AWS partition ("aws", "aws-cn", ...) for managed policy ARNs. Required.
+	Partition string
+	// VpcID is the cluster's VPC. Required.
+	VpcID pulumi.StringInput
+	// PublicSubnetIDs hold internet-facing load balancers. Required.
+	PublicSubnetIDs pulumi.StringArrayInput
+	// PrivateSubnetIDs hold the nodes. Required.
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// DiscoveryTagKey is set to Name on the cluster and its security group for Karpenter's selectors. Required.
+	DiscoveryTagKey string
+	// PublicAccessCidrs limit the public API endpoint. Optional; default EKS's 0.0.0.0/0.
+	PublicAccessCidrs []string
+	// NodeGroup sizes the critical-add-ons managed node group. Required.
+	NodeGroup NodeGroupArgs
+	// Tags go on every taggable resource. Optional.
+	Tags map[string]string
+}
+
+// NodeGroupArgs configures the critical-add-ons managed node group (AL2023 arm64).
+type NodeGroupArgs struct {
+	// InstanceTypes are arm64 (Graviton) types. Required.
+	InstanceTypes []string
+	// CapacityType is SPOT or ON_DEMAND. Required.
+	CapacityType string
+	// MinSize, MaxSize and DesiredSize scale the group. Required; 1 <= min <= desired <= max.
+	MinSize, MaxSize, DesiredSize int
+}
+
+// Cluster is the EKS cluster component.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Name is the cluster's name, known once the control plane exists (so consumers wait for it).
+	Name pulumi.StringOutput
+	// Endpoint is the Kubernetes API endpoint.
+	Endpoint pulumi.StringOutput
+	// Kubeconfig is the kubeconfig JSON, a secret.
+	Kubeconfig pulumi.StringOutput
+	// SecurityGroupID is the EKS-created cluster security group shared by control plane and nodes.
+	SecurityGroupID pulumi.StringOutput
+	// NodeGroupName is the critical-add-ons managed node group's name.
+	NodeGroupName pulumi.StringOutput
+	// Provider deploys in-cluster resources.
+	Provider *kubernetes.Provider
+	// Ready are the resources in-cluster workloads must wait for: the node group and the add-ons.
+	Ready []pulumi.Resource
+}
+
+func (a *Args) validate() error {
+	var errs []error
+	if a.Name == "" {
+		errs = append(errs, errors.New("Name is required"))
+	}
+	if a.Version == "" {
+		errs = append(errs, errors.New("Version is required"))
+	}
+	if a.Partition == "" {
+		errs = append(errs, errors.New("Partition is required"))
+	}
+	if a.VpcID == nil || a.PublicSubnetIDs == nil || a.PrivateSubnetIDs == nil {
+		errs = append(errs, errors.New("VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"))
+	}
+	if a.DiscoveryTagKey == "" {
+		errs = append(errs, errors.New("DiscoveryTagKey is required"))
+	}
+	ng := a.NodeGroup
+	if len(ng.InstanceTypes) == 0 {
+		errs = append(errs, errors.New("NodeGroup.InstanceTypes is required"))
+	}
+	if ng.MinSize < 1 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize {
+		errs = append(errs, fmt.Errorf("NodeGroup sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	return nil
+}
+
+// VpcCniConfiguration is the vpc-cni add-on's configuration, exactly as the lab sets it: prefix delegation for
+// pod density, pod ENIs (security groups for pods), and network policy enforcement with event logs.
+func VpcCniConfiguration() map[string]any {
+	return map[string]any{
+		"env": map[string]any{
+			"ENABLE_PREFIX_DELEGATION":          "true",
+			"ENABLE_POD_ENI":                    "true",
+			"POD_SECURITY_GROUP_ENFORCING_MODE": "standard",
+		},
+		"enableNetworkPolicy": "true",
+		"nodeAgent": map[string]any{
+			"enablePolicyEventLogs": "true",
+		},
+	}
+}
+
+// New declares the cluster, its add-ons, the critical-add-ons node group and a Kubernetes provider.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if args == nil {
+		return nil, errors.New("cluster: args are required")
+	}
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("karpenter-savings:index:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	tags := pulumi.StringMap{}
+	for k, v := range args.Tags {
+		tags[k] = pulumi.String(v)
+	}
+
+	skipDefaultNodeGroup, useDefaultVpcCni := true, true
+	// The lab's mode: access entries, with the aws-auth ConfigMap still honoured for tools that edit it.
+	authenticationMode := eks.AuthenticationMode("API_AND_CONFIG_MAP")
+	eksCluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
+		Name:                   pulumi.String(args.Name),
+		Version:                pulumi.String(args.Version),
+		VpcId:                  args.VpcID,
+		AuthenticationMode:     &authenticationMode,
+		PublicSubnetIds:        args.PublicSubnetIDs,
+		PrivateSubnetIds:       args.PrivateSubnetIDs,
+		SkipDefaultNodeGroup:   &skipDefaultNodeGroup,
+		UseDefaultVpcCni:       &useDefaultVpcCni,  // EKS's own vpc-cni, managed below as an add-on: no kubectl at `pulumi up`
+		CreateOidcProvider:     pulumi.Bool(false), // EKS Pod Identity replaces IRSA
+		EnabledClusterLogTypes: pulumi.ToStringArray(LogTypes),
+		EndpointPrivateAccess:  pulumi.Bool(true),
+		EndpointPublicAccess:   pulumi.Bool(true),
+		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),
+		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
+		Tags:                   tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	// The name as an output of the control plane, so that every consumer waits for the cluster to exist.
+	c.Name = eksCluster.Core.Endpoint().ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
+	c.Endpoint = eksCluster.Core.Endpoint()
+	c.Kubeconfig = pulumi.ToSecret(eksCluster.KubeconfigJson).(pulumi.StringOutput)
+
+	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig:            eksCluster.KubeconfigJson,
+		EnableServerSideApply: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	// Karpenter selects its nodes' security group by the discovery tag: tag the EKS-created cluster security group,
+	// the one managed node groups use, so Karpenter's nodes and the critical add-ons can reach each other.
+	c.SecurityGroupID = awseks.LookupClusterOutput(ctx, awseks.LookupClusterOutputArgs{Name: c.Name}, pulumi.Parent(c)).
+		VpcConfig().ClusterSecurityGroupId()
+	if _, err := ec2.NewTag(ctx, name+"-sg-discovery", &ec2.TagArgs{
+		ResourceId: c.SecurityGroupID,
+		Key:        pulumi.String(args.DiscoveryTagKey),
+		Value:      pulumi.String(args.Name),
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	vpcCniConfig, err := json.Marshal(VpcCniConfiguration())
+	if err != nil {
+		return nil, err
+	}
+	addon := func(addonName string, configuration []byte, extra ...pulumi.ResourceOption) (*awseks.Addon, error) {
+		a := &awseks.AddonArgs{
+			ClusterName:              c.Name,
+			AddonName:                pulumi.String(addonName),
+			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+			ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+			Tags:                     tags,
+		}
+		if configuration != nil {
+			a.ConfigurationValues = pulumi.String(string(configuration))
+		}
+		return awseks.NewAddon(ctx, name+"-"+addonName, a, append([]pulumi.ResourceOption{parent}, extra...)...)
+	}
+	var nodeReady []pulumi.Resource
+	for _, a := range []struct {
+		name   string
+		config []byte
+	}{{"vpc-cni", vpcCniConfig}, {"kube-proxy", nil}, {"eks-pod-identity-agent", nil}} {
+		r, err := addon(a.name, a.config)
+		if err != nil {
+			return nil, err
+		}
+		nodeReady = append(nodeReady, r)
+	}
+
+	nodeGroup, err := newNodeGroup(ctx, name, args, c.Name, tags, append([]pulumi.ResourceOption{parent}, pulumi.DependsOn(nodeReady))...)
+	if err != nil {
+		return nil, err
+	}
+	c.NodeGroupName = nodeGroup.NodeGroupName
+	// CoreDNS only turns healthy once there are nodes to run it (it tolerates CriticalAddonsOnly).
+	coredns, err := addon("coredns", nil, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
+	if err != nil {
+		return nil, err
+	}
+	c.Ready = append(nodeReady, nodeGroup, coredns)
+
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name":            c.Name,
+		"endpoint":        c.Endpoint,
+		"kubeconfig":      c.Kubeconfig,
+		"securityGroupId": c.SecurityGroupID,
+		"nodeGroupName":   c.NodeGroupName,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func publicAccessCidrs(cidrs []string) pulumi.StringArrayInput {
+	if len(cidrs) == 0 {
+		return nil
+	}
+	return pulumi.ToStringArray(cidrs)
+}
+
+// NodeGroupPolicies are the managed policies of the critical-add-ons nodes: EKS worker, CNI, image pulls, and SSM
+// Session Manager instead of SSH.
+var NodeGroupPolicies = []string{
+	"AmazonEKSWorkerNodePolicy",
+	"AmazonEKS_CNI_Policy",
+	"AmazonEC2ContainerRegistryReadOnly",
+	"AmazonSSMManagedInstanceCore",
+}
+
+func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulumi.StringOutput, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
+	trust, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
+			"Action":    "sts:AssumeRole",
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	role, err := iam.NewRole(ctx, name+"-node-group", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(string(trust)),
+		Description:      pulumi.String("Nodes of the " + NodeGroupName + " managed node group of " + args.Name),
+		Tags:             tags,
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	var attachments []pulumi.Resource
+	for _, policy := range NodeGroupPolicies {
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-node-group-"+policy, &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/%s", args.Partition, policy)),
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		attachments = append(attachments, a)
+	}
+	ng := args.NodeGroup
+	return awseks.NewNodeGroup(ctx, name+"-"+NodeGroupName, &awseks.NodeGroupArgs{
+		ClusterName:   clusterName,
+		NodeGroupName: pulumi.String(NodeGroupName),
+		Version:       pulumi.String(args.Version),
+		NodeRoleArn:   role.Arn,
+		SubnetIds:     args.PrivateSubnetIDs,
+		AmiType:       pulumi.String("AL2023_ARM_64_STANDARD"),
+		CapacityType:  pulumi.String(ng.CapacityType),
+		InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
+		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+			MinSize:     pulumi.Int(ng.MinSize),
+			MaxSize:     pulumi.Int(ng.MaxSize),
+			DesiredSize: pulumi.Int(ng.DesiredSize),
+		},
+		UpdateConfig: awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
+		Taints: awseks.NodeGroupTaintArray{awseks.NodeGroupTaintArgs{
+			Key:    pulumi.String(CriticalAddonsTaint),
+			Value:  pulumi.String("true"),
+			Effect: pulumi.String("NO_SCHEDULE"),
+		}},
+		Tags: tags,
+	}, append(opts, pulumi.DependsOn(attachments))...)
+}

@@ -1,0 +1,234 @@
+// Package network declares the VPC the cluster runs in: public and private subnets in every configured zone,
+// NAT, routes, and the tags EKS load balancers and Karpenter's subnet selectors look for.
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Args configures a Network.
+type Args struct {
+	// CIDR is the VPC's IPv4 block. Required.
+	CIDR string
+	// AvailabilityZones get one public and one private subnet each. Required; at least 2.
+	AvailabilityZones []string
+	// NATPerZone puts a NAT gateway in every zone instead of one shared gateway. Optional; default false.
+	NATPerZone bool
+	// ClusterName is tagged on the subnets for EKS (kubernetes.io/cluster/<name>). Required.
+	ClusterName string
+	// DiscoveryTagKey is set to ClusterName on the private subnets so Karpenter's subnetSelectorTerms find them.
+	// Required.
+	DiscoveryTagKey string
+	// Tags go on every resource. Optional.
+	Tags map[string]string
+}
+
+// Network is the VPC component.
+type Network struct {
+	pulumi.ResourceState
+
+	// VpcID is the VPC's id.
+	VpcID pulumi.StringOutput
+	// PublicSubnetIDs are the public subnets, one per zone, in zone order.
+	PublicSubnetIDs pulumi.StringArrayOutput
+	// PrivateSubnetIDs are the private subnets, one per zone, in zone order; nodes run here.
+	PrivateSubnetIDs pulumi.StringArrayOutput
+}
+
+// Subnets is the address plan: the private subnets take the first half of the VPC, the public ones small blocks
+// of the second half, so that nodes (and prefix-delegated pod IPs) get most of the space.
+type Subnets struct {
+	Private []netip.Prefix
+	Public  []netip.Prefix
+}
+
+// Plan splits cidr among zones; it fails when the blocks would be smaller than AWS's /28 minimum.
+func Plan(cidr string, zones int) (Subnets, error) {
+	vpc, err := netip.ParsePrefix(cidr)
+	if err != nil || !vpc.Addr().Is4() {
+		return Subnets{}, fmt.Errorf("vpc cidr %q is not an IPv4 prefix", cidr)
+	}
+	if zones < 1 {
+		return Subnets{}, errors.New("at least one zone is required")
+	}
+	zoneBits := 0
+	for 1<<zoneBits < zones {
+		zoneBits++
+	}
+	privateBits := vpc.Bits() + 1 + zoneBits
+	publicBits := privateBits + 2
+	if publicBits > 28 {
+		return Subnets{}, fmt.Errorf("vpc cidr %q is too small for %d zones: public subnets would be /%d, smaller than /28", cidr, zones, publicBits)
+	}
+	base := vpc.Masked().Addr().As4()
+	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	half := uint32(1) << (32 - vpc.Bits() - 1)
+	block := func(offset uint32, bits int) netip.Prefix {
+		a := start + offset
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), bits)
+	}
+	var s Subnets
+	for i := range zones {
+		s.Private = append(s.Private, block(uint32(i)<<(32-privateBits), privateBits))
+		s.Public = append(s.Public, block(half+uint32(i)<<(32-publicBits), publicBits))
+	}
+	return s, nil
+}
+
+// New declares the VPC and everything in it.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
+	if args == nil {
+		return nil, errors.New("network: args are required")
+	}
+	if len(args.AvailabilityZones) < 2 {
+		return nil, fmt.Errorf("network: %d availability zones given, at least 2 are required", len(args.AvailabilityZones))
+	}
+	if args.ClusterName == "" || args.DiscoveryTagKey == "" {
+		return nil, errors.New("network: ClusterName and DiscoveryTagKey are required")
+	}
+	plan, err := Plan(args.CIDR, len(args.AvailabilityZones))
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+
+	n := &Network{}
+	if err := ctx.RegisterComponentResource("karpenter-savings:index:Network", name, n, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+	tags := func(extra map[string]string) pulumi.StringMap {
+		m := pulumi.StringMap{}
+		for k, v := range args.Tags {
+			m[k] = pulumi.String(v)
+		}
+		for k, v := range extra {
+			m[k] = pulumi.String(v)
+		}
+		return m
+	}
+	clusterTag := "kubernetes.io/cluster/" + args.ClusterName
+
+	vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
+		CidrBlock:          pulumi.String(args.CIDR),
+		EnableDnsHostnames: pulumi.Bool(true),
+		EnableDnsSupport:   pulumi.Bool(true),
+		Tags:               tags(map[string]string{"Name": name + "-vpc"}),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  tags(map[string]string{"Name": name + "-igw"}),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId:  vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()}},
+		Tags:   tags(map[string]string{"Name": name + "-public"}),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	var publicIDs, privateIDs pulumi.StringArray
+	var nats []*ec2.NatGateway
+	for i, zone := range args.AvailabilityZones {
+		public, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			CidrBlock:           pulumi.String(plan.Public[i].String()),
+			AvailabilityZone:    pulumi.String(zone),
+			MapPublicIpOnLaunch: pulumi.Bool(false),
+			Tags: tags(map[string]string{
+				"Name":                   fmt.Sprintf("%s-public-%s", name, zone),
+				"kubernetes.io/role/elb": "1",
+				clusterTag:               "shared",
+			}),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.RouteTableAssociationArgs{
+			SubnetId:     public.ID(),
+			RouteTableId: publicRT.ID(),
+		}, parent); err != nil {
+			return nil, err
+		}
+		publicIDs = append(publicIDs, public.ID().ToStringOutput())
+
+		if i == 0 || args.NATPerZone {
+			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.EipArgs{
+				Domain: pulumi.String("vpc"),
+				Tags:   tags(map[string]string{"Name": fmt.Sprintf("%s-nat-%s", name, zone)}),
+			}, parent)
+			if err != nil {
+				return nil, err
+			}
+			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.NatGatewayArgs{
+				AllocationId: eip.ID(),
+				SubnetId:     public.ID(),
+				Tags:         tags(map[string]string{"Name": fmt.Sprintf("%s-nat-%s", name, zone)}),
+			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+			if err != nil {
+				return nil, err
+			}
+			nats = append(nats, nat)
+		}
+	}
+
+	for i, zone := range args.AvailabilityZones {
+		privateTags := map[string]string{
+			"Name":                            fmt.Sprintf("%s-private-%s", name, zone),
+			"kubernetes.io/role/internal-elb": "1",
+			clusterTag:                        "shared",
+			args.DiscoveryTagKey:              args.ClusterName,
+		}
+		private, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(plan.Private[i].String()),
+			AvailabilityZone: pulumi.String(zone),
+			Tags:             tags(privateTags),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		nat := nats[0]
+		if args.NATPerZone {
+			nat = nats[i]
+		}
+		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableArgs{
+			VpcId:  vpc.ID(),
+			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
+			Tags:   tags(map[string]string{"Name": fmt.Sprintf("%s-private-%s", name, zone)}),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableAssociationArgs{
+			SubnetId:     private.ID(),
+			RouteTableId: rt.ID(),
+		}, parent); err != nil {
+			return nil, err
+		}
+		privateIDs = append(privateIDs, private.ID().ToStringOutput())
+	}
+
+	n.VpcID = vpc.ID().ToStringOutput()
+	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
+	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
+	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":            n.VpcID,
+		"publicSubnetIds":  n.PublicSubnetIDs,
+		"privateSubnetIds": n.PrivateSubnetIDs,
+	}); err != nil {
+		return nil, err
+	}
+	return n, nil
+}

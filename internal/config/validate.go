@@ -1,0 +1,283 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// SupportedKarpenterMinor is the Karpenter minor version this stack's IAM policies, CRD validation and Go
+// modules are built from; another minor could need different permissions or accept different objects.
+const SupportedKarpenterMinor = "1.14"
+
+// MaxClusterNameLength keeps `KarpenterNodeRole-<cluster>` within IAM's 64-character role-name limit (EKS itself
+// allows 100).
+const MaxClusterNameLength = 64 - len("KarpenterNodeRole-")
+
+var (
+	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
+	zonePattern         = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+[a-z]$`)
+	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
+	k8sVersionPattern   = regexp.MustCompile(`^1\.([0-9]+)$`)
+	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+	gravitonPattern     = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
+	semverPattern       = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
+	amiVersionPattern   = regexp.MustCompile(`^v[0-9]{8}$`)
+)
+
+// Validate checks every field and returns all problems at once, each naming its key, the value and what is allowed.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
+	}
+
+	if !regionPattern.MatchString(c.Region) {
+		add(RegionKey, "%q is not an AWS region (e.g. us-east-1); set it with `pulumi config set aws:region us-east-1`", c.Region)
+	}
+	switch {
+	case c.ClusterName == "":
+		add(KeyClusterName, "must not be empty")
+	case len(c.ClusterName) > MaxClusterNameLength:
+		add(KeyClusterName, "%q is %d characters; at most %d are allowed so that KarpenterNodeRole-<clusterName> fits IAM's 64-character limit", c.ClusterName, len(c.ClusterName), MaxClusterNameLength)
+	case !clusterNamePattern.MatchString(c.ClusterName):
+		add(KeyClusterName, "%q is not a valid EKS cluster name: it must start with a letter or digit and contain only letters, digits, '-' and '_'", c.ClusterName)
+	}
+	if _, ok := kubernetesVersions[c.KubernetesVersion]; !ok {
+		add(KeyKubernetesVersion, "%q is not supported: allowed are %s (the versions EKS has released that Karpenter %s supports)", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions(), ", "), SupportedKarpenterMinor)
+	}
+	errs = append(errs, c.validateNetwork()...)
+	errs = append(errs, c.validateNodeGroup()...)
+	errs = append(errs, validateTags(c.Tags)...)
+	errs = append(errs, c.validateKarpenter()...)
+	errs = append(errs, c.NodePools.validate()...)
+	if c.NodeAMIVersion != NodeAMIRecommended && !amiVersionPattern.MatchString(c.NodeAMIVersion) {
+		add(KeyNodeAMIVersion, "%q is not allowed: use %q (resolve the newest AL2023 release from SSM) or a release tag like v20251120", c.NodeAMIVersion, NodeAMIRecommended)
+	}
+	if c.SampleApp.Enabled {
+		u, err := url.Parse(c.SampleApp.ManifestURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			add(KeySampleAppManifestURL, "%q is not an https URL", c.SampleApp.ManifestURL)
+		} else if strings.Contains(u.Path, "/main/") || strings.Contains(u.Path, "/master/") {
+			add(KeySampleAppManifestURL, "%q follows a branch; pin a release so that every `pulumi up` deploys the same manifest", c.SampleApp.ManifestURL)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateNetwork() []error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
+	}
+	prefix, err := netip.ParsePrefix(c.VpcCidr)
+	switch {
+	case err != nil || !prefix.Addr().Is4():
+		add(KeyVpcCidr, "%q is not an IPv4 CIDR block (e.g. 10.42.0.0/20)", c.VpcCidr)
+	case prefix.Masked() != prefix:
+		add(KeyVpcCidr, "%q has host bits set; did you mean %s?", c.VpcCidr, prefix.Masked())
+	case prefix.Bits() < 16 || prefix.Bits() > 24:
+		add(KeyVpcCidr, "%q has a /%d prefix; allowed are /16 to /24 (AWS allows /16–/28, and two subnets per zone need room)", c.VpcCidr, prefix.Bits())
+	case !prefix.Addr().IsPrivate():
+		add(KeyVpcCidr, "%q is not a private (RFC 1918) range", c.VpcCidr)
+	}
+	zones := c.AvailabilityZones
+	switch {
+	case len(zones) < 2:
+		add(KeyAvailabilityZones, "%q lists %d zone(s); at least 2 are required (EKS needs subnets in two zones)", zones, len(zones))
+	case len(zones) > 6:
+		add(KeyAvailabilityZones, "%q lists %d zones; at most 6 are allowed", zones, len(zones))
+	}
+	seen := map[string]bool{}
+	for _, z := range zones {
+		switch {
+		case !zonePattern.MatchString(z) || !strings.HasPrefix(z, c.Region):
+			add(KeyAvailabilityZones, "%q is not a zone of region %q (e.g. %sa)", z, c.Region, c.Region)
+		case seen[z]:
+			add(KeyAvailabilityZones, "%q is listed twice", z)
+		}
+		seen[z] = true
+	}
+	if err == nil && prefix.Bits()+subnetBits(len(zones))+2 > 28 {
+		add(KeyVpcCidr, "%q is too small for %d zones: public subnets would be smaller than /28", c.VpcCidr, len(zones))
+	}
+	if c.NatGateways != NatSingle && c.NatGateways != NatPerAZ {
+		add(KeyNatGateways, "%q is not allowed: use %q (one NAT gateway, cheapest) or %q (one per zone, zone-resilient)", c.NatGateways, NatSingle, NatPerAZ)
+	}
+	if c.DiscoveryTag != DiscoveryPerCluster && c.DiscoveryTag != DiscoveryShared {
+		add(KeyDiscoveryTag, "%q is not allowed: use %q (karpenter.sh/discovery/<cluster>, the lab's key) or %q (karpenter.sh/discovery)", c.DiscoveryTag, DiscoveryPerCluster, DiscoveryShared)
+	}
+	for _, cidr := range c.EndpointPublicAccessCidrs {
+		if p, err := netip.ParsePrefix(cidr); err != nil || p.Masked() != p {
+			add(KeyEndpointPublicAccessCidrs, "%q is not a CIDR block (e.g. 203.0.113.0/24)", cidr)
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateNodeGroup() []error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
+	}
+	ng := c.NodeGroup
+	if len(ng.InstanceTypes) == 0 {
+		add(KeyNodeGroupInstanceTypes, "must list at least one instance type (e.g. [\"t4g.medium\"])")
+	}
+	for _, t := range ng.InstanceTypes {
+		switch {
+		case !instanceTypePattern.MatchString(t):
+			add(KeyNodeGroupInstanceTypes, "%q is not an EC2 instance type (e.g. t4g.medium)", t)
+		case !gravitonPattern.MatchString(t):
+			add(KeyNodeGroupInstanceTypes, "%q is not a Graviton (arm64) type; the group runs the AL2023 arm64 AMI (e.g. t4g.medium, c7g.large)", t)
+		}
+	}
+	if ng.CapacityType != "SPOT" && ng.CapacityType != "ON_DEMAND" {
+		add(KeyNodeGroupCapacityType, "%q is not allowed: use SPOT or ON_DEMAND", ng.CapacityType)
+	}
+	if ng.MinSize < 1 {
+		add(KeyNodeGroupMinSize, "%d is not allowed: at least 1 node must run the Karpenter controller", ng.MinSize)
+	}
+	if ng.MaxSize < 1 || ng.MaxSize > 100 {
+		add(KeyNodeGroupMaxSize, "%d is not allowed: use 1 to 100", ng.MaxSize)
+	}
+	if ng.MinSize > ng.MaxSize {
+		add(KeyNodeGroupMinSize, "%d is greater than %s %d", ng.MinSize, qualify(KeyNodeGroupMaxSize), ng.MaxSize)
+	}
+	if ng.DesiredSize < ng.MinSize || ng.DesiredSize > ng.MaxSize {
+		add(KeyNodeGroupDesiredSize, "%d is not between %s %d and %s %d", ng.DesiredSize, qualify(KeyNodeGroupMinSize), ng.MinSize, qualify(KeyNodeGroupMaxSize), ng.MaxSize)
+	}
+	return errs
+}
+
+func validateTags(tags map[string]string) []error {
+	var errs []error
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := tags[k]
+		switch {
+		case k == "" || len(k) > 128:
+			errs = append(errs, fmt.Errorf("%s: tag key %q must have 1 to 128 characters", qualify(KeyTags), k))
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			errs = append(errs, fmt.Errorf("%s: tag key %q uses the reserved aws: prefix", qualify(KeyTags), k))
+		case len(v) > 256:
+			errs = append(errs, fmt.Errorf("%s: value of tag %q is %d characters; at most 256 are allowed", qualify(KeyTags), k, len(v)))
+		}
+	}
+	return errs
+}
+
+func (c *Config) validateKarpenter() []error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
+	}
+	k := c.Karpenter
+	if m := semverPattern.FindStringSubmatch(k.Version); m == nil {
+		add(KeyKarpenterVersion, "%q is not a release version like 1.14.0", k.Version)
+	} else if m[1]+"."+m[2] != SupportedKarpenterMinor {
+		add(KeyKarpenterVersion, "%q is not allowed: this stack's IAM policies and CRD validation are built from Karpenter %s, so only %s.x releases are", k.Version, SupportedKarpenterMinor, SupportedKarpenterMinor)
+	}
+	if msgs := validation.IsDNS1123Label(k.Namespace); len(msgs) > 0 {
+		add(KeyKarpenterNamespace, "%q is not a Kubernetes namespace name: %s", k.Namespace, strings.Join(msgs, "; "))
+	}
+	if k.Replicas < 1 || k.Replicas > 5 {
+		add(KeyKarpenterReplicas, "%d is not allowed: use 1 to 5 (2 keeps a leader-elected standby)", k.Replicas)
+	}
+	if q, err := resource.ParseQuantity(k.ControllerCPU); err != nil || q.Sign() <= 0 {
+		add(KeyKarpenterControllerCPU, "%q is not a positive CPU quantity (e.g. 1 or 500m)", k.ControllerCPU)
+	}
+	if q, err := resource.ParseQuantity(k.ControllerMemory); err != nil || q.Sign() <= 0 {
+		add(KeyKarpenterControllerMemory, "%q is not a positive memory quantity (e.g. 1Gi)", k.ControllerMemory)
+	}
+	return errs
+}
+
+func (p NodePools) validate() []error {
+	var errs []error
+	for _, named := range []struct {
+		name string
+		pool Pool
+	}{{"default", p.Default}, {"graviton", p.Graviton}, {"gpu", p.GPU}} {
+		if !named.pool.Enabled {
+			continue
+		}
+		key := qualify(KeyNodePools) + "." + named.name
+		add := func(field, format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s.%s: %s", key, field, fmt.Sprintf(format, args...)))
+		}
+		pool := named.pool
+		if pool.Weight < 0 || pool.Weight > 100 {
+			add("weight", "%d is not allowed: Karpenter accepts 0 (none) to 100", pool.Weight)
+		}
+		if len(pool.CapacityTypes) == 0 {
+			add("capacityTypes", "must list spot, on-demand or both")
+		}
+		for _, ct := range pool.CapacityTypes {
+			if ct != "spot" && ct != "on-demand" {
+				add("capacityTypes", "%q is not allowed: use spot or on-demand", ct)
+			}
+		}
+		for field, v := range map[string]string{"cpu": pool.CPU, "memory": pool.Memory} {
+			if q, err := resource.ParseQuantity(v); err != nil || q.Sign() <= 0 {
+				add(field, "%q is not a positive quantity (e.g. cpu 16, memory 32Gi)", v)
+			}
+		}
+		if pool.GPU != "" {
+			if q, err := resource.ParseQuantity(pool.GPU); err != nil || q.Sign() <= 0 {
+				add("gpu", "%q is not a positive quantity (e.g. 4)", pool.GPU)
+			}
+		}
+	}
+	if !p.Default.Enabled && !p.Graviton.Enabled {
+		errs = append(errs, fmt.Errorf("%s: enable at least one of default or graviton: without them no ordinary pod can be scheduled", qualify(KeyNodePools)))
+	}
+	return errs
+}
+
+// subnetBits is how many extra prefix bits give every zone its own private subnet in half of the VPC.
+func subnetBits(zones int) int {
+	bits := 0
+	for 1<<bits < zones {
+		bits++
+	}
+	return bits + 1
+}
+
+func qualify(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return Project + ":" + key
+}
+
+// SupportedKubernetesVersions lists the accepted Kubernetes versions in ascending order.
+func SupportedKubernetesVersions() []string {
+	out := make([]string, 0, len(kubernetesVersions))
+	for v := range kubernetesVersions {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b string) int { return minor(a) - minor(b) })
+	return out
+}
+
+func minor(v string) int {
+	m := k8sVersionPattern.FindStringSubmatch(v)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}

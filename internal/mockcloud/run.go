@@ -1,0 +1,49 @@
+package mockcloud
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Program is a Pulumi program that returns its stack outputs instead of exporting them, so that a caller can
+// both export and record them.
+type Program func(ctx *pulumi.Context) (map[string]pulumi.Output, error)
+
+// Run executes program under the mocks with config (fully qualified keys, as internal/project returns them) and
+// returns everything it declared. RunErr waits for every output, so the recording is complete when it returns.
+func Run(project, stack string, config map[string]string, program Program) (*Recording, error) {
+	mocks := New(config["aws:region"])
+	withConfig := func(info *pulumi.RunInfo) { info.Config = maps.Clone(config) }
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		outputs, err := program(ctx)
+		if err != nil {
+			return err
+		}
+		for name, out := range outputs {
+			ctx.Export(name, out)
+			secret := pulumi.IsSecret(out)
+			out.ApplyT(func(v any) any {
+				if secret {
+					v = "[secret]"
+				}
+				mocks.Recording.mu.Lock()
+				mocks.Recording.Outputs[name] = v
+				mocks.Recording.mu.Unlock()
+				return v
+			})
+		}
+		return nil
+	}, pulumi.WithMocks(project, stack, mocks), withConfig)
+	// Registration is concurrent; sort so that two renders of one config print the same bytes.
+	slices.SortFunc(mocks.Recording.Resources, func(a, b Resource) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type))
+	})
+	if err != nil {
+		return mocks.Recording, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	return mocks.Recording, nil
+}

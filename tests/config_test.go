@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Every bad value must fail at preview time, name the key and the value, and declare nothing.
+func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides map[string]string
+		wantKey   string
+		wantMsg   string
+	}{
+		{"cidr with a bad prefix", map[string]string{"vpcCidr": "10.42.0.0/33"}, "karpenter-savings:vpcCidr", `"10.42.0.0/33" is not an IPv4 CIDR`},
+		{"cidr that is not one", map[string]string{"vpcCidr": "ten.forty-two"}, "karpenter-savings:vpcCidr", "is not an IPv4 CIDR"},
+		{"cidr with host bits", map[string]string{"vpcCidr": "10.42.1.0/20"}, "karpenter-savings:vpcCidr", "did you mean 10.42.0.0/20"},
+		{"public cidr", map[string]string{"vpcCidr": "8.8.0.0/20"}, "karpenter-savings:vpcCidr", "not a private"},
+		{"one zone", map[string]string{"availabilityZones": `["us-east-1a"]`}, "karpenter-savings:availabilityZones", "at least 2 are required"},
+		{"zone of another region", map[string]string{"availabilityZones": `["us-east-1a","eu-west-1b"]`}, "karpenter-savings:availabilityZones", `"eu-west-1b" is not a zone of region "us-east-1"`},
+		{"duplicate zone", map[string]string{"availabilityZones": `["us-east-1a","us-east-1a"]`}, "karpenter-savings:availabilityZones", "listed twice"},
+		{"kubernetes too old for karpenter", map[string]string{"kubernetesVersion": "1.25"}, "karpenter-savings:kubernetesVersion", `"1.25" is not supported`},
+		{"kubernetes unknown", map[string]string{"kubernetesVersion": "1.99"}, "karpenter-savings:kubernetesVersion", "allowed are 1.26, 1.27"},
+		{"kubernetes not a version", map[string]string{"kubernetesVersion": "latest"}, "karpenter-savings:kubernetesVersion", `"latest" is not supported`},
+		{"negative min size", map[string]string{"nodeGroupMinSize": "-1"}, "karpenter-savings:nodeGroupMinSize", "-1 is not allowed"},
+		{"negative max size", map[string]string{"nodeGroupMaxSize": "-3"}, "karpenter-savings:nodeGroupMaxSize", "-3 is not allowed"},
+		{"min greater than max", map[string]string{"nodeGroupMinSize": "4", "nodeGroupDesiredSize": "4"}, "karpenter-savings:nodeGroupMinSize", "4 is greater than karpenter-savings:nodeGroupMaxSize 3"},
+		{"desired outside min..max", map[string]string{"nodeGroupDesiredSize": "7"}, "karpenter-savings:nodeGroupDesiredSize", "7 is not between"},
+		{"size not a number", map[string]string{"nodeGroupMaxSize": "three"}, "karpenter-savings:nodeGroupMaxSize", `"three" is not an integer`},
+		{"x86 type in the arm64 group", map[string]string{"nodeGroupInstanceTypes": `["m5.large"]`}, "karpenter-savings:nodeGroupInstanceTypes", `"m5.large" is not a Graviton`},
+		{"no instance types", map[string]string{"nodeGroupInstanceTypes": `[]`}, "karpenter-savings:nodeGroupInstanceTypes", "at least one"},
+		{"bad capacity type", map[string]string{"nodeGroupCapacityType": "spot"}, "karpenter-savings:nodeGroupCapacityType", `"spot" is not allowed: use SPOT or ON_DEMAND`},
+		{"empty cluster name", map[string]string{"clusterName": ""}, "karpenter-savings:clusterName", "must not be empty"},
+		{"cluster name longer than EKS allows", map[string]string{"clusterName": strings.Repeat("c", 101)}, "karpenter-savings:clusterName", "is 101 characters"},
+		{"cluster name too long for the node role", map[string]string{"clusterName": strings.Repeat("c", 47)}, "karpenter-savings:clusterName", "at most 46 are allowed"},
+		{"cluster name with bad characters", map[string]string{"clusterName": "my cluster"}, "karpenter-savings:clusterName", "is not a valid EKS cluster name"},
+		{"nat mode", map[string]string{"natGateways": "two"}, "karpenter-savings:natGateways", `"two" is not allowed`},
+		{"discovery tag style", map[string]string{"discoveryTag": "karpenter.sh/discovery"}, "karpenter-savings:discoveryTag", "is not allowed"},
+		{"endpoint cidr", map[string]string{"endpointPublicAccessCidrs": `["0.0.0.0"]`}, "karpenter-savings:endpointPublicAccessCidrs", `"0.0.0.0" is not a CIDR`},
+		{"reserved tag prefix", map[string]string{"tags": `{"aws:owner":"me"}`}, "karpenter-savings:tags", "reserved aws: prefix"},
+		{"karpenter minor the IAM is not built for", map[string]string{"karpenterVersion": "1.15.0"}, "karpenter-savings:karpenterVersion", `"1.15.0" is not allowed`},
+		{"karpenter version not semver", map[string]string{"karpenterVersion": "v1.14"}, "karpenter-savings:karpenterVersion", "not a release version"},
+		{"namespace", map[string]string{"karpenterNamespace": "Kube_System"}, "karpenter-savings:karpenterNamespace", "is not a Kubernetes namespace name"},
+		{"zero replicas", map[string]string{"karpenterReplicas": "0"}, "karpenter-savings:karpenterReplicas", "0 is not allowed"},
+		{"controller cpu", map[string]string{"karpenterControllerCpu": "one"}, "karpenter-savings:karpenterControllerCpu", `"one" is not a positive CPU quantity`},
+		{"ami version", map[string]string{"nodeAmiVersion": "latest"}, "karpenter-savings:nodeAmiVersion", `"latest" is not allowed`},
+		{"sample app on a branch", map[string]string{"sampleAppManifestUrl": "https://raw.githubusercontent.com/aws-containers/retail-store-sample-app/main/dist/kubernetes/deploy.yaml"}, "karpenter-savings:sampleAppManifestUrl", "pin a release"},
+		{"sample app over http", map[string]string{"sampleAppManifestUrl": "http://example.com/x.yaml"}, "karpenter-savings:sampleAppManifestUrl", "is not an https URL"},
+		{"misspelt pool field", map[string]string{"nodePools": `{"default":{"enabled":true,"wieght":1}}`}, "karpenter-savings:nodePools", `unknown field "wieght"`},
+		{"pool capacity type", map[string]string{"nodePools": `{"default":{"enabled":true,"capacityTypes":["reserved"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools.default.capacityTypes", `"reserved" is not allowed`},
+		{"pool weight", map[string]string{"nodePools": `{"graviton":{"enabled":true,"weight":101,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools.graviton.weight", "101 is not allowed"},
+		{"pool memory", map[string]string{"nodePools": `{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"lots"}}`}, "karpenter-savings:nodePools.default.memory", `"lots" is not a positive quantity`},
+		{"no general-purpose pool", map[string]string{"nodePools": `{"gpu":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools", "enable at least one of default or graviton"},
+	}
+	base := devConfig(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, with(base, tc.overrides))
+			require.Error(t, err, "expected %v to be rejected", tc.overrides)
+			require.Contains(t, err.Error(), tc.wantKey+": ", "the error names the key")
+			require.Contains(t, err.Error(), tc.wantMsg)
+			require.Empty(t, rec.Resources, "a rejected configuration declares no resource")
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	_, err := render(t, with(devConfig(t), map[string]string{"vpcCidr": "nope", "clusterName": "", "natGateways": "many"}))
+	require.Error(t, err)
+	for _, key := range []string{"karpenter-savings:vpcCidr", "karpenter-savings:clusterName", "karpenter-savings:natGateways"} {
+		require.Contains(t, err.Error(), key)
+	}
+}
+
+func TestMissingRegionIsNamed(t *testing.T) {
+	values := devConfig(t)
+	delete(values, "aws:region")
+	_, err := render(t, values)
+	require.ErrorContains(t, err, "aws:region: not set")
+}

@@ -1,0 +1,82 @@
+// Package tests runs the stack's one Pulumi program (internal/stack.Program) under Pulumi mocks with the dev
+// stack's configuration and asserts, as data, what it declares.
+package tests
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+)
+
+// devConfig is the dev stack's merged configuration (Pulumi.yaml defaults + Pulumi.dev.yaml), as the engine
+// would pass it.
+func devConfig(t *testing.T) project.Config {
+	t.Helper()
+	values, err := project.Load("..", "dev")
+	require.NoError(t, err)
+	return values
+}
+
+// with returns a copy of base with the project keys in overrides replaced (values as the engine passes them).
+func with(base project.Config, overrides map[string]string) project.Config {
+	out := maps.Clone(base)
+	for k, v := range overrides {
+		out[config.Project+":"+k] = v
+	}
+	return out
+}
+
+// render runs the program under mocks.
+func render(t *testing.T, values project.Config) (*mockcloud.Recording, error) {
+	t.Helper()
+	return mockcloud.Run(config.Project, "dev", values, stack.Program)
+}
+
+// renderDev runs the dev stack and fails the test on error.
+func renderDev(t *testing.T) *mockcloud.Recording {
+	t.Helper()
+	rec, err := render(t, devConfig(t))
+	require.NoError(t, err)
+	return rec
+}
+
+// one returns the single resource of a type with the given name.
+func one(t *testing.T, rec *mockcloud.Recording, token, name string) mockcloud.Resource {
+	t.Helper()
+	r, ok := rec.Named(token, name)
+	require.Truef(t, ok, "expected a %s named %q; declared: %v", token, name, names(rec.ByType(token)))
+	return r
+}
+
+func names(rs []mockcloud.Resource) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// parseJSON decodes a JSON string input (IAM documents, add-on configuration) so tests compare data, not strings.
+func parseJSON(t *testing.T, v any) any {
+	t.Helper()
+	s, ok := v.(string)
+	require.Truef(t, ok, "expected a JSON string, got %T", v)
+	var out any
+	require.NoError(t, json.Unmarshal([]byte(s), &out))
+	return out
+}
+
+// mustJSON encodes v, for building config overrides.
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
