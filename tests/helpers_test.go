@@ -72,11 +72,3 @@ func parseJSON(t *testing.T, v any) any {
 	require.NoError(t, json.Unmarshal([]byte(s), &out))
 	return out
 }
-
-// mustJSON encodes v, for building config overrides.
-func mustJSON(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(b)
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -23,6 +24,10 @@ const NodeGroupName = "critical-addons-only"
 
 // NodeGroupLabel is the label EKS puts on every node of a managed node group.
 const NodeGroupLabel = "eks.amazonaws.com/nodegroup"
+
+// SecretsKeyDeletionWindowDays is the longest window KMS allows: once the key is gone, every Kubernetes secret the
+// cluster stored is unreadable for good, so a scheduled deletion gets the most time to be noticed and cancelled.
+const SecretsKeyDeletionWindowDays = 30
 
 // LogTypes are the control-plane log streams sent to CloudWatch.
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -84,26 +89,26 @@ type Cluster struct {
 func (a *Args) validate() error {
 	var errs []error
 	if a.Name == "" {
-		errs = append(errs, errors.New("Name is required"))
+		errs = append(errs, errors.New("field Name is required"))
 	}
 	if a.Version == "" {
-		errs = append(errs, errors.New("Version is required"))
+		errs = append(errs, errors.New("field Version is required"))
 	}
 	if a.Partition == "" {
-		errs = append(errs, errors.New("Partition is required"))
+		errs = append(errs, errors.New("field Partition is required"))
 	}
 	if a.VpcID == nil || a.PublicSubnetIDs == nil || a.PrivateSubnetIDs == nil {
-		errs = append(errs, errors.New("VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"))
+		errs = append(errs, errors.New("fields VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"))
 	}
 	if a.DiscoveryTagKey == "" {
-		errs = append(errs, errors.New("DiscoveryTagKey is required"))
+		errs = append(errs, errors.New("field DiscoveryTagKey is required"))
 	}
 	ng := a.NodeGroup
 	if len(ng.InstanceTypes) == 0 {
-		errs = append(errs, errors.New("NodeGroup.InstanceTypes is required"))
+		errs = append(errs, errors.New("field NodeGroup.InstanceTypes is required"))
 	}
 	if ng.MinSize < 1 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize {
-		errs = append(errs, fmt.Errorf("NodeGroup sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
+		errs = append(errs, fmt.Errorf("field NodeGroup sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("cluster: %w", err)
@@ -145,6 +150,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		tags[k] = pulumi.String(v)
 	}
 
+	// EKS already encrypts API data with an AWS-owned key; a customer-managed key adds rotation, revocation and a
+	// CloudTrail record of every decrypt of the cluster's secrets.
+	secretsKey, err := kms.NewKey(ctx, name+"-secrets-key", &kms.KeyArgs{
+		Description:          pulumi.String("Envelope encryption of Kubernetes secrets of EKS cluster " + args.Name),
+		EnableKeyRotation:    pulumi.Bool(true),
+		DeletionWindowInDays: pulumi.Int(SecretsKeyDeletionWindowDays),
+		Tags:                 tags,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := kms.NewAlias(ctx, name+"-secrets-key-alias", &kms.AliasArgs{
+		Name:        pulumi.String("alias/" + args.Name + "-eks-secrets"),
+		TargetKeyId: secretsKey.KeyId,
+	}, parent); err != nil {
+		return nil, err
+	}
+
 	skipDefaultNodeGroup, useDefaultVpcCni := true, true
 	// The lab's mode: access entries, with the aws-auth ConfigMap still honoured for tools that edit it.
 	authenticationMode := eks.AuthenticationMode("API_AND_CONFIG_MAP")
@@ -159,6 +182,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		UseDefaultVpcCni:       &useDefaultVpcCni,  // EKS's own vpc-cni, managed below as an add-on: no kubectl at `pulumi up`
 		CreateOidcProvider:     pulumi.Bool(false), // EKS Pod Identity replaces IRSA
 		EnabledClusterLogTypes: pulumi.ToStringArray(LogTypes),
+		EncryptionConfigKeyArn: secretsKey.Arn,
 		EndpointPrivateAccess:  pulumi.Bool(true),
 		EndpointPublicAccess:   pulumi.Bool(true),
 		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),

@@ -3,6 +3,7 @@
 package network
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -66,11 +67,12 @@ func Plan(cidr string, zones int) (Subnets, error) {
 		return Subnets{}, fmt.Errorf("vpc cidr %q is too small for %d zones: public subnets would be /%d, smaller than /28", cidr, zones, publicBits)
 	}
 	base := vpc.Masked().Addr().As4()
-	start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
+	start := binary.BigEndian.Uint32(base[:])
 	half := uint32(1) << (32 - vpc.Bits() - 1)
 	block := func(offset uint32, bits int) netip.Prefix {
-		a := start + offset
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}), bits)
+		var addr [4]byte
+		binary.BigEndian.PutUint32(addr[:], start+offset)
+		return netip.PrefixFrom(netip.AddrFrom4(addr), bits)
 	}
 	var s Subnets
 	for i := range zones {

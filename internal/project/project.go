@@ -64,7 +64,7 @@ func Load(dir, stack string) (Config, error) {
 		}
 		s, err := encode(decl.Default)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Pulumi.yaml: default of %s: %w", full, err))
+			errs = append(errs, fmt.Errorf("default of %s in Pulumi.yaml: %w", full, err))
 			continue
 		}
 		out[full] = s
