@@ -1,0 +1,196 @@
+package nodepools_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+)
+
+const (
+	nodePoolType     = "kubernetes:karpenter.sh/v1:NodePool"
+	ec2NodeClassType = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+)
+
+// recorder adds the provider reference of every resource to mockcloud's recording.
+type recorder struct {
+	*mockcloud.Mocks
+	mu        sync.Mutex
+	providers map[string]string
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r.mu.Lock()
+	r.providers[args.Name] = args.Provider
+	r.mu.Unlock()
+	return r.Mocks.NewResource(args)
+}
+
+func labSet(t *testing.T) *nodepool.Set {
+	t.Helper()
+	set, err := nodepool.Build(nodepool.Options{
+		ClusterName:     "cluster-with-karpenter",
+		NodeRoleName:    "KarpenterNodeRole-cluster-with-karpenter",
+		DiscoveryTagKey: "karpenter.sh/discovery/cluster-with-karpenter",
+		AMIAlias:        "al2023@v20251120",
+		GPUAMIID:        mockcloud.NvidiaAMIID,
+		Default:         nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot"}, CPULimit: "16", MemoryLimit: "32Gi"},
+		Graviton: nodepool.PoolSpec{Enabled: true, Weight: 50, CapacityTypes: []string{"spot", "on-demand"},
+			CPULimit: "16", MemoryLimit: "32Gi"},
+		GPU: nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot", "on-demand"},
+			CPULimit: "32", MemoryLimit: "128Gi", GPULimit: "4"},
+	})
+	require.NoError(t, err, "nodepool.Build")
+	return set
+}
+
+// run declares a Kubernetes provider, a stand-in Karpenter release and the component under mocks.
+func run(t *testing.T, set *nodepool.Set) (*recorder, []string, error) {
+	t.Helper()
+	mocks := &recorder{Mocks: mockcloud.New("us-east-1"), providers: map[string]string{}}
+	var names []string
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		release, err := helmv3.NewRelease(ctx, "karpenter", &helmv3.ReleaseArgs{
+			Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.0"),
+		}, pulumi.Provider(provider))
+		if err != nil {
+			return err
+		}
+		pools, err := nodepools.New(ctx, "pools", &nodepools.Args{Set: set, Provider: provider, DependsOn: []pulumi.Resource{release}})
+		if err != nil {
+			return err
+		}
+		pools.Names.ApplyT(func(n []string) []string { names = n; return n })
+		return nil
+	}, pulumi.WithMocks("karpenter-savings", "test", mocks))
+	return mocks, names, err
+}
+
+func TestDeclaresTheSetsObjects(t *testing.T) {
+	set := labSet(t)
+	mocks, _, err := run(t, set)
+	require.NoError(t, err)
+	want, err := set.Objects()
+	require.NoError(t, err)
+	var got []map[string]any
+	for _, typ := range []string{ec2NodeClassType, nodePoolType} {
+		for _, res := range mocks.Recording.ByType(typ) {
+			got = append(got, res.Inputs)
+		}
+	}
+	require.ElementsMatch(t, want, got, "expected the recorded inputs to be the Set's objects")
+}
+
+func TestNamesOutput(t *testing.T) {
+	_, names, err := run(t, labSet(t))
+	require.NoError(t, err)
+	require.Equal(t, []string{nodepool.Default, nodepool.Graviton, nodepool.GPU}, names, "Names output")
+}
+
+func TestChildrenWiring(t *testing.T) {
+	mocks, _, err := run(t, labSet(t))
+	require.NoError(t, err)
+	cases := []struct {
+		typ, name string
+		wantDeps  []string
+	}{
+		{ec2NodeClassType, "pools-ec2nodeclass-default", []string{"karpenter"}},
+		{ec2NodeClassType, "pools-ec2nodeclass-gpu", []string{"karpenter"}},
+		{nodePoolType, "pools-nodepool-default", []string{"karpenter", "pools-ec2nodeclass-default"}},
+		{nodePoolType, "pools-nodepool-graviton", []string{"karpenter", "pools-ec2nodeclass-default"}},
+		{nodePoolType, "pools-nodepool-gpu", []string{"karpenter", "pools-ec2nodeclass-gpu"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, ok := mocks.Recording.Named(tc.typ, tc.name)
+			require.True(t, ok, "expected %s %s to be declared", tc.typ, tc.name)
+			require.Equal(t, "pools", res.Parent, "parent")
+			require.Equal(t, tc.wantDeps, res.Dependencies, "dependencies")
+			require.True(t, strings.Contains(mocks.providers[tc.name], "::k8s::"),
+				"expected the k8s provider, got %q", mocks.providers[tc.name])
+		})
+	}
+}
+
+func TestInvalidSetDeclaresNothing(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*nodepool.Set)
+		want   []string
+	}{
+		{
+			name: "bad consolidateAfter",
+			mutate: func(s *nodepool.Set) {
+				s.NodePools[0].Spec.Disruption.ConsolidateAfter = karpv1.NillableDuration{Raw: []byte(`"30x"`)}
+			},
+			want: []string{`NodePool.karpenter.sh "default" is invalid`, `spec.disruption.consolidateAfter: Invalid value: "30x"`},
+		},
+		{
+			name:   "role and instance profile",
+			mutate: func(s *nodepool.Set) { s.NodeClasses[1].Spec.InstanceProfile = new("profile") },
+			want:   []string{`EC2NodeClass.karpenter.k8s.aws "gpu" is invalid`, "must specify exactly one of ['role', 'instanceProfile']"},
+		},
+		{
+			name:   "pool references a missing class",
+			mutate: func(s *nodepool.Set) { s.NodePools[1].Spec.Template.Spec.NodeClassRef.Name = "arm" },
+			want:   []string{`NodePool "graviton" references EC2NodeClass "arm", which the Set does not declare`},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			set := labSet(t)
+			tc.mutate(set)
+			mocks, _, err := run(t, set)
+			require.Error(t, err)
+			for _, want := range tc.want {
+				require.ErrorContains(t, err, want)
+			}
+			var declared []string
+			for _, res := range mocks.Recording.Resources {
+				declared = append(declared, res.Type)
+			}
+			require.ElementsMatch(t, []string{"pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release"}, declared,
+				"expected no component and no Karpenter objects")
+		})
+	}
+}
+
+func TestRequiredArgs(t *testing.T) {
+	cases := []struct {
+		name string
+		args func(provider pulumi.ProviderResource) *nodepools.Args
+		want string
+	}{
+		{"nil args", func(pulumi.ProviderResource) *nodepools.Args { return nil }, "nodepools: args are required"},
+		{"no set", func(p pulumi.ProviderResource) *nodepools.Args { return &nodepools.Args{Provider: p} }, "Args.Set is required"},
+		{"no provider", func(pulumi.ProviderResource) *nodepools.Args { return &nodepools.Args{Set: &nodepool.Set{}} },
+			"Args.Provider is required"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+				if err != nil {
+					return err
+				}
+				_, err = nodepools.New(ctx, "pools", tc.args(provider))
+				return err
+			}, pulumi.WithMocks("karpenter-savings", "test", mockcloud.New("us-east-1")))
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}

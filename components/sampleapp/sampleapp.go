@@ -1,0 +1,176 @@
+// Package sampleapp is the Pulumi component that deploys AWS's retail store sample application, the lab's workload,
+// from the Kubernetes manifest of a pinned release.
+//
+// The manifest's pods carry no tolerations, so they cannot run on the critical-addons-only node group (tainted
+// CriticalAddonsOnly=true:NoSchedule) or on the GPU pool (tainted nvidia.com/gpu); every pod lands on a node
+// Karpenter launches from the default or Graviton pool. Its images are multi-arch, so Karpenter is free to choose
+// arm64. The ui Service is of type LoadBalancer, which the cluster turns into an AWS load balancer.
+package sampleapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ReleaseManifestURL is the Kubernetes manifest of the retail store's v1.3.0 release (2025-09-16), rendered by the
+// project with its ui Service as a LoadBalancer.
+const ReleaseManifestURL = "https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml"
+
+// DefaultNamespace is where the application runs unless Args.Namespace says otherwise.
+const DefaultNamespace = "retail-store"
+
+// UIService is the manifest's storefront Service.
+const UIService = "ui"
+
+// Args configures SampleApp.
+type Args struct {
+	// ManifestURL is the https URL of a released kubernetes.yaml, e.g. ReleaseManifestURL; never a moving branch or
+	// "latest". Required.
+	ManifestURL string
+	// Provider is the Kubernetes provider of the cluster. Required.
+	Provider pulumi.ProviderResource
+	// DependsOn should hold the node pools' resources, so the pods have somewhere to run and, on destroy, the app
+	// goes before the pools drain their nodes. Optional.
+	DependsOn []pulumi.Resource
+	// Namespace is created and holds every object of the manifest, which sets none itself. Optional; default
+	// "retail-store".
+	Namespace string
+}
+
+// SampleApp is the component.
+type SampleApp struct {
+	pulumi.ResourceState
+
+	// Namespace is the application's namespace.
+	Namespace pulumi.StringOutput
+	// UIServiceAddress is the DNS name of the ui Service's load balancer; the store is at http://<address>.
+	UIServiceAddress pulumi.StringOutput
+}
+
+// New creates the namespace, applies the manifest into it, and reads back the ui Service's load balancer address.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*SampleApp, error) {
+	if err := validate(args); err != nil {
+		return nil, err
+	}
+	namespace := args.Namespace
+	if namespace == "" {
+		namespace = DefaultNamespace
+	}
+	c := &SampleApp{}
+	if err := ctx.RegisterComponentResource("karpenter-savings:index:SampleApp", name, c, opts...); err != nil {
+		return nil, fmt.Errorf("sampleapp: register %q: %w", name, err)
+	}
+	parent, provider := pulumi.Parent(c), pulumi.Provider(args.Provider)
+
+	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(namespace)},
+	}, parent, provider, pulumi.DependsOn(args.DependsOn))
+	if err != nil {
+		return nil, fmt.Errorf("sampleapp: namespace %q: %w", namespace, err)
+	}
+	manifest, err := yamlv2.NewConfigFile(ctx, name+"-manifest", &yamlv2.ConfigFileArgs{
+		File: pulumi.String(args.ManifestURL),
+	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)),
+		pulumi.Transforms([]pulumi.ResourceTransform{InNamespace(namespace)}))
+	if err != nil {
+		return nil, fmt.Errorf("sampleapp: manifest %s: %w", args.ManifestURL, err)
+	}
+
+	c.Namespace = ns.Metadata.Name().Elem()
+	c.UIServiceAddress, err = uiAddress(ctx, name, namespace, manifest, parent, provider)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"namespace":        c.Namespace,
+		"uiServiceAddress": c.UIServiceAddress,
+	}); err != nil {
+		return nil, fmt.Errorf("sampleapp: register outputs of %q: %w", name, err)
+	}
+	return c, nil
+}
+
+// uiAddress reads the ui Service once the manifest, which waits for the load balancer, is applied. A preview
+// cannot read it: on the first deployment the Service does not exist yet and the read would fail the preview, so
+// the address stays unknown there, as any not-yet-created output does.
+func uiAddress(ctx *pulumi.Context, name, namespace string, manifest *yamlv2.ConfigFile, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	if ctx.DryRun() {
+		return pulumi.UnsafeUnknownOutput([]pulumi.Resource{manifest}).ApplyT(func(any) string { return "" }).(pulumi.StringOutput), nil
+	}
+	svc, err := corev1.GetService(ctx, name+"-ui", pulumi.ID(namespace+"/"+UIService), nil,
+		append(opts, pulumi.DependsOn([]pulumi.Resource{manifest}))...)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("sampleapp: read Service %s/%s: %w", namespace, UIService, err)
+	}
+	return svc.Status.LoadBalancer().Ingress().Index(pulumi.Int(0)).Hostname().Elem(), nil
+}
+
+func validate(args *Args) error {
+	if args == nil {
+		return errors.New("sampleapp: args are required")
+	}
+	var errs []error
+	if err := checkManifestURL(args.ManifestURL); err != nil {
+		errs = append(errs, err)
+	}
+	if args.Provider == nil {
+		errs = append(errs, errors.New("sampleapp: Args.Provider is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// checkManifestURL accepts only https URLs that do not follow a moving target, so a deployment is reproducible.
+func checkManifestURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case raw == "":
+		return errors.New("sampleapp: Args.ManifestURL is required")
+	case err != nil || u.Scheme != "https" || u.Host == "":
+		return fmt.Errorf("sampleapp: Args.ManifestURL = %q: want an https URL", raw)
+	}
+	for _, moving := range []string{"latest", "main", "master", "HEAD"} {
+		if slices.Contains(strings.Split(u.Path, "/"), moving) {
+			return fmt.Errorf("sampleapp: Args.ManifestURL = %q: %q moves; pin a release", raw, moving)
+		}
+	}
+	return nil
+}
+
+// clusterScoped are the kinds a manifest may hold that take no namespace.
+var clusterScoped = []string{
+	"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
+	"StorageClass", "PriorityClass", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+}
+
+// InNamespace returns a transform that puts every namespaced Kubernetes object without a namespace into namespace;
+// yaml/v2 has no namespace option and would otherwise use the provider's default namespace.
+func InNamespace(namespace string) pulumi.ResourceTransform {
+	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+		parts := strings.Split(args.Type, ":")
+		if !args.Custom || len(parts) != 3 || parts[0] != "kubernetes" || slices.Contains(clusterScoped, parts[2]) {
+			return nil
+		}
+		meta, ok := args.Props["metadata"].(pulumi.Map)
+		if !ok {
+			return nil
+		}
+		if _, set := meta["namespace"]; set {
+			return nil
+		}
+		newMeta := maps.Clone(meta)
+		newMeta["namespace"] = pulumi.String(namespace)
+		props := maps.Clone(args.Props)
+		props["metadata"] = newMeta
+		return &pulumi.ResourceTransformResult{Props: props, Opts: args.Opts}
+	}
+}

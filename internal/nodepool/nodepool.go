@@ -1,0 +1,417 @@
+// Package nodepool owns the Karpenter NodePools and EC2NodeClasses the stack declares, built as Karpenter's own Go
+// types so that the Pulumi component and the savings tool read one definition.
+package nodepool
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	awsapis "github.com/aws/karpenter-provider-aws/pkg/apis"
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	karpapis "sigs.k8s.io/karpenter/pkg/apis"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+)
+
+// Pool and EC2NodeClass names.
+const (
+	// Default is the lab's amd64 pool and the EC2NodeClass shared by the amd64 and Graviton pools.
+	Default = "default"
+	// Graviton is the arm64 pool that Karpenter prefers by weight.
+	Graviton = "graviton"
+	// GPU is the NVIDIA pool, and its EC2NodeClass, that stays at zero nodes until a GPU pod asks.
+	GPU = "gpu"
+)
+
+// terminationGracePeriod bounds how long a draining node waits for its pods; the lab's value.
+const terminationGracePeriod = 24 * time.Hour
+
+// Disruption settings every pool shares; the values are the lab's.
+const (
+	expireAfter      = "336h"
+	consolidateAfter = "30s"
+	disruptionBudget = "50%"
+)
+
+// Node labels: workloads select the pools by intent, as in the lab.
+const (
+	intentLabel = "intent"
+	intentApps  = "apps"
+	intentGPU   = "gpu"
+)
+
+// Root volume of every node class.
+const (
+	rootDevice = "/dev/xvda"
+	// rootVolumeSize matches the AL2023 AMI's own root volume.
+	rootVolumeSize = "20Gi"
+	// gpuRootVolumeSize leaves room for CUDA images, which routinely exceed 10 GB.
+	gpuRootVolumeSize = "100Gi"
+)
+
+// GPUResource is the extended resource the NVIDIA device plugin advertises; it is the GPU pool's taint key and limit.
+const GPUResource corev1.ResourceName = "nvidia.com/gpu"
+
+// Tag keys Build sets on every launched node, as the lab did; Options.Tags may not override them.
+const (
+	// TagName is "<cluster>-karpenter-<class>", so the EC2 console tells the cluster and node class apart.
+	TagName = "Name"
+	// TagNodeType is "karpenter-<class>", separating Karpenter's nodes from the managed node group's in billing.
+	TagNodeType = "NodeType"
+	// TagIntentLabel mirrors the pools' intent label: "apps", or "gpu" on the GPU class.
+	TagIntentLabel = "IntentLabel"
+)
+
+// PoolSpec holds the per-pool settings the stack configuration chooses.
+type PoolSpec struct {
+	Enabled       bool
+	Weight        int32    // 0 = no weight
+	CapacityTypes []string // non-empty subset of "spot", "on-demand"
+	CPULimit      string   // Kubernetes quantity, e.g. "16"
+	MemoryLimit   string   // e.g. "32Gi"
+	GPULimit      string   // nvidia.com/gpu limit, gpu pool only; "" = none
+}
+
+// Options is everything Build needs; the stack maps its configuration to it.
+type Options struct {
+	ClusterName     string
+	NodeRoleName    string            // "KarpenterNodeRole-<cluster>"
+	DiscoveryTagKey string            // "karpenter.sh/discovery/<cluster>" (lab) or "karpenter.sh/discovery"; value is always the cluster name
+	AMIAlias        string            // e.g. "al2023@v20251120"
+	GPUAMIID        string            // AL2023 NVIDIA AMI id resolved from SSM, e.g. "ami-0abc..."
+	Tags            map[string]string // extra EC2 tags on launched nodes
+	Default         PoolSpec
+	Graviton        PoolSpec
+	GPU             PoolSpec
+}
+
+// Set is the EC2NodeClasses and NodePools of the enabled pools, in apply order.
+type Set struct {
+	NodeClasses []*awsv1.EC2NodeClass
+	NodePools   []*karpv1.NodePool
+}
+
+var (
+	amiIDPattern = regexp.MustCompile(`^ami-[0-9a-z]+$`)
+	// aliasFamilies are the alias families Karpenter accepts; awsv1.EC2NodeClass.AMIFamily calls log.Fatalf on
+	// any other, so a bad alias must never reach a Set.
+	aliasFamilies = []string{
+		awsv1.AMIFamilyAL2, awsv1.AMIFamilyAL2023, awsv1.AMIFamilyBottlerocket,
+		awsv1.AMIFamilyWindows2019, awsv1.AMIFamilyWindows2022, awsv1.AMIFamilyWindows2025,
+	}
+	capacityTypes = []string{karpv1.CapacityTypeSpot, karpv1.CapacityTypeOnDemand}
+)
+
+// Build validates o and returns the objects of the enabled pools: classes default then gpu, pools default, graviton,
+// gpu.
+func Build(o Options) (*Set, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	set := &Set{}
+	if o.Default.Enabled || o.Graviton.Enabled {
+		set.NodeClasses = append(set.NodeClasses, o.nodeClass(Default, intentApps,
+			awsv1.AMISelectorTerm{Alias: o.AMIAlias}, nil, rootVolumeSize))
+	}
+	if o.GPU.Enabled {
+		set.NodeClasses = append(set.NodeClasses, o.nodeClass(GPU, intentGPU,
+			awsv1.AMISelectorTerm{ID: o.GPUAMIID}, new(awsv1.AMIFamilyAL2023), gpuRootVolumeSize))
+	}
+	if o.Default.Enabled {
+		set.NodePools = append(set.NodePools, defaultPool(o.Default))
+	}
+	if o.Graviton.Enabled {
+		set.NodePools = append(set.NodePools, gravitonPool(o.Graviton))
+	}
+	if o.GPU.Enabled {
+		set.NodePools = append(set.NodePools, gpuPool(o.GPU))
+	}
+	return set, nil
+}
+
+// Objects returns every object as the JSON-ready map a client applies: classes first, since pools reference them,
+// and without status or null fields the API server would fill or drop anyway.
+func (s *Set) Objects() ([]map[string]any, error) {
+	objs := make([]map[string]any, 0, len(s.NodeClasses)+len(s.NodePools))
+	for _, nc := range s.NodeClasses {
+		obj, err := toMap(nc)
+		if err != nil {
+			return nil, fmt.Errorf("EC2NodeClass %q: %w", nc.Name, err)
+		}
+		objs = append(objs, obj)
+	}
+	for _, np := range s.NodePools {
+		obj, err := toMap(np)
+		if err != nil {
+			return nil, fmt.Errorf("NodePool %q: %w", np.Name, err)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+func toMap(obj any) (map[string]any, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, fmt.Errorf("marshal: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("unmarshal: %w", err)
+	}
+	delete(m, "status")
+	dropNulls(m)
+	return m, nil
+}
+
+// dropNulls removes null fields, such as metadata.creationTimestamp and unset lists without omitempty.
+func dropNulls(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if e == nil {
+				delete(t, k)
+				continue
+			}
+			dropNulls(e)
+		}
+	case []any:
+		for _, e := range t {
+			dropNulls(e)
+		}
+	}
+}
+
+func (o Options) nodeClass(name, intent string, ami awsv1.AMISelectorTerm, family *string, volumeSize string) *awsv1.EC2NodeClass {
+	discovery := map[string]string{o.DiscoveryTagKey: o.ClusterName}
+	tags := map[string]string{
+		TagName:        o.ClusterName + "-karpenter-" + name,
+		TagNodeType:    "karpenter-" + name,
+		TagIntentLabel: intent,
+	}
+	maps.Copy(tags, o.Tags)
+	return &awsv1.EC2NodeClass{
+		TypeMeta:   metav1.TypeMeta{APIVersion: awsapis.Group + "/v1", Kind: "EC2NodeClass"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: awsv1.EC2NodeClassSpec{
+			SubnetSelectorTerms:        []awsv1.SubnetSelectorTerm{{Tags: discovery}},
+			SecurityGroupSelectorTerms: []awsv1.SecurityGroupSelectorTerm{{Tags: discovery}},
+			AMISelectorTerms:           []awsv1.AMISelectorTerm{ami},
+			AMIFamily:                  family,
+			Role:                       o.NodeRoleName,
+			Tags:                       tags,
+			// IMDSv2 only, and a hop limit of 1 so pods cannot borrow the node role; pods use Pod Identity.
+			MetadataOptions: &awsv1.MetadataOptions{
+				HTTPEndpoint:            new("enabled"),
+				HTTPProtocolIPv6:        new("disabled"),
+				HTTPPutResponseHopLimit: new(int64(1)),
+				HTTPTokens:              new("required"),
+			},
+			BlockDeviceMappings: []*awsv1.BlockDeviceMapping{{
+				DeviceName: new(rootDevice),
+				EBS: &awsv1.BlockDevice{
+					VolumeSize:          new(resource.MustParse(volumeSize)),
+					VolumeType:          new("gp3"),
+					Encrypted:           new(true),
+					DeleteOnTermination: new(true),
+				},
+			}},
+		},
+	}
+}
+
+// newPool returns a pool with the settings every pool shares; callers add requirements, taints and labels.
+func newPool(name, class string, spec PoolSpec, policy karpv1.ConsolidationPolicy, requirements ...karpv1.NodeSelectorRequirementWithMinValues) *karpv1.NodePool {
+	limits := karpv1.Limits{
+		corev1.ResourceCPU:    resource.MustParse(spec.CPULimit),
+		corev1.ResourceMemory: resource.MustParse(spec.MemoryLimit),
+	}
+	if spec.GPULimit != "" {
+		limits[GPUResource] = resource.MustParse(spec.GPULimit)
+	}
+	var weight *int32
+	if spec.Weight != 0 {
+		weight = new(spec.Weight)
+	}
+	return &karpv1.NodePool{
+		TypeMeta:   metav1.TypeMeta{APIVersion: karpapis.Group + "/v1", Kind: "NodePool"},
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: karpv1.NodePoolSpec{
+			Template: karpv1.NodeClaimTemplate{
+				Spec: karpv1.NodeClaimTemplateSpec{
+					Requirements: requirements,
+					NodeClassRef: &karpv1.NodeClassReference{
+						Group: awsapis.Group,
+						Kind:  "EC2NodeClass",
+						Name:  class,
+					},
+					ExpireAfter:            karpv1.MustParseNillableDuration(expireAfter),
+					TerminationGracePeriod: &metav1.Duration{Duration: terminationGracePeriod},
+				},
+			},
+			Disruption: karpv1.Disruption{
+				ConsolidationPolicy: policy,
+				ConsolidateAfter:    karpv1.MustParseNillableDuration(consolidateAfter),
+				Budgets:             []karpv1.Budget{{Nodes: disruptionBudget}},
+			},
+			Limits: limits,
+			Weight: weight,
+		},
+	}
+}
+
+func defaultPool(spec PoolSpec) *karpv1.NodePool {
+	np := newPool(Default, Default, spec, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized,
+		in(corev1.LabelArchStable, karpv1.ArchitectureAmd64),
+		in(corev1.LabelOSStable, string(corev1.Linux)),
+		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
+		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small"),
+		gt(awsv1.LabelInstanceGeneration, "2"),
+	)
+	np.Spec.Template.Labels = map[string]string{intentLabel: intentApps}
+	return np
+}
+
+// gravitonPool allows every current c/m/r Graviton (generation 6 and up is Graviton2 or later: c6g/c6gd/c6gn,
+// c7g/c7gd/c7gn, c8g, m6g/m6gd, m7g/m7gd, m8g, r6g/r6gd, r7g/r7gd, r8g in sizes medium and up) so that spot has
+// dozens of instance types to choose from; metal sizes are excluded because one of them dwarfs the pool's limits.
+func gravitonPool(spec PoolSpec) *karpv1.NodePool {
+	np := newPool(Graviton, Default, spec, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized,
+		in(corev1.LabelArchStable, karpv1.ArchitectureArm64),
+		in(corev1.LabelOSStable, string(corev1.Linux)),
+		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
+		in(awsv1.LabelInstanceCategory, "c", "m", "r"),
+		gt(awsv1.LabelInstanceGeneration, "5"),
+		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small", "metal"),
+	)
+	np.Spec.Template.Labels = map[string]string{intentLabel: intentApps}
+	return np
+}
+
+// gpuPool takes only g-category NVIDIA instances: amd64 because the NVIDIA AMI is x86_64 (g5g is arm64), and
+// g rather than p because p-class instances cost an order of magnitude more. It consolidates only when empty so
+// a running GPU job is never moved to save money, and returns to zero nodes 30 s after the last GPU pod leaves.
+func gpuPool(spec PoolSpec) *karpv1.NodePool {
+	np := newPool(GPU, GPU, spec, karpv1.ConsolidationPolicyWhenEmpty,
+		in(corev1.LabelArchStable, karpv1.ArchitectureAmd64),
+		in(corev1.LabelOSStable, string(corev1.Linux)),
+		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
+		in(awsv1.LabelInstanceGPUManufacturer, "nvidia"),
+		in(awsv1.LabelInstanceCategory, "g"),
+		gt(awsv1.LabelInstanceGeneration, "3"),
+	)
+	np.Spec.Template.Labels = map[string]string{intentLabel: intentGPU}
+	np.Spec.Template.Spec.Taints = []corev1.Taint{{Key: string(GPUResource), Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	return np
+}
+
+// in copies values because callers pass PoolSpec.CapacityTypes, which the caller still owns.
+func in(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValues {
+	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpIn, Values: slices.Clone(values)}
+}
+
+func notIn(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValues {
+	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpNotIn, Values: values}
+}
+
+func gt(key, value string) karpv1.NodeSelectorRequirementWithMinValues {
+	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpGt, Values: []string{value}}
+}
+
+// validate reports every problem at once, each naming the Options field and its value.
+func (o Options) validate() error {
+	var errs []error
+	bad := func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("nodepool: Options.%s = %q: %s", field, fmt.Sprint(value), why))
+	}
+	if o.ClusterName == "" {
+		bad("ClusterName", o.ClusterName, "required")
+	}
+	if o.NodeRoleName == "" {
+		bad("NodeRoleName", o.NodeRoleName, "required")
+	}
+	if o.DiscoveryTagKey == "" {
+		bad("DiscoveryTagKey", o.DiscoveryTagKey, "required")
+	}
+	if !o.Default.Enabled && !o.Graviton.Enabled && !o.GPU.Enabled {
+		errs = append(errs, errors.New("nodepool: Options.Default, Options.Graviton and Options.GPU are all disabled: enable at least one pool"))
+	}
+	if o.Default.Enabled || o.Graviton.Enabled {
+		if family, version, ok := strings.Cut(o.AMIAlias, "@"); !ok || version == "" ||
+			!slices.ContainsFunc(aliasFamilies, func(f string) bool { return strings.ToLower(f) == family }) {
+			bad("AMIAlias", o.AMIAlias, "want <family>@<version> with family one of al2, al2023, bottlerocket, windows2019, windows2022, windows2025")
+		}
+	}
+	if o.GPU.Enabled && !amiIDPattern.MatchString(o.GPUAMIID) {
+		bad("GPUAMIID", o.GPUAMIID, "want an AMI id like ami-0123456789abcdef0 when the GPU pool is enabled")
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Tags)) {
+		switch k {
+		case "":
+			bad(`Tags[""]`, o.Tags[k], "empty tag key")
+		case TagName, TagNodeType, TagIntentLabel:
+			bad("Tags["+k+"]", o.Tags[k], "key is set by nodepool and cannot be overridden")
+		}
+	}
+	errs = append(errs, o.Default.validate("Default", false)...)
+	errs = append(errs, o.Graviton.validate("Graviton", false)...)
+	errs = append(errs, o.GPU.validate("GPU", true)...)
+	// The Graviton pool is the cheaper one; Karpenter only tries it first if its weight is higher.
+	if o.Default.Enabled && o.Graviton.Enabled && o.Graviton.Weight <= o.Default.Weight {
+		bad("Graviton.Weight", o.Graviton.Weight, fmt.Sprintf("must be greater than Default.Weight (%d) so Graviton is preferred", o.Default.Weight))
+	}
+	return errors.Join(errs...)
+}
+
+func (p PoolSpec) validate(pool string, gpu bool) []error {
+	if !p.Enabled {
+		return nil
+	}
+	var errs []error
+	bad := func(field string, value any, why string) {
+		errs = append(errs, fmt.Errorf("nodepool: Options.%s.%s = %q: %s", pool, field, fmt.Sprint(value), why))
+	}
+	if p.Weight < 0 || p.Weight > 100 {
+		bad("Weight", p.Weight, "want 0 (no weight) to 100")
+	}
+	if len(p.CapacityTypes) == 0 {
+		bad("CapacityTypes", p.CapacityTypes, "want a non-empty subset of spot, on-demand")
+	}
+	for i, ct := range p.CapacityTypes {
+		switch {
+		case !slices.Contains(capacityTypes, ct):
+			bad(fmt.Sprintf("CapacityTypes[%d]", i), ct, "want spot or on-demand")
+		case slices.Index(p.CapacityTypes, ct) != i:
+			bad(fmt.Sprintf("CapacityTypes[%d]", i), ct, "duplicate")
+		}
+	}
+	checkQuantity := func(field, value string) {
+		q, err := resource.ParseQuantity(value)
+		switch {
+		case value == "":
+			bad(field, value, "required")
+		case err != nil:
+			bad(field, value, "not a Kubernetes quantity: "+err.Error())
+		case q.Sign() <= 0:
+			bad(field, value, "must be positive")
+		}
+	}
+	checkQuantity("CPULimit", p.CPULimit)
+	checkQuantity("MemoryLimit", p.MemoryLimit)
+	if p.GPULimit != "" {
+		if gpu {
+			checkQuantity("GPULimit", p.GPULimit)
+		} else {
+			bad("GPULimit", p.GPULimit, "only the GPU pool takes a GPU limit")
+		}
+	}
+	return errs
+}
