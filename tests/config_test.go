@@ -35,7 +35,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"bad capacity type", map[string]string{"nodeGroupCapacityType": "spot"}, "karpenter-savings:nodeGroupCapacityType", `"spot" is not allowed: use SPOT or ON_DEMAND`},
 		{"empty cluster name", map[string]string{"clusterName": ""}, "karpenter-savings:clusterName", "must not be empty"},
 		{"cluster name longer than EKS allows", map[string]string{"clusterName": strings.Repeat("c", 101)}, "karpenter-savings:clusterName", "is 101 characters"},
-		{"cluster name too long for the node role", map[string]string{"clusterName": strings.Repeat("c", 47)}, "karpenter-savings:clusterName", "at most 46 are allowed"},
+		{"cluster name too long for the controller role", map[string]string{"clusterName": strings.Repeat("c", 41)}, "karpenter-savings:clusterName", "at most 40 are allowed"},
 		{"cluster name with bad characters", map[string]string{"clusterName": "my cluster"}, "karpenter-savings:clusterName", "is not a valid EKS cluster name"},
 		{"nat mode", map[string]string{"natGateways": "two"}, "karpenter-savings:natGateways", `"two" is not allowed`},
 		{"discovery tag style", map[string]string{"discoveryTag": "karpenter.sh/discovery"}, "karpenter-savings:discoveryTag", "is not allowed"},

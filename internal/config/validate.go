@@ -12,15 +12,17 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 )
 
 // SupportedKarpenterMinor is the Karpenter minor version this stack's IAM policies, CRD validation and Go
 // modules are built from; another minor could need different permissions or accept different objects.
 const SupportedKarpenterMinor = "1.14"
 
-// MaxClusterNameLength keeps `KarpenterNodeRole-<cluster>` within IAM's 64-character role-name limit (EKS itself
-// allows 100).
-const MaxClusterNameLength = 64 - len("KarpenterNodeRole-")
+// MaxClusterNameLength keeps `KarpenterControllerRole-<cluster>`, the longest name derived from it, within IAM's
+// 64-character role-name limit (EKS itself allows 100).
+const MaxClusterNameLength = 64 - len("KarpenterControllerRole-")
 
 var (
 	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
@@ -47,7 +49,7 @@ func (c *Config) Validate() error {
 	case c.ClusterName == "":
 		add(KeyClusterName, "must not be empty")
 	case len(c.ClusterName) > MaxClusterNameLength:
-		add(KeyClusterName, "%q is %d characters; at most %d are allowed so that KarpenterNodeRole-<clusterName> fits IAM's 64-character limit", c.ClusterName, len(c.ClusterName), MaxClusterNameLength)
+		add(KeyClusterName, "%q is %d characters; at most %d are allowed so that KarpenterControllerRole-<clusterName> fits IAM's 64-character limit", c.ClusterName, len(c.ClusterName), MaxClusterNameLength)
 	case !clusterNamePattern.MatchString(c.ClusterName):
 		add(KeyClusterName, "%q is not a valid EKS cluster name: it must start with a letter or digit and contain only letters, digits, '-' and '_'", c.ClusterName)
 	}
@@ -172,6 +174,8 @@ func validateTags(tags map[string]string) []error {
 			errs = append(errs, fmt.Errorf("%s: tag key %q must have 1 to 128 characters", qualify(KeyTags), k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			errs = append(errs, fmt.Errorf("%s: tag key %q uses the reserved aws: prefix", qualify(KeyTags), k))
+		case k == nodepool.TagName || k == nodepool.TagNodeType || k == nodepool.TagIntentLabel:
+			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: the stack sets it on each Karpenter node class", qualify(KeyTags), k))
 		case len(v) > 256:
 			errs = append(errs, fmt.Errorf("%s: value of tag %q is %d characters; at most 256 are allowed", qualify(KeyTags), k, len(v)))
 		}
@@ -225,9 +229,12 @@ func (p NodePools) validate() []error {
 		if len(pool.CapacityTypes) == 0 {
 			add("capacityTypes", "must list spot, on-demand or both")
 		}
-		for _, ct := range pool.CapacityTypes {
-			if ct != "spot" && ct != "on-demand" {
+		for i, ct := range pool.CapacityTypes {
+			switch {
+			case ct != "spot" && ct != "on-demand":
 				add("capacityTypes", "%q is not allowed: use spot or on-demand", ct)
+			case slices.Index(pool.CapacityTypes, ct) != i:
+				add("capacityTypes", "%q is listed twice", ct)
 			}
 		}
 		for field, v := range map[string]string{"cpu": pool.CPU, "memory": pool.Memory} {
@@ -236,13 +243,19 @@ func (p NodePools) validate() []error {
 			}
 		}
 		if pool.GPU != "" {
-			if q, err := resource.ParseQuantity(pool.GPU); err != nil || q.Sign() <= 0 {
+			if named.name != "gpu" {
+				add("gpu", "%q is not allowed: only the gpu pool's nodes have GPUs to limit", pool.GPU)
+			} else if q, err := resource.ParseQuantity(pool.GPU); err != nil || q.Sign() <= 0 {
 				add("gpu", "%q is not a positive quantity (e.g. 4)", pool.GPU)
 			}
 		}
 	}
 	if !p.Default.Enabled && !p.Graviton.Enabled {
 		errs = append(errs, fmt.Errorf("%s: enable at least one of default or graviton: without them no ordinary pod can be scheduled", qualify(KeyNodePools)))
+	}
+	// Karpenter tries pools by descending weight; the multi-arch saving depends on Graviton coming first.
+	if p.Default.Enabled && p.Graviton.Enabled && p.Graviton.Weight <= p.Default.Weight {
+		errs = append(errs, fmt.Errorf("%s.graviton.weight: %d is not greater than the default pool's weight %d: Karpenter must try the cheaper Graviton pool first", qualify(KeyNodePools), p.Graviton.Weight, p.Default.Weight))
 	}
 	return errs
 }

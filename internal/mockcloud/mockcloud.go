@@ -226,7 +226,7 @@ func ssmParameter(name string) (string, error) {
 	switch {
 	case strings.HasSuffix(name, "/recommended/release_version"):
 		return AL2023ReleaseVersion, nil
-	case strings.Contains(name, "/nvidia/") && strings.HasSuffix(name, "/recommended/image_id"):
+	case strings.Contains(name, "/nvidia/") && strings.HasSuffix(name, "/image_id"):
 		return NvidiaAMIID, nil
 	case strings.HasSuffix(name, "/recommended/image_id"):
 		return "ami-0123456789abcdef0", nil

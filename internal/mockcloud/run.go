@@ -2,6 +2,7 @@ package mockcloud
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -44,6 +45,15 @@ func Run(project, stack string, config map[string]string, program Program) (*Rec
 	})
 	if err != nil {
 		return mocks.Recording, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	// Outputs hold the program's Go values ([]string, structs); give them the JSON shape inputs have.
+	b, err := json.Marshal(mocks.Recording.Outputs)
+	if err != nil {
+		return mocks.Recording, fmt.Errorf("stack %s: encoding outputs: %w", stack, err)
+	}
+	mocks.Recording.Outputs = map[string]any{}
+	if err := json.Unmarshal(b, &mocks.Recording.Outputs); err != nil {
+		return mocks.Recording, fmt.Errorf("stack %s: decoding outputs: %w", stack, err)
 	}
 	return mocks.Recording, nil
 }

@@ -7,13 +7,19 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/components/cluster"
+	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
 	"github.com/karpenter-savings/karpenter-savings/components/network"
+	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
+	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 )
 
 // Run is the Pulumi program main.go passes to pulumi.Run: Program, with its outputs exported.
@@ -55,6 +61,23 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, fmt.Errorf("looking up the AWS partition: %w", err)
 	}
+	caller, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{})
+	if err != nil {
+		return nil, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	// The node pools are built (and validated against Karpenter's CRDs) before any resource is declared, so a bad
+	// pool configuration stops the preview with nothing half-created.
+	amiAlias, gpuAMI, err := resolveAMIs(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pools, err := nodepool.Build(cfg.NodePoolOptions(amiAlias, gpuAMI))
+	if err == nil {
+		err = nodepools.Validate(pools)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.Project+":"+config.KeyNodePools, err)
+	}
 
 	net, err := network.New(ctx, cfg.ClusterName+"-network", &network.Args{
 		CIDR:              cfg.VpcCidr,
@@ -90,13 +113,89 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		return nil, err
 	}
 
-	return map[string]pulumi.Output{
-		"clusterName":      eks.Name,
-		"clusterEndpoint":  eks.Endpoint,
-		"kubeconfig":       eks.Kubeconfig,
-		"vpcId":            net.VpcID,
-		"publicSubnetIds":  net.PublicSubnetIDs,
-		"privateSubnetIds": net.PrivateSubnetIDs,
-		"nodeGroupName":    eks.NodeGroupName,
-	}, nil
+	// Destroy order is the reverse of these dependencies: the sample app goes first, then the node pools (Karpenter's
+	// finalizers drain and terminate the nodes it launched while the controller still runs), then the controller,
+	// its IAM and queue, the node group, the cluster and the VPC.
+	kp, err := karpenter.New(ctx, cfg.ClusterName+"-karpenter", &karpenter.Args{
+		Scope: karpenteriam.Scope{
+			Partition:   partition.Partition,
+			Region:      cfg.Region,
+			AccountID:   caller.AccountId,
+			ClusterName: cfg.ClusterName,
+		},
+		ClusterName:          eks.Name,
+		Version:              cfg.Karpenter.Version,
+		Namespace:            cfg.Karpenter.Namespace,
+		ControllerCPU:        cfg.Karpenter.ControllerCPU,
+		ControllerMemory:     cfg.Karpenter.ControllerMemory,
+		Replicas:             cfg.Karpenter.Replicas,
+		CriticalNodeSelector: map[string]string{cluster.NodeGroupLabel: cluster.NodeGroupName},
+		Tags:                 cfg.Tags,
+		KubernetesProvider:   eks.Provider,
+		DependsOn:            eks.Ready,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	np, err := nodepools.New(ctx, cfg.ClusterName+"-nodepools", &nodepools.Args{
+		Set:       pools,
+		Provider:  eks.Provider,
+		DependsOn: []pulumi.Resource{kp},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	outputs := map[string]pulumi.Output{
+		"clusterName":                eks.Name,
+		"clusterEndpoint":            eks.Endpoint,
+		"kubeconfig":                 eks.Kubeconfig,
+		"vpcId":                      net.VpcID,
+		"publicSubnetIds":            net.PublicSubnetIDs,
+		"privateSubnetIds":           net.PrivateSubnetIDs,
+		"nodeGroupName":              eks.NodeGroupName,
+		"karpenterControllerRoleArn": kp.ControllerRoleArn,
+		"karpenterNodeRoleArn":       kp.NodeRoleArn,
+		"karpenterQueueName":         kp.QueueName,
+		"karpenterVersion":           kp.Version,
+		"nodePools":                  np.Names,
+	}
+
+	if cfg.SampleApp.Enabled {
+		app, err := sampleapp.New(ctx, cfg.ClusterName+"-sampleapp", &sampleapp.Args{
+			ManifestURL: cfg.SampleApp.ManifestURL,
+			Provider:    eks.Provider,
+			DependsOn:   np.Resources,
+		})
+		if err != nil {
+			return nil, err
+		}
+		outputs["sampleAppUiAddress"] = app.UIServiceAddress
+	}
+	return outputs, nil
+}
+
+// resolveAMIs returns the EC2NodeClass alias (al2023@vYYYYMMDD) and the AL2023 NVIDIA AMI id of the same release,
+// from the public SSM parameters EKS publishes for the cluster's Kubernetes version.
+func resolveAMIs(ctx *pulumi.Context, cfg *config.Config) (alias, gpuAMI string, err error) {
+	base := "/aws/service/eks/optimized-ami/" + cfg.KubernetesVersion + "/amazon-linux-2023/"
+	release := cfg.NodeAMIVersion
+	gpuParameter := base + "x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-" + cfg.KubernetesVersion + "-" + release + "/image_id"
+	if release == config.NodeAMIRecommended {
+		p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: base + "x86_64/standard/recommended/release_version"})
+		if err != nil {
+			return "", "", fmt.Errorf("reading the AL2023 release for Kubernetes %s from SSM: %w", cfg.KubernetesVersion, err)
+		}
+		release = p.Value
+		gpuParameter = base + "x86_64/nvidia/recommended/image_id"
+	}
+	if !cfg.NodePools.GPU.Enabled {
+		return config.AMIAlias(release), "", nil
+	}
+	p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: gpuParameter})
+	if err != nil {
+		return "", "", fmt.Errorf("reading the AL2023 NVIDIA AMI from SSM (%s): %w", gpuParameter, err)
+	}
+	return config.AMIAlias(release), p.Value, nil
 }

@@ -1,0 +1,422 @@
+// Package karpenter is the Pulumi component that installs Karpenter on an EKS cluster: its IAM roles and
+// policies, Pod Identity association, node access entry, interruption queue and rules, and Helm releases.
+package karpenter
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+)
+
+// The OCI charts of the controller and of its CRDs; both are installed at the same version.
+const (
+	Chart    = "oci://public.ecr.aws/karpenter/karpenter"
+	CRDChart = "oci://public.ecr.aws/karpenter/karpenter-crd"
+)
+
+// Helm release names; the chart derives its Deployment, ServiceAccount and PDB names from them.
+const (
+	ReleaseName    = "karpenter"
+	CRDReleaseName = "karpenter-crd"
+)
+
+// AccessEntryType lets the node role's instances join the cluster as Linux nodes.
+const AccessEntryType = "EC2_LINUX"
+
+// Defaults of the optional Args fields.
+const (
+	DefaultNamespace        = "kube-system"
+	DefaultServiceAccount   = "karpenter"
+	DefaultControllerCPU    = "1"
+	DefaultControllerMemory = "1Gi"
+	DefaultReplicas         = 2
+)
+
+// Args configures Karpenter.
+type Args struct {
+	// Scope is the partition, region, account and cluster name the IAM documents are scoped to. Required.
+	// Scope.ClusterName must be the name ClusterName resolves to.
+	Scope karpenteriam.Scope
+	// ClusterName is the EKS cluster's name output; it carries the dependency on the cluster. Required.
+	ClusterName pulumi.StringInput
+	// Version is the chart version of both charts, without a "v", e.g. "1.14.0". Required.
+	Version string
+	// Namespace of the releases and the service account. Optional; default "kube-system".
+	Namespace string
+	// ServiceAccount is the controller's service account. Optional; default "karpenter".
+	ServiceAccount string
+	// ControllerCPU is the controller's CPU request and limit. Optional; default "1".
+	ControllerCPU string
+	// ControllerMemory is the controller's memory request and limit. Optional; default "1Gi".
+	ControllerMemory string
+	// Replicas of the controller. Optional; default 2.
+	Replicas int
+	// CriticalNodeSelector are the labels of the critical-addons node group the controller runs on,
+	// e.g. {"eks.amazonaws.com/nodegroup": "critical-addons-only"}. Required.
+	CriticalNodeSelector map[string]string
+	// Tags are applied to every taggable AWS resource. Optional.
+	Tags map[string]string
+	// KubernetesProvider is the provider for the cluster. Required.
+	KubernetesProvider pulumi.ProviderResource
+	// DependsOn are resources the controller needs running first, e.g. the node group and the Pod
+	// Identity agent add-on. Optional.
+	DependsOn []pulumi.Resource
+}
+
+// Karpenter is the installed controller and everything it needs from AWS.
+type Karpenter struct {
+	pulumi.ResourceState
+
+	ControllerRoleArn pulumi.StringOutput // role the controller assumes through Pod Identity.
+	NodeRoleArn       pulumi.StringOutput // role of the nodes Karpenter launches.
+	NodeRoleName      pulumi.StringOutput // the node role's name, for EC2NodeClass.spec.role.
+	QueueName         pulumi.StringOutput // the interruption queue's name.
+	Version           pulumi.StringOutput // the installed chart version.
+	// Release is what NodePools must depend on, so that a destroy deletes the pools (and Karpenter drains
+	// its nodes) before the controller goes.
+	Release *helmv3.Release
+}
+
+// maxRoleNameLength is IAM's limit on role names; the controller role's is the longest derived name.
+const maxRoleNameLength = 64
+
+var chartVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+
+// withDefaults validates args and returns a copy with the optional fields filled in.
+func (a *Args) withDefaults() (Args, error) {
+	if a == nil {
+		return Args{}, errors.New("args are required")
+	}
+	out := *a
+	setDefault(&out.Namespace, DefaultNamespace)
+	setDefault(&out.ServiceAccount, DefaultServiceAccount)
+	setDefault(&out.ControllerCPU, DefaultControllerCPU)
+	setDefault(&out.ControllerMemory, DefaultControllerMemory)
+	if out.Replicas == 0 {
+		out.Replicas = DefaultReplicas
+	}
+
+	errs := []error{out.Scope.Validate()}
+	if n := len(out.Scope.ControllerRoleName()); n > maxRoleNameLength {
+		errs = append(errs, fmt.Errorf("invalid Scope.ClusterName %q: role %s has %d characters, IAM allows %d",
+			out.Scope.ClusterName, out.Scope.ControllerRoleName(), n, maxRoleNameLength))
+	}
+	if out.ClusterName == nil {
+		errs = append(errs, errors.New("missing ClusterName"))
+	}
+	if !chartVersion.MatchString(out.Version) {
+		errs = append(errs, fmt.Errorf("invalid Version %q: want a chart version such as \"1.14.0\"", out.Version))
+	}
+	for _, q := range []struct{ field, value string }{
+		{"ControllerCPU", out.ControllerCPU},
+		{"ControllerMemory", out.ControllerMemory},
+	} {
+		if _, err := resource.ParseQuantity(q.value); err != nil {
+			errs = append(errs, fmt.Errorf("invalid %s %q: %w", q.field, q.value, err))
+		}
+	}
+	if out.Replicas < 0 {
+		errs = append(errs, fmt.Errorf("invalid Replicas %d: want at least 1", out.Replicas))
+	}
+	if len(out.CriticalNodeSelector) == 0 {
+		errs = append(errs, errors.New("missing CriticalNodeSelector: the controller must not run on nodes it launches"))
+	}
+	for k := range out.CriticalNodeSelector {
+		if k == "" {
+			errs = append(errs, errors.New("empty label key in CriticalNodeSelector"))
+		}
+	}
+	if out.KubernetesProvider == nil {
+		errs = append(errs, errors.New("missing KubernetesProvider"))
+	}
+	return out, errors.Join(errs...)
+}
+
+func setDefault(field *string, value string) {
+	if *field == "" {
+		*field = value
+	}
+}
+
+// New creates Karpenter's AWS prerequisites and installs its CRD and controller charts.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Karpenter, error) {
+	a, err := args.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("karpenter %q: invalid args: %w", name, err)
+	}
+	c := &Karpenter{}
+	if err := ctx.RegisterComponentResource("karpenter-savings:index:Karpenter", name, c, opts...); err != nil {
+		return nil, fmt.Errorf("register karpenter %q: %w", name, err)
+	}
+	b := builder{ctx: ctx, name: name, args: a, parent: pulumi.Parent(c)}
+	if len(a.Tags) > 0 {
+		b.tags = pulumi.ToStringMap(a.Tags)
+	}
+
+	controllerRole, controllerDeps, err := b.controller()
+	if err != nil {
+		return nil, err
+	}
+	nodeRole, nodeDeps, err := b.node()
+	if err != nil {
+		return nil, err
+	}
+	queue, queueDeps, err := b.interruption()
+	if err != nil {
+		return nil, err
+	}
+	release, err := b.releases(queue.Name, slices.Concat(controllerDeps, nodeDeps, queueDeps, a.DependsOn))
+	if err != nil {
+		return nil, err
+	}
+
+	c.ControllerRoleArn = controllerRole.Arn
+	c.NodeRoleArn = nodeRole.Arn
+	c.NodeRoleName = nodeRole.Name
+	c.QueueName = queue.Name
+	c.Version = release.Version.Elem()
+	c.Release = release
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"controllerRoleArn": c.ControllerRoleArn,
+		"nodeRoleArn":       c.NodeRoleArn,
+		"nodeRoleName":      c.NodeRoleName,
+		"queueName":         c.QueueName,
+		"version":           c.Version,
+	}); err != nil {
+		return nil, fmt.Errorf("register karpenter %q outputs: %w", name, err)
+	}
+	return c, nil
+}
+
+// builder creates the component's children; every method returns what the controller release must wait for.
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	args   Args
+	parent pulumi.ResourceOption
+	tags   pulumi.StringMapInput
+}
+
+func (b builder) child(suffix string) string { return b.name + "-" + suffix }
+
+func documentJSON(d karpenteriam.Document, what string) (pulumi.String, error) {
+	s, err := d.JSON()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	return pulumi.String(s), nil
+}
+
+// controller creates the controller role, its six policies and the Pod Identity association.
+func (b builder) controller() (*iam.Role, []pulumi.Resource, error) {
+	scope := b.args.Scope
+	trust, err := documentJSON(karpenteriam.ControllerTrustPolicy(), "controller trust policy")
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := iam.NewRole(b.ctx, b.child("controller-role"), &iam.RoleArgs{
+		Name:             pulumi.String(scope.ControllerRoleName()),
+		Path:             pulumi.String("/"),
+		AssumeRolePolicy: trust,
+		Tags:             b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("controller role: %w", err)
+	}
+
+	var deps []pulumi.Resource
+	for _, p := range karpenteriam.ControllerPolicies(scope) {
+		doc, err := documentJSON(p.Document, p.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		policy, err := iam.NewPolicy(b.ctx, b.child("controller-"+p.ID+"-policy"), &iam.PolicyArgs{
+			Name:   pulumi.String(p.Name),
+			Path:   pulumi.String("/"),
+			Policy: doc,
+			Tags:   b.tags,
+		}, b.parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("policy %s: %w", p.Name, err)
+		}
+		attachment, err := iam.NewRolePolicyAttachment(b.ctx, b.child("controller-"+p.ID+"-attachment"), &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: policy.Arn,
+		}, b.parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attach policy %s: %w", p.Name, err)
+		}
+		deps = append(deps, attachment)
+	}
+
+	association, err := eks.NewPodIdentityAssociation(b.ctx, b.child("pod-identity"), &eks.PodIdentityAssociationArgs{
+		ClusterName:    b.args.ClusterName,
+		Namespace:      pulumi.String(b.args.Namespace),
+		ServiceAccount: pulumi.String(b.args.ServiceAccount),
+		RoleArn:        role.Arn,
+		Tags:           b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pod identity association: %w", err)
+	}
+	return role, append(deps, association), nil
+}
+
+// node creates the node role, its managed policy attachments and the access entry that lets nodes join.
+func (b builder) node() (*iam.Role, []pulumi.Resource, error) {
+	scope := b.args.Scope
+	trust, err := documentJSON(karpenteriam.NodeTrustPolicy(scope), "node trust policy")
+	if err != nil {
+		return nil, nil, err
+	}
+	role, err := iam.NewRole(b.ctx, b.child("node-role"), &iam.RoleArgs{
+		Name:             pulumi.String(scope.NodeRoleName()),
+		Path:             pulumi.String("/"),
+		AssumeRolePolicy: trust,
+		Tags:             b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node role: %w", err)
+	}
+
+	var deps []pulumi.Resource
+	for _, arn := range karpenteriam.NodeManagedPolicyARNs(scope.Partition) {
+		attachment, err := iam.NewRolePolicyAttachment(b.ctx, b.child("node-role-"+path.Base(arn)), &iam.RolePolicyAttachmentArgs{
+			Role:      role.Name,
+			PolicyArn: pulumi.String(arn),
+		}, b.parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("attach %s to the node role: %w", arn, err)
+		}
+		deps = append(deps, attachment)
+	}
+
+	entry, err := eks.NewAccessEntry(b.ctx, b.child("node-access-entry"), &eks.AccessEntryArgs{
+		ClusterName:  b.args.ClusterName,
+		PrincipalArn: role.Arn,
+		Type:         pulumi.String(AccessEntryType),
+		Tags:         b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node access entry: %w", err)
+	}
+	return role, append(deps, entry), nil
+}
+
+// interruption creates the interruption queue, its policy, and one EventBridge rule and target per event kind.
+func (b builder) interruption() (*sqs.Queue, []pulumi.Resource, error) {
+	scope := b.args.Scope
+	queue, err := sqs.NewQueue(b.ctx, b.child("interruption-queue"), &sqs.QueueArgs{
+		Name:                    pulumi.String(scope.QueueName()),
+		MessageRetentionSeconds: pulumi.Int(karpenteriam.QueueRetentionSeconds),
+		SqsManagedSseEnabled:    pulumi.Bool(true),
+		Tags:                    b.tags,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("interruption queue: %w", err)
+	}
+	doc, err := documentJSON(karpenteriam.QueuePolicy(scope), "interruption queue policy")
+	if err != nil {
+		return nil, nil, err
+	}
+	policy, err := sqs.NewQueuePolicy(b.ctx, b.child("interruption-queue-policy"), &sqs.QueuePolicyArgs{
+		QueueUrl: queue.Url,
+		Policy:   doc,
+	}, b.parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("interruption queue policy: %w", err)
+	}
+
+	deps := []pulumi.Resource{queue, policy}
+	for _, r := range karpenteriam.InterruptionRules() {
+		pattern, err := marshalPattern(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		rule, err := cloudwatch.NewEventRule(b.ctx, b.child(r.Name), &cloudwatch.EventRuleArgs{
+			Description:  pulumi.String(fmt.Sprintf("Karpenter interruption events (%s) for cluster %s", r.Name, scope.ClusterName)),
+			EventPattern: pattern,
+			Tags:         b.tags,
+		}, b.parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("interruption rule %s: %w", r.Name, err)
+		}
+		target, err := cloudwatch.NewEventTarget(b.ctx, b.child(r.Name+"-target"), &cloudwatch.EventTargetArgs{
+			Rule:     rule.Name,
+			Arn:      queue.Arn,
+			TargetId: pulumi.String(karpenteriam.QueueTargetID),
+		}, b.parent)
+		if err != nil {
+			return nil, nil, fmt.Errorf("interruption rule %s target: %w", r.Name, err)
+		}
+		deps = append(deps, target)
+	}
+	return queue, deps, nil
+}
+
+// releases installs the CRD chart, then the controller chart once everything in deps exists.
+func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource) (*helmv3.Release, error) {
+	provider := pulumi.Provider(b.args.KubernetesProvider)
+	crds, err := helmv3.NewRelease(b.ctx, b.child("crd-release"), &helmv3.ReleaseArgs{
+		Name:      pulumi.String(CRDReleaseName),
+		Chart:     pulumi.String(CRDChart),
+		Version:   pulumi.String(b.args.Version),
+		Namespace: pulumi.String(b.args.Namespace),
+	}, b.parent, provider)
+	if err != nil {
+		return nil, fmt.Errorf("karpenter CRD release: %w", err)
+	}
+
+	a := b.args
+	values := pulumi.All(a.ClusterName, queueName).ApplyT(func(in []any) (map[string]any, error) {
+		cluster, okCluster := in[0].(string)
+		queue, okQueue := in[1].(string)
+		if !okCluster || !okQueue {
+			return nil, fmt.Errorf("cluster and queue names: want strings, got %T and %T", in[0], in[1])
+		}
+		return HelmValues(ReleaseValues{
+			ClusterName:          cluster,
+			InterruptionQueue:    queue,
+			ServiceAccount:       a.ServiceAccount,
+			ControllerCPU:        a.ControllerCPU,
+			ControllerMemory:     a.ControllerMemory,
+			Replicas:             a.Replicas,
+			CriticalNodeSelector: a.CriticalNodeSelector,
+		}), nil
+	}).(pulumi.MapOutput)
+
+	release, err := helmv3.NewRelease(b.ctx, b.child("release"), &helmv3.ReleaseArgs{
+		Name:      pulumi.String(ReleaseName),
+		Chart:     pulumi.String(Chart),
+		Version:   pulumi.String(a.Version),
+		Namespace: pulumi.String(a.Namespace),
+		// The CRD release owns the CRDs and upgrades them; the controller chart's crds/ would only install.
+		SkipCrds: pulumi.Bool(true),
+		Values:   values,
+	}, b.parent, provider, pulumi.DependsOn(append(slices.Clone(deps), crds)))
+	if err != nil {
+		return nil, fmt.Errorf("karpenter release: %w", err)
+	}
+	return release, nil
+}
+
+func marshalPattern(r karpenteriam.Rule) (pulumi.String, error) {
+	b, err := json.Marshal(r.EventPattern)
+	if err != nil {
+		return "", fmt.Errorf("event pattern of rule %s: %w", r.Name, err)
+	}
+	return pulumi.String(b), nil
+}

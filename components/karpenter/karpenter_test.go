@@ -1,0 +1,520 @@
+package karpenter_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+)
+
+// Type tokens of the resources the component creates.
+const (
+	roleType              = "aws:iam/role:Role"
+	policyType            = "aws:iam/policy:Policy"
+	attachmentType        = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	podIdentityType       = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+	accessEntryType       = "aws:eks/accessEntry:AccessEntry"
+	queueType             = "aws:sqs/queue:Queue"
+	queuePolicyType       = "aws:sqs/queuePolicy:QueuePolicy"
+	eventRuleType         = "aws:cloudwatch/eventRule:EventRule"
+	eventTargetType       = "aws:cloudwatch/eventTarget:EventTarget"
+	releaseType           = "kubernetes:helm.sh/v3:Release"
+	accountID             = "123456789012"
+	clusterName           = "cluster-with-karpenter"
+	criticalNodeGroupKey  = "eks.amazonaws.com/nodegroup"
+	criticalNodeGroupName = "critical-addons-only"
+)
+
+var scope = karpenteriam.Scope{Partition: "aws", Region: "us-east-1", AccountID: accountID, ClusterName: clusterName}
+
+var tags = map[string]string{"project": "karpenter-savings", "stack": "dev"}
+
+// recorder is a mock that keeps every registered resource and answers with its inputs, plus the
+// name, ARN and URL AWS would assign.
+type recorder struct {
+	mu        sync.Mutex
+	resources map[string][]pulumi.MockResourceArgs
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resources[args.TypeToken] = append(r.resources[args.TypeToken], args)
+
+	outs := args.Inputs.Copy()
+	name := args.Name
+	if v, ok := outs["name"]; ok && v.IsString() {
+		name = v.StringValue()
+	}
+	outs["name"] = resource.NewProperty(name)
+	switch args.TypeToken {
+	case roleType:
+		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, name))
+	case policyType:
+		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:policy/%s", accountID, name))
+	case queueType:
+		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:sqs:us-east-1:%s:%s", accountID, name))
+		outs["url"] = resource.NewProperty(fmt.Sprintf("https://sqs.us-east-1.amazonaws.com/%s/%s", accountID, name))
+	}
+	return args.Name + "-id", outs, nil
+}
+
+func (*recorder) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+// ofType is every recorded resource of one type.
+func (r *recorder) ofType(typ string) []pulumi.MockResourceArgs {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resources[typ]
+}
+
+// one is the only recorded resource of typ whose logical name is name.
+func (r *recorder) one(t *testing.T, typ, name string) pulumi.MockResourceArgs {
+	t.Helper()
+	for _, res := range r.ofType(typ) {
+		if res.Name == name {
+			return res
+		}
+	}
+	require.Failf(t, "resource not registered", "expected %s %q", typ, name)
+	return pulumi.MockResourceArgs{}
+}
+
+// outputs are the component's outputs, captured once resolved.
+type outputs struct {
+	controllerRoleArn, nodeRoleArn, nodeRoleName, queueName, version string
+}
+
+// deployment is one mocked run of the component.
+type deployment struct {
+	rec *recorder
+	out outputs
+	err error
+}
+
+// deploy runs karpenter.New under mocks with valid arguments that edit may change; it adds an EKS add-on
+// as the caller's extra dependency.
+func deploy(t *testing.T, edit func(*karpenter.Args)) deployment {
+	t.Helper()
+	d := deployment{rec: &recorder{resources: map[string][]pulumi.MockResourceArgs{}}}
+	d.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+		if err != nil {
+			return err
+		}
+		agent, err := eks.NewAddon(ctx, "pod-identity-agent", &eks.AddonArgs{
+			ClusterName: pulumi.String(clusterName),
+			AddonName:   pulumi.String("eks-pod-identity-agent"),
+		})
+		if err != nil {
+			return err
+		}
+		args := &karpenter.Args{
+			Scope:                scope,
+			ClusterName:          pulumi.String(clusterName),
+			Version:              "1.14.0",
+			CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
+			Tags:                 tags,
+			KubernetesProvider:   provider,
+			DependsOn:            []pulumi.Resource{agent},
+		}
+		if edit != nil {
+			edit(args)
+		}
+		k, err := karpenter.New(ctx, "karpenter", args)
+		if err != nil {
+			return err
+		}
+		capture := func(o pulumi.StringOutput, into *string) {
+			o.ApplyT(func(s string) string { *into = s; return s })
+		}
+		capture(k.ControllerRoleArn, &d.out.controllerRoleArn)
+		capture(k.NodeRoleArn, &d.out.nodeRoleArn)
+		capture(k.NodeRoleName, &d.out.nodeRoleName)
+		capture(k.QueueName, &d.out.queueName)
+		capture(k.Version, &d.out.version)
+		return nil
+	}, pulumi.WithMocks("karpenter-savings", "dev", d.rec))
+	return d
+}
+
+// deployOK is deploy with the default arguments, which must succeed.
+func deployOK(t *testing.T) deployment {
+	t.Helper()
+	d := deploy(t, nil)
+	require.NoError(t, d.err, "deploy with valid args")
+	return d
+}
+
+func inputs(res pulumi.MockResourceArgs) map[string]any { return res.Inputs.Mappable() }
+
+func decodeDocument(t *testing.T, raw any) karpenteriam.Document {
+	t.Helper()
+	s, ok := raw.(string)
+	require.True(t, ok, "policy document: want a JSON string, got %T", raw)
+	var d karpenteriam.Document
+	require.NoError(t, json.Unmarshal([]byte(s), &d), "decode policy document %s", s)
+	return d
+}
+
+// asData turns a Go value into what JSON (and a Pulumi property map) makes of it: float64 numbers,
+// []any lists and map[string]any objects.
+func asData(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err, "marshal %v", v)
+	var out any
+	require.NoError(t, json.Unmarshal(b, &out), "decode %s", b)
+	return out
+}
+
+func TestNewRejectsInvalidArgs(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*karpenter.Args)
+		field string
+	}{
+		{"no scope region", func(a *karpenter.Args) { a.Scope.Region = "" }, "Scope.Region"},
+		{"no cluster name", func(a *karpenter.Args) { a.ClusterName = nil }, "ClusterName"},
+		{"cluster name too long for IAM", func(a *karpenter.Args) { a.Scope.ClusterName = strings.Repeat("c", 41) }, "Scope.ClusterName"},
+		{"no version", func(a *karpenter.Args) { a.Version = "" }, "Version"},
+		{"version with a v", func(a *karpenter.Args) { a.Version = "v1.14.0" }, "Version"},
+		{"bad CPU", func(a *karpenter.Args) { a.ControllerCPU = "one" }, "ControllerCPU"},
+		{"bad memory", func(a *karpenter.Args) { a.ControllerMemory = "1 GB" }, "ControllerMemory"},
+		{"negative replicas", func(a *karpenter.Args) { a.Replicas = -1 }, "Replicas"},
+		{"no critical node selector", func(a *karpenter.Args) { a.CriticalNodeSelector = nil }, "CriticalNodeSelector"},
+		{"empty critical label key", func(a *karpenter.Args) { a.CriticalNodeSelector = map[string]string{"": "x"} }, "CriticalNodeSelector"},
+		{"no kubernetes provider", func(a *karpenter.Args) { a.KubernetesProvider = nil }, "KubernetesProvider"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := deploy(t, tt.edit)
+			require.Error(t, d.err, "expected an error naming %s", tt.field)
+			require.Contains(t, d.err.Error(), tt.field, "error should name the field")
+			require.Empty(t, d.rec.ofType(roleType), "no resource should be created from invalid args")
+		})
+	}
+}
+
+func TestNewRejectsNilArgs(t *testing.T) {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := karpenter.New(ctx, "karpenter", nil)
+		return err
+	}, pulumi.WithMocks("karpenter-savings", "dev", &recorder{resources: map[string][]pulumi.MockResourceArgs{}}))
+	require.ErrorContains(t, err, "args are required", "nil args")
+}
+
+func TestControllerPoliciesAreTheTemplates(t *testing.T) {
+	d := deployOK(t)
+	got := map[string]karpenteriam.Document{}
+	for _, res := range d.rec.ofType(policyType) {
+		in := inputs(res)
+		got[in["name"].(string)] = decodeDocument(t, in["policy"])
+		require.Equal(t, "/", in["path"], "policy %s path", in["name"])
+	}
+	want := map[string]karpenteriam.Document{}
+	for _, p := range karpenteriam.ControllerPolicies(scope) {
+		want[p.Name] = p.Document
+	}
+	require.Equal(t, want, got, "controller policies: expected karpenteriam's (first), got the registered (second)")
+}
+
+func TestPassRoleNamesTheNodeRole(t *testing.T) {
+	d := deployOK(t)
+	nodeRole := d.rec.one(t, roleType, "karpenter-node-role")
+	nodeRoleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, inputs(nodeRole)["name"])
+
+	var resources []karpenteriam.Values
+	for _, res := range d.rec.ofType(policyType) {
+		for _, st := range decodeDocument(t, inputs(res)["policy"]).Statement {
+			for _, a := range st.Action {
+				if strings.HasPrefix(a, "iam:Pass") || a == "iam:*" {
+					resources = append(resources, st.Resource)
+				}
+			}
+		}
+	}
+	require.Equal(t, []karpenteriam.Values{{nodeRoleARN}}, resources, "iam:PassRole: expected one statement naming the node role only")
+}
+
+func TestEveryControllerPolicyIsAttachedToTheControllerRole(t *testing.T) {
+	d := deployOK(t)
+	controllerRole := inputs(d.rec.one(t, roleType, "karpenter-controller-role"))
+	var want []string
+	for _, res := range d.rec.ofType(policyType) {
+		want = append(want, fmt.Sprintf("arn:aws:iam::%s:policy/%s", accountID, inputs(res)["name"]))
+	}
+	want = append(want, karpenteriam.NodeManagedPolicyARNs("aws")...)
+
+	var got []string
+	for _, res := range d.rec.ofType(attachmentType) {
+		in := inputs(res)
+		got = append(got, in["policyArn"].(string))
+		wantRole := controllerRole["name"]
+		if strings.HasPrefix(res.Name, "karpenter-node-role-") {
+			wantRole = scope.NodeRoleName()
+		}
+		require.Equal(t, wantRole, in["role"], "attachment %s role", res.Name)
+	}
+	require.ElementsMatch(t, want, got, "attached policy ARNs: six controller policies and four node policies")
+}
+
+func TestRoles(t *testing.T) {
+	d := deployOK(t)
+	tests := []struct {
+		name      string
+		logical   string
+		roleName  string
+		wantTrust karpenteriam.Document
+	}{
+		{"controller", "karpenter-controller-role", "KarpenterControllerRole-" + clusterName, karpenteriam.ControllerTrustPolicy()},
+		{"node", "karpenter-node-role", "KarpenterNodeRole-" + clusterName, karpenteriam.NodeTrustPolicy(scope)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := inputs(d.rec.one(t, roleType, tt.logical))
+			require.Equal(t, tt.roleName, in["name"], "role name")
+			require.Equal(t, tt.wantTrust, decodeDocument(t, in["assumeRolePolicy"]), "trust policy")
+		})
+	}
+}
+
+func TestPodIdentityAssociation(t *testing.T) {
+	d := deployOK(t)
+	in := inputs(d.rec.one(t, podIdentityType, "karpenter-pod-identity"))
+	want := map[string]any{
+		"clusterName":    clusterName,
+		"namespace":      "kube-system",
+		"serviceAccount": "karpenter",
+		"roleArn":        fmt.Sprintf("arn:aws:iam::%s:role/KarpenterControllerRole-%s", accountID, clusterName),
+		"tags":           asData(t, tags),
+	}
+	require.Equal(t, want, in, "pod identity association inputs")
+}
+
+func TestNodeAccessEntry(t *testing.T) {
+	d := deployOK(t)
+	in := inputs(d.rec.one(t, accessEntryType, "karpenter-node-access-entry"))
+	require.Equal(t, "EC2_LINUX", in["type"], "access entry type")
+	require.Equal(t, scope.NodeRoleARN(), in["principalArn"], "access entry principal")
+	require.Equal(t, clusterName, in["clusterName"], "access entry cluster")
+}
+
+func TestInterruptionQueue(t *testing.T) {
+	d := deployOK(t)
+	queue := inputs(d.rec.one(t, queueType, "karpenter-interruption-queue"))
+	require.Equal(t, clusterName, queue["name"], "queue name")
+	require.Equal(t, float64(300), queue["messageRetentionSeconds"], "queue retention seconds")
+	require.Equal(t, true, queue["sqsManagedSseEnabled"], "queue SSE")
+
+	policy := inputs(d.rec.one(t, queuePolicyType, "karpenter-interruption-queue-policy"))
+	require.Equal(t, fmt.Sprintf("https://sqs.us-east-1.amazonaws.com/%s/%s", accountID, clusterName), policy["queueUrl"], "queue policy target")
+	require.Equal(t, karpenteriam.QueuePolicy(scope), decodeDocument(t, policy["policy"]), "queue policy document")
+}
+
+func TestInterruptionRulesSendToTheQueue(t *testing.T) {
+	d := deployOK(t)
+	var want, got []any
+	for _, r := range karpenteriam.InterruptionRules() {
+		want = append(want, asData(t, r.EventPattern))
+	}
+	ruleNames := map[string]bool{}
+	for _, res := range d.rec.ofType(eventRuleType) {
+		var pattern any
+		require.NoError(t, json.Unmarshal([]byte(inputs(res)["eventPattern"].(string)), &pattern), "rule %s pattern", res.Name)
+		got = append(got, pattern)
+		ruleNames[res.Name] = true
+	}
+	require.ElementsMatch(t, want, got, "event patterns: expected karpenteriam's (first), got the registered (second)")
+
+	targets := d.rec.ofType(eventTargetType)
+	require.Len(t, targets, len(want), "one target per rule")
+	targeted := map[string]bool{}
+	for _, res := range targets {
+		in := inputs(res)
+		require.Equal(t, scope.QueueARN(), in["arn"], "target %s ARN", res.Name)
+		require.Equal(t, "KarpenterInterruptionQueueTarget", in["targetId"], "target %s id", res.Name)
+		targeted[in["rule"].(string)] = true
+	}
+	require.Equal(t, ruleNames, targeted, "every rule has a target")
+}
+
+func TestTagsOnEveryTaggableResource(t *testing.T) {
+	d := deployOK(t)
+	want := asData(t, tags)
+	for _, typ := range []string{roleType, policyType, podIdentityType, accessEntryType, queueType, eventRuleType} {
+		resources := d.rec.ofType(typ)
+		require.NotEmpty(t, resources, "no %s registered", typ)
+		for _, res := range resources {
+			require.Equal(t, want, inputs(res)["tags"], "%s %s tags", typ, res.Name)
+		}
+	}
+}
+
+func TestReleases(t *testing.T) {
+	d := deployOK(t)
+	tests := []struct {
+		logical  string
+		name     string
+		chart    string
+		skipCRDs any
+	}{
+		{"karpenter-crd-release", "karpenter-crd", "oci://public.ecr.aws/karpenter/karpenter-crd", nil},
+		{"karpenter-release", "karpenter", "oci://public.ecr.aws/karpenter/karpenter", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.logical, func(t *testing.T) {
+			res := d.rec.one(t, releaseType, tt.logical)
+			in := inputs(res)
+			require.Equal(t, tt.name, in["name"], "release name")
+			require.Equal(t, tt.chart, in["chart"], "chart")
+			require.Equal(t, "1.14.0", in["version"], "chart version")
+			require.Equal(t, "kube-system", in["namespace"], "namespace")
+			require.Equal(t, tt.skipCRDs, in["skipCrds"], "skipCrds")
+			require.Contains(t, res.Provider, "pulumi:providers:kubernetes::k8s", "release provider")
+		})
+	}
+}
+
+func TestReleaseValues(t *testing.T) {
+	d := deployOK(t)
+	values, ok := inputs(d.rec.one(t, releaseType, "karpenter-release"))["values"].(map[string]any)
+	require.True(t, ok, "release values: want a map")
+	queueName := inputs(d.rec.one(t, queueType, "karpenter-interruption-queue"))["name"]
+
+	want := asData(t, karpenter.HelmValues(karpenter.ReleaseValues{
+		ClusterName:          clusterName,
+		InterruptionQueue:    clusterName,
+		ServiceAccount:       "karpenter",
+		ControllerCPU:        "1",
+		ControllerMemory:     "1Gi",
+		Replicas:             2,
+		CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
+	}))
+	require.Equal(t, want, values, "release values: expected HelmValues with the defaults (first), got (second)")
+
+	at := func(path ...string) any {
+		var v any = values
+		for _, p := range path {
+			m, ok := v.(map[string]any)
+			require.True(t, ok, "values at %v: want a map before %q", path, p)
+			v = m[p]
+		}
+		return v
+	}
+	resources := map[string]any{"cpu": "1", "memory": "1Gi"}
+	tests := []struct {
+		name string
+		path []string
+		want any
+	}{
+		{"interruption queue is the queue's name", []string{"settings", "interruptionQueue"}, queueName},
+		{"cluster name", []string{"settings", "clusterName"}, clusterName},
+		{"service account", []string{"serviceAccount", "name"}, "karpenter"},
+		{"requests", []string{"controller", "resources", "requests"}, resources},
+		{"limits equal requests", []string{"controller", "resources", "limits"}, resources},
+		{"replicas", []string{"replicas"}, float64(2)},
+		{"pod disruption budget", []string{"podDisruptionBudget", "maxUnavailable"}, float64(1)},
+		{"tolerates the critical addons taint", []string{"tolerations"}, []any{
+			map[string]any{"key": "CriticalAddonsOnly", "operator": "Exists"},
+		}},
+		{"runs only on critical nodes, never on Karpenter's", []string{
+			"affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms",
+		}, []any{map[string]any{"matchExpressions": []any{
+			map[string]any{"key": criticalNodeGroupKey, "operator": "In", "values": []any{criticalNodeGroupName}},
+			map[string]any{"key": "karpenter.sh/nodepool", "operator": "DoesNotExist"},
+		}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, at(tt.path...), "values.%s", strings.Join(tt.path, "."))
+		})
+	}
+}
+
+func TestReleaseWaitsForWhatTheControllerNeeds(t *testing.T) {
+	d := deployOK(t)
+	release := d.rec.one(t, releaseType, "karpenter-release")
+	require.NotNil(t, release.RegisterRPC, "register request of the release")
+	got := map[string]bool{}
+	for _, urn := range release.RegisterRPC.GetDependencies() {
+		got[resource.URN(urn).Name()] = true
+	}
+
+	want := []string{"karpenter-crd-release", "pod-identity-agent"}
+	for _, typ := range []string{attachmentType, podIdentityType, accessEntryType, queueType, queuePolicyType, eventTargetType} {
+		for _, res := range d.rec.ofType(typ) {
+			want = append(want, res.Name)
+		}
+	}
+	require.Len(t, d.rec.ofType(attachmentType), 10, "policy attachments: six controller, four node")
+	for _, name := range want {
+		require.True(t, got[name], "release dependencies: expected %s among %v", name, got)
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	d := deployOK(t)
+	tests := []struct {
+		name string
+		got  string
+		want string
+	}{
+		{"controller role ARN", d.out.controllerRoleArn, "arn:aws:iam::123456789012:role/KarpenterControllerRole-cluster-with-karpenter"},
+		{"node role ARN", d.out.nodeRoleArn, "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter"},
+		{"node role name", d.out.nodeRoleName, "KarpenterNodeRole-cluster-with-karpenter"},
+		{"queue name", d.out.queueName, clusterName},
+		{"version", d.out.version, "1.14.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.got, "%s: expected %q, got %q", tt.name, tt.want, tt.got)
+		})
+	}
+}
+
+func TestOptionalArgsOverrideDefaults(t *testing.T) {
+	d := deploy(t, func(a *karpenter.Args) {
+		a.Namespace = "karpenter"
+		a.ServiceAccount = "controller"
+		a.ControllerCPU = "500m"
+		a.ControllerMemory = "512Mi"
+		a.Replicas = 3
+	})
+	require.NoError(t, d.err, "deploy")
+	release := inputs(d.rec.one(t, releaseType, "karpenter-release"))
+	association := inputs(d.rec.one(t, podIdentityType, "karpenter-pod-identity"))
+	values := release["values"].(map[string]any)
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"release namespace", release["namespace"], "karpenter"},
+		{"association namespace", association["namespace"], "karpenter"},
+		{"association service account", association["serviceAccount"], "controller"},
+		{"chart service account", values["serviceAccount"].(map[string]any)["name"], "controller"},
+		{"replicas", values["replicas"], float64(3)},
+		{"resources", values["controller"].(map[string]any)["resources"], map[string]any{
+			"requests": map[string]any{"cpu": "500m", "memory": "512Mi"},
+			"limits":   map[string]any{"cpu": "500m", "memory": "512Mi"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.got, "%s", tt.name)
+		})
+	}
+}

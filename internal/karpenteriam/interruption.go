@@ -1,0 +1,64 @@
+package karpenteriam
+
+// Settings of the interruption queue and its EventBridge targets, as the template has them.
+const (
+	// QueuePolicyID is the Id of the queue's policy document.
+	QueuePolicyID = "EC2InterruptionPolicy"
+	// QueueRetentionSeconds is how long an undelivered event is kept; an older interruption warning is moot.
+	QueueRetentionSeconds = 300
+	// QueueTargetID is the target id of the queue on every interruption rule.
+	QueueTargetID = "KarpenterInterruptionQueueTarget"
+)
+
+// QueuePolicy lets EventBridge (and SQS) deliver interruption events to the queue and refuses plain HTTP.
+// The template's document has no Version; this one declares PolicyVersion, because SQS would otherwise
+// store the 2008 language version and report a difference on every refresh.
+func QueuePolicy(s Scope) Document {
+	return Document{
+		Version: PolicyVersion,
+		ID:      QueuePolicyID,
+		Statement: []Statement{
+			{
+				Effect:    Allow,
+				Principal: &Principal{Service: Values{"events.amazonaws.com", "sqs.amazonaws.com"}},
+				Action:    Values{"sqs:SendMessage"},
+				Resource:  Values{s.QueueARN()},
+			},
+			{
+				Sid:       "DenyHTTP",
+				Effect:    Deny,
+				Action:    Values{"sqs:*"},
+				Resource:  Values{s.QueueARN()},
+				Condition: Condition{"Bool": {"aws:SecureTransport": {"false"}}},
+				Principal: &Principal{Everyone: true},
+			},
+		},
+	}
+}
+
+// Rule is an EventBridge rule forwarding one kind of interruption event to the queue.
+type Rule struct {
+	Name         string         // short and stable, e.g. "scheduled-change"; used in resource names.
+	EventPattern map[string]any // the EventBridge event pattern, marshalled to JSON for the rule.
+}
+
+// InterruptionRules are the template's five rules, in the template's order.
+func InterruptionRules() []Rule {
+	return []Rule{
+		{Name: "scheduled-change", EventPattern: eventPattern("aws.health", "AWS Health Event")},
+		{Name: "spot-interruption", EventPattern: eventPattern("aws.ec2", "EC2 Spot Instance Interruption Warning")},
+		{Name: "rebalance", EventPattern: eventPattern("aws.ec2", "EC2 Instance Rebalance Recommendation")},
+		{Name: "instance-state-change", EventPattern: eventPattern("aws.ec2", "EC2 Instance State-change Notification")},
+		{
+			Name:         "capacity-reservation-interruption",
+			EventPattern: eventPattern("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
+		},
+	}
+}
+
+func eventPattern(source, detailType string) map[string]any {
+	return map[string]any{
+		"source":      []string{source},
+		"detail-type": []string{detailType},
+	}
+}

@@ -1,0 +1,87 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+)
+
+// The pieces the components build separately must agree once wired: names the controller, Helm and the node
+// classes share.
+func TestKarpenterWiringAgreesAcrossComponents(t *testing.T) {
+	rec := renderDev(t)
+
+	queue := one(t, rec, "aws:sqs/queue:Queue", "cluster-with-karpenter-karpenter-interruption-queue")
+	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-release")
+	settings := release.Inputs["values"].(map[string]any)["settings"].(map[string]any)
+	require.Equal(t, queue.Inputs["name"], settings["interruptionQueue"], "Helm gets the queue's name, not its ARN")
+	require.Equal(t, clusterName, settings["clusterName"])
+	require.Equal(t, "1.14.0", release.Inputs["version"])
+	require.Equal(t, "kube-system", release.Inputs["namespace"])
+
+	nodeRole := one(t, rec, "aws:iam/role:Role", "cluster-with-karpenter-karpenter-node-role")
+	require.Equal(t, "KarpenterNodeRole-"+clusterName, nodeRole.Inputs["name"])
+	for _, class := range rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") {
+		spec := class.Inputs["spec"].(map[string]any)
+		require.Equal(t, nodeRole.Inputs["name"], spec["role"], "%s launches nodes with the node role", class.Name)
+		require.Equal(t, []any{map[string]any{"tags": map[string]any{discoveryKey: clusterName}}}, spec["subnetSelectorTerms"])
+		require.Equal(t, []any{map[string]any{"tags": map[string]any{discoveryKey: clusterName}}}, spec["securityGroupSelectorTerms"],
+			"the same tag the cluster security group carries")
+	}
+
+	access := one(t, rec, "aws:eks/accessEntry:AccessEntry", "cluster-with-karpenter-karpenter-node-access-entry")
+	require.Equal(t, "EC2_LINUX", access.Inputs["type"])
+	require.Equal(t, clusterName, access.Inputs["clusterName"])
+}
+
+func TestNodeClassesUseTheAMIsSSMPublishes(t *testing.T) {
+	rec := renderDev(t)
+	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
+	require.Equal(t, []any{map[string]any{"alias": "al2023@v20251120"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"],
+		"the alias is the release SSM recommends (mocked %s)", mockcloud.AL2023ReleaseVersion)
+	gpu := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-gpu")
+	require.Equal(t, []any{map[string]any{"id": mockcloud.NvidiaAMIID}}, gpu.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
+}
+
+func TestPinnedAMIVersionSkipsTheRecommendedParameter(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{"nodeAmiVersion": "v20250901"}))
+	require.NoError(t, err)
+	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
+	require.Equal(t, []any{map[string]any{"alias": "al2023@v20250901"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
+}
+
+func TestKarpenterOutputs(t *testing.T) {
+	out := renderDev(t).Outputs
+	require.Equal(t, "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter", out["karpenterNodeRoleArn"])
+	require.Regexp(t, `^arn:aws:iam::123456789012:role/.+`, out["karpenterControllerRoleArn"])
+	require.Equal(t, clusterName, out["karpenterQueueName"])
+	require.Equal(t, "1.14.0", out["karpenterVersion"])
+	require.Equal(t, []any{"default", "graviton", "gpu"}, out["nodePools"])
+	require.Equal(t, mockcloud.UIServiceHostname, out["sampleAppUiAddress"])
+}
+
+func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{
+		"sampleAppEnabled": "false",
+		"nodePools": `{"default":{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},` +
+			`"graviton":{"enabled":false},"gpu":{"enabled":false}}`,
+	}))
+	require.NoError(t, err)
+	require.Len(t, rec.ByType("kubernetes:karpenter.sh/v1:NodePool"), 1)
+	require.Len(t, rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"), 1)
+	require.Empty(t, rec.ByType("kubernetes:yaml/v2:ConfigFile"))
+	require.NotContains(t, rec.Outputs, "sampleAppUiAddress")
+}
+
+// A value the config accepts but Karpenter's CRDs reject must fail the preview with the API server's own message,
+// before any resource is declared.
+func TestPoolConfigTheAPIServerWouldRejectFailsBeforeAnyResource(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{"tags": `{"team":"platform","karpenter.sh/nodepool":"mine"}`}))
+	require.Error(t, err)
+	require.ErrorContains(t, err, "karpenter-savings:nodePools: ")
+	require.ErrorContains(t, err, `EC2NodeClass.karpenter.k8s.aws "default" is invalid`)
+	require.ErrorContains(t, err, "restricted tag matching karpenter.sh/nodepool")
+	require.Empty(t, rec.Resources)
+}
