@@ -6,7 +6,7 @@ GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 STACK ?= dev
 
-.PHONY: help test render render-json lint vet tools
+.PHONY: help test render render-json check lint vet actionlint fuzz tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,13 +20,25 @@ render: ## Offline preview of the stack (STACK=dev): every resource it would dec
 render-json: ## The same, as one JSON object {resources, outputs}
 	$(GO) run ./cmd/render --stack $(STACK) --json
 
+check: ## Policy rules on the offline render (STACK=dev); non-zero with the violations
+	$(GO) run ./cmd/render --stack $(STACK) --check
+
+fuzz: ## Fuzz config.Load with hostile values for 20 s
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=20s ./internal/config/
+
 vet: ## go vet
 	$(GO) vet ./...
 
 lint: vet $(BIN)/golangci-lint ## go vet + golangci-lint (config in .golangci.yml)
 	$(BIN)/golangci-lint run ./...
 
-tools: $(BIN)/golangci-lint ## Install the pinned tools into ./.bin
+actionlint: $(BIN)/actionlint ## Lint the GitHub workflows
+	$(BIN)/actionlint
+
+tools: $(BIN)/golangci-lint $(BIN)/actionlint ## Install the pinned tools into ./.bin
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+$(BIN)/actionlint:
+	GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)

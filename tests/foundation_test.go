@@ -179,3 +179,14 @@ func TestFoundationOutputs(t *testing.T) {
 	require.Len(t, out["publicSubnetIds"], 2)
 	require.Equal(t, "critical-addons-only", out["nodeGroupName"])
 }
+
+func TestSecretsAreEncryptedWithARotatedKMSKey(t *testing.T) {
+	rec := renderDev(t)
+	key := one(t, rec, "aws:kms/key:Key", "cluster-with-karpenter-secrets-key")
+	require.Equal(t, true, key.Inputs["enableKeyRotation"])
+	alias := one(t, rec, "aws:kms/alias:Alias", "cluster-with-karpenter-secrets-key-alias")
+	require.Equal(t, "alias/cluster-with-karpenter-eks-secrets", alias.Inputs["name"])
+	require.NotEmpty(t, alias.Inputs["targetKeyId"])
+	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	require.Regexp(t, `^arn:aws:kms:us-east-1:123456789012:key/`+alias.Inputs["targetKeyId"].(string)+`$`, c.Inputs["encryptionConfigKeyArn"])
+}

@@ -1,10 +1,11 @@
 // Command render runs the stack's Pulumi program offline, under Pulumi's mock engine, with a stack's real
 // configuration (Pulumi.yaml defaults + Pulumi.<stack>.yaml), and prints every resource it would declare.
 //
-//	go run ./cmd/render [--stack dev] [--json] [--dir .]
+//	go run ./cmd/render [--stack dev] [--json | --check] [--dir .]
 //
 // No AWS account or Pulumi CLI is needed: invokes (SSM AMI parameters, caller identity, the EKS cluster lookup)
-// answer with realistic mocked values, so the output shows exactly what `pulumi preview` would send.
+// answer with realistic mocked values, so the output shows exactly what `pulumi preview` would send. With --check it
+// runs the policy rules (internal/policy) on the render instead, prints one line per violation and exits 1 if any.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/policy"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
@@ -34,15 +36,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	stackName := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml to render")
 	asJSON := flags.Bool("json", false, "print one JSON object {resources, outputs} instead of a tree")
+	check := flags.Bool("check", false, "run the policy rules on the render instead of printing it; exit 1 on any violation")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
+	if *asJSON && *check {
+		fmt.Fprintln(stderr, "error: --json and --check print different reports; choose one")
+		return 2
+	}
 
-	rec, err := render(*dir, *stackName, stderr)
+	rec, cfg, err := render(*dir, *stackName, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
+	}
+	if *check {
+		return printCheck(stdout, rec, policy.Check(rec, policy.OptionsFor(cfg)))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -59,26 +69,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // render loads and validates the stack's configuration, then runs the program under mocks. A configuration error
 // stops it before the program declares anything.
-func render(dir, stackName string, warnings io.Writer) (*mockcloud.Recording, error) {
+func render(dir, stackName string, warnings io.Writer) (*mockcloud.Recording, *config.Config, error) {
 	values, err := project.Load(dir, stackName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg, err := config.Load(values.Lookup(config.ErrMissing))
 	if err != nil {
-		return nil, fmt.Errorf("invalid configuration of stack %s:\n%w", stackName, err)
+		return nil, nil, fmt.Errorf("invalid configuration of stack %s:\n%w", stackName, err)
 	}
 	for _, w := range cfg.Warnings(time.Now()) {
 		fmt.Fprintf(warnings, "warning: %s\n", w)
 	}
 	rec, err := mockcloud.Run(config.Project, stackName, values, stack.Program)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(rec.Resources) == 0 {
-		return nil, errors.New("the program declared no resources")
+		return nil, nil, errors.New("the program declared no resources")
 	}
-	return rec, nil
+	return rec, cfg, nil
+}
+
+// printCheck prints one line per violation and a summary, and returns the exit code: 1 when a rule is broken.
+func printCheck(w io.Writer, rec *mockcloud.Recording, violations []policy.Violation) int {
+	for _, v := range violations {
+		fmt.Fprintln(w, v)
+	}
+	fmt.Fprintf(w, "policy: %d resources checked, %d violations\n", len(rec.Resources), len(violations))
+	if len(violations) > 0 {
+		return 1
+	}
+	return 0
 }
 
 // printTree prints resources indented under their parents, as `pulumi preview` lists them.

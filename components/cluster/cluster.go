@@ -14,6 +14,8 @@ import (
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 )
 
 // CriticalAddonsTaint keeps everything but critical add-ons (and Karpenter) off the managed node group.
@@ -287,19 +289,13 @@ var NodeGroupPolicies = []string{
 }
 
 func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulumi.StringOutput, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
-	trust, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
-			"Action":    "sts:AssumeRole",
-		}},
-	})
+	// Managed node group instances assume their role through EC2, like the nodes Karpenter launches.
+	trust, err := karpenteriam.NodeTrustPolicy(karpenteriam.Scope{Partition: args.Partition}).JSON()
 	if err != nil {
 		return nil, err
 	}
 	role, err := iam.NewRole(ctx, name+"-node-group", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(string(trust)),
+		AssumeRolePolicy: pulumi.String(trust),
 		Description:      pulumi.String("Nodes of the " + NodeGroupName + " managed node group of " + args.Name),
 		Tags:             tags,
 	}, opts...)

@@ -237,9 +237,9 @@ func (p NodePools) validate() []error {
 				add("capacityTypes", "%q is listed twice", ct)
 			}
 		}
-		for field, v := range map[string]string{"cpu": pool.CPU, "memory": pool.Memory} {
-			if q, err := resource.ParseQuantity(v); err != nil || q.Sign() <= 0 {
-				add(field, "%q is not a positive quantity (e.g. cpu 16, memory 32Gi)", v)
+		for _, limit := range []struct{ field, value string }{{"cpu", pool.CPU}, {"memory", pool.Memory}} {
+			if q, err := resource.ParseQuantity(limit.value); err != nil || q.Sign() <= 0 {
+				add(limit.field, "%q is not a positive quantity (e.g. cpu 16, memory 32Gi)", limit.value)
 			}
 		}
 		if pool.GPU != "" {

@@ -128,6 +128,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 		set("name", name)
 		set("arn", fmt.Sprintf("arn:%s:iam::%s:%s/%s", Partition, AccountID, kind, name))
+	case "aws:kms/key:Key":
+		set("keyId", id)
+		set("arn", fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", Partition, m.Region, AccountID, id))
 	case "aws:sqs/queue:Queue":
 		name := args.Name
 		if v, ok := args.Inputs["name"]; ok && v.IsString() {

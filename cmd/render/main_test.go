@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
+const repoRoot = "../.."
+
+// stackDir returns a directory holding a copy of the project's Pulumi.yaml and a Pulumi.test.yaml with body.
+func stackDir(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.test.yaml"), []byte(body), 0o600))
+	return dir
+}
+
+// runRender runs the command and returns its exit code, stdout and stderr.
+func runRender(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCheckPassesOnTheDevStack(t *testing.T) {
+	code, stdout, stderr := runRender("--check", "--dir", repoRoot)
+	require.Equalf(t, 0, code, "expected exit 0, got %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	require.Regexp(t, regexp.MustCompile(`^policy: [1-9][0-9]* resources checked, 0 violations\n$`), stdout)
+}
+
+func TestCheckListsEachViolationAndFails(t *testing.T) {
+	dir := stackDir(t, `config:
+  aws:region: us-east-1
+  karpenter-savings:endpointPublicAccessCidrs:
+    - 0.0.0.0/0
+`)
+	code, stdout, stderr := runRender("--check", "--stack", "test", "--dir", dir)
+	require.Equalf(t, 1, code, "expected exit 1, got %d; stderr:\n%s", code, stderr)
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	require.Equal(t, []string{
+		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs contains 0.0.0.0/0, the whole internet",
+	}, lines[:len(lines)-1], "one line per violation: rule, resource, message")
+	require.Regexp(t, `^policy: [1-9][0-9]* resources checked, 1 violations$`, lines[len(lines)-1])
+}
+
+// A broken stack file must name the key in the error, exit 1 and print no resource, whatever the output mode.
+func TestBrokenStackConfigDeclaresNothing(t *testing.T) {
+	cases := []struct {
+		name    string
+		body    string
+		wantKey string
+		wantMsg string
+	}{
+		{"bad value", "config:\n  aws:region: us-east-1\n  karpenter-savings:vpcCidr: 10.42.0.0/33\n", "karpenter-savings:vpcCidr", "is not an IPv4 CIDR"},
+		{"wrong type", "config:\n  aws:region: us-east-1\n  karpenter-savings:nodeGroupMinSize: two\n", "karpenter-savings:nodeGroupMinSize", "is not of type integer"},
+		{"misspelt key", "config:\n  aws:region: us-east-1\n  karpenter-savings:vpcCider: 10.42.0.0/20\n", "karpenter-savings:vpcCider", "does not declare"},
+		{"missing region", "config:\n  karpenter-savings:clusterName: demo\n", "aws:region", "not set"},
+	}
+	modes := [][]string{nil, {"--check"}, {"--json"}}
+	for _, tc := range cases {
+		dir := stackDir(t, tc.body)
+		for _, mode := range modes {
+			t.Run(tc.name+" "+strings.Join(mode, ""), func(t *testing.T) {
+				code, stdout, stderr := runRender(append(mode, "--stack", "test", "--dir", dir)...)
+				require.Equalf(t, 1, code, "expected exit 1, got %d; stderr:\n%s", code, stderr)
+				require.Emptyf(t, stdout, "expected no resource lines on stdout, got:\n%s", stdout)
+				require.Containsf(t, stderr, tc.wantKey+": ", "expected the error to name %s, got:\n%s", tc.wantKey, stderr)
+				require.Containsf(t, stderr, tc.wantMsg, "expected %q in the error, got:\n%s", tc.wantMsg, stderr)
+			})
+		}
+	}
+}
+
+func TestJSONHasResourcesAndOutputs(t *testing.T) {
+	code, stdout, stderr := runRender("--json", "--dir", repoRoot)
+	require.Equalf(t, 0, code, "expected exit 0, got %d; stderr:\n%s", code, stderr)
+	var got struct {
+		Resources []struct {
+			Type   string         `json:"type"`
+			Name   string         `json:"name"`
+			Inputs map[string]any `json:"inputs"`
+		} `json:"resources"`
+		Outputs map[string]any `json:"outputs"`
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	require.NoError(t, dec.Decode(&got), "stdout is one JSON object")
+	require.False(t, dec.More(), "stdout holds nothing after the JSON object")
+	require.NotEmpty(t, got.Resources)
+	for _, r := range got.Resources {
+		require.NotEmptyf(t, r.Type, "every resource has a type, got %+v", r)
+		require.NotEmptyf(t, r.Name, "every resource has a name, got %+v", r)
+	}
+	require.Equal(t, "cluster-with-karpenter", got.Outputs["clusterName"])
+}
+
+func TestJSONAndCheckAreExclusive(t *testing.T) {
+	code, stdout, stderr := runRender("--json", "--check", "--dir", repoRoot)
+	require.Equal(t, 2, code, "a usage error exits 2")
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "choose one")
+}

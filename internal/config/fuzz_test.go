@@ -1,0 +1,172 @@
+package config
+
+import (
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/project"
+)
+
+// fuzzedKeys are the keys FuzzLoad replaces, in the order of its arguments; every other key keeps its dev value.
+var fuzzedKeys = []string{
+	RegionKey,
+	Project + ":" + KeyClusterName,
+	Project + ":" + KeyVpcCidr,
+	Project + ":" + KeyAvailabilityZones,
+	Project + ":" + KeyEndpointPublicAccessCidrs,
+	Project + ":" + KeyNodeGroupMinSize,
+	Project + ":" + KeyKarpenterControllerCPU,
+	Project + ":" + KeyNodePools,
+	Project + ":" + KeyTags,
+}
+
+// Stand-ins for what the stack reads from SSM, to build the node pools of an accepted configuration.
+const (
+	fuzzRelease = "1.35.0-20251120"
+	fuzzGPUAMI  = "ami-0123456789abcdef0"
+)
+
+// FuzzLoad feeds hostile values into Load: it must never panic, every error must start with the key it is about,
+// and a configuration it accepts must build its node pools (Load is the only gate before resources are declared).
+func FuzzLoad(f *testing.F) {
+	dev, err := project.Load("../..", "dev")
+	if err != nil {
+		f.Fatalf("loading the dev stack: %v", err)
+	}
+	seed := func(overrides map[string]string) {
+		a := make([]string, len(fuzzedKeys))
+		for i, k := range fuzzedKeys {
+			a[i] = dev[k]
+			if v, ok := overrides[k]; ok {
+				a[i] = v
+			}
+		}
+		f.Add(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8])
+	}
+	seed(nil)
+	for _, bad := range []map[string]string{
+		{RegionKey: ""},
+		{RegionKey: "us-east-1 "},
+		{RegionKey: "eu-west-1"},
+		{Project + ":" + KeyClusterName: strings.Repeat("c", 47)},
+		{Project + ":" + KeyClusterName: "my cluster"},
+		{Project + ":" + KeyVpcCidr: "10.42.0.0/33"},
+		{Project + ":" + KeyVpcCidr: "ten.forty-two"},
+		{Project + ":" + KeyVpcCidr: "10.42.1.0/20"},
+		{Project + ":" + KeyVpcCidr: "fd00::/56"},
+		{Project + ":" + KeyAvailabilityZones: `["us-east-1a"]`},
+		{Project + ":" + KeyAvailabilityZones: `["us-east-1a","eu-west-1b"]`},
+		{Project + ":" + KeyAvailabilityZones: `"us-east-1a"`},
+		{Project + ":" + KeyAvailabilityZones: `null`},
+		{Project + ":" + KeyEndpointPublicAccessCidrs: `["0.0.0.0"]`},
+		{Project + ":" + KeyEndpointPublicAccessCidrs: `["0.0.0.0/0"] []`},
+		{Project + ":" + KeyNodeGroupMinSize: "-1"},
+		{Project + ":" + KeyNodeGroupMinSize: "three"},
+		{Project + ":" + KeyNodeGroupMinSize: "99999999999999999999"},
+		{Project + ":" + KeyKarpenterControllerCPU: "one"},
+		{Project + ":" + KeyKarpenterControllerCPU: "-1"},
+		{Project + ":" + KeyKarpenterControllerCPU: "1e1000"},
+		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"wieght":1}}`},
+		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["reserved"],"cpu":"16","memory":"32Gi"}}`},
+		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`},
+		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`},
+		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`},
+		{Project + ":" + KeyNodePools: `{"graviton":{"enabled":true,"weight":4294967296}}`},
+		{Project + ":" + KeyNodePools: `[]`},
+		{Project + ":" + KeyTags: `{"aws:owner":"me"}`},
+		{Project + ":" + KeyTags: `{"Name":"mine"}`},
+		{Project + ":" + KeyTags: `{"":"empty"}`},
+		{Project + ":" + KeyTags: `{"team":null}`},
+		{Project + ":" + KeyTags: `{"team":1}`},
+		{Project + ":" + KeyTags: `{`},
+	} {
+		seed(bad)
+	}
+
+	f.Fuzz(func(t *testing.T, region, clusterName, vpcCidr, zones, cidrs, minSize, cpu, nodePools, tags string) {
+		values := maps.Clone(dev)
+		for i, v := range []string{region, clusterName, vpcCidr, zones, cidrs, minSize, cpu, nodePools, tags} {
+			values[fuzzedKeys[i]] = v
+		}
+		cfg, err := Load(values.Lookup(ErrMissing))
+		if err != nil {
+			for _, e := range leaves(err) {
+				if !namesAKey(e.Error()) {
+					t.Fatalf("expected every error to start with the key it is about, got %q", e.Error())
+				}
+			}
+			return
+		}
+		release := cfg.NodeAMIVersion
+		if release == NodeAMIRecommended {
+			release = fuzzRelease
+		}
+		if _, err := nodepool.Build(cfg.NodePoolOptions(AMIAlias(release), fuzzGPUAMI)); err != nil {
+			t.Fatalf("expected the node pools of an accepted configuration to build, got: %v", err)
+		}
+	})
+}
+
+// leaves flattens errors.Join trees into the errors that carry a message of their own.
+func leaves(err error) []error {
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
+}
+
+// namesAKey reports whether msg starts with a known key, followed by ": " or a nested field (".default.cpu: ").
+func namesAKey(msg string) bool {
+	keys := []string{RegionKey}
+	for _, k := range Keys {
+		keys = append(keys, Project+":"+k)
+	}
+	for _, k := range keys {
+		if rest, ok := strings.CutPrefix(msg, k); ok && (strings.HasPrefix(rest, ": ") || strings.HasPrefix(rest, ".")) {
+			return true
+		}
+	}
+	return false
+}
+
+// Load must reject what the node pool builder would reject later, and name the key, so that a preview stops on the
+// configuration instead of on an error about nodepool.Options. These are the values FuzzLoad found.
+func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
+	dev, err := project.Load("../..", "dev")
+	require.NoError(t, err)
+	cases := []struct {
+		name, key, value, wantKey, wantMsg string
+	}{
+		{"duplicate capacity type", KeyNodePools,
+			`{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`,
+			"karpenter-savings:nodePools.default.capacityTypes", `"spot" is listed twice`},
+		{"gpu limit on a pool without GPUs", KeyNodePools,
+			`{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`,
+			"karpenter-savings:nodePools.default.gpu", "only the gpu pool"},
+		{"graviton not preferred", KeyNodePools,
+			`{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`,
+			"karpenter-savings:nodePools.graviton.weight", "50 is not greater than the default pool's weight 50"},
+		{"tag the node classes set", KeyTags, `{"NodeType":"mine"}`,
+			"karpenter-savings:tags", `tag key "NodeType" is reserved`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			values := maps.Clone(dev)
+			values[Project+":"+tc.key] = tc.value
+			_, err := Load(values.Lookup(ErrMissing))
+			require.Errorf(t, err, "expected %s = %s to be rejected", tc.key, tc.value)
+			require.Containsf(t, err.Error(), tc.wantKey+": ", "expected the error to name %s, got %q", tc.wantKey, err)
+			require.Containsf(t, err.Error(), tc.wantMsg, "expected %q in the error, got %q", tc.wantMsg, err)
+		})
+	}
+}

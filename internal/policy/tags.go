@@ -1,0 +1,95 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+)
+
+// taggable classifies every AWS type token the program declares (or is likely to): true when the pulumi-aws v6 (or
+// pulumi-eks) Args struct has a Tags field. A type that is not listed is a violation of StackTags, so that a new
+// kind of resource is classified before it can slip past the rule; the tests check the list against the SDKs.
+var taggable = map[string]bool{
+	"aws:cloudwatch/eventRule:EventRule":                      true,
+	"aws:cloudwatch/eventTarget:EventTarget":                  false,
+	"aws:cloudwatch/logGroup:LogGroup":                        true,
+	"aws:ec2/eip:Eip":                                         true,
+	"aws:ec2/internetGateway:InternetGateway":                 true,
+	"aws:ec2/launchTemplate:LaunchTemplate":                   true,
+	"aws:ec2/natGateway:NatGateway":                           true,
+	"aws:ec2/route:Route":                                     false,
+	"aws:ec2/routeTable:RouteTable":                           true,
+	"aws:ec2/routeTableAssociation:RouteTableAssociation":     false,
+	"aws:ec2/securityGroup:SecurityGroup":                     true,
+	"aws:ec2/subnet:Subnet":                                   true,
+	"aws:ec2/tag:Tag":                                         false,
+	"aws:ec2/vpc:Vpc":                                         true,
+	"aws:eks/accessEntry:AccessEntry":                         true,
+	"aws:eks/accessPolicyAssociation:AccessPolicyAssociation": false,
+	"aws:eks/addon:Addon":                                     true,
+	"aws:eks/cluster:Cluster":                                 true,
+	"aws:eks/nodeGroup:NodeGroup":                             true,
+	"aws:eks/podIdentityAssociation:PodIdentityAssociation":   true,
+	"aws:iam/instanceProfile:InstanceProfile":                 true,
+	"aws:iam/policy:Policy":                                   true,
+	"aws:iam/role:Role":                                       true,
+	"aws:iam/rolePolicy:RolePolicy":                           false,
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":       false,
+	"aws:kms/alias:Alias":                                     false,
+	"aws:kms/key:Key":                                         true,
+	"aws:sqs/queue:Queue":                                     true,
+	"aws:sqs/queuePolicy:QueuePolicy":                         false,
+	"eks:index:Cluster":                                       true,
+}
+
+// StackTags reports taggable AWS resources (and EC2NodeClasses, whose tags go on every instance, volume and network
+// interface Karpenter launches) that lack one of the stack's tags or carry another value, and AWS types that are not
+// classified as taggable or not. It protects cost allocation and ownership: the savings this project measures are read from cost reports
+// grouped by these tags, and an untagged resource is a cost nobody can attribute or clean up.
+func StackTags(rec *mockcloud.Recording, tags map[string]string) []Violation {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+
+	var out []Violation
+	for _, r := range rec.Resources {
+		var field string
+		var got any
+		switch {
+		case isNodeClass(r.Type):
+			field = "spec.tags"
+			got = lookup(r.Inputs, "spec", "tags")
+		case isAWSType(r.Type):
+			isTaggable, known := taggable[r.Type]
+			if !known {
+				out = append(out, violation(RuleStackTags, r, "type %s is not classified: classify it in internal/policy/tags.go (taggable when its pulumi-aws Args has Tags)", r.Type))
+				continue
+			}
+			if !isTaggable {
+				continue
+			}
+			field = "tags"
+			got = r.Inputs["tags"]
+		default:
+			continue
+		}
+		have, _ := got.(map[string]any)
+		for _, k := range keys {
+			switch v, ok := have[k]; {
+			case !ok:
+				out = append(out, violation(RuleStackTags, r, "%s lacks the stack tag %q (want %q)", field, k, tags[k]))
+			case v != tags[k]:
+				out = append(out, violation(RuleStackTags, r, "%s has %q = %s; the stack tag is %q", field, k, describe(v), tags[k]))
+			}
+		}
+	}
+	return out
+}
+
+// isAWSType matches the AWS provider's resources and pulumi-eks's components, which both create AWS resources.
+func isAWSType(token string) bool {
+	return strings.HasPrefix(token, "aws:") || strings.HasPrefix(token, "eks:")
+}
