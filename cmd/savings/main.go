@@ -1,0 +1,132 @@
+// Command savings estimates and measures what Karpenter and multi-arch node pools save.
+//
+//	go run ./cmd/savings estimate -f WORKLOAD.yaml [-f ...] [--stack dev] [--region R] [--json] [--chart out.svg]
+//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
+//	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
+//
+// estimate places the manifests' pods with Karpenter's own scheduler on four kinds of capacity — an on-demand x86
+// node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
+// Graviton and packing. live prices a running cluster's nodes and compares them with the baseline for the same
+// pods. Both are requests-based estimates, not billing, and name their price data and its date.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/go-logr/logr"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+)
+
+const usage = `usage:
+  savings estimate -f WORKLOAD.yaml [-f ...] [flags]   estimate the four scenarios for manifests
+  savings live [flags]                                 measure a running cluster against the baseline
+run "savings <command> -h" for the flags of a command`
+
+func main() {
+	// Karpenter's code logs through controller-runtime; the tool reports through its own output instead.
+	log.SetLogger(logr.Discard())
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "estimate":
+		err = estimate(ctx, args[1:], stdout, stderr)
+	case "live":
+		err = liveCmd(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s\n", args[0], usage)
+		return 2
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case err != nil:
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// errUsage marks a command line the flag package already reported.
+var errUsage = errors.New("usage")
+
+// output holds the flags every command shares.
+type output struct {
+	json  bool
+	chart string
+}
+
+func (o *output) register(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, `print one JSON object {"scenarios", "savings", "prices", ...} instead of a table`)
+	fs.StringVar(&o.chart, "chart", "", "also write an SVG bar chart of the cost per scenario, split by cause, to this file")
+}
+
+func (o *output) write(stdout io.Writer, r *savings.Report) error {
+	if o.chart != "" {
+		f, err := os.Create(o.chart)
+		if err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+		if err := savings.WriteChart(f, r); err != nil {
+			return errors.Join(err, f.Close())
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("chart: %w", err)
+		}
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("json: %w", err)
+		}
+		return nil
+	}
+	return savings.WriteTable(stdout, r)
+}
+
+// files is a repeatable -f flag.
+type files []string
+
+func (f *files) String() string { return strings.Join(*f, ",") }
+
+func (f *files) Set(v string) error {
+	*f = append(*f, v)
+	return nil
+}
+
+// parse parses fs, turning the flag package's errors into errUsage (it has printed them) and -h into flag.ErrHelp.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %v\n", fs.Args())
+		return errUsage
+	}
+	return nil
+}

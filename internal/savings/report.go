@@ -1,0 +1,145 @@
+package savings
+
+// Scenario names, as the JSON report spells them.
+const (
+	Baseline   = "baseline"
+	LabDefault = "lab-default"
+	Multiarch  = "multiarch"
+	LowerBound = "lower-bound"
+	// Live is the scenario `savings live` reads off a cluster.
+	Live = "live"
+)
+
+// Causes the saving is split into.
+const (
+	CausePacking  = "packing"
+	CauseGraviton = "graviton"
+	CauseSpot     = "spot"
+	// CausePackingAndGraviton is what a live cluster's saving leaves after spot: the nodes it runs do not say what
+	// an all-x86 Karpenter would have chosen, so the two are not separated.
+	CausePackingAndGraviton = "packing-and-graviton"
+)
+
+// HoursPerMonth is the month the report prices, as AWS's own calculators use.
+const HoursPerMonth = 730
+
+// Basis is what every report says about itself.
+const Basis = "requests-based estimate, not billing"
+
+// Report is the result of an estimate or of a live measurement; its JSON form is the tool's --json output.
+type Report struct {
+	Scenarios []Scenario `json:"scenarios"`
+	Savings   Savings    `json:"savings"`
+	Prices    Prices     `json:"prices"`
+	Workload  Requests   `json:"workload"`
+	Notes     []string   `json:"notes"`
+}
+
+// Scenario is one way of running the workload: its nodes and what they cost.
+type Scenario struct {
+	Name       string  `json:"name"`
+	HourlyUSD  float64 `json:"hourlyUSD"`
+	MonthlyUSD float64 `json:"monthlyUSD"`
+	Nodes      []Node  `json:"nodes"`
+	Note       string  `json:"note,omitempty"`
+}
+
+// Node is one node of a scenario.
+type Node struct {
+	InstanceType string  `json:"instanceType"`
+	CapacityType string  `json:"capacityType"`
+	Arch         string  `json:"arch"`
+	Zone         string  `json:"zone"`
+	Pods         int     `json:"pods"`
+	HourlyUSD    float64 `json:"hourlyUSD"`
+	NodePool     string  `json:"nodePool,omitempty"`
+}
+
+// Savings is baseline minus the cheaper scenario, in total and by cause; the causes add up to the total.
+type Savings struct {
+	Method  string  `json:"method"`
+	Total   Amount  `json:"total"`
+	ByCause []Cause `json:"byCause"`
+	// Steps are the intermediate scenarios the split is computed from.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Amount is a saving per hour and per month, and as a percentage of the baseline.
+type Amount struct {
+	HourlyUSD  float64 `json:"hourlyUSD"`
+	MonthlyUSD float64 `json:"monthlyUSD"`
+	Percent    float64 `json:"percentOfBaseline"`
+}
+
+// Cause is the part of the saving one cause explains.
+type Cause struct {
+	Cause string `json:"cause"`
+	Amount
+}
+
+// Step is an intermediate scenario of the split.
+type Step struct {
+	Name       string  `json:"name"`
+	HourlyUSD  float64 `json:"hourlyUSD"`
+	MonthlyUSD float64 `json:"monthlyUSD"`
+}
+
+// Prices names the price data: source, date, region, and the basis of the figures.
+type Prices struct {
+	Source string `json:"source"`
+	Date   string `json:"date"`
+	Region string `json:"region"`
+	Basis  string `json:"basis"`
+}
+
+// Requests sums what the workload asks for.
+type Requests struct {
+	Pods       int     `json:"pods"`
+	DaemonSets int     `json:"daemonSets"`
+	VCPU       float64 `json:"vcpu"`
+	MemoryGiB  float64 `json:"memoryGiB"`
+	GPU        int64   `json:"gpu"`
+}
+
+// Scenario returns the named scenario, or false.
+func (r *Report) Scenario(name string) (Scenario, bool) {
+	for _, s := range r.Scenarios {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// Cause returns the named cause, or false.
+func (s Savings) Cause(name string) (Amount, bool) {
+	for _, c := range s.ByCause {
+		if c.Cause == name {
+			return c.Amount, true
+		}
+	}
+	return Amount{}, false
+}
+
+// NewScenario totals nodes into a scenario.
+func NewScenario(name string, nodes []Node, note string) Scenario {
+	total := 0.0
+	for _, n := range nodes {
+		total += n.HourlyUSD
+	}
+	if nodes == nil {
+		nodes = []Node{}
+	}
+	hourly := round6(total)
+	return Scenario{Name: name, HourlyUSD: hourly, MonthlyUSD: round6(hourly * HoursPerMonth), Nodes: nodes, Note: note}
+}
+
+// NewAmount expresses an hourly saving per hour, per month and as a share of baseline's hourly cost.
+func NewAmount(hourly, baseline float64) Amount {
+	hourly = round6(hourly)
+	a := Amount{HourlyUSD: hourly, MonthlyUSD: round6(hourly * HoursPerMonth)}
+	if baseline > 0 {
+		a.Percent = round6(100 * hourly / baseline)
+	}
+	return a
+}

@@ -1,0 +1,330 @@
+// Package savings estimates what a workload costs on four kinds of capacity — an on-demand x86 node group, the
+// lab's default Karpenter pool, this stack's multi-arch pools, and the lower bound no scheduler can beat — and
+// splits the saving into spot, Graviton and packing. Placement is Karpenter's own scheduler; instance types and
+// offerings are built by Karpenter's AWS provider from a dated price snapshot.
+package savings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+)
+
+// Baseline instance types: the lab's "before" picture is an on-demand managed node group of one x86 type, and a
+// GPU group for GPU pods.
+const (
+	DefaultBaselineType    = "m6i.large"
+	DefaultBaselineGPUType = "g5.xlarge"
+)
+
+// Names of the baseline's two node groups, modelled as single-type NodePools.
+const (
+	baselinePool    = "baseline"
+	baselineGPUPool = "baseline-gpu"
+)
+
+// Counterfactual scenarios the split into causes is computed from.
+const (
+	stepOnDemandAMD64 = "multiarch-on-demand-amd64"
+	stepOnDemand      = "multiarch-on-demand"
+)
+
+// Method explains the split into causes; the report and the README carry it.
+const Method = "Causes are measured by turning one feature off at a time, with Karpenter re-packing each time: " +
+	"packing = baseline - (multiarch pools restricted to on-demand and amd64); " +
+	"graviton = (on-demand, amd64) - (on-demand, arm64 allowed); " +
+	"spot = (on-demand) - multiarch as declared. " +
+	"The three add up exactly to baseline - multiarch; the order (packing, then Graviton, then spot) decides " +
+	"where interaction effects land."
+
+// LabDefaultPool is the lab's default NodePool: amd64 spot, 16 vCPU and 32Gi. Scenario lab-default runs it alone.
+var LabDefaultPool = nodepool.PoolSpec{
+	Enabled:       true,
+	CapacityTypes: []string{karpv1.CapacityTypeSpot},
+	CPULimit:      "16",
+	MemoryLimit:   "32Gi",
+}
+
+// Options configures an estimate.
+type Options struct {
+	// Region prices the estimate. Required.
+	Region string
+	// Zones are the node classes' subnet zones. Required.
+	Zones []string
+	// Pools are the stack's node pools: the multiarch scenario. Their EC2NodeClass settings (AMI family, block
+	// devices, kubelet) also serve the other scenarios, so that every scenario has the same per-node overhead.
+	Pools nodepool.Options
+	// BaselineType is the baseline node group's instance type. Optional; default DefaultBaselineType.
+	BaselineType string
+	// BaselineGPUType is the baseline GPU node group's instance type. Optional; default DefaultBaselineGPUType.
+	BaselineGPUType string
+	// MaxShardPods is the largest batch the scheduler packs at once; larger workloads are cut into identical
+	// shards. Optional; default DefaultMaxShardPods.
+	MaxShardPods int
+}
+
+// Estimate schedules w in every scenario and prices the result.
+func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o Options) (*Report, error) {
+	e, err := newEstimator(cat, w, o)
+	if err != nil {
+		return nil, err
+	}
+	multiarch := e.stack.NodePools
+	onDemand := restricted(multiarch, karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand)
+	scenarios := []scenario{
+		e.baseline(),
+		{LabDefault, e.lab.NodePools, "the lab's default NodePool alone: amd64, spot"},
+		{Multiarch, multiarch, "this stack's NodePools: " + poolNames(multiarch)},
+		{stepOnDemand, onDemand, ""},
+		{stepOnDemandAMD64, restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64), ""},
+	}
+	placed, err := e.solveAll(ctx, scenarios)
+	if err != nil {
+		return nil, err
+	}
+	var all []*karpv1.NodePool
+	for _, s := range scenarios {
+		all = append(all, s.pools...)
+	}
+	lb, err := lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes}, e.pods)
+	if err != nil {
+		return nil, fmt.Errorf("savings: lower bound: %w", err)
+	}
+	lower := NewScenario(LowerBound, nil, lb.note)
+	lower.HourlyUSD = round6(lb.hourly)
+	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
+	r := &Report{
+		Scenarios: []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
+		Savings:   split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].HourlyUSD, placed[stepOnDemand].HourlyUSD, placed[Multiarch].HourlyUSD),
+		Prices:    Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region, Basis: Basis},
+		Workload:  Summarize(w),
+		Notes:     e.notes(),
+	}
+	return r, nil
+}
+
+// EstimateBaseline places w on the baseline node groups only; `savings live` compares a cluster with it.
+func EstimateBaseline(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o Options) (Scenario, []string, error) {
+	e, err := newEstimator(cat, w, o)
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	placed, err := e.solveAll(ctx, []scenario{e.baseline()})
+	if err != nil {
+		return Scenario{}, nil, err
+	}
+	return placed[Baseline], e.workloadNotes(), nil
+}
+
+// scenario is a named set of NodePools to schedule on.
+type scenario struct {
+	name  string
+	pools []*karpv1.NodePool
+	note  string
+}
+
+// estimator holds what every scenario of one estimate shares.
+type estimator struct {
+	o        Options
+	w        *workload.Workload
+	pods     []*corev1.Pod
+	builder  *instancetypes.Builder
+	stack    *nodepool.Set
+	lab      *nodepool.Set
+	classes  map[string]*awsv1.EC2NodeClass
+	gpuClass string
+}
+
+func newEstimator(cat *catalog.Catalog, w *workload.Workload, o Options) (*estimator, error) {
+	if o.BaselineType == "" {
+		o.BaselineType = DefaultBaselineType
+	}
+	if o.BaselineGPUType == "" {
+		o.BaselineGPUType = DefaultBaselineGPUType
+	}
+	if o.MaxShardPods == 0 {
+		o.MaxShardPods = DefaultMaxShardPods
+	}
+	if len(w.Pods) == 0 {
+		return nil, errors.New("savings: the workload has no pods (Deployments, StatefulSets or Jobs) to place")
+	}
+	if _, err := cat.Offered(o.Region); err != nil {
+		return nil, fmt.Errorf("savings: %w", err)
+	}
+	var errs []error
+	for _, t := range []string{o.BaselineType, o.BaselineGPUType} {
+		if err := cat.Check(o.Region, t); err != nil {
+			errs = append(errs, fmt.Errorf("savings: baseline: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	b, err := instancetypes.New(cat, o.Region, o.Zones)
+	if err != nil {
+		return nil, fmt.Errorf("savings: %w", err)
+	}
+	stack, err := nodepool.Build(o.Pools)
+	if err != nil {
+		return nil, fmt.Errorf("savings: stack node pools: %w", err)
+	}
+	labOpts := o.Pools
+	labOpts.Default = LabDefaultPool
+	labOpts.Graviton.Enabled = false
+	labOpts.GPU.Enabled = false
+	lab, err := nodepool.Build(labOpts)
+	if err != nil {
+		return nil, fmt.Errorf("savings: lab default pool: %w", err)
+	}
+	e := &estimator{o: o, w: w, pods: withUIDs(w.Pods), builder: b, stack: stack, lab: lab,
+		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: nodepool.Default}
+	// The lab set's default class is the stack's default class built from the same options; both sets agree.
+	for _, nc := range append(slices.Clone(lab.NodeClasses), stack.NodeClasses...) {
+		e.classes[nc.Name] = nc
+	}
+	if _, ok := e.classes[nodepool.GPU]; ok {
+		e.gpuClass = nodepool.GPU
+	}
+	return e, nil
+}
+
+// baseline is the lab's "before" picture: on-demand managed node groups of one instance type each, the GPU group
+// tainted as EKS GPU node groups usually are, so that only GPU pods land there.
+func (e *estimator) baseline() scenario {
+	return scenario{
+		name: Baseline,
+		pools: []*karpv1.NodePool{
+			singleType(baselinePool, nodepool.Default, e.o.BaselineType, nil),
+			singleType(baselineGPUPool, e.gpuClass, e.o.BaselineGPUType,
+				[]corev1.Taint{{Key: string(workload.GPUResource), Value: "true", Effect: corev1.TaintEffectNoSchedule}}),
+		},
+		note: fmt.Sprintf("on-demand managed node groups of %s (and %s for GPU pods)", e.o.BaselineType, e.o.BaselineGPUType),
+	}
+}
+
+// solveAll schedules every scenario concurrently; each has its own scheduler and shares only read-only
+// instance types.
+func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[string]Scenario, error) {
+	nodes := make([][]Node, len(scenarios))
+	errs := make([]error, len(scenarios))
+	var wg sync.WaitGroup
+	for i, s := range scenarios {
+		wg.Go(func() {
+			nodes[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods)
+			switch {
+			case errs[i] != nil && s.name == Baseline:
+				errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
+					s.name, e.o.BaselineType, e.o.BaselineGPUType, errs[i])
+			case errs[i] != nil:
+				errs[i] = fmt.Errorf("savings: scenario %s: %w", s.name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Scenario, len(scenarios))
+	for i, s := range scenarios {
+		out[s.name] = NewScenario(s.name, nodes[i], s.note)
+	}
+	return out, nil
+}
+
+// split computes the causes from the chain baseline → on-demand amd64 → on-demand → multiarch.
+func split(baseline, onDemandAMD64, onDemand, multiarch float64) Savings {
+	return Savings{
+		Method: Method,
+		Total:  NewAmount(baseline-multiarch, baseline),
+		ByCause: []Cause{
+			{Cause: CausePacking, Amount: NewAmount(baseline-onDemandAMD64, baseline)},
+			{Cause: CauseGraviton, Amount: NewAmount(onDemandAMD64-onDemand, baseline)},
+			{Cause: CauseSpot, Amount: NewAmount(onDemand-multiarch, baseline)},
+		},
+		Steps: []Step{
+			{Name: stepOnDemandAMD64, HourlyUSD: onDemandAMD64, MonthlyUSD: round6(onDemandAMD64 * HoursPerMonth)},
+			{Name: stepOnDemand, HourlyUSD: onDemand, MonthlyUSD: round6(onDemand * HoursPerMonth)},
+		},
+	}
+}
+
+// restricted copies pools with the requirement key In [value]. For the capacity type it replaces the pool's own
+// requirement; for other keys it adds one, which Karpenter intersects with the pool's (a pool left with no
+// instance type is skipped by the scheduler, as in a cluster).
+func restricted(in []*karpv1.NodePool, key, value string) []*karpv1.NodePool {
+	out := make([]*karpv1.NodePool, len(in))
+	for i, np := range in {
+		out[i] = np.DeepCopy()
+		reqs := out[i].Spec.Template.Spec.Requirements
+		if key == karpv1.CapacityTypeLabelKey {
+			reqs = slices.DeleteFunc(reqs, func(r karpv1.NodeSelectorRequirementWithMinValues) bool { return r.Key == key })
+		}
+		out[i].Spec.Template.Spec.Requirements = append(reqs, karpv1.NodeSelectorRequirementWithMinValues{
+			Key: key, Operator: corev1.NodeSelectorOpIn, Values: []string{value},
+		})
+	}
+	return out
+}
+
+// singleType is a managed node group as a NodePool: one instance type, on-demand.
+func singleType(name, class, instanceType string, taints []corev1.Taint) *karpv1.NodePool {
+	return &karpv1.NodePool{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: karpv1.NodePoolSpec{
+			Template: karpv1.NodeClaimTemplate{
+				Spec: karpv1.NodeClaimTemplateSpec{
+					NodeClassRef: &karpv1.NodeClassReference{Group: "karpenter.k8s.aws", Kind: "EC2NodeClass", Name: class},
+					Taints:       taints,
+					Requirements: []karpv1.NodeSelectorRequirementWithMinValues{
+						{Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{instanceType}},
+						{Key: karpv1.CapacityTypeLabelKey, Operator: corev1.NodeSelectorOpIn, Values: []string{karpv1.CapacityTypeOnDemand}},
+						{Key: corev1.LabelOSStable, Operator: corev1.NodeSelectorOpIn, Values: []string{string(corev1.Linux)}},
+					},
+				},
+			},
+		},
+	}
+}
+
+func poolNames(nps []*karpv1.NodePool) string {
+	names := ""
+	for i, np := range nps {
+		if i > 0 {
+			names += ", "
+		}
+		names += np.Name
+	}
+	return names
+}
+
+func (e *estimator) notes() []string {
+	out := []string{
+		"NodePool limits bound the size of each node, as in a cluster, but not the pool's total, so that every pod is placed; " +
+			"in a cluster the lab's default pool stops at " + LabDefaultPool.CPULimit + " vCPU and " + LabDefaultPool.MemoryLimit + " in all.",
+		fmt.Sprintf("Every instance type priced in %s is offered in %v; spot is the mean of the region's per-AZ spot prices.", e.o.Region, e.o.Zones),
+		"Spot nodes are priced at the cheapest compatible offering; EC2's price-capacity-optimized strategy may pick a deeper, slightly dearer pool.",
+	}
+	return append(out, e.workloadNotes()...)
+}
+
+// workloadNotes are the notes about the workload itself: what it ignored, and whether it was sharded.
+func (e *estimator) workloadNotes() []string {
+	var out []string
+	if k, _, rest := shard(e.pods, e.o.MaxShardPods); k > 1 {
+		out = append(out, fmt.Sprintf("The %d pods were packed as %d identical shards plus %d remaining pods, each shard holding every workload's share; "+
+			"this loses at most one partly filled node per pool per shard.", len(e.pods), k, len(rest)))
+	}
+	return append(out, e.w.Notes...)
+}

@@ -1,0 +1,303 @@
+package savings
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
+	"github.com/aws/karpenter-provider-aws/pkg/providers/instance/filter"
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
+	fakeclient "sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+	"sigs.k8s.io/karpenter/pkg/cloudprovider"
+	karpscheduling "sigs.k8s.io/karpenter/pkg/controllers/provisioning/scheduling"
+	"sigs.k8s.io/karpenter/pkg/controllers/state"
+	"sigs.k8s.io/karpenter/pkg/events"
+	"sigs.k8s.io/karpenter/pkg/operator/injection"
+	coreoptions "sigs.k8s.io/karpenter/pkg/operator/options"
+	"sigs.k8s.io/karpenter/pkg/scheduling"
+	nodepoolutils "sigs.k8s.io/karpenter/pkg/utils/nodepool"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
+)
+
+// maxPodErrors bounds how many unplaceable pods an error lists.
+const maxPodErrors = 3
+
+// pools is one scenario's NodePools and the EC2NodeClasses they reference.
+type pools struct {
+	nodePools []*karpv1.NodePool
+	classes   map[string]*awsv1.EC2NodeClass
+}
+
+// solve places pods with Karpenter's provisioning scheduler on an empty cluster with the given pools, then
+// launches each NodeClaim the way Karpenter's AWS provider picks an offering, and returns the nodes. Large
+// workloads are cut into identical shards first (see shard).
+func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int) ([]Node, error) {
+	k, base, rest := shard(pods, maxShardPods)
+	var nodes []Node
+	for _, part := range []struct {
+		pods  []*corev1.Pod
+		times int
+	}{{base, k}, {rest, 1}} {
+		if len(part.pods) == 0 {
+			continue
+		}
+		placed, err := solveOnce(ctx, b, p, part.pods, daemonSetPods)
+		if err != nil {
+			return nil, err
+		}
+		for range part.times {
+			nodes = append(nodes, placed...)
+		}
+	}
+	sortNodes(nodes)
+	return nodes, nil
+}
+
+func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod) ([]Node, error) {
+	ctx = schedulerContext(ctx)
+	// The scheduler sorts the pod slice and relaxes DaemonSet pods in place; scenarios run concurrently on the same
+	// pods, so each pass gets its own copies.
+	pods, daemonSetPods = deepCopy(pods), deepCopy(daemonSetPods)
+	nodePools := make([]*karpv1.NodePool, len(p.nodePools))
+	its := map[string][]*cloudprovider.InstanceType{}
+	for i, np := range p.nodePools {
+		ref := np.Spec.Template.Spec.NodeClassRef
+		nc, ok := p.classes[ref.Name]
+		if !ok {
+			return nil, fmt.Errorf("NodePool %s references EC2NodeClass %q, which is not in the set", np.Name, ref.Name)
+		}
+		// A pool's limits bound every node it launches (Karpenter drops instance types larger than what the limits
+		// leave) as well as the pool's total. An estimate keeps the first effect and lifts the second, so that every
+		// pod is placed on nodes the pool could really launch.
+		its[np.Name] = capped(b.For(ctx, nc), np.Spec.Limits)
+		nodePools[i] = np.DeepCopy()
+		nodePools[i].Spec.Limits = nil
+	}
+	// The provisioner orders pools by weight before it builds the scheduler, which tries them in slice order.
+	nodepoolutils.OrderByWeight(nodePools)
+	kube := fakeclient.NewClientBuilder().Build()
+	clk := clock.RealClock{}
+	// The cluster state is empty: an estimate starts from no nodes. Nothing reads the cloud provider of an empty
+	// cluster, so none is given.
+	cluster := state.NewCluster(clk, kube, nil)
+	topology, err := karpscheduling.NewTopology(ctx, kube, cluster, nil, nodePools, its, pods)
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	s := karpscheduling.NewScheduler(ctx, kube, nodePools, cluster, nil, topology, its, daemonSetPods,
+		events.NewRecorder(&record.FakeRecorder{}), clk, nil, nil)
+	results, err := s.Solve(ctx, pods)
+	if err != nil {
+		return nil, fmt.Errorf("solve: %w", err)
+	}
+	if len(results.PodErrors) > 0 {
+		return nil, podErrors(results.PodErrors)
+	}
+	nodes := make([]Node, 0, len(results.NewNodeClaims))
+	for _, nc := range results.NewNodeClaims {
+		n, err := launch(nc)
+		if err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// capped keeps the instance types whose capacity fits within limits, as Karpenter's scheduler does for a pool that
+// has launched nothing yet.
+func capped(its []*cloudprovider.InstanceType, limits karpv1.Limits) []*cloudprovider.InstanceType {
+	if len(limits) == 0 {
+		return its
+	}
+	out := make([]*cloudprovider.InstanceType, 0, len(its))
+	for _, it := range its {
+		fits := true
+		for name, limit := range limits {
+			if q, ok := it.Capacity[name]; ok && q.Cmp(limit) > 0 {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// schedulerContext carries what Karpenter's code reads from the context: its core options at their flag
+// defaults, a controller name for its metrics, the AWS provider's options, and a logger that discards.
+func schedulerContext(ctx context.Context) context.Context {
+	ctx = instancetypes.WithDefaultOptions(ctx)
+	ctx = log.IntoContext(ctx, logr.Discard())
+	ctx = injection.WithControllerName(ctx, "savings")
+	return coreoptions.ToContext(ctx, &coreoptions.Options{
+		BatchMaxDuration:  10 * time.Second,
+		BatchIdleDuration: time.Second,
+		PreferencePolicy:  coreoptions.PreferencePolicyRespect,
+		MinValuesPolicy:   coreoptions.MinValuesPolicyStrict,
+		IgnoreDRARequests: true,
+		FeatureGates:      coreoptions.FeatureGates{ReservedCapacity: true},
+	})
+}
+
+func podErrors(errs map[*corev1.Pod]error) error {
+	keys := make([]string, 0, len(errs))
+	byKey := map[string]error{}
+	for p, err := range errs {
+		k := p.Namespace + "/" + p.Name
+		keys = append(keys, k)
+		byKey[k] = err
+	}
+	sort.Strings(keys)
+	var joined []error
+	for i, k := range keys {
+		if i == maxPodErrors {
+			joined = append(joined, fmt.Errorf("and %d more", len(keys)-maxPodErrors))
+			break
+		}
+		joined = append(joined, fmt.Errorf("pod %s: %w", k, byKey[k]))
+	}
+	return fmt.Errorf("%d pod(s) cannot be placed: %w", len(keys), errors.Join(joined...))
+}
+
+// launch picks the node a NodeClaim becomes, following Karpenter's AWS provider: the instance-type filters its
+// instance provider runs before CreateFleet, then the capacity type it prefers (reserved, then spot, then
+// on-demand), then the cheapest compatible offering. For on-demand that is EC2 Fleet's lowest-price strategy; for
+// spot, price-capacity-optimized also weighs pool depth, which a price snapshot cannot know, so cheapest is the
+// estimate.
+func launch(nc *karpscheduling.NodeClaim) (Node, error) {
+	claim := nc.ToNodeClaim()
+	reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(claim.Spec.Requirements...)
+	// Copies, because the spot filter replaces an instance type's offerings, and the originals are shared.
+	its := make([]*cloudprovider.InstanceType, 0, len(nc.InstanceTypeOptions))
+	for _, it := range nc.InstanceTypeOptions {
+		its = append(its, &cloudprovider.InstanceType{
+			Name:             it.Name,
+			Requirements:     it.Requirements,
+			Offerings:        it.Offerings,
+			Capacity:         it.Capacity,
+			DynamicResources: it.DynamicResources,
+			Overhead:         it.Overhead,
+		})
+	}
+	for _, f := range []filter.Filter{
+		filter.CompatibleAvailableFilter(reqs, claim.Spec.Resources.Requests),
+		filter.CapacityReservationTypeFilter(reqs),
+		filter.CapacityBlockFilter(reqs),
+		filter.ReservedOfferingFilter(reqs),
+		filter.ExoticInstanceTypeFilter(reqs),
+		filter.SpotOfferingFilter(reqs),
+	} {
+		kept, _ := f.FilterReject(its)
+		if len(kept) == 0 {
+			return Node{}, fmt.Errorf("NodeClaim of NodePool %s: no instance type left after %s", nc.NodePoolName, f.Name())
+		}
+		its = kept
+	}
+	reqs[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, capacityType(reqs, its))
+	var best *cloudprovider.Offering
+	var bestType *cloudprovider.InstanceType
+	for _, it := range its {
+		for _, o := range it.Offerings.Available().Compatible(reqs) {
+			if best == nil || o.Price < best.Price || (o.Price == best.Price && less(it, o, bestType, best)) {
+				best, bestType = o, it
+			}
+		}
+	}
+	if best == nil {
+		return Node{}, fmt.Errorf("NodeClaim of NodePool %s: no available offering", nc.NodePoolName)
+	}
+	return Node{
+		InstanceType: bestType.Name,
+		CapacityType: best.CapacityType(),
+		Arch:         bestType.Requirements.Get(corev1.LabelArchStable).Any(),
+		Zone:         best.Zone(),
+		Pods:         len(nc.Pods),
+		HourlyUSD:    best.Price,
+		NodePool:     nc.NodePoolName,
+	}, nil
+}
+
+// less breaks price ties by instance type then zone, so that an estimate is reproducible.
+func less(it *cloudprovider.InstanceType, o *cloudprovider.Offering, bestType *cloudprovider.InstanceType, best *cloudprovider.Offering) bool {
+	if it.Name != bestType.Name {
+		return it.Name < bestType.Name
+	}
+	return o.Zone() < best.Zone()
+}
+
+// capacityType mirrors the AWS provider's choice: reserved if allowed and offered, then spot, else on-demand.
+func capacityType(reqs scheduling.Requirements, its []*cloudprovider.InstanceType) string {
+	for _, ct := range []string{karpv1.CapacityTypeReserved, karpv1.CapacityTypeSpot} {
+		if !reqs.Get(karpv1.CapacityTypeLabelKey).Has(ct) {
+			continue
+		}
+		r := scheduling.NewRequirements(reqs.Values()...)
+		r[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, ct)
+		for _, it := range its {
+			if len(it.Offerings.Available().Compatible(r)) != 0 {
+				return ct
+			}
+		}
+	}
+	return karpv1.CapacityTypeOnDemand
+}
+
+func sortNodes(nodes []Node) {
+	sort.SliceStable(nodes, func(i, j int) bool {
+		a, b := nodes[i], nodes[j]
+		if a.NodePool != b.NodePool {
+			return a.NodePool < b.NodePool
+		}
+		if a.InstanceType != b.InstanceType {
+			return a.InstanceType < b.InstanceType
+		}
+		if a.CapacityType != b.CapacityType {
+			return a.CapacityType < b.CapacityType
+		}
+		if a.Zone != b.Zone {
+			return a.Zone < b.Zone
+		}
+		return a.Pods > b.Pods
+	})
+}
+
+// withUIDs returns copies of pods with distinct UIDs: the scheduler caches per-pod data by UID, and the same
+// manifest read twice must still count twice.
+func withUIDs(pods []*corev1.Pod) []*corev1.Pod {
+	out := make([]*corev1.Pod, len(pods))
+	for i, p := range pods {
+		cp := p.DeepCopy()
+		cp.UID = types.UID("pod-" + strconv.Itoa(i))
+		if cp.Status.Phase == "" {
+			cp.Status.Phase = corev1.PodPending
+		}
+		out[i] = cp
+	}
+	return out
+}
+
+func deepCopy(pods []*corev1.Pod) []*corev1.Pod {
+	out := make([]*corev1.Pod, len(pods))
+	for i, p := range pods {
+		out[i] = p.DeepCopy()
+	}
+	return out
+}
+
+// round6 rounds dollars to a millionth, so reported amounts add up exactly as printed.
+func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }

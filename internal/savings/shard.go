@@ -1,0 +1,55 @@
+package savings
+
+import (
+	"encoding/json"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// DefaultMaxShardPods keeps one scheduling pass near a thousand pods. Karpenter's scheduler tries every pod
+// against every NodeClaim it has opened, so a pass costs pods × nodes; past a few thousand pods that is minutes.
+const DefaultMaxShardPods = 1000
+
+// shard cuts pods into k identical shards plus a remainder, so that the scheduler packs one shard and the estimate
+// counts its nodes k times. Identical pods (same namespace, labels and spec — the replicas of one workload) are
+// dealt evenly: each shard gets floor(n/k) of a group of n, the remainder the n mod k left over. Every shard thus
+// has the workload's mix, and Karpenter still does all the packing; what is lost is at most one partly filled node
+// per pool per shard, and topology spread is kept within each shard rather than across all of them.
+func shard(pods []*corev1.Pod, maxPods int) (k int, base, rest []*corev1.Pod) {
+	if maxPods <= 0 || len(pods) <= maxPods {
+		return 1, pods, nil
+	}
+	k = (len(pods) + maxPods - 1) / maxPods
+	groups := map[string][]*corev1.Pod{}
+	var keys []string
+	for _, p := range pods {
+		key := groupKey(p)
+		if _, ok := groups[key]; !ok {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], p)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		g := groups[key]
+		per := len(g) / k
+		base = append(base, g[:per]...)
+		rest = append(rest, g[per*k:]...)
+	}
+	return k, base, rest
+}
+
+// groupKey identifies pods the scheduler cannot tell apart.
+func groupKey(p *corev1.Pod) string {
+	b, err := json.Marshal(struct {
+		Namespace string
+		Labels    map[string]string
+		Spec      corev1.PodSpec
+	}{p.Namespace, p.Labels, p.Spec})
+	if err != nil {
+		// A PodSpec always marshals; a pod that would not is its own group.
+		return string(p.UID)
+	}
+	return string(b)
+}
