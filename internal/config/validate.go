@@ -250,6 +250,17 @@ func (p NodePools) validate() []error {
 			}
 		}
 	}
+	if p.GPU.Enabled {
+		for _, general := range []struct {
+			name string
+			pool Pool
+		}{{"default", p.Default}, {"graviton", p.Graviton}} {
+			if general.pool.Enabled && p.GPU.Weight <= general.pool.Weight {
+				errs = append(errs, fmt.Errorf("%s.gpu.weight: %d must be greater than %s.weight %d: Karpenter tries pools by weight, and a general pool would launch GPU pods on GPU instances it also allows",
+					qualify(KeyNodePools), p.GPU.Weight, general.name, general.pool.Weight))
+			}
+		}
+	}
 	if !p.Default.Enabled && !p.Graviton.Enabled {
 		errs = append(errs, fmt.Errorf("%s: enable at least one of default or graviton: without them no ordinary pod can be scheduled", qualify(KeyNodePools)))
 	}

@@ -282,7 +282,9 @@ func defaultPool(spec PoolSpec) *karpv1.NodePool {
 
 // gravitonPool allows every current c/m/r Graviton (generation 6 and up is Graviton2 or later: c6g/c6gd/c6gn,
 // c7g/c7gd/c7gn, c8g, m6g/m6gd, m7g/m7gd, m8g, r6g/r6gd, r7g/r7gd, r8g in sizes medium and up) so that spot has
-// dozens of instance types to choose from; metal sizes are excluded because one of them dwarfs the pool's limits.
+// dozens of instance types to choose from. Only Nitro-virtualized types qualify: bare metal (sizes "metal",
+// "metal-24xl", "metal-48xl", which a size NotIn cannot list exhaustively) has no hypervisor, and one such node dwarfs
+// the pool's limits.
 func gravitonPool(spec PoolSpec) *karpv1.NodePool {
 	np := newPool(Graviton, Default, spec, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized,
 		in(corev1.LabelArchStable, karpv1.ArchitectureArm64),
@@ -290,7 +292,8 @@ func gravitonPool(spec PoolSpec) *karpv1.NodePool {
 		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
 		in(awsv1.LabelInstanceCategory, "c", "m", "r"),
 		gt(awsv1.LabelInstanceGeneration, "5"),
-		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small", "metal"),
+		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small"),
+		in(awsv1.LabelInstanceHypervisor, "nitro"),
 	)
 	np.Spec.Template.Labels = map[string]string{intentLabel: intentApps}
 	return np
