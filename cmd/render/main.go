@@ -70,13 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // render loads and validates the stack's configuration, then runs the program under mocks. A configuration error
 // stops it before the program declares anything.
 func render(dir, stackName string, warnings io.Writer) (*mockcloud.Recording, *config.Config, error) {
-	values, err := project.Load(dir, stackName)
+	cfg, values, err := project.LoadConfig(dir, stackName)
 	if err != nil {
 		return nil, nil, err
-	}
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
-	if err != nil {
-		return nil, nil, fmt.Errorf("invalid configuration of stack %s:\n%w", stackName, err)
 	}
 	for _, w := range cfg.Warnings(time.Now()) {
 		fmt.Fprintf(warnings, "warning: %s\n", w)

@@ -34,13 +34,9 @@ func (s *stackFlags) register(fs *flag.FlagSet, withRegion bool) {
 
 // options reads the stack configuration the Pulumi program reads, so that the estimate runs the same node pools.
 func (s *stackFlags) options() (savings.Options, error) {
-	values, err := project.Load(s.dir, s.stack)
+	cfg, _, err := project.LoadConfig(s.dir, s.stack)
 	if err != nil {
 		return savings.Options{}, fmt.Errorf("stack %s: %w", s.stack, err)
-	}
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
-	if err != nil {
-		return savings.Options{}, fmt.Errorf("invalid configuration of stack %s:\n%w", s.stack, err)
 	}
 	// The AMI release does not change capacity or overhead; "recommended" is resolved from SSM only at deploy time.
 	alias := "al2023@latest"

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"errors"
@@ -8,21 +8,22 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 )
 
 // fuzzedKeys are the keys FuzzLoad replaces, in the order of its arguments; every other key keeps its dev value.
 var fuzzedKeys = []string{
-	RegionKey,
-	Project + ":" + KeyClusterName,
-	Project + ":" + KeyVpcCidr,
-	Project + ":" + KeyAvailabilityZones,
-	Project + ":" + KeyEndpointPublicAccessCidrs,
-	Project + ":" + KeyNodeGroupMinSize,
-	Project + ":" + KeyKarpenterControllerCPU,
-	Project + ":" + KeyNodePools,
-	Project + ":" + KeyTags,
+	config.RegionKey,
+	config.Project + ":" + config.KeyClusterName,
+	config.Project + ":" + config.KeyVpcCidr,
+	config.Project + ":" + config.KeyAvailabilityZones,
+	config.Project + ":" + config.KeyEndpointPublicAccessCidrs,
+	config.Project + ":" + config.KeyNodeGroupMinSize,
+	config.Project + ":" + config.KeyKarpenterControllerCPU,
+	config.Project + ":" + config.KeyNodePools,
+	config.Project + ":" + config.KeyTags,
 }
 
 // Stand-ins for what the stack reads from SSM, to build the node pools of an accepted configuration.
@@ -50,40 +51,40 @@ func FuzzLoad(f *testing.F) {
 	}
 	seed(nil)
 	for _, bad := range []map[string]string{
-		{RegionKey: ""},
-		{RegionKey: "us-east-1 "},
-		{RegionKey: "eu-west-1"},
-		{Project + ":" + KeyClusterName: strings.Repeat("c", 47)},
-		{Project + ":" + KeyClusterName: "my cluster"},
-		{Project + ":" + KeyVpcCidr: "10.42.0.0/33"},
-		{Project + ":" + KeyVpcCidr: "ten.forty-two"},
-		{Project + ":" + KeyVpcCidr: "10.42.1.0/20"},
-		{Project + ":" + KeyVpcCidr: "fd00::/56"},
-		{Project + ":" + KeyAvailabilityZones: `["us-east-1a"]`},
-		{Project + ":" + KeyAvailabilityZones: `["us-east-1a","eu-west-1b"]`},
-		{Project + ":" + KeyAvailabilityZones: `"us-east-1a"`},
-		{Project + ":" + KeyAvailabilityZones: `null`},
-		{Project + ":" + KeyEndpointPublicAccessCidrs: `["0.0.0.0"]`},
-		{Project + ":" + KeyEndpointPublicAccessCidrs: `["0.0.0.0/0"] []`},
-		{Project + ":" + KeyNodeGroupMinSize: "-1"},
-		{Project + ":" + KeyNodeGroupMinSize: "three"},
-		{Project + ":" + KeyNodeGroupMinSize: "99999999999999999999"},
-		{Project + ":" + KeyKarpenterControllerCPU: "one"},
-		{Project + ":" + KeyKarpenterControllerCPU: "-1"},
-		{Project + ":" + KeyKarpenterControllerCPU: "1e1000"},
-		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"wieght":1}}`},
-		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["reserved"],"cpu":"16","memory":"32Gi"}}`},
-		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`},
-		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`},
-		{Project + ":" + KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`},
-		{Project + ":" + KeyNodePools: `{"graviton":{"enabled":true,"weight":4294967296}}`},
-		{Project + ":" + KeyNodePools: `[]`},
-		{Project + ":" + KeyTags: `{"aws:owner":"me"}`},
-		{Project + ":" + KeyTags: `{"Name":"mine"}`},
-		{Project + ":" + KeyTags: `{"":"empty"}`},
-		{Project + ":" + KeyTags: `{"team":null}`},
-		{Project + ":" + KeyTags: `{"team":1}`},
-		{Project + ":" + KeyTags: `{`},
+		{config.RegionKey: ""},
+		{config.RegionKey: "us-east-1 "},
+		{config.RegionKey: "eu-west-1"},
+		{config.Project + ":" + config.KeyClusterName: strings.Repeat("c", 47)},
+		{config.Project + ":" + config.KeyClusterName: "my cluster"},
+		{config.Project + ":" + config.KeyVpcCidr: "10.42.0.0/33"},
+		{config.Project + ":" + config.KeyVpcCidr: "ten.forty-two"},
+		{config.Project + ":" + config.KeyVpcCidr: "10.42.1.0/20"},
+		{config.Project + ":" + config.KeyVpcCidr: "fd00::/56"},
+		{config.Project + ":" + config.KeyAvailabilityZones: `["us-east-1a"]`},
+		{config.Project + ":" + config.KeyAvailabilityZones: `["us-east-1a","eu-west-1b"]`},
+		{config.Project + ":" + config.KeyAvailabilityZones: `"us-east-1a"`},
+		{config.Project + ":" + config.KeyAvailabilityZones: `null`},
+		{config.Project + ":" + config.KeyEndpointPublicAccessCidrs: `["0.0.0.0"]`},
+		{config.Project + ":" + config.KeyEndpointPublicAccessCidrs: `["0.0.0.0/0"] []`},
+		{config.Project + ":" + config.KeyNodeGroupMinSize: "-1"},
+		{config.Project + ":" + config.KeyNodeGroupMinSize: "three"},
+		{config.Project + ":" + config.KeyNodeGroupMinSize: "99999999999999999999"},
+		{config.Project + ":" + config.KeyKarpenterControllerCPU: "one"},
+		{config.Project + ":" + config.KeyKarpenterControllerCPU: "-1"},
+		{config.Project + ":" + config.KeyKarpenterControllerCPU: "1e1000"},
+		{config.Project + ":" + config.KeyNodePools: `{"default":{"enabled":true,"wieght":1}}`},
+		{config.Project + ":" + config.KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["reserved"],"cpu":"16","memory":"32Gi"}}`},
+		{config.Project + ":" + config.KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`},
+		{config.Project + ":" + config.KeyNodePools: `{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`},
+		{config.Project + ":" + config.KeyNodePools: `{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`},
+		{config.Project + ":" + config.KeyNodePools: `{"graviton":{"enabled":true,"weight":4294967296}}`},
+		{config.Project + ":" + config.KeyNodePools: `[]`},
+		{config.Project + ":" + config.KeyTags: `{"aws:owner":"me"}`},
+		{config.Project + ":" + config.KeyTags: `{"Name":"mine"}`},
+		{config.Project + ":" + config.KeyTags: `{"":"empty"}`},
+		{config.Project + ":" + config.KeyTags: `{"team":null}`},
+		{config.Project + ":" + config.KeyTags: `{"team":1}`},
+		{config.Project + ":" + config.KeyTags: `{`},
 	} {
 		seed(bad)
 	}
@@ -93,7 +94,7 @@ func FuzzLoad(f *testing.F) {
 		for i, v := range []string{region, clusterName, vpcCidr, zones, cidrs, minSize, cpu, nodePools, tags} {
 			values[fuzzedKeys[i]] = v
 		}
-		cfg, err := Load(values.Lookup(ErrMissing))
+		cfg, err := config.Load(values.Lookup(config.ErrMissing))
 		if err != nil {
 			for _, e := range leaves(err) {
 				if !namesAKey(e.Error()) {
@@ -103,10 +104,10 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		release := cfg.NodeAMIVersion
-		if release == NodeAMIRecommended {
+		if release == config.NodeAMIRecommended {
 			release = fuzzRelease
 		}
-		if _, err := nodepool.Build(cfg.NodePoolOptions(AMIAlias(release), fuzzGPUAMI)); err != nil {
+		if _, err := nodepool.Build(cfg.NodePoolOptions(config.AMIAlias(release), fuzzGPUAMI)); err != nil {
 			t.Fatalf("expected the node pools of an accepted configuration to build, got: %v", err)
 		}
 	})
@@ -127,9 +128,9 @@ func leaves(err error) []error {
 
 // namesAKey reports whether msg starts with a known key, followed by ": " or a nested field (".default.cpu: ").
 func namesAKey(msg string) bool {
-	keys := []string{RegionKey}
-	for _, k := range Keys {
-		keys = append(keys, Project+":"+k)
+	keys := []string{config.RegionKey}
+	for _, k := range config.Keys {
+		keys = append(keys, config.Project+":"+k)
 	}
 	for _, k := range keys {
 		if rest, ok := strings.CutPrefix(msg, k); ok && (strings.HasPrefix(rest, ": ") || strings.HasPrefix(rest, ".")) {
@@ -147,23 +148,23 @@ func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
 	cases := []struct {
 		name, key, value, wantKey, wantMsg string
 	}{
-		{"duplicate capacity type", KeyNodePools,
+		{"duplicate capacity type", config.KeyNodePools,
 			`{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`,
 			"karpenter-savings:nodePools.default.capacityTypes", `"spot" is listed twice`},
-		{"gpu limit on a pool without GPUs", KeyNodePools,
+		{"gpu limit on a pool without GPUs", config.KeyNodePools,
 			`{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`,
 			"karpenter-savings:nodePools.default.gpu", "only the gpu pool"},
-		{"graviton not preferred", KeyNodePools,
+		{"graviton not preferred", config.KeyNodePools,
 			`{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`,
 			"karpenter-savings:nodePools.graviton.weight", "50 is not greater than the default pool's weight 50"},
-		{"tag the node classes set", KeyTags, `{"NodeType":"mine"}`,
+		{"tag the node classes set", config.KeyTags, `{"NodeType":"mine"}`,
 			"karpenter-savings:tags", `tag key "NodeType" is reserved`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			values := maps.Clone(dev)
-			values[Project+":"+tc.key] = tc.value
-			_, err := Load(values.Lookup(ErrMissing))
+			values[config.Project+":"+tc.key] = tc.value
+			_, err := config.Load(values.Lookup(config.ErrMissing))
 			require.Errorf(t, err, "expected %s = %s to be rejected", tc.key, tc.value)
 			require.Containsf(t, err.Error(), tc.wantKey+": ", "expected the error to name %s, got %q", tc.wantKey, err)
 			require.Containsf(t, err.Error(), tc.wantMsg, "expected %q in the error, got %q", tc.wantMsg, err)

@@ -37,10 +37,8 @@ var (
 
 // Validate checks every field and returns all problems at once, each naming its key, the value and what is allowed.
 func (c *Config) Validate() error {
-	var errs []error
-	add := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	add := errs.add
 
 	if !regionPattern.MatchString(c.Region) {
 		add(RegionKey, "%q is not an AWS region (e.g. us-east-1); set it with `pulumi config set aws:region us-east-1`", c.Region)
@@ -76,10 +74,8 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) validateNetwork() []error {
-	var errs []error
-	add := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	add := errs.add
 	prefix, err := netip.ParsePrefix(c.VpcCidr)
 	switch {
 	case err != nil || !prefix.Addr().Is4():
@@ -126,10 +122,8 @@ func (c *Config) validateNetwork() []error {
 }
 
 func (c *Config) validateNodeGroup() []error {
-	var errs []error
-	add := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	add := errs.add
 	ng := c.NodeGroup
 	if len(ng.InstanceTypes) == 0 {
 		add(KeyNodeGroupInstanceTypes, "must list at least one instance type (e.g. [\"t4g.medium\"])")
@@ -184,10 +178,8 @@ func validateTags(tags map[string]string) []error {
 }
 
 func (c *Config) validateKarpenter() []error {
-	var errs []error
-	add := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
-	}
+	var errs problems
+	add := errs.add
 	k := c.Karpenter
 	if m := semverPattern.FindStringSubmatch(k.Version); m == nil {
 		add(KeyKarpenterVersion, "%q is not a release version like 1.14.0", k.Version)
@@ -269,6 +261,13 @@ func (p NodePools) validate() []error {
 		errs = append(errs, fmt.Errorf("%s.graviton.weight: %d is not greater than the default pool's weight %d: Karpenter must try the cheaper Graviton pool first", qualify(KeyNodePools), p.Graviton.Weight, p.Default.Weight))
 	}
 	return errs
+}
+
+// problems collects validation errors, each prefixed with the fully qualified key it is about.
+type problems []error
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", qualify(key), fmt.Sprintf(format, args...)))
 }
 
 // subnetBits is how many extra prefix bits give every zone its own private subnet in half of the VPC.

@@ -14,8 +14,10 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/config"
 )
 
 // Config is a stack's merged configuration: fully qualified keys ("project:key", "aws:region") to the string the
@@ -37,7 +39,7 @@ func Load(dir, stack string) (Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", filepath.Base(stackPath), err)
 	}
-	values, err := ps.Config.Decrypt(config.NopDecrypter)
+	values, err := ps.Config.Decrypt(pulumiconfig.NopDecrypter)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", filepath.Base(stackPath), err)
 	}
@@ -157,4 +159,18 @@ func declaredKeys(p *workspace.Project) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// LoadConfig loads a stack's values (Load) and parses and validates them (config.Load): what the Pulumi program
+// would see, for the tools that run without it.
+func LoadConfig(dir, stack string) (*config.Config, Config, error) {
+	values, err := Load(dir, stack)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(values.Lookup(config.ErrMissing))
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid configuration of stack %s:\n%w", stack, err)
+	}
+	return cfg, values, nil
 }
