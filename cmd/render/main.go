@@ -105,10 +105,17 @@ func printTree(w io.Writer, stackName string, rec *mockcloud.Recording) {
 	for _, r := range rec.Resources {
 		children[r.Parent] = append(children[r.Parent], r)
 	}
+	reads := 0
 	var walk func(parent string, depth int)
 	walk = func(parent string, depth int) {
 		for _, r := range children[parent] {
-			fmt.Fprintf(w, "%s+ %-45s %s\n", strings.Repeat("    ", depth), r.Type, r.Name)
+			// As in `pulumi preview`: "+" creates, ">" reads.
+			op := "+"
+			if r.Read {
+				op = ">"
+				reads++
+			}
+			fmt.Fprintf(w, "%s%s %-45s %s\n", strings.Repeat("    ", depth), op, r.Type, r.Name)
 			walk(r.Name, depth+1)
 		}
 	}
@@ -125,7 +132,7 @@ func printTree(w io.Writer, stackName string, rec *mockcloud.Recording) {
 			walk(r.Parent, 1)
 		}
 	}
-	fmt.Fprintf(w, "\nResources: %d to create (stack %s, offline render under mocks)\n\nOutputs:\n", len(rec.Resources), stackName)
+	fmt.Fprintf(w, "\nResources: %d to create, %d to read (stack %s, offline render under mocks)\n\nOutputs:\n", len(rec.Resources)-reads, reads, stackName)
 	names := make([]string, 0, len(rec.Outputs))
 	for k := range rec.Outputs {
 		names = append(names, k)

@@ -37,6 +37,8 @@ type Resource struct {
 	Custom       bool           `json:"custom"`
 	Inputs       map[string]any `json:"inputs"`
 	Dependencies []string       `json:"dependsOn,omitempty"`
+	// Read marks a resource the program reads (a Get function) rather than declares.
+	Read bool `json:"read,omitempty"`
 }
 
 // Recording is what a run declared, in declaration order, and the stack outputs.
@@ -90,14 +92,22 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Custom: args.Custom,
 		Inputs: Plain(args.Inputs),
 	}
-	if rpc := args.RegisterRPC; rpc != nil {
-		rec.Parent = NameOf(rpc.GetParent())
-		for _, dep := range rpc.GetDependencies() {
-			rec.Dependencies = append(rec.Dependencies, NameOf(dep))
-		}
-		slices.Sort(rec.Dependencies)
-		rec.Dependencies = slices.Compact(rec.Dependencies)
+	// A declared resource arrives as a RegisterResource call, a read one (Get*) as a ReadResource call.
+	var parent string
+	var deps []string
+	switch {
+	case args.RegisterRPC != nil:
+		parent, deps = args.RegisterRPC.GetParent(), args.RegisterRPC.GetDependencies()
+	case args.ReadRPC != nil:
+		parent, deps = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies()
+		rec.Read = true
 	}
+	rec.Parent = NameOf(parent)
+	for _, dep := range deps {
+		rec.Dependencies = append(rec.Dependencies, NameOf(dep))
+	}
+	slices.Sort(rec.Dependencies)
+	rec.Dependencies = slices.Compact(rec.Dependencies)
 	m.Recording.mu.Lock()
 	m.Recording.Resources = append(m.Recording.Resources, rec)
 	m.Recording.mu.Unlock()
