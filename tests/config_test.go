@@ -54,6 +54,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"pool weight", map[string]string{"nodePools": `{"graviton":{"enabled":true,"weight":101,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools.graviton.weight", "101 is not allowed"},
 		{"pool memory", map[string]string{"nodePools": `{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"lots"}}`}, "karpenter-savings:nodePools.default.memory", `"lots" is not a positive quantity`},
 		{"gpu pool outweighed by a general pool", map[string]string{"nodePools": `{"default":{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"gpu":{"enabled":true,"weight":20,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools.gpu.weight", "20 must be greater than graviton.weight 50"},
+		{"device plugin version", map[string]string{"nvidiaDevicePluginVersion": "latest"}, "karpenter-savings:nvidiaDevicePluginVersion", `"latest" is not a chart version`},
 		{"no general-purpose pool", map[string]string{"nodePools": `{"gpu":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`}, "karpenter-savings:nodePools", "enable at least one of default or graviton"},
 	}
 	base := devConfig(t)

@@ -72,6 +72,7 @@ func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {
 	require.Len(t, rec.ByType("kubernetes:karpenter.sh/v1:NodePool"), 1)
 	require.Len(t, rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"), 1)
 	require.Empty(t, rec.ByType("kubernetes:yaml/v2:ConfigFile"))
+	require.Empty(t, rec.ByType("karpenter-savings:index:DevicePlugin"), "no GPU pool, no device plugin")
 	require.NotContains(t, rec.Outputs, "sampleAppUiAddress")
 }
 
@@ -84,4 +85,21 @@ func TestPoolConfigTheAPIServerWouldRejectFailsBeforeAnyResource(t *testing.T) {
 	require.ErrorContains(t, err, `EC2NodeClass.karpenter.k8s.aws "default" is invalid`)
 	require.ErrorContains(t, err, "restricted tag matching karpenter.sh/nodepool")
 	require.Empty(t, rec.Resources)
+}
+
+// GPU nodes advertise nvidia.com/gpu only through NVIDIA's device plugin; without it a GPU pod would wait forever
+// on the node Karpenter launched for it.
+func TestGPUPoolComesWithTheNvidiaDevicePlugin(t *testing.T) {
+	rec := renderDev(t)
+	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-nvidia-device-plugin-release")
+	require.Equal(t, "nvidia-device-plugin", release.Inputs["chart"])
+	require.Equal(t, "0.17.1", release.Inputs["version"])
+	require.Equal(t, map[string]any{"repo": "https://nvidia.github.io/k8s-device-plugin"}, release.Inputs["repositoryOpts"])
+	values := release.Inputs["values"].(map[string]any)
+	require.Equal(t, []any{map[string]any{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}}, values["tolerations"],
+		"it must run on nodes carrying the GPU pool's taint")
+	terms := values["affinity"].(map[string]any)["nodeAffinity"].(map[string]any)["requiredDuringSchedulingIgnoredDuringExecution"].(map[string]any)["nodeSelectorTerms"]
+	require.Equal(t, []any{map[string]any{"matchExpressions": []any{map[string]any{
+		"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": []any{"nvidia"},
+	}}}}, terms)
 }

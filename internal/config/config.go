@@ -41,6 +41,7 @@ const (
 	KeyKarpenterControllerMemory = "karpenterControllerMemory"
 	KeyNodeAMIVersion            = "nodeAmiVersion"
 	KeyNodePools                 = "nodePools"
+	KeyNvidiaDevicePluginVersion = "nvidiaDevicePluginVersion"
 	KeySampleAppEnabled          = "sampleAppEnabled"
 	KeySampleAppManifestURL      = "sampleAppManifestUrl"
 )
@@ -51,7 +52,7 @@ var Keys = []string{
 	KeyEndpointPublicAccessCidrs, KeyNodeGroupInstanceTypes, KeyNodeGroupCapacityType, KeyNodeGroupMinSize,
 	KeyNodeGroupMaxSize, KeyNodeGroupDesiredSize, KeyTags, KeyKarpenterVersion, KeyKarpenterNamespace,
 	KeyKarpenterReplicas, KeyKarpenterControllerCPU, KeyKarpenterControllerMemory, KeyNodeAMIVersion,
-	KeyNodePools, KeySampleAppEnabled, KeySampleAppManifestURL,
+	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL,
 }
 
 // NAT gateway modes.
@@ -84,6 +85,7 @@ type Config struct {
 	Karpenter                 Karpenter
 	NodeAMIVersion            string
 	NodePools                 NodePools
+	NvidiaDevicePluginVersion string
 	SampleApp                 SampleApp
 }
 
@@ -162,7 +164,8 @@ func Load(lookup Lookup) (*Config, error) {
 			ControllerCPU:    r.str(Project + ":" + KeyKarpenterControllerCPU),
 			ControllerMemory: r.str(Project + ":" + KeyKarpenterControllerMemory),
 		},
-		NodeAMIVersion: r.str(Project + ":" + KeyNodeAMIVersion),
+		NodeAMIVersion:            r.str(Project + ":" + KeyNodeAMIVersion),
+		NvidiaDevicePluginVersion: r.str(Project + ":" + KeyNvidiaDevicePluginVersion),
 		SampleApp: SampleApp{
 			Enabled:     r.bool(Project + ":" + KeySampleAppEnabled),
 			ManifestURL: r.str(Project + ":" + KeySampleAppManifestURL),

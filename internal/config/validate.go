@@ -62,6 +62,9 @@ func (c *Config) Validate() error {
 	if c.NodeAMIVersion != NodeAMIRecommended && !amiVersionPattern.MatchString(c.NodeAMIVersion) {
 		add(KeyNodeAMIVersion, "%q is not allowed: use %q (resolve the newest AL2023 release from SSM) or a release tag like v20251120", c.NodeAMIVersion, NodeAMIRecommended)
 	}
+	if c.NodePools.GPU.Enabled && !semverPattern.MatchString(c.NvidiaDevicePluginVersion) {
+		add(KeyNvidiaDevicePluginVersion, "%q is not a chart version like 0.17.1 (the GPU pool is enabled, and its nodes only advertise nvidia.com/gpu with the plugin)", c.NvidiaDevicePluginVersion)
+	}
 	if c.SampleApp.Enabled {
 		u, err := url.Parse(c.SampleApp.ManifestURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/components/cluster"
+	"github.com/karpenter-savings/karpenter-savings/components/deviceplugin"
 	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
 	"github.com/karpenter-savings/karpenter-savings/components/network"
 	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
@@ -145,6 +146,16 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	})
 	if err != nil {
 		return nil, err
+	}
+
+	if cfg.NodePools.GPU.Enabled {
+		if _, err := deviceplugin.New(ctx, cfg.ClusterName+"-nvidia-device-plugin", &deviceplugin.Args{
+			Version:   cfg.NvidiaDevicePluginVersion,
+			Provider:  eks.Provider,
+			DependsOn: eks.Ready,
+		}); err != nil {
+			return nil, err
+		}
 	}
 
 	outputs := map[string]pulumi.Output{
