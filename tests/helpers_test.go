@@ -72,3 +72,17 @@ func parseJSON(t *testing.T, v any) any {
 	require.NoError(t, json.Unmarshal([]byte(s), &out))
 	return out
 }
+
+// pools returns the dev stack's nodePools object with the named pools replaced by the given JSON: nodePools is
+// always written in full, as Pulumi replaces an object default wholesale.
+func pools(t *testing.T, replace map[string]string) string {
+	t.Helper()
+	var obj map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(devConfig(t)[config.Project+":"+config.KeyNodePools]), &obj))
+	for name, v := range replace {
+		obj[name] = json.RawMessage(v)
+	}
+	b, err := json.Marshal(obj)
+	require.NoError(t, err)
+	return string(b)
+}

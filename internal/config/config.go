@@ -172,6 +172,7 @@ func Load(lookup Lookup) (*Config, error) {
 		},
 	}
 	r.object(Project+":"+KeyNodePools, &c.NodePools)
+	r.complete(Project+":"+KeyNodePools, []string{"default", "graviton", "gpu"}, "enabled")
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
 	}
@@ -255,6 +256,33 @@ func (r *reader) object(key string, into any) {
 	}
 	if dec.More() {
 		r.errs = append(r.errs, fmt.Errorf("%s: %q has trailing data after the JSON value", key, truncate(v)))
+	}
+}
+
+// complete requires an object key to list every member, each with the fields in required. Pulumi replaces an
+// object default wholesale (`pulumi config set --path` writes only the path it is given), so a member or a field
+// left out would otherwise decode to its zero value: a pool silently disabled.
+func (r *reader) complete(key string, members []string, required ...string) {
+	v, err := r.lookup(key)
+	if err != nil {
+		return // raw() already reported it
+	}
+	var obj map[string]map[string]json.RawMessage
+	if json.Unmarshal([]byte(v), &obj) != nil {
+		return // object() already reported it
+	}
+	for _, m := range members {
+		fields, ok := obj[m]
+		if !ok {
+			r.errs = append(r.errs, fmt.Errorf("%s.%s: missing; %s must list %s in full (copy the default from Pulumi.yaml into the stack file and edit it there)",
+				key, m, key, strings.Join(members, ", ")))
+			continue
+		}
+		for _, f := range required {
+			if _, ok := fields[f]; !ok {
+				r.errs = append(r.errs, fmt.Errorf("%s.%s.%s: must be set (true or false); a pool is never enabled or disabled by omission", key, m, f))
+			}
+		}
 	}
 }
 

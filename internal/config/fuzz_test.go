@@ -149,13 +149,13 @@ func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
 		name, key, value, wantKey, wantMsg string
 	}{
 		{"duplicate capacity type", config.KeyNodePools,
-			`{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"}}`,
+			`{"default":{"enabled":true,"capacityTypes":["spot","spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":false},"gpu":{"enabled":false}}`,
 			"karpenter-savings:nodePools.default.capacityTypes", `"spot" is listed twice`},
 		{"gpu limit on a pool without GPUs", config.KeyNodePools,
-			`{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"}}`,
+			`{"default":{"enabled":true,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi","gpu":"1"},"graviton":{"enabled":false},"gpu":{"enabled":false}}`,
 			"karpenter-savings:nodePools.default.gpu", "only the gpu pool"},
 		{"graviton not preferred", config.KeyNodePools,
-			`{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}}`,
+			`{"default":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"graviton":{"enabled":true,"weight":50,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"},"gpu":{"enabled":false}}`,
 			"karpenter-savings:nodePools.graviton.weight", "50 is not greater than the default pool's weight 50"},
 		{"tag the node classes set", config.KeyTags, `{"NodeType":"mine"}`,
 			"karpenter-savings:tags", `tag key "NodeType" is reserved`},
