@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -76,15 +77,15 @@ func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {
 	require.NotContains(t, rec.Outputs, "sampleAppUiAddress")
 }
 
-// A value the config accepts but Karpenter's CRDs reject must fail the preview with the API server's own message,
-// before any resource is declared.
-func TestPoolConfigTheAPIServerWouldRejectFailsBeforeAnyResource(t *testing.T) {
-	rec, err := render(t, with(devConfig(t), map[string]string{"tags": `{"team":"platform","karpenter.sh/nodepool":"mine"}`}))
-	require.Error(t, err)
-	require.ErrorContains(t, err, "karpenter-savings:nodePools: ")
-	require.ErrorContains(t, err, `EC2NodeClass.karpenter.k8s.aws "default" is invalid`)
-	require.ErrorContains(t, err, "restricted tag matching karpenter.sh/nodepool")
-	require.Empty(t, rec.Resources)
+// A tag Karpenter's EC2NodeClass CRD restricts must fail at the tags key, before any resource is declared.
+func TestRestrictedTagFailsAtTheTagsKeyBeforeAnyResource(t *testing.T) {
+	for _, key := range []string{"karpenter.sh/nodepool", "kubernetes.io/cluster/other", "eks:eks-cluster-name"} {
+		rec, err := render(t, with(devConfig(t), map[string]string{"tags": `{"team":"platform","` + key + `":"mine"}`}))
+		require.Error(t, err, key)
+		require.ErrorContains(t, err, "karpenter-savings:tags: tag key "+strconv.Quote(key)+" is restricted")
+		require.ErrorContains(t, err, "tag contains a restricted tag matching", "the CRD rule's own words")
+		require.Empty(t, rec.Resources)
+	}
 }
 
 // GPU nodes advertise nvidia.com/gpu only through NVIDIA's device plugin; without it a GPU pod would wait forever

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/crdvalidate"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 )
@@ -33,11 +34,15 @@ const (
 )
 
 // FuzzLoad feeds hostile values into Load: it must never panic, every error must start with the key it is about,
-// and a configuration it accepts must build its node pools (Load is the only gate before resources are declared).
+// and a configuration it accepts must build node pools the API server accepts (Load is the gate that names keys).
 func FuzzLoad(f *testing.F) {
 	dev, err := project.Load("../..", "dev")
 	if err != nil {
 		f.Fatalf("loading the dev stack: %v", err)
+	}
+	validator, err := crdvalidate.New()
+	if err != nil {
+		f.Fatalf("loading Karpenter's CRDs: %v", err)
 	}
 	seed := func(overrides map[string]string) {
 		a := make([]string, len(fuzzedKeys))
@@ -107,8 +112,18 @@ func FuzzLoad(f *testing.F) {
 		if release == config.NodeAMIRecommended {
 			release = fuzzRelease
 		}
-		if _, err := nodepool.Build(cfg.NodePoolOptions(config.AMIAlias(release), fuzzGPUAMI)); err != nil {
+		set, err := nodepool.Build(cfg.NodePoolOptions(config.AMIAlias(release), fuzzGPUAMI))
+		if err != nil {
 			t.Fatalf("expected the node pools of an accepted configuration to build, got: %v", err)
+		}
+		objects, err := set.Objects()
+		if err != nil {
+			t.Fatalf("encoding the node pools: %v", err)
+		}
+		for _, obj := range objects {
+			if _, err := validator.Validate(obj); err != nil {
+				t.Fatalf("expected the API server to accept the objects of an accepted configuration, got: %v", err)
+			}
 		}
 	})
 }

@@ -117,8 +117,12 @@ func (c *Config) validateNetwork() []error {
 		add(KeyDiscoveryTag, "%q is not allowed: use %q (karpenter.sh/discovery/<cluster>, the lab's key) or %q (karpenter.sh/discovery)", c.DiscoveryTag, DiscoveryPerCluster, DiscoveryShared)
 	}
 	for _, cidr := range c.EndpointPublicAccessCidrs {
-		if p, err := netip.ParsePrefix(cidr); err != nil || p.Masked() != p {
+		p, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil || p.Masked() != p:
 			add(KeyEndpointPublicAccessCidrs, "%q is not a CIDR block (e.g. 203.0.113.0/24)", cidr)
+		case p.Bits() == 0:
+			add(KeyEndpointPublicAccessCidrs, "%q opens the API endpoint to the whole internet; list your networks, or leave the list empty for EKS's default", cidr)
 		}
 	}
 	return errs
@@ -171,6 +175,8 @@ func validateTags(tags map[string]string) []error {
 			errs = append(errs, fmt.Errorf("%s: tag key %q must have 1 to 128 characters", qualify(KeyTags), k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			errs = append(errs, fmt.Errorf("%s: tag key %q uses the reserved aws: prefix", qualify(KeyTags), k))
+		case karpenterRestrictedTag(k) != "":
+			errs = append(errs, fmt.Errorf("%s: tag key %q is restricted: Karpenter owns it, and its EC2NodeClass CRD rejects it (tag contains a restricted tag matching %s)", qualify(KeyTags), k, karpenterRestrictedTag(k)))
 		case k == nodepool.TagName || k == nodepool.TagNodeType || k == nodepool.TagIntentLabel:
 			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: the stack sets it on each Karpenter node class", qualify(KeyTags), k))
 		case len(v) > 256:
@@ -178,6 +184,22 @@ func validateTags(tags map[string]string) []error {
 		}
 	}
 	return errs
+}
+
+// karpenterRestrictedTags are the tag keys (or key prefixes, ending in "/") the EC2NodeClass CRD of Karpenter 1.14
+// rejects in spec.tags; the stack puts the configured tags there, so they are rejected here, at the key.
+var karpenterRestrictedTags = []string{
+	"eks:eks-cluster-name", "kubernetes.io/cluster/", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim",
+	"karpenter.k8s.aws/ec2nodeclass",
+}
+
+func karpenterRestrictedTag(key string) string {
+	for _, r := range karpenterRestrictedTags {
+		if key == r || (strings.HasSuffix(r, "/") && strings.HasPrefix(key, r)) {
+			return r
+		}
+	}
+	return ""
 }
 
 func (c *Config) validateKarpenter() []error {

@@ -77,7 +77,8 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		err = nodepools.Validate(pools)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", config.Project+":"+config.KeyNodePools, err)
+		return nil, fmt.Errorf("%s:%s and %s:%s: the node pools they describe would be rejected: %w",
+			config.Project, config.KeyNodePools, config.Project, config.KeyTags, err)
 	}
 
 	net, err := network.New(ctx, cfg.ClusterName+"-network", &network.Args{
