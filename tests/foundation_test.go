@@ -153,19 +153,45 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}}, in["taints"])
 	require.Len(t, in["subnetIds"], 2)
 
-	attachments := rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-	var policies []any
-	for _, a := range attachments {
-		if a.Parent == clusterName {
-			policies = append(policies, a.Inputs["policyArn"])
-		}
-	}
 	require.ElementsMatch(t, []any{
 		"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
 		"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
 		"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-	}, policies)
+	}, attachedPolicies(rec, "cluster-with-karpenter-node-group"))
+}
+
+// attachedPolicies lists the policy ARNs attached to the role with the given logical name.
+func attachedPolicies(rec *mockcloud.Recording, role string) []any {
+	var policies []any
+	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+		if a.Inputs["role"] == role {
+			policies = append(policies, a.Inputs["policyArn"])
+		}
+	}
+	return policies
+}
+
+// Security groups for pods (the lab's ENABLE_POD_ENI) need the VPC resource controller on the cluster role.
+func TestClusterRoleCanManagePodENIs(t *testing.T) {
+	rec := renderDev(t)
+	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	require.Contains(t, c.Inputs["serviceRole"], "cluster-with-karpenter-cluster-role")
+	role := one(t, rec, "aws:iam/role:Role", "cluster-with-karpenter-cluster-role")
+	require.Equal(t, map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "eks.amazonaws.com"}, "Action": "sts:AssumeRole",
+		}},
+	}, parseJSON(t, role.Inputs["assumeRolePolicy"]))
+	require.ElementsMatch(t, []any{
+		"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+		"arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
+	}, attachedPolicies(rec, "cluster-with-karpenter-cluster-role"))
+	require.Subset(t, c.Dependencies, []string{
+		"cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy",
+		"cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController",
+	}, "the control plane is created once its role can act")
 }
 
 func TestFoundationOutputs(t *testing.T) {

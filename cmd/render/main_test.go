@@ -10,6 +10,12 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/policy"
+	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
@@ -39,19 +45,30 @@ func TestCheckPassesOnTheDevStack(t *testing.T) {
 	require.Regexp(t, regexp.MustCompile(`^policy: [1-9][0-9]* resources checked, 0 violations\n$`), stdout)
 }
 
+// The configuration rejects what the rules forbid, so a violation can only come from a program change: here the
+// dev render with its cluster's endpoint opened by hand, as a regression in the cluster component would.
 func TestCheckListsEachViolationAndFails(t *testing.T) {
-	dir := stackDir(t, `config:
-  aws:region: us-east-1
-  karpenter-savings:endpointPublicAccessCidrs:
-    - 0.0.0.0/0
-`)
-	code, stdout, stderr := runRender("--check", "--stack", "test", "--dir", dir)
-	require.Equalf(t, 1, code, "expected exit 1, got %d; stderr:\n%s", code, stderr)
-	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	cfg, values, err := project.LoadConfig(repoRoot, "dev")
+	require.NoError(t, err)
+	values[config.Project+":"+config.KeyEndpointPublicAccessCidrs] = `["203.0.113.0/24"]`
+	cfg.EndpointPublicAccessCidrs = []string{"203.0.113.0/24"}
+	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program)
+	require.NoError(t, err)
+	for i, r := range rec.Resources {
+		if r.Type == "eks:index:Cluster" {
+			rec.Resources[i].Inputs["publicAccessCidrs"] = []any{"0.0.0.0/0"}
+		}
+	}
+
+	var out bytes.Buffer
+	code := printCheck(&out, rec, policy.Check(rec, policy.OptionsFor(cfg)))
+	require.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	require.Equal(t, []string{
 		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs contains 0.0.0.0/0, the whole internet",
+		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs is 0.0.0.0/0; the configuration allows 203.0.113.0/24",
 	}, lines[:len(lines)-1], "one line per violation: rule, resource, message")
-	require.Regexp(t, `^policy: [1-9][0-9]* resources checked, 1 violations$`, lines[len(lines)-1])
+	require.Regexp(t, `^policy: [1-9][0-9]* resources checked, 2 violations$`, lines[len(lines)-1])
 }
 
 // A broken stack file must name the key in the error, exit 1 and print no resource, whatever the output mode.

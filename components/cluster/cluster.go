@@ -170,6 +170,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
+	clusterRole, clusterRoleAttachments, err := newRole(ctx, name+"-cluster-role", "Control plane of EKS cluster "+args.Name,
+		serviceTrust("eks.amazonaws.com"), args.Partition, ClusterRolePolicies, tags, parent)
+	if err != nil {
+		return nil, err
+	}
+
 	skipDefaultNodeGroup, useDefaultVpcCni := true, true
 	// The lab's mode: access entries, with the aws-auth ConfigMap still honoured for tools that edit it.
 	authenticationMode := eks.AuthenticationMode("API_AND_CONFIG_MAP")
@@ -177,6 +183,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Name:                   pulumi.String(args.Name),
 		Version:                pulumi.String(args.Version),
 		VpcId:                  args.VpcID,
+		ServiceRole:            clusterRole,
 		AuthenticationMode:     &authenticationMode,
 		PublicSubnetIds:        args.PublicSubnetIDs,
 		PrivateSubnetIds:       args.PrivateSubnetIDs,
@@ -190,7 +197,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),
 		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
 		Tags:                   tags,
-	}, parent)
+	}, parent, pulumi.DependsOn(clusterRoleAttachments))
 	if err != nil {
 		return nil, err
 	}
@@ -288,30 +295,63 @@ var NodeGroupPolicies = []string{
 	"AmazonSSMManagedInstanceCore",
 }
 
-func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulumi.StringOutput, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
-	// Managed node group instances assume their role through EC2, like the nodes Karpenter launches.
-	trust, err := karpenteriam.NodeTrustPolicy(karpenteriam.Scope{Partition: args.Partition}).JSON()
+// ClusterRolePolicies are the managed policies of the control plane's role: the cluster policy, and the VPC
+// resource controller that creates the trunk and branch network interfaces the lab's ENABLE_POD_ENI (security groups
+// for pods) needs; pulumi-eks's own role has only the first.
+var ClusterRolePolicies = []string{
+	"AmazonEKSClusterPolicy",
+	"AmazonEKSVPCResourceController",
+}
+
+// newRole declares an IAM role trusted by trust and attaches the AWS-managed policies; it returns the role and the
+// attachments, which users of the role must wait for.
+func newRole(ctx *pulumi.Context, name, description string, trust karpenteriam.Document, partition string, policies []string,
+	tags pulumi.StringMap, opts ...pulumi.ResourceOption,
+) (*iam.Role, []pulumi.Resource, error) {
+	doc, err := trust.JSON()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, name+"-node-group", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(trust),
-		Description:      pulumi.String("Nodes of the " + NodeGroupName + " managed node group of " + args.Name),
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(doc),
+		Description:      pulumi.String(description),
 		Tags:             tags,
 	}, opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var attachments []pulumi.Resource
-	for _, policy := range NodeGroupPolicies {
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-node-group-"+policy, &iam.RolePolicyAttachmentArgs{
+	attachments := make([]pulumi.Resource, 0, len(policies))
+	for _, policy := range policies {
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-"+policy, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/%s", args.Partition, policy)),
+			PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, policy)),
 		}, opts...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		attachments = append(attachments, a)
+	}
+	return role, attachments, nil
+}
+
+// serviceTrust lets an AWS service assume a role.
+func serviceTrust(service string) karpenteriam.Document {
+	return karpenteriam.Document{
+		Version: karpenteriam.PolicyVersion,
+		Statement: []karpenteriam.Statement{{
+			Effect:    karpenteriam.Allow,
+			Principal: &karpenteriam.Principal{Service: karpenteriam.Values{service}},
+			Action:    karpenteriam.Values{"sts:AssumeRole"},
+		}},
+	}
+}
+
+func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulumi.StringOutput, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
+	// Managed node group instances assume their role through EC2, like the nodes Karpenter launches.
+	role, attachments, err := newRole(ctx, name+"-node-group", "Nodes of the "+NodeGroupName+" managed node group of "+args.Name,
+		karpenteriam.NodeTrustPolicy(karpenteriam.Scope{Partition: args.Partition}), args.Partition, NodeGroupPolicies, tags, opts...)
+	if err != nil {
+		return nil, err
 	}
 	ng := args.NodeGroup
 	return awseks.NewNodeGroup(ctx, name+"-"+NodeGroupName, &awseks.NodeGroupArgs{
