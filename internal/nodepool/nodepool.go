@@ -48,6 +48,10 @@ const (
 	intentGPU   = "gpu"
 )
 
+// maxPods is Kubernetes' recommended per-node pod limit, and what EKS's max-pods calculator gives for prefix
+// delegation on instances under 30 vCPUs.
+const maxPods = 110
+
 // Root volume of every node class.
 const (
 	rootDevice = "/dev/xvda"
@@ -208,6 +212,9 @@ func (o Options) nodeClass(name, intent string, ami awsv1.AMISelectorTerm, famil
 			AMIFamily:                  family,
 			Role:                       o.NodeRoleName,
 			Tags:                       tags,
+			// The vpc-cni add-on hands out /28 prefixes (ENABLE_PREFIX_DELEGATION), so a node's pod count is no longer
+			// bounded by its ENIs' IPs; without this Karpenter keeps the ENI-limited count (29 on an m6i.large).
+			Kubelet: &awsv1.KubeletConfiguration{MaxPods: new(int32(maxPods))},
 			// IMDSv2 only, and a hop limit of 1 so pods cannot borrow the node role; pods use Pod Identity.
 			MetadataOptions: &awsv1.MetadataOptions{
 				HTTPEndpoint:            new("enabled"),

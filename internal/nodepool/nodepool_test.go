@@ -86,6 +86,7 @@ func TestLabDefaultEC2NodeClass(t *testing.T) {
 		"spec": map[string]any{
 			"amiSelectorTerms":           []any{map[string]any{"alias": "al2023@v20251120"}},
 			"role":                       "KarpenterNodeRole-" + cluster,
+			"kubelet":                    map[string]any{"maxPods": 110.0},
 			"subnetSelectorTerms":        discovery,
 			"securityGroupSelectorTerms": discovery,
 			"metadataOptions": map[string]any{
