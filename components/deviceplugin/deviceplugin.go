@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -15,9 +16,6 @@ const (
 	Repository = "https://nvidia.github.io/k8s-device-plugin"
 	Chart      = "nvidia-device-plugin"
 )
-
-// GPUManufacturerLabel is the label Karpenter's AWS provider puts on every node by its GPUs' maker.
-const GPUManufacturerLabel = "karpenter.k8s.aws/instance-gpu-manufacturer"
 
 // Args configures the device plugin.
 type Args struct {
@@ -49,7 +47,7 @@ func Values() map[string]any {
 				"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{
 					"nodeSelectorTerms": []any{map[string]any{
 						"matchExpressions": []any{map[string]any{
-							"key": GPUManufacturerLabel, "operator": "In", "values": []any{"nvidia"},
+							"key": awsv1.LabelInstanceGPUManufacturer, "operator": "In", "values": []any{"nvidia"},
 						}},
 					}},
 				},

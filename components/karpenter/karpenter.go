@@ -85,8 +85,9 @@ type Karpenter struct {
 	NodeRoleName      pulumi.StringOutput // the node role's name, for EC2NodeClass.spec.role.
 	QueueName         pulumi.StringOutput // the interruption queue's name.
 	Version           pulumi.StringOutput // the installed chart version.
-	// Release is what NodePools must depend on, so that a destroy deletes the pools (and Karpenter drains
-	// its nodes) before the controller goes.
+	// Release is the controller's Helm release. NodePools must depend on it (or on the whole component, as the
+	// stack does, which also keeps the IAM and the queue), so that a destroy deletes the pools, and Karpenter
+	// drains their nodes, before the controller goes.
 	Release *helmv3.Release
 }
 

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 )
 
 // supportWindow is one Kubernetes minor's EKS support calendar: standard support ends on StandardEnd, extended
@@ -77,5 +79,5 @@ func (c *Config) DiscoveryTagKey() string {
 
 // NodeRoleName is the IAM role of the nodes Karpenter launches, named as Karpenter's CloudFormation names it.
 func (c *Config) NodeRoleName() string {
-	return "KarpenterNodeRole-" + c.ClusterName
+	return karpenteriam.Scope{ClusterName: c.ClusterName}.NodeRoleName()
 }
