@@ -5,10 +5,13 @@
 package instancetypes
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -107,10 +110,18 @@ func (b *Builder) For(ctx context.Context, nodeClass *awsv1.EC2NodeClass) []*clo
 	for _, info := range b.infos {
 		it := resolver.Resolve(ctx, info, b.zones, nc)
 		it.Offerings = offerings.ResolveOfferings(ctx, it, nil, info, nc, allZones, sets.New[string](), nil)
+		// The resolver ranges over a set of zones, so its offerings come in a different order on every run; whatever
+		// takes the first of equally cheap offerings (Karpenter's Offerings.Cheapest, the lower bound) would too.
+		slices.SortFunc(it.Offerings, compareOfferings)
 		its = append(its, it)
 	}
 	b.cache[key] = its
 	return its
+}
+
+// compareOfferings orders offerings by zone, then capacity type.
+func compareOfferings(a, b *cloudprovider.Offering) int {
+	return cmp.Or(cmp.Compare(a.Zone(), b.Zone()), cmp.Compare(a.CapacityType(), b.CapacityType()))
 }
 
 // WithDefaultOptions adds Karpenter's AWS operator defaults to ctx unless options are already there; the
@@ -221,12 +232,9 @@ type snapshotPricing struct {
 
 func (p *snapshotPricing) LivenessProbe(*http.Request) error { return nil }
 
+// InstanceTypes lists the priced instance types by name, so that a caller ranging over them sees one order.
 func (p *snapshotPricing) InstanceTypes() []ec2types.InstanceType {
-	names := make([]ec2types.InstanceType, 0, len(p.prices))
-	for n := range p.prices {
-		names = append(names, n)
-	}
-	return names
+	return slices.Sorted(maps.Keys(p.prices))
 }
 
 func (p *snapshotPricing) OnDemandPrice(t ec2types.InstanceType) (float64, bool) {

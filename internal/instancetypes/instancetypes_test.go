@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -119,6 +120,26 @@ func TestOfferingsArePricedPerZoneAndCapacityType(t *testing.T) {
 	require.ElementsMatch(t, []offer{
 		{karpv1.CapacityTypeOnDemand, "us-east-1a", 0.192}, {karpv1.CapacityTypeOnDemand, "us-east-1c", 0.192},
 	}, offers(its["m6i.xlarge"]), "expected no spot offering without a spot price")
+}
+
+// Karpenter's offering resolver ranges over a set of zones; a fixed order keeps "the first of equally cheap
+// offerings" the same on every run.
+func TestOfferingsAreOrderedByZoneThenCapacityType(t *testing.T) {
+	its := build(t, mustLoad(t))
+	type offer struct{ zone, capacityType string }
+	var got []offer
+	for _, o := range its["m6i.large"].Offerings {
+		got = append(got, offer{o.Zone(), o.CapacityType()})
+	}
+	require.Equal(t, []offer{
+		{"us-east-1a", karpv1.CapacityTypeOnDemand}, {"us-east-1a", karpv1.CapacityTypeSpot},
+		{"us-east-1c", karpv1.CapacityTypeOnDemand}, {"us-east-1c", karpv1.CapacityTypeSpot},
+	}, got)
+}
+
+func TestPricedInstanceTypesAreListedByName(t *testing.T) {
+	p := &snapshotPricing{prices: map[ec2types.InstanceType]catalog.Price{"m7g.large": {}, "c5.large": {}, "m6i.large": {}}}
+	require.Equal(t, []ec2types.InstanceType{"c5.large", "m6i.large", "m7g.large"}, p.InstanceTypes())
 }
 
 func TestNodeClassCompatibilityIsKarpenters(t *testing.T) {

@@ -1,10 +1,12 @@
 package savings
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -105,15 +107,72 @@ func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, dae
 	if len(results.PodErrors) > 0 {
 		return nil, podErrors(results.PodErrors)
 	}
-	nodes := make([]Node, 0, len(results.NewNodeClaims))
+	placed := make([]placement, 0, len(results.NewNodeClaims))
 	for _, nc := range results.NewNodeClaims {
-		n, err := launch(nc)
+		p, err := launch(nc)
 		if err != nil {
 			return nil, err
 		}
-		nodes = append(nodes, n)
+		placed = append(placed, p)
 	}
-	return nodes, nil
+	return canonicalZones(placed, b.Zones()), nil
+}
+
+// placement is a launched node and every zone it could have launched in at the same price.
+type placement struct {
+	node  Node
+	zones []string
+}
+
+// canonicalZones names the zones of one scheduling pass's nodes the same way on every run. Zones are
+// interchangeable in an estimate: the builder offers every instance type in every zone at one price, and a workload
+// cannot name a zone (workload.NodeKeys), so renaming the zones of a placement gives an equally valid placement at
+// the same cost. Karpenter's scheduler picks among the zones a topology spread leaves tied by ranging over a map,
+// so the same packing can come back with its zones renamed from one run to the next. Of all renamings, the estimate
+// reports the one whose sorted nodes compare least, which is the same whichever renaming Karpenter returned. Where
+// Karpenter's pick also changes which pods share a node, runs still differ; only a fixed tie-break inside its
+// topology code would remove that.
+func canonicalZones(placed []placement, zones []string) []Node {
+	from := slices.Compact(slices.Sorted(slices.Values(zones)))
+	var best []Node
+	permutations(slices.Clone(from), func(to []string) {
+		rename := make(map[string]string, len(from))
+		for i, z := range from {
+			rename[z] = to[i]
+		}
+		nodes := make([]Node, len(placed))
+		for i, p := range placed {
+			nodes[i] = p.node
+			// launch takes the first zone of equally cheap offerings; after renaming, that is the least new name.
+			nodes[i].Zone = rename[p.zones[0]]
+			for _, z := range p.zones[1:] {
+				nodes[i].Zone = min(nodes[i].Zone, rename[z])
+			}
+		}
+		sortNodes(nodes)
+		if best == nil || slices.CompareFunc(nodes, best, compareNodes) < 0 {
+			best = nodes
+		}
+	})
+	return best
+}
+
+// permutations calls visit with every ordering of s, reordering s in place; visit must not keep its argument. An AWS
+// region has at most six Availability Zones, so there are at most 720.
+func permutations(s []string, visit func([]string)) {
+	var permute func(k int)
+	permute = func(k int) {
+		if k == len(s) {
+			visit(s)
+			return
+		}
+		for i := k; i < len(s); i++ {
+			s[k], s[i] = s[i], s[k]
+			permute(k + 1)
+			s[k], s[i] = s[i], s[k]
+		}
+	}
+	permute(0)
 }
 
 // capped keeps the instance types whose capacity fits within limits, as Karpenter's scheduler does for a pool that
@@ -179,7 +238,7 @@ func podErrors(errs map[*corev1.Pod]error) error {
 // on-demand), then the cheapest compatible offering. For on-demand that is EC2 Fleet's lowest-price strategy; for
 // spot, price-capacity-optimized also weighs pool depth, which a price snapshot cannot know, so cheapest is the
 // estimate.
-func launch(nc *karpscheduling.NodeClaim) (Node, error) {
+func launch(nc *karpscheduling.NodeClaim) (placement, error) {
 	claim := nc.ToNodeClaim()
 	reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(claim.Spec.Requirements...)
 	// Copies, because the spot filter replaces an instance type's offerings, and the originals are shared.
@@ -204,7 +263,7 @@ func launch(nc *karpscheduling.NodeClaim) (Node, error) {
 	} {
 		kept, _ := f.FilterReject(its)
 		if len(kept) == 0 {
-			return Node{}, fmt.Errorf("NodeClaim of NodePool %s: no instance type left after %s", nc.NodePoolName, f.Name())
+			return placement{}, fmt.Errorf("NodeClaim of NodePool %s: no instance type left after %s", nc.NodePoolName, f.Name())
 		}
 		its = kept
 	}
@@ -219,20 +278,30 @@ func launch(nc *karpscheduling.NodeClaim) (Node, error) {
 		}
 	}
 	if best == nil {
-		return Node{}, fmt.Errorf("NodeClaim of NodePool %s: no available offering", nc.NodePoolName)
+		return placement{}, fmt.Errorf("NodeClaim of NodePool %s: no available offering", nc.NodePoolName)
 	}
-	return Node{
-		InstanceType: bestType.Name,
-		CapacityType: best.CapacityType(),
-		Arch:         bestType.Requirements.Get(corev1.LabelArchStable).Any(),
-		Zone:         best.Zone(),
-		Pods:         len(nc.Pods),
-		HourlyUSD:    best.Price,
-		NodePool:     nc.NodePoolName,
+	var zones []string
+	for _, o := range bestType.Offerings.Available().Compatible(reqs) {
+		if o.Price == best.Price {
+			zones = append(zones, o.Zone())
+		}
+	}
+	return placement{
+		node: Node{
+			InstanceType: bestType.Name,
+			CapacityType: best.CapacityType(),
+			Arch:         bestType.Requirements.Get(corev1.LabelArchStable).Any(),
+			Zone:         best.Zone(),
+			Pods:         len(nc.Pods),
+			HourlyUSD:    best.Price,
+			NodePool:     nc.NodePoolName,
+		},
+		zones: zones,
 	}, nil
 }
 
-// less breaks price ties by instance type then zone, so that an estimate is reproducible.
+// less breaks price ties by instance type then zone, so that a NodeClaim launches the same way on every run;
+// canonicalZones does the same for the zones Karpenter's scheduler chose.
 func less(it *cloudprovider.InstanceType, o *cloudprovider.Offering, bestType *cloudprovider.InstanceType, best *cloudprovider.Offering) bool {
 	if it.Name != bestType.Name {
 		return it.Name < bestType.Name
@@ -258,22 +327,21 @@ func capacityType(reqs scheduling.Requirements, its []*cloudprovider.InstanceTyp
 }
 
 func sortNodes(nodes []Node) {
-	sort.SliceStable(nodes, func(i, j int) bool {
-		a, b := nodes[i], nodes[j]
-		if a.NodePool != b.NodePool {
-			return a.NodePool < b.NodePool
-		}
-		if a.InstanceType != b.InstanceType {
-			return a.InstanceType < b.InstanceType
-		}
-		if a.CapacityType != b.CapacityType {
-			return a.CapacityType < b.CapacityType
-		}
-		if a.Zone != b.Zone {
-			return a.Zone < b.Zone
-		}
-		return a.Pods > b.Pods
-	})
+	slices.SortStableFunc(nodes, compareNodes)
+}
+
+// compareNodes orders nodes by pool, instance type, capacity type and zone, fuller nodes first; it compares every
+// field, so that nodes that compare equal are equal.
+func compareNodes(a, b Node) int {
+	return cmp.Or(
+		cmp.Compare(a.NodePool, b.NodePool),
+		cmp.Compare(a.InstanceType, b.InstanceType),
+		cmp.Compare(a.CapacityType, b.CapacityType),
+		cmp.Compare(a.Zone, b.Zone),
+		cmp.Compare(b.Pods, a.Pods),
+		cmp.Compare(a.Arch, b.Arch),
+		cmp.Compare(a.HourlyUSD, b.HourlyUSD),
+	)
 }
 
 // withUIDs returns copies of pods with distinct UIDs: the scheduler caches per-pod data by UID, and the same
