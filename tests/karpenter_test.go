@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 )
 
@@ -46,11 +47,33 @@ func TestNodeClassesUseTheAMIsSSMPublishes(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"id": mockcloud.NvidiaAMIID}}, gpu.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
 }
 
+// Both node classes must run one AMI release: the NVIDIA AMI is read from that release's own parameter.
+func TestGPUAMIIsTheSameReleaseAsTheAlias(t *testing.T) {
+	require.ElementsMatch(t, []any{
+		"/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/release_version",
+		"/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-1.35-v20251120/image_id",
+	}, ssmParameters(renderDev(t)))
+}
+
+// ssmParameters are the names of the SSM parameters the program read.
+func ssmParameters(rec *mockcloud.Recording) []any {
+	var names []any
+	for _, inv := range rec.Invokes {
+		if inv.Token == "aws:ssm/getParameter:getParameter" {
+			names = append(names, inv.Args["name"])
+		}
+	}
+	return names
+}
+
 func TestPinnedAMIVersionSkipsTheRecommendedParameter(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{"nodeAmiVersion": "v20250901"}))
 	require.NoError(t, err)
 	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
 	require.Equal(t, []any{map[string]any{"alias": "al2023@v20250901"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
+	require.Equal(t, []any{
+		"/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-1.35-v20250901/image_id",
+	}, ssmParameters(rec), "a pinned release reads only its own NVIDIA AMI")
 }
 
 func TestKarpenterOutputs(t *testing.T) {
@@ -103,4 +126,9 @@ func TestGPUPoolComesWithTheNvidiaDevicePlugin(t *testing.T) {
 	require.Equal(t, []any{map[string]any{"matchExpressions": []any{map[string]any{
 		"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": []any{"nvidia"},
 	}}}}, terms)
+}
+
+// The sample app's pinned release has one home, Pulumi.yaml; the component's exported constant must not drift from it.
+func TestSampleAppDefaultIsTheComponentsPinnedRelease(t *testing.T) {
+	require.Equal(t, sampleapp.ReleaseManifestURL, devConfig(t)["karpenter-savings:sampleAppManifestUrl"])
 }

@@ -63,7 +63,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large"}, 1, `unknown instance type "m99z.large"`},
 		{"unknown stack", []string{"estimate", "-f", bad, "--dir", repo, "--stack", "nope"}, 1, `stack nope`},
 		{"live with a bad price source", []string{"live", "--prices", "guess"}, 2, `--prices "guess"`},
-		{"live with a missing kubeconfig", []string{"live", "--dir", repo, "--kubeconfig", filepath.Join(repo, "no-such-kubeconfig")}, 1, "kubeconfig"},
+		{"live with a missing kubeconfig", []string{"live", "--dir", repo, "--kubeconfig", filepath.Join(repo, "no-such-kubeconfig")}, 1, "error: kubeconfig: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

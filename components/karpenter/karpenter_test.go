@@ -216,7 +216,9 @@ func TestNewRejectsNilArgs(t *testing.T) {
 	require.ErrorContains(t, err, "args are required", "nil args")
 }
 
-func TestControllerPoliciesAreTheTemplates(t *testing.T) {
+// The documents are compared with Karpenter's template in internal/karpenteriam; this checks that the component
+// declares every one of them, named as the template names them.
+func TestComponentRegistersTheControllerPolicies(t *testing.T) {
 	d := deployOK(t)
 	got := map[string]karpenteriam.Document{}
 	for _, res := range d.rec.ofType(policyType) {
@@ -279,7 +281,15 @@ func TestRoles(t *testing.T) {
 		roleName  string
 		wantTrust karpenteriam.Document
 	}{
-		{"controller", "karpenter-controller-role", "KarpenterControllerRole-" + clusterName, karpenteriam.ControllerTrustPolicy()},
+		// Written out, not taken from karpenteriam: EKS Pod Identity needs both actions from pods.eks.amazonaws.com.
+		{"controller", "karpenter-controller-role", "KarpenterControllerRole-" + clusterName, karpenteriam.Document{
+			Version: "2012-10-17",
+			Statement: []karpenteriam.Statement{{
+				Effect:    karpenteriam.Allow,
+				Principal: &karpenteriam.Principal{Service: karpenteriam.Values{"pods.eks.amazonaws.com"}},
+				Action:    karpenteriam.Values{"sts:AssumeRole", "sts:TagSession"},
+			}},
+		}},
 		{"node", "karpenter-node-role", "KarpenterNodeRole-" + clusterName, karpenteriam.NodeTrustPolicy(scope)},
 	}
 	for _, tt := range tests {

@@ -46,6 +46,14 @@ type Recording struct {
 	mu        sync.Mutex
 	Resources []Resource     `json:"resources"`
 	Outputs   map[string]any `json:"outputs"`
+	// Invokes are the data-source calls the program made (SSM parameters, account, cluster lookup).
+	Invokes []Invoke `json:"invokes,omitempty"`
+}
+
+// Invoke is one data-source call and its arguments.
+type Invoke struct {
+	Token string         `json:"token"`
+	Args  map[string]any `json:"args"`
 }
 
 // ByType returns the recorded resources of one type token, e.g. "aws:ec2/vpc:Vpc".
@@ -167,6 +175,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 
 // Call answers invokes with the values AWS would return for the mocked account.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.Recording.mu.Lock()
+	m.Recording.Invokes = append(m.Recording.Invokes, Invoke{Token: args.Token, Args: Plain(args.Args)})
+	m.Recording.mu.Unlock()
 	switch args.Token {
 	case "aws:index/getPartition:getPartition":
 		return resource.NewPropertyMapFromMap(map[string]any{

@@ -11,7 +11,8 @@ import (
 
 const cluster = "cluster-with-karpenter"
 
-// labOptions mirrors the lab: cluster name, role, discovery tag and the default pool's spot-only limits.
+// labOptions has the lab's cluster name, role, discovery tag and default pool; the other pools hold fixture values
+// for the builder, not the stack's defaults (tests/ checks those).
 func labOptions() nodepool.Options {
 	return nodepool.Options{
 		ClusterName:     cluster,

@@ -73,11 +73,12 @@ func BenchmarkEstimate(b *testing.B) {
 	}
 	for _, n := range []int{100, 1000, 10000} {
 		w := benchWorkload(n)
+		opts := options(b)
 		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			var r *Report
 			for b.Loop() {
-				r, err = Estimate(context.Background(), cat, w, options())
+				r, err = Estimate(context.Background(), cat, w, opts)
 				if err != nil {
 					b.Fatal(err)
 				}

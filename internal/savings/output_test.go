@@ -13,7 +13,7 @@ import (
 )
 
 func TestJSONHasTheDocumentedShape(t *testing.T) {
-	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", "")+gpuJob, options())
+	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", "")+gpuJob, options(t))
 	raw, err := json.Marshal(r)
 	require.NoError(t, err)
 	var doc struct {
@@ -42,7 +42,7 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 }
 
 func TestTableStatesBasisSourceAndEveryFigure(t *testing.T) {
-	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options())
+	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, r))
 	out := b.String()
@@ -53,7 +53,7 @@ func TestTableStatesBasisSourceAndEveryFigure(t *testing.T) {
 }
 
 func TestChartIsSVGWithEveryScenarioAndCause(t *testing.T) {
-	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options())
+	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
 	var b bytes.Buffer
 	require.NoError(t, WriteChart(&b, r))
 	dec := xml.NewDecoder(bytes.NewReader(b.Bytes()))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/workload"
 )
 
@@ -50,22 +51,18 @@ func smallCatalog(t *testing.T) *catalog.Catalog {
 	return c
 }
 
-// stackPools are Pulumi.yaml's default node pools.
-func stackPools() nodepool.Options {
-	return nodepool.Options{
-		ClusterName:     "cluster-with-karpenter",
-		NodeRoleName:    "KarpenterNodeRole-cluster-with-karpenter",
-		DiscoveryTagKey: "karpenter.sh/discovery/cluster-with-karpenter",
-		AMIAlias:        "al2023@latest",
-		GPUAMIID:        "ami-0123456789abcdef0",
-		Default:         nodepool.PoolSpec{Enabled: true, Weight: 10, CapacityTypes: []string{"spot"}, CPULimit: "16", MemoryLimit: "32Gi"},
-		Graviton:        nodepool.PoolSpec{Enabled: true, Weight: 50, CapacityTypes: []string{"spot", "on-demand"}, CPULimit: "32", MemoryLimit: "64Gi"},
-		GPU:             nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"on-demand", "spot"}, CPULimit: "16", MemoryLimit: "64Gi", GPULimit: "2"},
-	}
+// stackPools are the dev stack's node pools, read from Pulumi.yaml and Pulumi.dev.yaml exactly as cmd/savings reads
+// them, so that the tests cannot drift from what the stack deploys.
+func stackPools(t testing.TB) nodepool.Options {
+	t.Helper()
+	cfg, _, err := project.LoadConfig("../..", "dev")
+	require.NoError(t, err)
+	return cfg.NodePoolOptions("al2023@latest", "ami-0123456789abcdef0")
 }
 
-func options() Options {
-	return Options{Region: "us-east-1", Zones: []string{"us-east-1a", "us-east-1c"}, Pools: stackPools()}
+func options(t testing.TB) Options {
+	t.Helper()
+	return Options{Region: "us-east-1", Zones: []string{"us-east-1a", "us-east-1c"}, Pools: stackPools(t)}
 }
 
 func estimate(t *testing.T, cat *catalog.Catalog, manifests string, o Options) *Report {
@@ -133,8 +130,8 @@ func mustScenario(t *testing.T, r *Report, name string) Scenario {
 	return s
 }
 
-// The expected nodes follow from Karpenter's allocatable (see internal/instancetypes): an m6i.large leaves
-// 1930m CPU and 6903Mi for pods, a 4-vCPU node 3920m and about 14Gi, an 8-vCPU node 7910m.
+// The expected nodes follow from Karpenter's CPU allocatable (see internal/instancetypes): an m6i.large leaves
+// 1930m CPU for pods, a 4-vCPU node 3920m, an 8-vCPU node 7910m.
 func TestHandCheckedPlacements(t *testing.T) {
 	cat := smallCatalog(t)
 	for _, tc := range []struct {
@@ -178,7 +175,7 @@ spec:
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := estimate(t, cat, tc.manifests, options())
+			r := estimate(t, cat, tc.manifests, options(t))
 			for name, want := range tc.want {
 				require.Equal(t, want, nodesOf(mustScenario(t, r, name)), "scenario %s: expected nodes %v", name, want)
 			}
@@ -187,7 +184,7 @@ spec:
 }
 
 func TestSavingsSplitIntoCauses(t *testing.T) {
-	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options())
+	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
 	// Worked by hand: on-demand amd64 packs the four pods onto one m6i.xlarge ($0.192), which is also 2 × m6i.large
 	// at $0.096, so packing saves nothing; on-demand with Graviton takes an m7g.xlarge ($0.1632); spot takes
 	// the m7g.xlarge at $0.06.
@@ -210,14 +207,14 @@ func TestSavingsSplitIntoCauses(t *testing.T) {
 
 func TestAMD64OnlyPodsNeverLandOnArm64(t *testing.T) {
 	cat := smallCatalog(t)
-	pinned := estimate(t, cat, deployment("legacy", 6, "500m", "1Gi", "nodeSelector: {kubernetes.io/arch: amd64}"), options())
+	pinned := estimate(t, cat, deployment("legacy", 6, "500m", "1Gi", "nodeSelector: {kubernetes.io/arch: amd64}"), options(t))
 	for _, s := range pinned.Scenarios {
 		for _, n := range s.Nodes {
 			require.Equal(t, karpv1.ArchitectureAmd64, n.Arch, "scenario %s: expected amd64 nodes only, got %s on %s", s.Name, n.Arch, n.InstanceType)
 		}
 	}
 	// Without the selector the same pods go to Graviton, so the selector is what kept them on amd64.
-	free := estimate(t, cat, deployment("web", 6, "500m", "1Gi", ""), options())
+	free := estimate(t, cat, deployment("web", 6, "500m", "1Gi", ""), options(t))
 	for _, n := range mustScenario(t, free, Multiarch).Nodes {
 		require.Equal(t, karpv1.ArchitectureArm64, n.Arch, "expected unpinned pods on Graviton, got %s", n.InstanceType)
 	}
@@ -230,7 +227,7 @@ func TestGPUPodsGoOnlyToGPUNodes(t *testing.T) {
 		require.True(t, ok, "expected %s in the catalog", instanceType)
 		return s.GPUCount > 0
 	}
-	gpuOnly := estimate(t, cat, gpuJob, options())
+	gpuOnly := estimate(t, cat, gpuJob, options(t))
 	for _, s := range gpuOnly.Scenarios {
 		for _, n := range s.Nodes {
 			require.True(t, hasGPU(n.InstanceType), "scenario %s: GPU pod on %s, which has no GPU", s.Name, n.InstanceType)
@@ -238,7 +235,7 @@ func TestGPUPodsGoOnlyToGPUNodes(t *testing.T) {
 	}
 	require.Equal(t, []placed{{"g5.xlarge", "on-demand", 2}}, nodesOf(mustScenario(t, gpuOnly, Baseline)), "expected the baseline GPU group")
 
-	cpuOnly := estimate(t, cat, deployment("web", 6, "500m", "1Gi", ""), options())
+	cpuOnly := estimate(t, cat, deployment("web", 6, "500m", "1Gi", ""), options(t))
 	for _, s := range cpuOnly.Scenarios {
 		for _, n := range s.Nodes {
 			require.False(t, hasGPU(n.InstanceType), "scenario %s: a CPU-only workload got GPU node %s", s.Name, n.InstanceType)
@@ -263,7 +260,7 @@ func TestLowerBoundNeverExceedsAnyScenario(t *testing.T) {
 		{"mixed example", full, readExample(t, "mixed-workload.yaml")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := estimate(t, tc.cat, tc.manifests, options())
+			r := estimate(t, tc.cat, tc.manifests, options(t))
 			lower := mustScenario(t, r, LowerBound)
 			require.Greater(t, lower.HourlyUSD, 0.0, "expected a positive lower bound")
 			for _, s := range r.Scenarios {
@@ -302,7 +299,7 @@ func TestEstimateErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := workload.Parse(strings.NewReader(tc.manifests), "test.yaml")
 			require.NoError(t, err)
-			o := options()
+			o := options(t)
 			tc.mutate(&o)
 			_, err = Estimate(context.Background(), cat, w, o)
 			require.Error(t, err, "expected %s to fail", tc.name)
@@ -343,8 +340,8 @@ func TestShardDealsIdenticalPodsEvenly(t *testing.T) {
 func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
 	cat := smallCatalog(t)
 	manifests := deployment("web", 40, "900m", "2Gi", "")
-	whole := estimate(t, cat, manifests, options())
-	o := options()
+	whole := estimate(t, cat, manifests, options(t))
+	o := options(t)
 	o.MaxShardPods = 10
 	sharded := estimate(t, cat, manifests, o)
 	for _, name := range []string{Baseline, LabDefault, Multiarch} {
@@ -357,17 +354,17 @@ func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
 func TestEstimateBaselineMatchesTheBaselineScenario(t *testing.T) {
 	cat := smallCatalog(t)
 	manifests := deployment("web", 5, "900m", "2Gi", "") + gpuJob
-	r := estimate(t, cat, manifests, options())
+	r := estimate(t, cat, manifests, options(t))
 	w, err := workload.Parse(strings.NewReader(manifests), "test.yaml")
 	require.NoError(t, err)
-	base, _, err := EstimateBaseline(context.Background(), cat, w, options())
+	base, _, err := EstimateBaseline(context.Background(), cat, w, options(t))
 	require.NoError(t, err)
 	require.Equal(t, nodesOf(mustScenario(t, r, Baseline)), nodesOf(base))
 	require.InDelta(t, mustScenario(t, r, Baseline).HourlyUSD, base.HourlyUSD, 1e-9)
 }
 
 func TestReportNamesItsPrices(t *testing.T) {
-	r := estimate(t, smallCatalog(t), deployment("web", 2, "100m", "128Mi", ""), options())
+	r := estimate(t, smallCatalog(t), deployment("web", 2, "100m", "128Mi", ""), options(t))
 	require.Equal(t, Prices{Source: "hand-made test prices", Date: "2025-01-01", Region: "us-east-1", Basis: Basis}, r.Prices)
 	var names []string
 	for _, s := range r.Scenarios {

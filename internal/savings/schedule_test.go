@@ -15,10 +15,10 @@ func TestEstimateIsReproducible(t *testing.T) {
 	cat, err := catalog.Load()
 	require.NoError(t, err)
 	manifests := readExample(t, "mixed-workload.yaml")
-	first, err := json.Marshal(estimate(t, cat, manifests, options()))
+	first, err := json.Marshal(estimate(t, cat, manifests, options(t)))
 	require.NoError(t, err)
 	for run := 2; run <= 5; run++ {
-		again, err := json.Marshal(estimate(t, cat, manifests, options()))
+		again, err := json.Marshal(estimate(t, cat, manifests, options(t)))
 		require.NoError(t, err)
 		require.JSONEq(t, string(first), string(again), "run %d: expected the report of run 1", run)
 	}

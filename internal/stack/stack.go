@@ -4,6 +4,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -193,21 +194,23 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 func resolveAMIs(ctx *pulumi.Context, cfg *config.Config) (alias, gpuAMI string, err error) {
 	base := "/aws/service/eks/optimized-ami/" + cfg.KubernetesVersion + "/amazon-linux-2023/"
 	release := cfg.NodeAMIVersion
-	gpuParameter := base + "x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-" + cfg.KubernetesVersion + "-" + release + "/image_id"
 	if release == config.NodeAMIRecommended {
 		p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: base + "x86_64/standard/recommended/release_version"})
 		if err != nil {
 			return "", "", fmt.Errorf("reading the AL2023 release for Kubernetes %s from SSM: %w", cfg.KubernetesVersion, err)
 		}
 		release = p.Value
-		gpuParameter = base + "x86_64/nvidia/recommended/image_id"
 	}
+	alias = config.AMIAlias(release)
 	if !cfg.NodePools.GPU.Enabled {
-		return config.AMIAlias(release), "", nil
+		return alias, "", nil
 	}
+	// The release's own NVIDIA parameter, not nvidia/recommended: both node classes then run one AMI release.
+	tag := strings.TrimPrefix(alias, "al2023@")
+	gpuParameter := base + "x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-" + cfg.KubernetesVersion + "-" + tag + "/image_id"
 	p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: gpuParameter})
 	if err != nil {
 		return "", "", fmt.Errorf("reading the AL2023 NVIDIA AMI from SSM (%s): %w", gpuParameter, err)
 	}
-	return config.AMIAlias(release), p.Value, nil
+	return alias, p.Value, nil
 }
