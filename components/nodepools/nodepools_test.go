@@ -15,6 +15,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
 )
 
 const (
@@ -38,18 +39,7 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 
 func labSet(t *testing.T) *nodepool.Set {
 	t.Helper()
-	set, err := nodepool.Build(nodepool.Options{
-		ClusterName:     "cluster-with-karpenter",
-		NodeRoleName:    "KarpenterNodeRole-cluster-with-karpenter",
-		DiscoveryTagKey: "karpenter.sh/discovery/cluster-with-karpenter",
-		AMIAlias:        "al2023@v20251120",
-		GPUAMIID:        mockcloud.NvidiaAMIID,
-		Default:         nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot"}, CPULimit: "16", MemoryLimit: "32Gi"},
-		Graviton: nodepool.PoolSpec{Enabled: true, Weight: 50, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "16", MemoryLimit: "32Gi"},
-		GPU: nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "32", MemoryLimit: "128Gi", GPULimit: "4"},
-	})
+	set, err := nodepool.Build(nodepooltest.Options())
 	require.NoError(t, err, "nodepool.Build")
 	return set
 }

@@ -8,25 +8,16 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/crdvalidate"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
 )
 
-const cluster = "cluster-with-karpenter"
+const cluster = nodepooltest.Cluster
 
 func labObjects(t *testing.T) map[string]map[string]any {
 	t.Helper()
-	set, err := nodepool.Build(nodepool.Options{
-		ClusterName:     cluster,
-		NodeRoleName:    "KarpenterNodeRole-" + cluster,
-		DiscoveryTagKey: "karpenter.sh/discovery/" + cluster,
-		AMIAlias:        "al2023@v20251120",
-		GPUAMIID:        "ami-0123456789abcdef0",
-		Tags:            map[string]string{"project": "karpenter-savings"},
-		Default:         nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot"}, CPULimit: "16", MemoryLimit: "32Gi"},
-		Graviton: nodepool.PoolSpec{Enabled: true, Weight: 50, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "16", MemoryLimit: "32Gi"},
-		GPU: nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "32", MemoryLimit: "128Gi", GPULimit: "4"},
-	})
+	o := nodepooltest.Options()
+	o.Tags = map[string]string{"project": "karpenter-savings"}
+	set, err := nodepool.Build(o)
 	require.NoError(t, err, "nodepool.Build")
 	objs, err := set.Objects()
 	require.NoError(t, err, "Objects")

@@ -7,26 +7,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
 )
 
-const cluster = "cluster-with-karpenter"
-
-// labOptions has the lab's cluster name, role, discovery tag and default pool; the other pools hold fixture values
-// for the builder, not the stack's defaults (tests/ checks those).
-func labOptions() nodepool.Options {
-	return nodepool.Options{
-		ClusterName:     cluster,
-		NodeRoleName:    "KarpenterNodeRole-" + cluster,
-		DiscoveryTagKey: "karpenter.sh/discovery/" + cluster,
-		AMIAlias:        "al2023@v20251120",
-		GPUAMIID:        "ami-0123456789abcdef0",
-		Default:         nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot"}, CPULimit: "16", MemoryLimit: "32Gi"},
-		Graviton: nodepool.PoolSpec{Enabled: true, Weight: 50, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "16", MemoryLimit: "32Gi"},
-		GPU: nodepool.PoolSpec{Enabled: true, CapacityTypes: []string{"spot", "on-demand"},
-			CPULimit: "32", MemoryLimit: "128Gi", GPULimit: "4"},
-	}
-}
+const cluster = nodepooltest.Cluster
 
 func objectsByKindName(t *testing.T, o nodepool.Options) map[string]map[string]any {
 	t.Helper()
@@ -72,12 +56,12 @@ func TestLabDefaultNodePool(t *testing.T) {
 			},
 		},
 	}
-	got := objectsByKindName(t, labOptions())["NodePool/default"]
+	got := objectsByKindName(t, nodepooltest.Options())["NodePool/default"]
 	require.Equal(t, want, got, "lab default NodePool: expected the lab's values, got a different object")
 }
 
 func TestLabDefaultEC2NodeClass(t *testing.T) {
-	o := labOptions()
+	o := nodepooltest.Options()
 	o.Tags = map[string]string{"project": "karpenter-savings"}
 	discovery := []any{map[string]any{"tags": map[string]any{"karpenter.sh/discovery/" + cluster: cluster}}}
 	want := map[string]any{
@@ -114,7 +98,7 @@ func TestLabDefaultEC2NodeClass(t *testing.T) {
 }
 
 func TestGravitonPreferredOverDefault(t *testing.T) {
-	set, err := nodepool.Build(labOptions())
+	set, err := nodepool.Build(nodepooltest.Options())
 	require.NoError(t, err)
 	weights := map[string]int32{}
 	for _, np := range set.NodePools {
@@ -128,7 +112,7 @@ func TestGravitonPreferredOverDefault(t *testing.T) {
 }
 
 func TestGravitonPoolIsArm64OnTheDefaultClass(t *testing.T) {
-	np := objectsByKindName(t, labOptions())["NodePool/graviton"]
+	np := objectsByKindName(t, nodepooltest.Options())["NodePool/graviton"]
 	spec := np["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
 	require.Contains(t, spec["requirements"],
 		map[string]any{"key": "kubernetes.io/arch", "operator": "In", "values": []any{"arm64"}},
@@ -141,7 +125,7 @@ func TestGravitonPoolIsArm64OnTheDefaultClass(t *testing.T) {
 }
 
 func TestGPUPool(t *testing.T) {
-	set, err := nodepool.Build(labOptions())
+	set, err := nodepool.Build(nodepooltest.Options())
 	require.NoError(t, err)
 	gpu := set.NodePools[len(set.NodePools)-1]
 	require.Equal(t, nodepool.GPU, gpu.Name, "expected the gpu pool last")
@@ -154,12 +138,12 @@ func TestGPUPool(t *testing.T) {
 	class := set.NodeClasses[len(set.NodeClasses)-1]
 	require.Equal(t, nodepool.GPU, class.Name, "expected the gpu class last")
 	require.Equal(t, "AL2023", *class.Spec.AMIFamily, "gpu class amiFamily")
-	require.Equal(t, "ami-0123456789abcdef0", class.Spec.AMISelectorTerms[0].ID, "gpu class AMI id")
+	require.Equal(t, nodepooltest.GPUAMIID, class.Spec.AMISelectorTerms[0].ID, "gpu class AMI id")
 	require.Equal(t, "100Gi", class.Spec.BlockDeviceMappings[0].EBS.VolumeSize.String(), "gpu root volume")
 }
 
 func TestGPULimitOptional(t *testing.T) {
-	o := labOptions()
+	o := nodepooltest.Options()
 	o.GPU.GPULimit = ""
 	set, err := nodepool.Build(o)
 	require.NoError(t, err)
@@ -181,7 +165,7 @@ func TestOnlyEnabledPools(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o := labOptions()
+			o := nodepooltest.Options()
 			o.Default.Enabled, o.Graviton.Enabled, o.GPU.Enabled = tc.dflt, tc.graviton, tc.gpu
 			set, err := nodepool.Build(o)
 			require.NoError(t, err)
@@ -199,7 +183,7 @@ func TestOnlyEnabledPools(t *testing.T) {
 }
 
 func TestObjectsApplyOrder(t *testing.T) {
-	set, err := nodepool.Build(labOptions())
+	set, err := nodepool.Build(nodepooltest.Options())
 	require.NoError(t, err)
 	objs, err := set.Objects()
 	require.NoError(t, err)
@@ -241,7 +225,7 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			o := labOptions()
+			o := nodepooltest.Options()
 			tc.mutate(&o)
 			set, err := nodepool.Build(o)
 			require.Nil(t, set, "expected no Set on error")
@@ -251,7 +235,7 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 }
 
 func TestDisabledPoolSpecsAreNotValidated(t *testing.T) {
-	o := labOptions()
+	o := nodepooltest.Options()
 	o.GPU = nodepool.PoolSpec{}
 	o.GPUAMIID = ""
 	_, err := nodepool.Build(o)

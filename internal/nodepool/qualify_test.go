@@ -13,13 +13,14 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
 )
 
 // qualifying lists the instance types (with an available offering) that a pool's requirements admit, as
 // Karpenter's AWS provider builds them from the price snapshot for us-east-1.
 func qualifying(t *testing.T, pool string) []string {
 	t.Helper()
-	set, err := nodepool.Build(labOptions())
+	set, err := nodepool.Build(nodepooltest.Options())
 	require.NoError(t, err)
 	cat, err := catalog.Load()
 	require.NoError(t, err)
