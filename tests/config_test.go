@@ -41,6 +41,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"discovery tag style", map[string]string{"discoveryTag": "karpenter.sh/discovery"}, "karpenter-savings:discoveryTag", "is not allowed"},
 		{"endpoint cidr", map[string]string{"endpointPublicAccessCidrs": `["0.0.0.0"]`}, "karpenter-savings:endpointPublicAccessCidrs", `"0.0.0.0" is not a CIDR`},
 		{"endpoint open to the internet", map[string]string{"endpointPublicAccessCidrs": `["0.0.0.0/0"]`}, "karpenter-savings:endpointPublicAccessCidrs", "opens the API endpoint to the whole internet"},
+		{"admin principal not an ARN", map[string]string{"clusterAdminPrincipalArns": `["platform-admin"]`}, "karpenter-savings:clusterAdminPrincipalArns", `"platform-admin" is not an IAM role or user ARN`},
+		{"admin principal with the SSO path", map[string]string{"clusterAdminPrincipalArns": `["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"]`}, "karpenter-savings:clusterAdminPrincipalArns", "without it"},
 		{"reserved tag prefix", map[string]string{"tags": `{"aws:owner":"me"}`}, "karpenter-savings:tags", "reserved aws: prefix"},
 		{"karpenter minor the IAM is not built for", map[string]string{"karpenterVersion": "1.15.0"}, "karpenter-savings:karpenterVersion", `"1.15.0" is not allowed`},
 		{"karpenter version not semver", map[string]string{"karpenterVersion": "v1.14"}, "karpenter-savings:karpenterVersion", "not a release version"},

@@ -216,3 +216,26 @@ func TestSecretsAreEncryptedWithARotatedKMSKey(t *testing.T) {
 	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
 	require.Regexp(t, `^arn:aws:kms:us-east-1:123456789012:key/`+alias.Inputs["targetKeyId"].(string)+`$`, c.Inputs["encryptionConfigKeyArn"])
 }
+
+func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
+	require.NotContains(t, one(t, renderDev(t), "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs, "accessEntries",
+		"none configured: only the cluster creator is an admin")
+
+	rec, err := render(t, with(devConfig(t), map[string]string{
+		"clusterAdminPrincipalArns": `["arn:aws:iam::123456789012:role/platform-admin","arn:aws:iam::123456789012:role/github-deploy"]`,
+	}))
+	require.NoError(t, err)
+	entry := func(arn string) map[string]any {
+		return map[string]any{
+			"principalArn": arn,
+			"accessPolicies": map[string]any{"cluster-admin": map[string]any{
+				"policyArn":   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+				"accessScope": map[string]any{"type": "cluster"},
+			}},
+		}
+	}
+	require.Equal(t, map[string]any{
+		"admin-0": entry("arn:aws:iam::123456789012:role/platform-admin"),
+		"admin-1": entry("arn:aws:iam::123456789012:role/github-deploy"),
+	}, one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs["accessEntries"])
+}

@@ -52,6 +52,9 @@ type Args struct {
 	DiscoveryTagKey string
 	// PublicAccessCidrs limit the public API endpoint. Optional; default EKS's 0.0.0.0/0.
 	PublicAccessCidrs []string
+	// AdminPrincipalArns get access entries with the AmazonEKSClusterAdminPolicy access policy, cluster-wide.
+	// Optional; the identity that creates the cluster is an admin either way.
+	AdminPrincipalArns []string
 	// NodeGroup sizes the critical-add-ons managed node group. Required.
 	NodeGroup NodeGroupArgs
 	// Tags go on every taggable resource. Optional.
@@ -195,6 +198,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EndpointPrivateAccess:  pulumi.Bool(true),
 		EndpointPublicAccess:   pulumi.Bool(true),
 		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),
+		AccessEntries:          adminAccessEntries(args.Partition, args.AdminPrincipalArns),
 		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
 		Tags:                   tags,
 	}, parent, pulumi.DependsOn(clusterRoleAttachments))
@@ -277,6 +281,27 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	return c, nil
+}
+
+// adminAccessEntries grants each principal cluster-admin through an EKS access entry, keyed "admin-<n>" as
+// pulumi-eks names the resources after the key.
+func adminAccessEntries(partition string, principals []string) map[string]eks.AccessEntryArgs {
+	if len(principals) == 0 {
+		return nil
+	}
+	entries := make(map[string]eks.AccessEntryArgs, len(principals))
+	for i, arn := range principals {
+		entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+			PrincipalArn: pulumi.String(arn),
+			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+				"cluster-admin": eks.AccessPolicyAssociationArgs{
+					PolicyArn:   pulumi.String("arn:" + partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
+					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+				},
+			},
+		}
+	}
+	return entries
 }
 
 func publicAccessCidrs(cidrs []string) pulumi.StringArrayInput {

@@ -28,6 +28,7 @@ const (
 	KeyNatGateways               = "natGateways"
 	KeyDiscoveryTag              = "discoveryTag"
 	KeyEndpointPublicAccessCidrs = "endpointPublicAccessCidrs"
+	KeyClusterAdminPrincipals    = "clusterAdminPrincipalArns"
 	KeyNodeGroupInstanceTypes    = "nodeGroupInstanceTypes"
 	KeyNodeGroupCapacityType     = "nodeGroupCapacityType"
 	KeyNodeGroupMinSize          = "nodeGroupMinSize"
@@ -49,7 +50,7 @@ const (
 // Keys lists every project key, in Pulumi.yaml order; a loader reads exactly these.
 var Keys = []string{
 	KeyClusterName, KeyKubernetesVersion, KeyVpcCidr, KeyAvailabilityZones, KeyNatGateways, KeyDiscoveryTag,
-	KeyEndpointPublicAccessCidrs, KeyNodeGroupInstanceTypes, KeyNodeGroupCapacityType, KeyNodeGroupMinSize,
+	KeyEndpointPublicAccessCidrs, KeyClusterAdminPrincipals, KeyNodeGroupInstanceTypes, KeyNodeGroupCapacityType, KeyNodeGroupMinSize,
 	KeyNodeGroupMaxSize, KeyNodeGroupDesiredSize, KeyTags, KeyKarpenterVersion, KeyKarpenterNamespace,
 	KeyKarpenterReplicas, KeyKarpenterControllerCPU, KeyKarpenterControllerMemory, KeyNodeAMIVersion,
 	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL,
@@ -80,6 +81,7 @@ type Config struct {
 	NatGateways               string
 	DiscoveryTag              string
 	EndpointPublicAccessCidrs []string
+	ClusterAdminPrincipalArns []string
 	NodeGroup                 NodeGroup
 	Tags                      map[string]string
 	Karpenter                 Karpenter
@@ -149,6 +151,7 @@ func Load(lookup Lookup) (*Config, error) {
 		NatGateways:               r.str(Project + ":" + KeyNatGateways),
 		DiscoveryTag:              r.str(Project + ":" + KeyDiscoveryTag),
 		EndpointPublicAccessCidrs: r.strings(Project + ":" + KeyEndpointPublicAccessCidrs),
+		ClusterAdminPrincipalArns: r.strings(Project + ":" + KeyClusterAdminPrincipals),
 		NodeGroup: NodeGroup{
 			InstanceTypes: r.strings(Project + ":" + KeyNodeGroupInstanceTypes),
 			CapacityType:  r.str(Project + ":" + KeyNodeGroupCapacityType),

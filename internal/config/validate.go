@@ -33,6 +33,7 @@ var (
 	gravitonPattern     = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
 	semverPattern       = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
 	amiVersionPattern   = regexp.MustCompile(`^v[0-9]{8}$`)
+	principalPattern    = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
 )
 
 // Validate checks every field and returns all problems at once, each naming its key, the value and what is allowed.
@@ -124,6 +125,18 @@ func (c *Config) validateNetwork() []error {
 		case p.Bits() == 0:
 			add(KeyEndpointPublicAccessCidrs, "%q opens the API endpoint to the whole internet; list your networks, or leave the list empty for EKS's default", cidr)
 		}
+	}
+	seenPrincipals := map[string]bool{}
+	for _, arn := range c.ClusterAdminPrincipalArns {
+		switch {
+		case !principalPattern.MatchString(arn):
+			add(KeyClusterAdminPrincipals, "%q is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)", arn)
+		case strings.Contains(arn, ":role/aws-reserved/sso.amazonaws.com/"):
+			add(KeyClusterAdminPrincipals, "%q has the SSO role's path; EKS access entries take the role ARN without it (arn:aws:iam::<account>:role/AWSReservedSSO_...)", arn)
+		case seenPrincipals[arn]:
+			add(KeyClusterAdminPrincipals, "%q is listed twice", arn)
+		}
+		seenPrincipals[arn] = true
 	}
 	return errs
 }

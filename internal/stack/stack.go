@@ -95,14 +95,15 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	}
 
 	eks, err := cluster.New(ctx, cfg.ClusterName, &cluster.Args{
-		Name:              cfg.ClusterName,
-		Version:           cfg.KubernetesVersion,
-		Partition:         partition.Partition,
-		VpcID:             net.VpcID,
-		PublicSubnetIDs:   net.PublicSubnetIDs,
-		PrivateSubnetIDs:  net.PrivateSubnetIDs,
-		DiscoveryTagKey:   cfg.DiscoveryTagKey(),
-		PublicAccessCidrs: cfg.EndpointPublicAccessCidrs,
+		Name:               cfg.ClusterName,
+		Version:            cfg.KubernetesVersion,
+		Partition:          partition.Partition,
+		VpcID:              net.VpcID,
+		PublicSubnetIDs:    net.PublicSubnetIDs,
+		PrivateSubnetIDs:   net.PrivateSubnetIDs,
+		DiscoveryTagKey:    cfg.DiscoveryTagKey(),
+		PublicAccessCidrs:  cfg.EndpointPublicAccessCidrs,
+		AdminPrincipalArns: cfg.ClusterAdminPrincipalArns,
 		NodeGroup: cluster.NodeGroupArgs{
 			InstanceTypes: cfg.NodeGroup.InstanceTypes,
 			CapacityType:  cfg.NodeGroup.CapacityType,
