@@ -5,8 +5,9 @@ BIN := $(CURDIR)/.bin
 GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 STACK ?= dev
+WORKLOAD ?= examples/retail-store.yaml
 
-.PHONY: help test render render-json check lint vet actionlint fuzz tools
+.PHONY: help test render render-json estimate check lint vet actionlint fuzz tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,6 +20,9 @@ render: ## Offline preview of the stack (STACK=dev): every resource it would dec
 
 render-json: ## The same, as one JSON object {resources, outputs}
 	$(GO) run ./cmd/render --stack $(STACK) --json
+
+estimate: ## Savings estimate of WORKLOAD (default examples/retail-store.yaml) on the STACK's node pools
+	$(GO) run ./cmd/savings estimate -f $(WORKLOAD) --stack $(STACK)
 
 check: ## Policy rules on the offline render (STACK=dev); non-zero with the violations
 	$(GO) run ./cmd/render --stack $(STACK) --check
