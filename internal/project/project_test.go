@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -58,4 +59,18 @@ func TestLoadMissingStack(t *testing.T) {
 	_, err := project.Load(repoRoot, "nope")
 	require.Error(t, err)
 	require.True(t, errors.Is(err, os.ErrNotExist), "want a not-exist error, got %v", err)
+}
+
+// config.Load reads exactly config.Keys; every key Pulumi.yaml declares must be one of them and the other way
+// round, or a declared setting would be silently ignored.
+func TestPulumiYAMLDeclaresExactlyTheKeysConfigReads(t *testing.T) {
+	values, err := project.Load(repoRoot, "dev")
+	require.NoError(t, err)
+	var declared []string
+	for key := range values {
+		if short, ok := strings.CutPrefix(key, config.Project+":"); ok {
+			declared = append(declared, short)
+		}
+	}
+	require.ElementsMatch(t, config.Keys, declared)
 }
