@@ -8,78 +8,116 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 )
 
-// dependsOn returns every resource name reachable from name through recorded dependencies: what Pulumi must keep
-// until name is deleted.
-func dependsOn(rec *mockcloud.Recording, name string) map[string]bool {
-	edges := map[string][]string{}
-	for _, r := range rec.Resources {
-		edges[r.Name] = append(edges[r.Name], r.Dependencies...)
+// urn returns the URN of the one resource of a type and name: names alone are not unique (a subnet, its route table
+// and its association share one).
+func urn(t *testing.T, rec *mockcloud.Recording, token, name string) string {
+	t.Helper()
+	return one(t, rec, token, name).URN
+}
+
+// egressPath are the URNs of everything the private subnets reach EC2 and the internet through in the dev stack
+// (single NAT gateway in the first zone): without any of them, Karpenter's controller cannot call EC2.
+func egressPath(t *testing.T, rec *mockcloud.Recording) []string {
+	t.Helper()
+	n := "cluster-with-karpenter-network"
+	var urns []string
+	for _, r := range []struct{ token, name string }{
+		{"aws:ec2/internetGateway:InternetGateway", n + "-igw"},
+		{"aws:ec2/routeTable:RouteTable", n + "-public"},
+		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-public-us-east-1a"},
+		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-public-us-east-1c"},
+		{"aws:ec2/eip:Eip", n + "-nat-us-east-1a"},
+		{"aws:ec2/natGateway:NatGateway", n + "-nat-us-east-1a"},
+		{"aws:ec2/subnet:Subnet", n + "-public-us-east-1a"},
+		{"aws:ec2/routeTable:RouteTable", n + "-private-us-east-1a"},
+		{"aws:ec2/routeTable:RouteTable", n + "-private-us-east-1c"},
+		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-private-us-east-1a"},
+		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-private-us-east-1c"},
+		{"aws:ec2/subnet:Subnet", n + "-private-us-east-1a"},
+		{"aws:ec2/subnet:Subnet", n + "-private-us-east-1c"},
+		{"aws:ec2/vpc:Vpc", n + "-vpc"},
+	} {
+		urns = append(urns, urn(t, rec, r.token, r.name))
 	}
-	seen := map[string]bool{}
-	var walk func(string)
-	walk = func(n string) {
-		for _, d := range edges[n] {
-			if !seen[d] {
-				seen[d] = true
-				walk(d)
-			}
-		}
-	}
-	walk(name)
-	return seen
+	return urns
 }
 
 // `pulumi destroy` deletes a resource before anything it depends on. Karpenter launches EC2 instances Pulumi does
 // not know; they are only terminated if the NodePools and EC2NodeClasses are deleted while the controller, its
-// IAM, its queue, the node group it runs on, the cluster and the network still exist.
+// IAM, its queue, the node group it runs on, the cluster, and the network path by which it reaches EC2 still exist.
+// Before the egress resources were made dependencies, the NodePools depended on no route table, association, NAT
+// gateway, EIP or internet gateway: destroy removed them first and stranded the instances.
 func TestDestroyDeletesNodePoolsWhileKarpenterStillRuns(t *testing.T) {
 	rec := renderDev(t)
-	mustOutlive := []string{
-		"cluster-with-karpenter-karpenter-release",
-		"cluster-with-karpenter-karpenter-crd-release",
-		"cluster-with-karpenter-karpenter-controller-role",
-		"cluster-with-karpenter-karpenter-controller-node-lifecycle-attachment",
-		"cluster-with-karpenter-karpenter-pod-identity",
-		"cluster-with-karpenter-karpenter-interruption-queue",
-		"cluster-with-karpenter-karpenter-node-role",
-		"cluster-with-karpenter-karpenter-node-access-entry",
-		"cluster-with-karpenter-critical-addons-only",
-		"cluster-with-karpenter-eks-pod-identity-agent",
-		"cluster-with-karpenter-eks",
-		"cluster-with-karpenter-network-private-us-east-1a",
-		"cluster-with-karpenter-network-nat-us-east-1a",
-	}
+	k := "cluster-with-karpenter-karpenter"
+	mustOutlive := append(egressPath(t, rec),
+		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-release"),
+		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-crd-release"),
+		urn(t, rec, "aws:iam/role:Role", k+"-controller-role"),
+		urn(t, rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", k+"-controller-node-lifecycle-attachment"),
+		urn(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", k+"-pod-identity"),
+		urn(t, rec, "aws:sqs/queue:Queue", k+"-interruption-queue"),
+		urn(t, rec, "aws:iam/role:Role", k+"-node-role"),
+		urn(t, rec, "aws:eks/accessEntry:AccessEntry", k+"-node-access-entry"),
+		urn(t, rec, "aws:iam/serviceLinkedRole:ServiceLinkedRole", k+"-spot-service-linked-role"),
+		urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
+		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-eks-pod-identity-agent"),
+		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-vpc-cni"),
+		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-coredns"),
+		urn(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks"),
+		urn(t, rec, "pulumi:providers:kubernetes", "cluster-with-karpenter-k8s"),
+	)
 	objects := append(rec.ByType("kubernetes:karpenter.sh/v1:NodePool"), rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")...)
 	require.Len(t, objects, 5, "three NodePools and two EC2NodeClasses")
 	for _, obj := range objects {
-		deps := dependsOn(rec, obj.Name)
+		outlive := rec.Outlives(obj.URN)
 		for _, want := range mustOutlive {
-			require.Truef(t, deps[want], "%s must depend on %s so that destroy removes it first", obj.Name, want)
+			require.Truef(t, outlive[want], "%s must be deleted before %s", obj.URN, want)
 		}
 	}
 }
 
-func TestDestroyRemovesTheSampleAppBeforeThePools(t *testing.T) {
+// The ui Service's load balancer has network interfaces with public addresses in the public subnets: the internet
+// gateway and the public routes cannot go while it exists, so the sample app (and with it the Service) goes first.
+func TestDestroyRemovesTheSampleAppBeforeThePoolsAndThePublicRoutes(t *testing.T) {
 	rec := renderDev(t)
-	app := one(t, rec, "kubernetes:yaml/v2:ConfigFile", "cluster-with-karpenter-sampleapp-manifest")
-	deps := dependsOn(rec, app.Name)
+	ui := urn(t, rec, "kubernetes:core/v1:Service", "cluster-with-karpenter-sampleapp-manifest:retail-store/ui")
+	outlive := rec.Outlives(ui)
 	for _, pool := range rec.ByType("kubernetes:karpenter.sh/v1:NodePool") {
-		require.Truef(t, deps[pool.Name], "the sample app depends on %s", pool.Name)
+		require.Truef(t, outlive[pool.URN], "the ui Service must be deleted before %s", pool.URN)
+	}
+	for _, want := range egressPath(t, rec) {
+		require.Truef(t, outlive[want], "the ui Service must be deleted before %s", want)
 	}
 }
 
 func TestKarpenterControllerWaitsForItsNodeGroupAndPodIdentity(t *testing.T) {
 	rec := renderDev(t)
-	deps := dependsOn(rec, "cluster-with-karpenter-karpenter-release")
+	k := "cluster-with-karpenter-karpenter"
+	release := urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-release")
+	outlive := rec.Outlives(release)
 	for _, want := range []string{
-		"cluster-with-karpenter-critical-addons-only",
-		"cluster-with-karpenter-eks-pod-identity-agent",
-		"cluster-with-karpenter-karpenter-pod-identity",
-		"cluster-with-karpenter-karpenter-crd-release",
+		urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
+		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-eks-pod-identity-agent"),
+		urn(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", k+"-pod-identity"),
+		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-crd-release"),
+		urn(t, rec, "aws:iam/serviceLinkedRole:ServiceLinkedRole", k+"-spot-service-linked-role"),
 	} {
-		require.Truef(t, deps[want], "the Karpenter release depends on %s", want)
+		require.Truef(t, outlive[want], "the Karpenter release depends on %s", want)
 	}
 	for _, pool := range rec.ByType("kubernetes:karpenter.sh/v1:NodePool") {
-		require.Falsef(t, deps[pool.Name], "the release must not depend on %s: that would invert the destroy order", pool.Name)
+		require.Falsef(t, outlive[pool.URN], "the release must not depend on %s: that would invert the destroy order", pool.URN)
 	}
+}
+
+// Outlives must follow URNs, not names: the private subnet, its route table and its association share a name, and a
+// name-based walk would count the subnet's dependency as one on the route table.
+func TestOutlivesDistinguishesResourcesThatShareAName(t *testing.T) {
+	rec := renderDev(t)
+	n := "cluster-with-karpenter-network-private-us-east-1a"
+	subnet := urn(t, rec, "aws:ec2/subnet:Subnet", n)
+	outlive := rec.Outlives(subnet)
+	require.False(t, outlive[urn(t, rec, "aws:ec2/routeTable:RouteTable", n)], "a subnet does not depend on its route table")
+	require.False(t, outlive[urn(t, rec, "aws:ec2/routeTableAssociation:RouteTableAssociation", n)], "nor on its association")
+	require.True(t, outlive[urn(t, rec, "aws:ec2/vpc:Vpc", "cluster-with-karpenter-network-vpc")], "it depends on its VPC")
 }

@@ -138,7 +138,8 @@ func TestAddOns(t *testing.T) {
 		"enableNetworkPolicy": "true",
 		"nodeAgent":           map[string]any{"enablePolicyEventLogs": "true"},
 	}, parseJSON(t, got["vpc-cni"].Inputs["configurationValues"]))
-	require.Contains(t, got["coredns"].Dependencies, "cluster-with-karpenter-critical-addons-only", "CoreDNS waits for nodes to run on")
+	require.Contains(t, got["coredns"].Dependencies, urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
+		"CoreDNS waits for nodes to run on")
 }
 
 func TestCriticalAddonsNodeGroup(t *testing.T) {
@@ -162,10 +163,12 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 }
 
 // attachedPolicies lists the policy ARNs attached to the role with the given logical name.
+// attachedPolicies are the policy ARNs attached to the role of the given logical name, by the role's physical name.
 func attachedPolicies(rec *mockcloud.Recording, role string) []any {
+	r, _ := rec.Named("aws:iam/role:Role", role)
 	var policies []any
 	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
-		if a.Inputs["role"] == role {
+		if r.PhysicalName != "" && a.Inputs["role"] == r.PhysicalName {
 			policies = append(policies, a.Inputs["policyArn"])
 		}
 	}
@@ -188,9 +191,10 @@ func TestClusterRoleCanManagePodENIs(t *testing.T) {
 		"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
 		"arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
 	}, attachedPolicies(rec, "cluster-with-karpenter-cluster-role"))
+	attachment := "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	require.Subset(t, c.Dependencies, []string{
-		"cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy",
-		"cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController",
+		urn(t, rec, attachment, "cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy"),
+		urn(t, rec, attachment, "cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController"),
 	}, "the control plane is created once its role can act")
 }
 
@@ -235,7 +239,23 @@ func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]any{
-		"admin-0": entry("arn:aws:iam::123456789012:role/platform-admin"),
-		"admin-1": entry("arn:aws:iam::123456789012:role/github-deploy"),
+		"admin-123456789012-role-platform-admin": entry("arn:aws:iam::123456789012:role/platform-admin"),
+		"admin-123456789012-role-github-deploy":  entry("arn:aws:iam::123456789012:role/github-deploy"),
 	}, one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs["accessEntries"])
+}
+
+// pulumi-eks names each access entry's resources after its key: a key by list position would make removing the
+// first principal replace the second one's entry (and EKS would answer 409 while the old entry still exists).
+func TestRemovingAnAdminLeavesTheOtherEntriesAlone(t *testing.T) {
+	entries := func(arns string) map[string]any {
+		rec, err := render(t, with(devConfig(t), map[string]string{"clusterAdminPrincipalArns": arns}))
+		require.NoError(t, err)
+		return one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs["accessEntries"].(map[string]any)
+	}
+	before := entries(`["arn:aws:iam::123456789012:role/platform-admin","arn:aws:iam::123456789012:role/github-deploy"]`)
+	after := entries(`["arn:aws:iam::123456789012:role/github-deploy"]`)
+	require.Len(t, after, 1)
+	for key, entry := range after {
+		require.Equalf(t, before[key], entry, "the remaining principal's entry %q must keep its key and value", key)
+	}
 }

@@ -33,10 +33,10 @@ func with(base project.Config, overrides map[string]string) project.Config {
 	return out
 }
 
-// render runs the program under mocks.
-func render(t *testing.T, values project.Config) (*mockcloud.Recording, error) {
+// render runs the program under mocks, against an empty account unless opts say otherwise.
+func render(t *testing.T, values project.Config, opts ...mockcloud.Option) (*mockcloud.Recording, error) {
 	t.Helper()
-	return mockcloud.Run(config.Project, "dev", values, stack.Program)
+	return mockcloud.Run(config.Project, "dev", values, stack.Program, opts...)
 }
 
 // renderDev runs the dev stack and fails the test on error.

@@ -6,6 +6,12 @@
 // No AWS account or Pulumi CLI is needed: invokes (SSM AMI parameters, caller identity, the EKS cluster lookup)
 // answer with realistic mocked values, so the output shows exactly what `pulumi preview` would send. With --check it
 // runs the policy rules (internal/policy) on the render instead, prints one line per violation and exits 1 if any.
+//
+// With --json every resource carries its URN, its parent's URN, the URN of its explicit provider and its
+// dependencies as URNs (explicit and property dependencies, components expanded to their children), so the graph
+// `pulumi destroy` walks can be checked exactly. The children of the sample app's yaml/v2 ConfigFile are shown
+// (marked "emulated"), registered as pulumi-kubernetes registers them; other remote components (pulumi-eks's
+// Cluster) show no children.
 package main
 
 import (
@@ -116,23 +122,17 @@ func printTree(w io.Writer, stackName string, rec *mockcloud.Recording) {
 				reads++
 			}
 			fmt.Fprintf(w, "%s%s %-45s %s\n", strings.Repeat("    ", depth), op, r.Type, r.Name)
-			walk(r.Name, depth+1)
+			walk(r.URN, depth+1)
 		}
-	}
-	declared := map[string]bool{}
-	for _, r := range rec.Resources {
-		declared[r.Name] = true
 	}
 	// Top-level resources hang off the stack resource, which the mock engine does not record.
 	fmt.Fprintf(w, "+ %-45s %s-%s\n", "pulumi:pulumi:Stack", config.Project, stackName)
-	roots := map[string]bool{}
-	for _, r := range rec.Resources {
-		if !declared[r.Parent] && !roots[r.Parent] {
-			roots[r.Parent] = true
-			walk(r.Parent, 1)
-		}
+	walk("", 1)
+	fmt.Fprintf(w, "\nResources: %d to create, %d to read (stack %s, offline render under mocks)\n", len(rec.Resources)-reads, reads, stackName)
+	for _, note := range rec.Notes {
+		fmt.Fprintf(w, "note: %s\n", note)
 	}
-	fmt.Fprintf(w, "\nResources: %d to create, %d to read (stack %s, offline render under mocks)\n\nOutputs:\n", len(rec.Resources)-reads, reads, stackName)
+	fmt.Fprintf(w, "\nOutputs:\n")
 	names := make([]string, 0, len(rec.Outputs))
 	for k := range rec.Outputs {
 		names = append(names, k)

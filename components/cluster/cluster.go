@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/principal"
 )
 
 // CriticalAddonsTaint keeps everything but critical add-ons (and Karpenter) off the managed node group.
@@ -30,6 +31,10 @@ const NodeGroupLabel = "eks.amazonaws.com/nodegroup"
 // SecretsKeyDeletionWindowDays is the longest window KMS allows: once the key is gone, every Kubernetes secret the
 // cluster stored is unreadable for good, so a scheduled deletion gets the most time to be noticed and cancelled.
 const SecretsKeyDeletionWindowDays = 30
+
+// SecretsKeyAlias is the KMS alias of the key that encrypts the cluster's Kubernetes secrets: a fixed name, so a
+// leftover from an earlier stack collides with it (cmd/preflight checks).
+func SecretsKeyAlias(clusterName string) string { return "alias/" + clusterName + "-eks-secrets" }
 
 // LogTypes are the control-plane log streams sent to CloudWatch.
 var LogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
@@ -167,7 +172,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	if _, err := kms.NewAlias(ctx, name+"-secrets-key-alias", &kms.AliasArgs{
-		Name:        pulumi.String("alias/" + args.Name + "-eks-secrets"),
+		Name:        pulumi.String(SecretsKeyAlias(args.Name)),
 		TargetKeyId: secretsKey.KeyId,
 	}, parent); err != nil {
 		return nil, err
@@ -179,6 +184,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
+	accessEntries, err := adminAccessEntries(args.Partition, args.AdminPrincipalArns)
+	if err != nil {
+		return nil, err
+	}
 	skipDefaultNodeGroup, useDefaultVpcCni := true, true
 	// The lab's mode: access entries, with the aws-auth ConfigMap still honoured for tools that edit it.
 	authenticationMode := eks.AuthenticationMode("API_AND_CONFIG_MAP")
@@ -198,7 +207,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EndpointPrivateAccess:  pulumi.Bool(true),
 		EndpointPublicAccess:   pulumi.Bool(true),
 		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),
-		AccessEntries:          adminAccessEntries(args.Partition, args.AdminPrincipalArns),
+		AccessEntries:          accessEntries,
 		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
 		Tags:                   tags,
 	}, parent, pulumi.DependsOn(clusterRoleAttachments))
@@ -283,15 +292,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return c, nil
 }
 
-// adminAccessEntries grants each principal cluster-admin through an EKS access entry, keyed "admin-<n>" as
-// pulumi-eks names the resources after the key.
-func adminAccessEntries(partition string, principals []string) map[string]eks.AccessEntryArgs {
+// adminAccessEntries grants each principal cluster-admin through an EKS access entry. pulumi-eks names the
+// resources after the map key, so the key is the principal's identity (account, kind, name): removing one principal
+// then leaves the others' entries untouched, where a key by list position would replace every entry after it.
+func adminAccessEntries(partition string, principals []string) (map[string]eks.AccessEntryArgs, error) {
 	if len(principals) == 0 {
-		return nil
+		return nil, nil
 	}
 	entries := make(map[string]eks.AccessEntryArgs, len(principals))
-	for i, arn := range principals {
-		entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+	for _, arn := range principals {
+		p, err := principal.Parse(arn)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: AdminPrincipalArns: %w", err)
+		}
+		key := "admin-" + p.Key()
+		if _, dup := entries[key]; dup {
+			return nil, fmt.Errorf("cluster: AdminPrincipalArns: %q names an identity listed before", arn)
+		}
+		entries[key] = eks.AccessEntryArgs{
 			PrincipalArn: pulumi.String(arn),
 			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
 				"cluster-admin": eks.AccessPolicyAssociationArgs{
@@ -301,7 +319,7 @@ func adminAccessEntries(partition string, principals []string) map[string]eks.Ac
 			},
 		}
 	}
-	return entries
+	return entries, nil
 }
 
 func publicAccessCidrs(cidrs []string) pulumi.StringArrayInput {

@@ -143,9 +143,10 @@ func TestChartRendersWithTheComponentsValues(t *testing.T) {
 }
 
 // TestCRDChartRendersTheCRDsAsTemplates backs the upgrade choice in README.md: Helm upgrades what the CRD
-// chart renders from templates/, whereas it only ever installs a chart's crds/ directory.
+// chart renders from templates/, whereas it only ever installs a chart's crds/ directory. With the component's
+// values every CRD carries Helm's keep policy, so an uninstall of the release leaves the CRDs (and the NodePools).
 func TestCRDChartRendersTheCRDsAsTemplates(t *testing.T) {
-	manifests := render(t, "karpenter-crd", karpenter.CRDReleaseName, nil)
+	manifests := render(t, "karpenter-crd", karpenter.CRDReleaseName, karpenter.CRDHelmValues())
 	var names []string
 	for file, text := range manifests {
 		if !strings.HasPrefix(file, "karpenter-crd/templates/") || strings.TrimSpace(text) == "" {
@@ -154,6 +155,7 @@ func TestCRDChartRendersTheCRDsAsTemplates(t *testing.T) {
 		var crd apiextensionsv1.CustomResourceDefinition
 		require.NoError(t, yaml.Unmarshal([]byte(text), &crd), "decode %s", file)
 		require.Equal(t, "CustomResourceDefinition", crd.Kind, "%s kind", file)
+		require.Equal(t, "keep", crd.Annotations["helm.sh/resource-policy"], "%s: Helm's resource policy", file)
 		names = append(names, crd.Name)
 	}
 	for _, want := range []string{"nodepools.karpenter.sh", "nodeclaims.karpenter.sh", "ec2nodeclasses.karpenter.k8s.aws"} {

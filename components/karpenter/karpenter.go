@@ -14,7 +14,9 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -74,6 +76,10 @@ type Args struct {
 	// DependsOn are resources the controller needs running first, e.g. the node group and the Pod
 	// Identity agent add-on. Optional.
 	DependsOn []pulumi.Resource
+	// SpotRoleExists says the account already has the EC2 Spot service-linked role (AWSServiceRoleForEC2Spot),
+	// as an iam.getRoles lookup found; the component then imports it instead of creating it. Optional; default
+	// false (create it).
+	SpotRoleExists bool
 }
 
 // Karpenter is the installed controller and everything it needs from AWS.
@@ -179,7 +185,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	release, err := b.releases(queue.Name, slices.Concat(controllerDeps, nodeDeps, queueDeps, a.DependsOn))
+	spotRole, err := b.spotRole()
+	if err != nil {
+		return nil, err
+	}
+	release, err := b.releases(queue.Name, slices.Concat(controllerDeps, nodeDeps, queueDeps, []pulumi.Resource{spotRole}, a.DependsOn))
 	if err != nil {
 		return nil, err
 	}
@@ -348,6 +358,7 @@ func (b builder) interruption() (*sqs.Queue, []pulumi.Resource, error) {
 			return nil, nil, err
 		}
 		rule, err := cloudwatch.NewEventRule(b.ctx, b.child(r.Name), &cloudwatch.EventRuleArgs{
+			Name:         pulumi.String(scope.RuleName(r)),
 			Description:  pulumi.String(fmt.Sprintf("Karpenter interruption events (%s) for cluster %s", r.Name, scope.ClusterName)),
 			EventPattern: pattern,
 			Tags:         b.tags,
@@ -368,15 +379,58 @@ func (b builder) interruption() (*sqs.Queue, []pulumi.Resource, error) {
 	return queue, deps, nil
 }
 
-// releases installs the CRD chart, then the controller chart once everything in deps exists.
+// spotRole adopts or creates the account's EC2 Spot service-linked role. It is retained on destroy: it belongs to
+// the account, other stacks' spot capacity needs it, and IAM refuses to delete it while spot instances run.
+func (b builder) spotRole() (*iam.ServiceLinkedRole, error) {
+	opts := []pulumi.ResourceOption{b.parent, pulumi.RetainOnDelete(true)}
+	if b.args.SpotRoleExists {
+		// The role EC2 created has EC2's description and no tags: take those as they are rather than fail the
+		// import on a difference.
+		opts = append(opts, pulumi.Import(pulumi.ID(b.args.Scope.SpotServiceLinkedRoleARN())),
+			pulumi.IgnoreChanges([]string{"description", "customSuffix", "tags", "tagsAll"}))
+	}
+	role, err := iam.NewServiceLinkedRole(b.ctx, b.child("spot-service-linked-role"), &iam.ServiceLinkedRoleArgs{
+		AwsServiceName: pulumi.String(karpenteriam.SpotServiceName),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("spot service-linked role: %w", err)
+	}
+	return role, nil
+}
+
+// BuiltInNamespaces exist in every cluster; the component creates any other namespace it is given.
+var BuiltInNamespaces = []string{"kube-system", "kube-public", "kube-node-lease", "default"}
+
+// CRDHelmValues are the karpenter-crd chart's values: Helm keeps the CRDs when the release is uninstalled or
+// replaced, because deleting a CRD deletes every NodePool, EC2NodeClass and NodeClaim, and with them every node.
+func CRDHelmValues() map[string]any {
+	return map[string]any{
+		"additionalAnnotations": map[string]any{"helm.sh/resource-policy": "keep"},
+	}
+}
+
+// releases installs the CRD chart, then the controller chart once everything in deps exists, in the namespace it
+// creates when it is not a built-in one.
 func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource) (*helmv3.Release, error) {
 	provider := pulumi.Provider(b.args.KubernetesProvider)
+	var crdDeps []pulumi.Resource
+	if !slices.Contains(BuiltInNamespaces, b.args.Namespace) {
+		ns, err := corev1.NewNamespace(b.ctx, b.child("namespace"), &corev1.NamespaceArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.args.Namespace)},
+		}, b.parent, provider)
+		if err != nil {
+			return nil, fmt.Errorf("karpenter namespace %q: %w", b.args.Namespace, err)
+		}
+		crdDeps = append(crdDeps, ns)
+		deps = append(slices.Clone(deps), ns)
+	}
 	crds, err := helmv3.NewRelease(b.ctx, b.child("crd-release"), &helmv3.ReleaseArgs{
 		Name:      pulumi.String(CRDReleaseName),
 		Chart:     pulumi.String(CRDChart),
 		Version:   pulumi.String(b.args.Version),
 		Namespace: pulumi.String(b.args.Namespace),
-	}, b.parent, provider)
+		Values:    pulumi.ToMap(CRDHelmValues()),
+	}, b.parent, provider, pulumi.DependsOn(crdDeps))
 	if err != nil {
 		return nil, fmt.Errorf("karpenter CRD release: %w", err)
 	}

@@ -29,6 +29,8 @@ const (
 	eventRuleType         = "aws:cloudwatch/eventRule:EventRule"
 	eventTargetType       = "aws:cloudwatch/eventTarget:EventTarget"
 	releaseType           = "kubernetes:helm.sh/v3:Release"
+	namespaceType         = "kubernetes:core/v1:Namespace"
+	serviceLinkedRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 	accountID             = "123456789012"
 	clusterName           = "cluster-with-karpenter"
 	criticalNodeGroupKey  = "eks.amazonaws.com/nodegroup"
@@ -345,7 +347,7 @@ func TestInterruptionRulesSendToTheQueue(t *testing.T) {
 		var pattern any
 		require.NoError(t, json.Unmarshal([]byte(inputs(res)["eventPattern"].(string)), &pattern), "rule %s pattern", res.Name)
 		got = append(got, pattern)
-		ruleNames[res.Name] = true
+		ruleNames[inputs(res)["name"].(string)] = true
 	}
 	require.ElementsMatch(t, want, got, "event patterns: expected karpenteriam's (first), got the registered (second)")
 
@@ -525,6 +527,79 @@ func TestOptionalArgsOverrideDefaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, tt.got, "%s", tt.name)
+		})
+	}
+}
+
+// dependsOnURN reports whether a registered resource depends on the resource with the given logical name and type.
+func dependsOnURN(res pulumi.MockResourceArgs, typ, name string) bool {
+	for _, urn := range res.RegisterRPC.GetDependencies() {
+		u := resource.URN(urn)
+		if u.Name() == name && string(u.Type()) == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// Helm fails with "namespace not found" when the release's namespace does not exist; the built-in ones always do.
+func TestNamespaceIsCreatedUnlessBuiltIn(t *testing.T) {
+	for _, tc := range []struct {
+		namespace string
+		created   bool
+	}{
+		{"kube-system", false},
+		{"default", false},
+		{"karpenter", true},
+	} {
+		t.Run(tc.namespace, func(t *testing.T) {
+			d := deploy(t, func(a *karpenter.Args) { a.Namespace = tc.namespace })
+			require.NoError(t, d.err)
+			namespaces := d.rec.ofType(namespaceType)
+			if !tc.created {
+				require.Empty(t, namespaces, "a built-in namespace is not declared")
+				return
+			}
+			require.Len(t, namespaces, 1)
+			require.Equal(t, map[string]any{"name": tc.namespace}, inputs(namespaces[0])["metadata"])
+			require.Contains(t, namespaces[0].Provider, "pulumi:providers:kubernetes::k8s", "namespace provider")
+			for _, release := range []string{"karpenter-crd-release", "karpenter-release"} {
+				require.Truef(t, dependsOnURN(d.rec.one(t, releaseType, release), namespaceType, "karpenter-namespace"),
+					"%s waits for the namespace", release)
+			}
+		})
+	}
+}
+
+// Replacing the karpenter-crd release (a new chart source, a renamed release) uninstalls it; without the keep
+// policy Helm would delete the CRDs and Kubernetes every NodePool, NodeClaim and node with them.
+func TestCRDReleaseKeepsTheCRDs(t *testing.T) {
+	d := deployOK(t)
+	values := inputs(d.rec.one(t, releaseType, "karpenter-crd-release"))["values"]
+	require.Equal(t, map[string]any{"additionalAnnotations": map[string]any{"helm.sh/resource-policy": "keep"}}, values)
+	require.Equal(t, asData(t, karpenter.CRDHelmValues()), values)
+}
+
+// Without AWSServiceRoleForEC2Spot, Karpenter's spot launches fail and it falls back to on-demand (or launches
+// nothing): the component creates the role in an account that lacks it, imports it where it exists, and never
+// deletes it.
+func TestSpotServiceLinkedRole(t *testing.T) {
+	for _, exists := range []bool{false, true} {
+		t.Run(fmt.Sprintf("exists=%v", exists), func(t *testing.T) {
+			d := deploy(t, func(a *karpenter.Args) { a.SpotRoleExists = exists })
+			require.NoError(t, d.err)
+			role := d.rec.one(t, serviceLinkedRoleType, "karpenter-spot-service-linked-role")
+			require.Equal(t, "spot.amazonaws.com", inputs(role)["awsServiceName"])
+			require.True(t, role.RegisterRPC.GetRetainOnDelete(), "the role belongs to the account: retained on destroy")
+			if exists {
+				require.Equal(t, "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+					role.RegisterRPC.GetImportId(), "an existing role is imported by its ARN")
+				require.Subset(t, role.RegisterRPC.GetIgnoreChanges(), []string{"description", "tags"}, "EC2's own description and tags are kept")
+			} else {
+				require.Empty(t, role.RegisterRPC.GetImportId(), "an absent role is created")
+			}
+			require.True(t, dependsOnURN(d.rec.one(t, releaseType, "karpenter-release"), serviceLinkedRoleType, "karpenter-spot-service-linked-role"),
+				"the controller starts once spot can be used")
 		})
 	}
 }

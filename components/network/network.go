@@ -39,6 +39,11 @@ type Network struct {
 	PublicSubnetIDs pulumi.StringArrayOutput
 	// PrivateSubnetIDs are the private subnets, one per zone, in zone order; nodes run here.
 	PrivateSubnetIDs pulumi.StringArrayOutput
+	// Egress are the resources the private subnets reach the internet and the AWS APIs through: internet gateway,
+	// public route table and associations, NAT gateways and their addresses, private route tables and associations.
+	// Nothing else depends on them, so `pulumi destroy` would delete them first; whatever needs the AWS APIs
+	// from a node (Karpenter terminating its instances, a load balancer's ENIs releasing) must depend on them.
+	Egress []pulumi.Resource
 }
 
 // Subnets is the address plan: the private subnets take the first half of the VPC, the public ones small blocks
@@ -131,6 +136,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	n.Egress = append(n.Egress, igw)
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId:  vpc.ID(),
 		Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()}},
@@ -139,6 +145,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	n.Egress = append(n.Egress, publicRT)
 
 	var publicIDs, privateIDs pulumi.StringArray
 	var nats []*ec2.NatGateway
@@ -157,12 +164,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.RouteTableAssociationArgs{
+		publicAssoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.RouteTableAssociationArgs{
 			SubnetId:     public.ID(),
 			RouteTableId: publicRT.ID(),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		n.Egress = append(n.Egress, publicAssoc)
 		publicIDs = append(publicIDs, public.ID().ToStringOutput())
 
 		if i == 0 || args.NATPerZone {
@@ -182,6 +191,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				return nil, err
 			}
 			nats = append(nats, nat)
+			n.Egress = append(n.Egress, eip, nat)
 		}
 	}
 
@@ -213,12 +223,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableAssociationArgs{
+		privateAssoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableAssociationArgs{
 			SubnetId:     private.ID(),
 			RouteTableId: rt.ID(),
-		}, parent); err != nil {
+		}, parent)
+		if err != nil {
 			return nil, err
 		}
+		n.Egress = append(n.Egress, rt, privateAssoc)
 		privateIDs = append(privateIDs, private.ID().ToStringOutput())
 	}
 

@@ -94,22 +94,29 @@ func TestNamesOutput(t *testing.T) {
 func TestChildrenWiring(t *testing.T) {
 	mocks, _, err := run(t, labSet(t))
 	require.NoError(t, err)
+	urn := func(typ, name string) string {
+		res, ok := mocks.Recording.Named(typ, name)
+		require.True(t, ok, "expected %s %s to be declared", typ, name)
+		return res.URN
+	}
+	release := urn("kubernetes:helm.sh/v3:Release", "karpenter")
+	defaultClass, gpuClass := urn(ec2NodeClassType, "pools-ec2nodeclass-default"), urn(ec2NodeClassType, "pools-ec2nodeclass-gpu")
 	cases := []struct {
 		typ, name string
 		wantDeps  []string
 	}{
-		{ec2NodeClassType, "pools-ec2nodeclass-default", []string{"karpenter"}},
-		{ec2NodeClassType, "pools-ec2nodeclass-gpu", []string{"karpenter"}},
-		{nodePoolType, "pools-nodepool-default", []string{"karpenter", "pools-ec2nodeclass-default"}},
-		{nodePoolType, "pools-nodepool-graviton", []string{"karpenter", "pools-ec2nodeclass-default"}},
-		{nodePoolType, "pools-nodepool-gpu", []string{"karpenter", "pools-ec2nodeclass-gpu"}},
+		{ec2NodeClassType, "pools-ec2nodeclass-default", []string{release}},
+		{ec2NodeClassType, "pools-ec2nodeclass-gpu", []string{release}},
+		{nodePoolType, "pools-nodepool-default", []string{release, defaultClass}},
+		{nodePoolType, "pools-nodepool-graviton", []string{release, defaultClass}},
+		{nodePoolType, "pools-nodepool-gpu", []string{release, gpuClass}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res, ok := mocks.Recording.Named(tc.typ, tc.name)
 			require.True(t, ok, "expected %s %s to be declared", tc.typ, tc.name)
-			require.Equal(t, "pools", res.Parent, "parent")
-			require.Equal(t, tc.wantDeps, res.Dependencies, "dependencies")
+			require.Equal(t, urn("karpenter-savings:index:NodePools", "pools"), res.Parent, "parent")
+			require.ElementsMatch(t, tc.wantDeps, res.Dependencies, "dependencies")
 			require.True(t, strings.Contains(mocks.providers[tc.name], "::k8s::"),
 				"expected the k8s provider, got %q", mocks.providers[tc.name])
 		})

@@ -8,23 +8,24 @@
 package sampleapp
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
 // ReleaseManifestURL is the Kubernetes manifest of the retail store's v1.3.0 release (2025-09-16), rendered by the
 // project with its ui Service as a LoadBalancer.
-const ReleaseManifestURL = "https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml"
+const ReleaseManifestURL = samplemanifest.ReleaseURL
 
 // DefaultNamespace is where the application runs unless Args.Namespace says otherwise.
 const DefaultNamespace = "retail-store"
@@ -37,13 +38,14 @@ type Args struct {
 	// ManifestURL is the https URL of a released kubernetes.yaml, e.g. ReleaseManifestURL; never a moving branch or
 	// "latest". Required.
 	ManifestURL string
-	// Provider is the Kubernetes provider of the cluster. Required.
-	Provider pulumi.ProviderResource
+	// Kubeconfig reaches the cluster. Required. The component makes its own Kubernetes provider from it, with the
+	// application's namespace as the provider's default namespace (see New).
+	Kubeconfig pulumi.StringInput
 	// DependsOn should hold the node pools' resources, so the pods have somewhere to run and, on destroy, the app
 	// goes before the pools drain their nodes. Optional.
 	DependsOn []pulumi.Resource
-	// Namespace is created and holds every object of the manifest, which sets none itself. Optional; default
-	// "retail-store".
+	// Namespace is created and holds every namespaced object of the manifest, which sets none itself. Optional;
+	// default "retail-store".
 	Namespace string
 }
 
@@ -70,7 +72,20 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := ctx.RegisterComponentResource("karpenter-savings:index:SampleApp", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("sampleapp: register %q: %w", name, err)
 	}
-	parent, provider := pulumi.Parent(c), pulumi.Provider(args.Provider)
+	parent := pulumi.Parent(c)
+
+	// yaml/v2 puts every namespaced object without a namespace into its provider's default namespace before any
+	// transform sees it (pulumi-kubernetes provider/pkg/provider/yaml/v2, Normalize), and has no namespace option
+	// of its own: a provider whose default namespace is the application's is the one way to place the manifest.
+	k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig:            args.Kubeconfig,
+		Namespace:             pulumi.String(namespace),
+		EnableServerSideApply: pulumi.Bool(true),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("sampleapp: provider: %w", err)
+	}
+	provider := pulumi.Provider(k8s)
 
 	ns, err := corev1.NewNamespace(ctx, name+"-namespace", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(namespace)},
@@ -80,8 +95,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	manifest, err := yamlv2.NewConfigFile(ctx, name+"-manifest", &yamlv2.ConfigFileArgs{
 		File: pulumi.String(args.ManifestURL),
-	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)),
-		pulumi.Transforms([]pulumi.ResourceTransform{InNamespace(namespace)}))
+	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)))
 	if err != nil {
 		return nil, fmt.Errorf("sampleapp: manifest %s: %w", args.ManifestURL, err)
 	}
@@ -123,8 +137,8 @@ func validate(args *Args) error {
 	if err := checkManifestURL(args.ManifestURL); err != nil {
 		errs = append(errs, err)
 	}
-	if args.Provider == nil {
-		errs = append(errs, errors.New("sampleapp: Args.Provider is required"))
+	if args.Kubeconfig == nil {
+		errs = append(errs, errors.New("sampleapp: Args.Kubeconfig is required"))
 	}
 	return errors.Join(errs...)
 }
@@ -144,33 +158,4 @@ func checkManifestURL(raw string) error {
 		}
 	}
 	return nil
-}
-
-// clusterScoped are the kinds a manifest may hold that take no namespace.
-var clusterScoped = []string{
-	"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
-	"StorageClass", "PriorityClass", "IngressClass", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-}
-
-// InNamespace returns a transform that puts every namespaced Kubernetes object without a namespace into namespace;
-// yaml/v2 has no namespace option and would otherwise use the provider's default namespace.
-func InNamespace(namespace string) pulumi.ResourceTransform {
-	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
-		parts := strings.Split(args.Type, ":")
-		if !args.Custom || len(parts) != 3 || parts[0] != "kubernetes" || slices.Contains(clusterScoped, parts[2]) {
-			return nil
-		}
-		meta, ok := args.Props["metadata"].(pulumi.Map)
-		if !ok {
-			return nil
-		}
-		if _, set := meta["namespace"]; set {
-			return nil
-		}
-		newMeta := maps.Clone(meta)
-		newMeta["namespace"] = pulumi.String(namespace)
-		props := maps.Clone(args.Props)
-		props["metadata"] = newMeta
-		return &pulumi.ResourceTransformResult{Props: props, Opts: args.Opts}
-	}
 }

@@ -1,7 +1,6 @@
 package sampleapp_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 
@@ -18,27 +17,20 @@ const (
 	configFileType = "kubernetes:yaml/v2:ConfigFile"
 	serviceType    = "kubernetes:core/v1:Service"
 	namespaceType  = "kubernetes:core/v1:Namespace"
+	providerType   = "pulumi:providers:kubernetes"
+	componentType  = "karpenter-savings:index:SampleApp"
 )
 
-// recorder adds to mockcloud's recording the number of transforms of every resource and the id and dependencies
-// of every read.
+// recorder adds to mockcloud's recording the id of every read.
 type recorder struct {
 	*mockcloud.Mocks
-	mu         sync.Mutex
-	transforms map[string]int
-	ids        map[string]string
-	readDeps   map[string][]string
+	mu  sync.Mutex
+	ids map[string]string
 }
 
 func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	r.mu.Lock()
-	r.transforms[args.Name] = len(args.Transforms)
 	r.ids[args.Name] = args.ID
-	if args.ReadRPC != nil {
-		for _, dep := range args.ReadRPC.GetDependencies() {
-			r.readDeps[args.Name] = append(r.readDeps[args.Name], mockcloud.NameOf(dep))
-		}
-	}
 	r.mu.Unlock()
 	return r.Mocks.NewResource(args)
 }
@@ -48,21 +40,16 @@ type result struct {
 	address, namespace string
 }
 
-// run declares a provider, a stand-in for the node pools and the component; dryRun makes it a preview.
+// run declares a stand-in for the node pools and the component; dryRun makes it a preview.
 func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 	t.Helper()
-	res := result{mocks: &recorder{Mocks: mockcloud.New("us-east-1"), transforms: map[string]int{}, ids: map[string]string{},
-		readDeps: map[string][]string{}}}
+	res := result{mocks: &recorder{Mocks: mockcloud.New("us-east-1"), ids: map[string]string{}}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
 		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		args.Provider = provider
+		args.Kubeconfig = pulumi.String(mockcloud.Kubeconfig("test", "us-east-1"))
 		args.DependsOn = []pulumi.Resource{pools}
 		app, err := sampleapp.New(ctx, "app", &args)
 		if err != nil {
@@ -75,16 +62,64 @@ func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 	return res, err
 }
 
+// urnOf returns the URN of the one recorded resource of a type and name.
+func urnOf(t *testing.T, rec *mockcloud.Recording, token, name string) string {
+	t.Helper()
+	r, ok := rec.Named(token, name)
+	require.Truef(t, ok, "expected a %s named %s", token, name)
+	return r.URN
+}
+
 func TestManifestFromPinnedRelease(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
 	require.NoError(t, err)
-	files := res.mocks.Recording.ByType(configFileType)
+	rec := res.mocks.Recording
+	files := rec.ByType(configFileType)
 	require.Len(t, files, 1, "expected one ConfigFile")
 	require.Equal(t, sampleapp.ReleaseManifestURL, files[0].Inputs["file"], "ConfigFile file")
-	require.Equal(t, "app", files[0].Parent, "ConfigFile parent")
-	require.Equal(t, []string{"app-namespace", "pools"}, files[0].Dependencies,
-		"expected the ConfigFile to depend on its namespace and the node pools")
-	require.Equal(t, 1, res.mocks.transforms["app-manifest"], "expected the namespace transform on the ConfigFile")
+	require.Equal(t, urnOf(t, rec, componentType, "app"), files[0].Parent, "ConfigFile parent")
+	require.ElementsMatch(t, []string{urnOf(t, rec, namespaceType, "app-namespace"), urnOf(t, rec, providerType, "pools")},
+		files[0].Dependencies, "expected the ConfigFile to depend on its namespace and the node pools")
+}
+
+// yaml/v2 gives a namespaced object without a namespace its provider's default namespace before any transform
+// runs, so the component's own provider must carry the application's namespace.
+func TestManifestAppliedThroughAProviderInTheAppNamespace(t *testing.T) {
+	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
+	require.NoError(t, err)
+	rec := res.mocks.Recording
+	provider, ok := rec.Named(providerType, "app-k8s")
+	require.True(t, ok, "expected the component's own Kubernetes provider")
+	require.Equal(t, sampleapp.DefaultNamespace, provider.Inputs["namespace"], "provider default namespace")
+	for _, token := range []string{configFileType, namespaceType, serviceType} {
+		for _, r := range rec.ByType(token) {
+			require.Equalf(t, provider.URN, r.Provider, "%s %s must use the app's provider", token, r.Name)
+		}
+	}
+}
+
+func TestEveryNamespacedObjectLandsInTheAppNamespace(t *testing.T) {
+	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
+	require.NoError(t, err)
+	rec := res.mocks.Recording
+	file := rec.ByType(configFileType)[0]
+	var children int
+	for _, r := range rec.Resources {
+		if r.Parent != file.URN {
+			continue
+		}
+		children++
+		require.True(t, r.Emulated, "children of the ConfigFile come from the yaml/v2 emulation")
+		kind := r.Inputs["kind"].(string)
+		namespaced, known := mockcloud.Namespaced(kind)
+		require.Truef(t, known && namespaced, "the sample app holds only namespaced kinds pulumi-kubernetes knows; got %s", kind)
+		meta := r.Inputs["metadata"].(map[string]any)
+		require.Equalf(t, sampleapp.DefaultNamespace, meta["namespace"], "%s %s lands in %v", kind, meta["name"], meta["namespace"])
+		require.Equalf(t, "app-manifest:retail-store/"+meta["name"].(string), r.Name, "yaml/v2 names children <prefix>:<namespace>/<name>")
+	}
+	require.Equal(t, 33, children, "objects of the v1.3.0 manifest: 7 Deployments, 3 StatefulSets, 10 Services, 5 ConfigMaps, 5 ServiceAccounts, 3 Secrets")
+	_, ok := rec.Named(serviceType, "app-manifest:retail-store/ui")
+	require.True(t, ok, "the ui Service the component reads back is in the manifest, in the app's namespace")
 }
 
 func TestNamespace(t *testing.T) {
@@ -108,16 +143,18 @@ func TestNamespace(t *testing.T) {
 func TestUIServiceAddress(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
 	require.NoError(t, err)
-	_, ok := res.mocks.Recording.Named(serviceType, "app-ui")
-	require.True(t, ok, "expected the ui Service to be read")
-	require.Equal(t, []string{"app-manifest"}, res.mocks.readDeps["app-ui"], "expected the read to wait for the manifest")
+	r, ok := res.mocks.Recording.Named(serviceType, "app-ui")
+	require.True(t, ok && r.Read, "expected the ui Service to be read")
+	read, _ := res.mocks.Recording.Named(serviceType, "app-ui")
+	require.Equal(t, []string{urnOf(t, res.mocks.Recording, configFileType, "app-manifest")}, read.Dependencies, "expected the read to wait for the manifest")
 	require.Equal(t, mockcloud.UIServiceHostname, res.address, "UIServiceAddress")
 }
 
 func TestPreviewDoesNotReadTheService(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, true)
 	require.NoError(t, err)
-	require.Empty(t, res.mocks.Recording.ByType(serviceType), "expected no Service read during preview")
+	_, read := res.mocks.Recording.Named(serviceType, "app-ui")
+	require.False(t, read, "expected no Service read during preview")
 	require.Empty(t, res.address, "expected UIServiceAddress to stay unknown during preview")
 }
 
@@ -137,52 +174,6 @@ func TestRejectsArgs(t *testing.T) {
 			res, err := run(t, sampleapp.Args{ManifestURL: tc.url}, false)
 			require.ErrorContains(t, err, tc.want)
 			require.Empty(t, res.mocks.Recording.ByType(configFileType), "expected nothing declared")
-		})
-	}
-}
-
-func TestInNamespace(t *testing.T) {
-	transform := sampleapp.InNamespace("retail-store")
-	cases := []struct {
-		name          string
-		args          pulumi.ResourceTransformArgs
-		wantNamespace pulumi.Input // nil: expect no change
-	}{
-		{
-			name: "namespaced object without namespace",
-			args: pulumi.ResourceTransformArgs{Custom: true, Type: serviceType,
-				Props: pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("ui")}, "spec": pulumi.Map{}}},
-			wantNamespace: pulumi.String("retail-store"),
-		},
-		{
-			name: "object with its own namespace",
-			args: pulumi.ResourceTransformArgs{Custom: true, Type: "kubernetes:apps/v1:Deployment",
-				Props: pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("ui"), "namespace": pulumi.String("other")}}},
-		},
-		{
-			name: "cluster-scoped object",
-			args: pulumi.ResourceTransformArgs{Custom: true, Type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
-				Props: pulumi.Map{"metadata": pulumi.Map{"name": pulumi.String("reader")}}},
-		},
-		{
-			name: "the ConfigFile component itself",
-			args: pulumi.ResourceTransformArgs{Custom: false, Type: configFileType, Props: pulumi.Map{}},
-		},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got := transform(context.Background(), &tc.args)
-			if tc.wantNamespace == nil {
-				require.Nil(t, got, "expected no transformation")
-				return
-			}
-			require.NotNil(t, got, "expected a transformation")
-			meta := got.Props["metadata"].(pulumi.Map)
-			require.Equal(t, tc.wantNamespace, meta["namespace"], "namespace")
-			require.Equal(t, pulumi.String("ui"), meta["name"], "expected the name kept")
-			require.Equal(t, pulumi.Map{}, got.Props["spec"], "expected the other properties kept")
-			_, touched := tc.args.Props["metadata"].(pulumi.Map)["namespace"]
-			require.False(t, touched, "expected the original properties left alone")
 		})
 	}
 }

@@ -13,7 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/principal"
 )
 
 // SupportedKarpenterMinor is the Karpenter minor version this stack's IAM policies, CRD validation and Go
@@ -22,7 +24,7 @@ const SupportedKarpenterMinor = "1.14"
 
 // MaxClusterNameLength keeps `KarpenterControllerRole-<cluster>`, the longest name derived from it, within IAM's
 // 64-character role-name limit (EKS itself allows 100).
-const MaxClusterNameLength = 64 - len("KarpenterControllerRole-")
+const MaxClusterNameLength = karpenteriam.MaxClusterName
 
 var (
 	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
@@ -126,17 +128,24 @@ func (c *Config) validateNetwork() []error {
 			add(KeyEndpointPublicAccessCidrs, "%q opens the API endpoint to the whole internet; list your networks, or leave the list empty for EKS's default", cidr)
 		}
 	}
-	seenPrincipals := map[string]bool{}
+	var admins []principal.Principal
 	for _, arn := range c.ClusterAdminPrincipalArns {
+		p, err := principal.Parse(arn)
 		switch {
-		case !principalPattern.MatchString(arn):
+		case err != nil || !principalPattern.MatchString(arn):
 			add(KeyClusterAdminPrincipals, "%q is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)", arn)
+			continue
 		case strings.Contains(arn, ":role/aws-reserved/sso.amazonaws.com/"):
 			add(KeyClusterAdminPrincipals, "%q has the SSO role's path; EKS access entries take the role ARN without it (arn:aws:iam::<account>:role/AWSReservedSSO_...)", arn)
-		case seenPrincipals[arn]:
-			add(KeyClusterAdminPrincipals, "%q is listed twice", arn)
 		}
-		seenPrincipals[arn] = true
+		for _, q := range admins {
+			if p.Same(q) {
+				// One identity gets one access entry; EKS answers a second with 409 "already in use".
+				add(KeyClusterAdminPrincipals, "%q is listed twice (IAM %s %s of account %s); list each identity once", arn, p.Kind, p.Name, p.Account)
+				break
+			}
+		}
+		admins = append(admins, p)
 	}
 	return errs
 }

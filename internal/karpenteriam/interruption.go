@@ -38,9 +38,26 @@ func QueuePolicy(s Scope) Document {
 
 // Rule is an EventBridge rule forwarding one kind of interruption event to the queue.
 type Rule struct {
-	Name         string         // short and stable, e.g. "scheduled-change"; used in resource names.
+	// Name is short and stable, e.g. "scheduled-change"; it names the Pulumi resources and, after the cluster
+	// name, the rule itself (see Scope.RuleName). At most MaxRuleNameSuffix characters.
+	Name         string
 	EventPattern map[string]any // the EventBridge event pattern, marshalled to JSON for the rule.
 }
+
+// EventBridge and cluster name limits that bound a rule's name.
+const (
+	// MaxEventRuleName is EventBridge's limit on a rule's name.
+	MaxEventRuleName = 64
+	// MaxClusterName is the longest cluster name whose KarpenterControllerRole-<name>, the longest name derived
+	// from it, fits IAM's 64 characters.
+	MaxClusterName = 64 - len("KarpenterControllerRole-")
+	// MaxRuleNameSuffix is the longest Rule.Name that keeps "<cluster>-<name>" within MaxEventRuleName.
+	MaxRuleNameSuffix = MaxEventRuleName - MaxClusterName - 1
+)
+
+// RuleName is the EventBridge rule's name: explicit, because Pulumi's auto-naming would append 8 characters to
+// an already long logical name and exceed EventBridge's 64.
+func (s Scope) RuleName(r Rule) string { return s.ClusterName + "-" + r.Name }
 
 // InterruptionRules are the template's five rules, in the template's order.
 func InterruptionRules() []Rule {
@@ -49,10 +66,7 @@ func InterruptionRules() []Rule {
 		{Name: "spot-interruption", EventPattern: eventPattern("aws.ec2", "EC2 Spot Instance Interruption Warning")},
 		{Name: "rebalance", EventPattern: eventPattern("aws.ec2", "EC2 Instance Rebalance Recommendation")},
 		{Name: "instance-state-change", EventPattern: eventPattern("aws.ec2", "EC2 Instance State-change Notification")},
-		{
-			Name:         "capacity-reservation-interruption",
-			EventPattern: eventPattern("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning"),
-		},
+		{Name: "capacity-reservation", EventPattern: eventPattern("aws.ec2", "EC2 Capacity Reservation Instance Interruption Warning")},
 	}
 }
 

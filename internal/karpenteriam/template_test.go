@@ -262,11 +262,11 @@ func TestQueueMatchesTemplate(t *testing.T) {
 func TestInterruptionRulesMatchTemplate(t *testing.T) {
 	// The template's rules have no names of their own; these are its logical ids for our short names.
 	logicalIDs := map[string]string{
-		"scheduled-change":                  "ScheduledChangeRule",
-		"spot-interruption":                 "SpotInterruptionRule",
-		"rebalance":                         "RebalanceRule",
-		"instance-state-change":             "InstanceStateChangeRule",
-		"capacity-reservation-interruption": "CapacityReservationInterruptionRule",
+		"scheduled-change":      "ScheduledChangeRule",
+		"spot-interruption":     "SpotInterruptionRule",
+		"rebalance":             "RebalanceRule",
+		"instance-state-change": "InstanceStateChangeRule",
+		"capacity-reservation":  "CapacityReservationInterruptionRule",
 	}
 	tc := templateCases()[0]
 	templateRules := resourcesOfType(loadTemplate(t, tc.cfn), "AWS::Events::Rule")

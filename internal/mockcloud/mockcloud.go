@@ -14,7 +14,11 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
 // Fixed identity of the mocked AWS account.
@@ -29,16 +33,28 @@ const (
 	clusterCertificateB64 = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvakNDQWVhZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 )
 
-// Resource is one declared resource as the engine would receive it.
+// Resource is one declared resource as the engine would receive it. Parent, Provider and Dependencies are URNs:
+// logical names are not unique across types (a subnet, its route table and its association share one).
 type Resource struct {
-	Type         string         `json:"type"`
-	Name         string         `json:"name"`
-	Parent       string         `json:"parent,omitempty"`
-	Custom       bool           `json:"custom"`
-	Inputs       map[string]any `json:"inputs"`
-	Dependencies []string       `json:"dependsOn,omitempty"`
+	URN    string `json:"urn"`
+	Type   string `json:"type"`
+	Name   string `json:"name"`
+	Parent string `json:"parent,omitempty"`
+	// Provider is the URN of the resource's explicit provider, if it has one.
+	Provider string         `json:"provider,omitempty"`
+	Custom   bool           `json:"custom"`
+	Inputs   map[string]any `json:"inputs"`
+	// Dependencies are the URNs the engine records for the resource: its explicit dependsOn (a component expanded
+	// to its children, as the SDK does) and the resources its inputs came from.
+	Dependencies []string `json:"dependsOn,omitempty"`
+	// PhysicalName is the name the cloud sees: the explicit name input, or the logical name plus the 8 characters
+	// Pulumi's auto-naming appends. Empty for types without a name.
+	PhysicalName string `json:"physicalName,omitempty"`
 	// Read marks a resource the program reads (a Get function) rather than declares.
 	Read bool `json:"read,omitempty"`
+	// Emulated marks a child of a remote component that the mock registers the way the component's provider would
+	// (see yamlv2.go); under plain mocks a remote component has no children.
+	Emulated bool `json:"emulated,omitempty"`
 }
 
 // Recording is what a run declared, in declaration order, and the stack outputs.
@@ -48,6 +64,8 @@ type Recording struct {
 	Outputs   map[string]any `json:"outputs"`
 	// Invokes are the data-source calls the program made (SSM parameters, account, cluster lookup).
 	Invokes []Invoke `json:"invokes,omitempty"`
+	// Notes say what the render could not show.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Invoke is one data-source call and its arguments.
@@ -77,15 +95,66 @@ func (r *Recording) Named(token, name string) (Resource, bool) {
 	return Resource{}, false
 }
 
+// ByURN returns the resource with the given URN.
+func (r *Recording) ByURN(urn string) (Resource, bool) {
+	for _, res := range r.Resources {
+		if res.URN == urn {
+			return res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Outlives returns the URNs of every resource that `pulumi destroy` deletes only after the resource urn: what it
+// depends on, its provider and its ancestors, transitively. The engine deletes a resource before its dependencies,
+// its provider and its parent.
+func (r *Recording) Outlives(urn string) map[string]bool {
+	edges := map[string][]string{}
+	for _, res := range r.Resources {
+		next := slices.Clone(res.Dependencies)
+		if res.Parent != "" {
+			next = append(next, res.Parent)
+		}
+		if res.Provider != "" {
+			next = append(next, res.Provider)
+		}
+		edges[res.URN] = next
+	}
+	seen := map[string]bool{}
+	stack := []string{urn}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, d := range edges[n] {
+			if !seen[d] {
+				seen[d] = true
+				stack = append(stack, d)
+			}
+		}
+	}
+	return seen
+}
+
 // Mocks implements pulumi.MockResourceMonitor and records into Recording.
 type Mocks struct {
 	Region    string
 	Recording *Recording
+	// Account is what exists in the mocked account before the program runs; the zero value is an empty account,
+	// as on a first `pulumi up`.
+	Account Account
+	// Manifests are local copies, by URL, of the manifests yaml/v2 ConfigFiles read; New sets the sample app's.
+	Manifests map[string][]byte
+}
+
+// Account is the state of the mocked account that the program looks up.
+type Account struct {
+	Clusters       []string // EKS clusters, by name
+	SpotRoleExists bool     // the EC2 Spot service-linked role exists
 }
 
 // New returns mocks for region that record into a fresh Recording.
 func New(region string) *Mocks {
-	return &Mocks{Region: region, Recording: &Recording{Outputs: map[string]any{}}}
+	return &Mocks{Region: region, Recording: &Recording{Outputs: map[string]any{}}, Manifests: samplemanifest.Copies()}
 }
 
 // NewResource records a resource and returns its inputs plus computed outputs.
@@ -101,26 +170,31 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Inputs: Plain(args.Inputs),
 	}
 	// A declared resource arrives as a RegisterResource call, a read one (Get*) as a ReadResource call.
-	var parent string
+	var parent, provider string
 	var deps []string
 	switch {
 	case args.RegisterRPC != nil:
-		parent, deps = args.RegisterRPC.GetParent(), args.RegisterRPC.GetDependencies()
+		parent, deps, provider = args.RegisterRPC.GetParent(), args.RegisterRPC.GetDependencies(), args.RegisterRPC.GetProvider()
 	case args.ReadRPC != nil:
-		parent, deps = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies()
+		parent, deps, provider = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies(), args.ReadRPC.GetProvider()
 		rec.Read = true
 	}
-	rec.Parent = NameOf(parent)
-	for _, dep := range deps {
-		rec.Dependencies = append(rec.Dependencies, NameOf(dep))
+	rec.URN = childURN(parent, args.TypeToken, args.Name)
+	if p := resource.URN(parent); p.IsValid() && p.QualifiedType() != resource.RootStackType {
+		rec.Parent = parent
 	}
-	slices.Sort(rec.Dependencies)
-	rec.Dependencies = slices.Compact(rec.Dependencies)
-	m.Recording.mu.Lock()
-	m.Recording.Resources = append(m.Recording.Resources, rec)
-	m.Recording.mu.Unlock()
+	rec.Provider = providerURN(provider)
+	rec.Dependencies = slices.Compact(slices.Sorted(slices.Values(deps)))
 
 	outputs := args.Inputs.Copy()
+	if prop, ok := autoNamed[args.TypeToken]; ok {
+		rec.PhysicalName = physicalName(args.Inputs, prop, args.Name, rec.URN)
+		outputs[resource.PropertyKey(prop)] = resource.NewStringProperty(rec.PhysicalName)
+	}
+	if err := m.record(rec); err != nil {
+		return "", nil, err
+	}
+
 	set := func(k string, v any) {
 		if _, ok := outputs[resource.PropertyKey(k)]; !ok {
 			outputs[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
@@ -140,21 +214,12 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:eks/nodeGroup:NodeGroup":
 		set("arn", fmt.Sprintf("arn:%s:eks:%s:%s:nodegroup/%s", Partition, m.Region, AccountID, id))
 	case "aws:iam/role:Role", "aws:iam/policy:Policy":
-		name := args.Name
-		if v, ok := args.Inputs["name"]; ok && v.IsString() {
-			name = v.StringValue()
-		}
-		set("name", name)
-		set("arn", fmt.Sprintf("arn:%s:iam::%s:%s/%s", Partition, AccountID, kind, name))
+		set("arn", fmt.Sprintf("arn:%s:iam::%s:%s/%s", Partition, AccountID, kind, rec.PhysicalName))
 	case "aws:kms/key:Key":
 		set("keyId", id)
 		set("arn", fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", Partition, m.Region, AccountID, id))
 	case "aws:sqs/queue:Queue":
-		name := args.Name
-		if v, ok := args.Inputs["name"]; ok && v.IsString() {
-			name = v.StringValue()
-		}
-		set("name", name)
+		name := rec.PhysicalName
 		set("arn", fmt.Sprintf("arn:%s:sqs:%s:%s:%s", Partition, m.Region, AccountID, name))
 		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.Region, AccountID, name))
 	case "kubernetes:core/v1:Service":
@@ -171,6 +236,79 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	return id, outputs, nil
+}
+
+// record appends rec to the recording; for a remote component whose provider the mock emulates, it also registers
+// the children that provider would register.
+func (m *Mocks) record(rec Resource) error {
+	m.Recording.mu.Lock()
+	defer m.Recording.mu.Unlock()
+	m.Recording.Resources = append(m.Recording.Resources, rec)
+	if rec.Type != ConfigFileType {
+		return nil
+	}
+	file, _ := rec.Inputs["file"].(string)
+	manifest, ok := m.Manifests[file]
+	if !ok {
+		m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", ConfigFileType, rec.Name, file))
+		return nil
+	}
+	var namespace string
+	for _, p := range m.Recording.Resources {
+		if p.URN == rec.Provider {
+			namespace, _ = p.Inputs["namespace"].(string)
+		}
+	}
+	children, err := configFileChildren(rec, manifest, namespace)
+	if err != nil {
+		return err
+	}
+	m.Recording.Resources = append(m.Recording.Resources, children...)
+	return nil
+}
+
+// autoNamed maps each type the stack declares that Pulumi auto-names to the input that holds its name.
+var autoNamed = map[string]string{
+	"aws:iam/role:Role":                   "name",
+	"aws:iam/policy:Policy":               "name",
+	"aws:sqs/queue:Queue":                 "name",
+	"aws:cloudwatch/eventRule:EventRule":  "name",
+	"aws:ec2/securityGroup:SecurityGroup": "name",
+	"aws:eks/nodeGroup:NodeGroup":         "nodeGroupName",
+	"kubernetes:helm.sh/v3:Release":       "name",
+}
+
+// physicalName is the name input prop when the program sets it, else what Pulumi's auto-naming makes of the logical
+// name: a dash and 7 random hex characters (here derived from the URN, so renders are reproducible).
+func physicalName(inputs resource.PropertyMap, prop, logical, urn string) string {
+	if v, ok := inputs[resource.PropertyKey(prop)]; ok && v.IsString() {
+		return v.StringValue()
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(urn))
+	return fmt.Sprintf("%s-%07x", logical, h.Sum32()&0xfffffff)
+}
+
+// childURN is the URN the engine gives a resource of type token named name under parent: the parent's qualified
+// type is part of it, as in the mock monitor and the real engine.
+func childURN(parent, token, name string) string {
+	p := resource.URN(parent)
+	if !p.IsValid() {
+		return string(resource.NewURN("", "", "", tokens.Type(token), name))
+	}
+	parentType := tokens.Type("")
+	if p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(p.Stack(), p.Project(), parentType, tokens.Type(token), name))
+}
+
+// providerURN strips the id from a provider reference ("<urn>::<id>").
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i >= 0 && strings.HasPrefix(ref, "urn:") {
+		return ref[:i]
+	}
+	return ref
 }
 
 // Call answers invokes with the values AWS would return for the mocked account.
@@ -206,6 +344,15 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"name": name, "value": value, "insecureValue": value, "type": "String", "version": 1, "id": name,
 			"arn": fmt.Sprintf("arn:%s:ssm:%s::parameter%s", Partition, m.Region, name),
 		}), nil
+	case "aws:eks/getClusters:getClusters":
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(m.Account.Clusters), "id": m.Region}), nil
+	case "aws:iam/getRoles:getRoles":
+		var names, arns []any
+		if m.Account.SpotRoleExists && args.Args["pathPrefix"].StringValue() == karpenteriam.SpotServiceLinkedRolePath {
+			names = []any{karpenteriam.SpotServiceLinkedRoleName}
+			arns = []any{karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN()}
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.Region}), nil
 	case "aws:eks/getCluster:getCluster":
 		name := args.Args["name"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -219,6 +366,14 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	}
 	return nil, fmt.Errorf("mockcloud: no mock for invoke %s", args.Token)
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // idPrefixes are the prefixes AWS gives the ids of the EC2 resources the stack declares.

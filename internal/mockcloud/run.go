@@ -14,10 +14,19 @@ import (
 // both export and record them.
 type Program func(ctx *pulumi.Context) (map[string]pulumi.Output, error)
 
+// Option changes the mocks a Run uses.
+type Option func(*Mocks)
+
+// WithAccount runs against an account where a, rather than nothing, exists already.
+func WithAccount(a Account) Option { return func(m *Mocks) { m.Account = a } }
+
 // Run executes program under the mocks with config (fully qualified keys, as internal/project returns them) and
 // returns everything it declared. RunErr waits for every output, so the recording is complete when it returns.
-func Run(project, stack string, config map[string]string, program Program) (*Recording, error) {
+func Run(project, stack string, config map[string]string, program Program, opts ...Option) (*Recording, error) {
 	mocks := New(config["aws:region"])
+	for _, opt := range opts {
+		opt(mocks)
+	}
 	withConfig := func(info *pulumi.RunInfo) { info.Config = maps.Clone(config) }
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outputs, err := program(ctx)

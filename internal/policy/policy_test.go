@@ -281,6 +281,7 @@ func TestTaggableMatchesTheSDKs(t *testing.T) {
 		"aws:iam/role:Role":                                       iam.RoleArgs{},
 		"aws:iam/rolePolicy:RolePolicy":                           iam.RolePolicyArgs{},
 		"aws:iam/rolePolicyAttachment:RolePolicyAttachment":       iam.RolePolicyAttachmentArgs{},
+		"aws:iam/serviceLinkedRole:ServiceLinkedRole":             iam.ServiceLinkedRoleArgs{},
 		"aws:kms/alias:Alias":                                     kms.AliasArgs{},
 		"aws:kms/key:Key":                                         kms.KeyArgs{},
 		"aws:sqs/queue:Queue":                                     sqs.QueueArgs{},

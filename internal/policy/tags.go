@@ -36,11 +36,18 @@ var taggable = map[string]bool{
 	"aws:iam/role:Role":                                       true,
 	"aws:iam/rolePolicy:RolePolicy":                           false,
 	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":       false,
+	"aws:iam/serviceLinkedRole:ServiceLinkedRole":             true,
 	"aws:kms/alias:Alias":                                     false,
 	"aws:kms/key:Key":                                         true,
 	"aws:sqs/queue:Queue":                                     true,
 	"aws:sqs/queuePolicy:QueuePolicy":                         false,
 	"eks:index:Cluster":                                       true,
+}
+
+// accountOwned are taggable types whose resources belong to the account rather than the stack: the EC2 Spot
+// service-linked role is imported when it exists and retained on destroy, so the stack's tags would claim it.
+var accountOwned = map[string]bool{
+	"aws:iam/serviceLinkedRole:ServiceLinkedRole": true,
 }
 
 // StackTags reports taggable AWS resources (and EC2NodeClasses, whose tags go on every instance, volume and network
@@ -68,7 +75,7 @@ func StackTags(rec *mockcloud.Recording, tags map[string]string) []Violation {
 				out = append(out, violation(RuleStackTags, r, "type %s is not classified: classify it in internal/policy/tags.go (taggable when its pulumi-aws Args has Tags)", r.Type))
 				continue
 			}
-			if !isTaggable {
+			if !isTaggable || accountOwned[r.Type] {
 				continue
 			}
 			field = "tags"

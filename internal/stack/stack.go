@@ -4,10 +4,13 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	pulumiconfig "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
@@ -66,6 +69,13 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	caller, err := aws.GetCallerIdentity(ctx, &aws.GetCallerIdentityArgs{})
 	if err != nil {
 		return nil, fmt.Errorf("looking up the AWS account: %w", err)
+	}
+	account, err := lookupAccount(ctx, cfg.ClusterName)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckCreator(caller.Arn, account.clusterExists); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	// The node pools are built (and validated against Karpenter's CRDs) before any resource is declared, so a bad
 	// pool configuration stops the preview with nothing half-created.
@@ -137,15 +147,18 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		Tags:                 cfg.Tags,
 		KubernetesProvider:   eks.Provider,
 		DependsOn:            eks.Ready,
+		SpotRoleExists:       account.spotRoleExists,
 	})
 	if err != nil {
 		return nil, err
 	}
 
+	// The pools also outlive nothing of the private subnets' way out: without a route to EC2, Karpenter could not
+	// terminate the nodes its finalizers drain, and the instances would be stranded.
 	np, err := nodepools.New(ctx, cfg.ClusterName+"-nodepools", &nodepools.Args{
 		Set:       pools,
 		Provider:  eks.Provider,
-		DependsOn: []pulumi.Resource{kp},
+		DependsOn: append([]pulumi.Resource{kp}, net.Egress...),
 	})
 	if err != nil {
 		return nil, err
@@ -179,7 +192,7 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if cfg.SampleApp.Enabled {
 		app, err := sampleapp.New(ctx, cfg.ClusterName+"-sampleapp", &sampleapp.Args{
 			ManifestURL: cfg.SampleApp.ManifestURL,
-			Provider:    eks.Provider,
+			Kubeconfig:  eks.Kubeconfig,
 			DependsOn:   np.Resources,
 		})
 		if err != nil {
@@ -188,6 +201,30 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		outputs["sampleAppUiAddress"] = app.UIServiceAddress
 	}
 	return outputs, nil
+}
+
+// account is what the stack needs to know of the account before it declares anything.
+type account struct {
+	clusterExists  bool // an EKS cluster of the stack's name exists (this stack's, once deployed)
+	spotRoleExists bool // the EC2 Spot service-linked role exists
+}
+
+// lookupAccount reads the account's EKS clusters and its EC2 Spot service-linked role. Both lookups list rather
+// than get, so an absent cluster or role is an answer, not an error.
+func lookupAccount(ctx *pulumi.Context, clusterName string) (account, error) {
+	clusters, err := awseks.GetClusters(ctx)
+	if err != nil {
+		return account{}, fmt.Errorf("listing the account's EKS clusters: %w", err)
+	}
+	pathPrefix, nameRegex := karpenteriam.SpotServiceLinkedRolePath, "^"+karpenteriam.SpotServiceLinkedRoleName+"$"
+	roles, err := iam.GetRoles(ctx, &iam.GetRolesArgs{PathPrefix: &pathPrefix, NameRegex: &nameRegex})
+	if err != nil {
+		return account{}, fmt.Errorf("looking up the EC2 Spot service-linked role %s: %w", karpenteriam.SpotServiceLinkedRoleName, err)
+	}
+	return account{
+		clusterExists:  slices.Contains(clusters.Names, clusterName),
+		spotRoleExists: slices.Contains(roles.Names, karpenteriam.SpotServiceLinkedRoleName),
+	}, nil
 }
 
 // resolveAMIs returns the EC2NodeClass alias (al2023@vYYYYMMDD) and the AL2023 NVIDIA AMI id of the same release,

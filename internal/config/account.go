@@ -1,0 +1,31 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/principal"
+)
+
+// CheckCreator rejects, while the cluster does not exist yet, an admin principal that is the identity running the
+// update (callerARN, from sts:GetCallerIdentity). EKS gives the cluster's creator admin access through an access
+// entry of its own, so a second entry for the same identity fails with 409 ResourceInUseException after the
+// cluster is up. Once the cluster exists its creator is whoever ran the first update, and listing the identity
+// running a later update is legitimate.
+func (c *Config) CheckCreator(callerARN string, clusterExists bool) error {
+	if clusterExists {
+		return nil
+	}
+	caller, err := principal.Parse(callerARN)
+	if err != nil {
+		// The account root or a federated user: neither can be an entry of clusterAdminPrincipalArns.
+		return nil
+	}
+	for _, arn := range c.ClusterAdminPrincipalArns {
+		if p, err := principal.Parse(arn); err == nil && p.Same(caller) {
+			return fmt.Errorf("%s: %q is the identity creating the cluster (%s); EKS makes the creator a cluster admin itself, "+
+				"and a second access entry for it fails with 409 ResourceInUseException: remove it from the list, or run the first "+
+				"`pulumi up` as another identity", qualify(KeyClusterAdminPrincipals), arn, callerARN)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package tests
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+)
+
+const spotRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+
+func TestSpotServiceLinkedRoleIsCreatedOrAdopted(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		account    mockcloud.Account
+		wantImport bool
+	}{
+		{"an account that never used spot gets the role", mockcloud.Account{}, false},
+		{"an account that has it adopts it", mockcloud.Account{SpotRoleExists: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, devConfig(t), mockcloud.WithAccount(tc.account))
+			require.NoError(t, err)
+			roles := rec.ByType(spotRoleType)
+			require.Len(t, roles, 1)
+			require.Equal(t, "spot.amazonaws.com", roles[0].Inputs["awsServiceName"])
+			var looked bool
+			for _, inv := range rec.Invokes {
+				if inv.Token == "aws:iam/getRoles:getRoles" {
+					looked = true
+					require.Equal(t, "/aws-service-role/spot.amazonaws.com/", inv.Args["pathPrefix"])
+				}
+			}
+			require.True(t, looked, "the program looks the role up before declaring it")
+		})
+	}
+}
+
+// EKS makes the identity that creates a cluster its admin; an access entry for the same identity fails with 409
+// once the cluster exists, after the VPC, IAM and the cluster itself were created. The mocked caller is
+// arn:aws:iam::123456789012:user/platform.
+func TestAdminListIncludingTheCreatorIsRejectedBeforeAnythingIsDeclared(t *testing.T) {
+	values := with(devConfig(t), map[string]string{
+		config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin","arn:aws:iam::123456789012:user/platform"]`,
+	})
+	rec, err := render(t, values)
+	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "arn:aws:iam::123456789012:user/platform" is the identity creating the cluster`)
+	require.Empty(t, rec.Resources, "nothing is declared")
+
+	_, err = render(t, values, mockcloud.WithAccount(mockcloud.Account{Clusters: []string{"cluster-with-karpenter"}}))
+	require.NoError(t, err, "once the cluster exists, the identity updating it may be listed")
+}
+
+func TestDuplicateAdminPrincipalsAreRejected(t *testing.T) {
+	_, err := render(t, with(devConfig(t), map[string]string{
+		config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin","arn:aws:iam::123456789012:role/ops/platform-admin"]`,
+	}))
+	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "arn:aws:iam::123456789012:role/ops/platform-admin" is listed twice`)
+}
+
+func TestKarpenterNamespaceIsCreatedWhenNotBuiltIn(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{config.KeyKarpenterNamespace: "karpenter"}))
+	require.NoError(t, err)
+	ns := one(t, rec, "kubernetes:core/v1:Namespace", "cluster-with-karpenter-karpenter-namespace")
+	require.Equal(t, map[string]any{"name": "karpenter"}, ns.Inputs["metadata"])
+	for _, name := range []string{"cluster-with-karpenter-karpenter-release", "cluster-with-karpenter-karpenter-crd-release"} {
+		release := one(t, rec, "kubernetes:helm.sh/v3:Release", name)
+		require.Equal(t, "karpenter", release.Inputs["namespace"])
+		require.Contains(t, release.Dependencies, ns.URN, "%s waits for its namespace", name)
+	}
+	pod := one(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-with-karpenter-karpenter-pod-identity")
+	require.Equal(t, "karpenter", pod.Inputs["namespace"])
+}
