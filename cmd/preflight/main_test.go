@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/preflight"
+)
+
+// repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
+const repoRoot = "../.."
+
+// tools answers the version commands; a missing one is not on PATH.
+type tools map[string]string
+
+func (t tools) Run(_ context.Context, name string, args ...string) (string, string, error) {
+	out, ok := t[strings.Join(append([]string{name}, args...), " ")]
+	if !ok {
+		return "", "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+	}
+	return out, "", nil
+}
+
+var goodTools = tools{
+	"pulumi version":                   "v3.200.0\n",
+	"aws --version":                    "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 exe/x86_64\n",
+	"kubectl version --client -o json": `{"clientVersion":{"major":"1","minor":"32","gitVersion":"v1.32.4"}}`,
+}
+
+// cleanAccount has the caller's identity and none of the stack's names; clusterLeft leaves an EKS cluster of every name.
+type cleanAccount struct{ clusterLeft bool }
+
+func (cleanAccount) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return &sts.GetCallerIdentityOutput{Account: aws.String("111122223333"), Arn: aws.String("arn:aws:iam::111122223333:user/ops")}, nil
+}
+
+func (cleanAccount) GetRole(context.Context, *iam.GetRoleInput, ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
+	return nil, &iamtypes.NoSuchEntityException{}
+}
+
+func (cleanAccount) GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error) { //nolint:revive // the SDK names it
+	return nil, &sqstypes.QueueDoesNotExist{}
+}
+
+func (cleanAccount) DescribeKey(context.Context, *kms.DescribeKeyInput, ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	return nil, &kmstypes.NotFoundException{}
+}
+
+func (a cleanAccount) DescribeCluster(_ context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
+	if a.clusterLeft {
+		return &eks.DescribeClusterOutput{Cluster: &ekstypes.Cluster{Arn: aws.String("arn:aws:eks:us-east-1:111122223333:cluster/" + aws.ToString(in.Name)), Status: ekstypes.ClusterStatusActive}}, nil
+	}
+	return nil, &ekstypes.ResourceNotFoundException{}
+}
+
+func (cleanAccount) DescribeRule(context.Context, *eventbridge.DescribeRuleInput, ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {
+	return nil, &ebtypes.ResourceNotFoundException{}
+}
+
+func clientsOf(a cleanAccount) newClients {
+	return func(context.Context, string) (preflight.Clients, error) {
+		return preflight.Clients{STS: a, IAM: a, SQS: a, KMS: a, EKS: a, EventBridge: a}, nil
+	}
+}
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		tools   tools
+		clients newClients
+		code    int
+		stdout  []string
+		stderr  string
+	}{
+		{
+			name:    "everything ready",
+			tools:   goodTools,
+			clients: clientsOf(cleanAccount{}),
+			stdout: []string{
+				"Preflight of stack dev: cluster cluster-with-karpenter in us-east-1.",
+				"ok no EKS cluster cluster-with-karpenter none",
+				"preflight: 16 ok, 0 failed, 0 skipped",
+			},
+		},
+		{
+			name:    "a leftover fails",
+			args:    []string{"--stack", "dev", "--dir", repoRoot},
+			tools:   goodTools,
+			clients: clientsOf(cleanAccount{clusterLeft: true}),
+			code:    1,
+			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 15 ok, 1 failed, 0 skipped"},
+		},
+		{
+			name:  "without an AWS configuration the account checks are skipped, not failed",
+			tools: goodTools,
+			clients: func(context.Context, string) (preflight.Clients, error) {
+				return preflight.Clients{}, errors.New("loading the AWS configuration: failed to get shared config profile, nope")
+			},
+			stdout: []string{
+				"skipped AWS credentials (STS GetCallerIdentity) no credentials (loading the AWS configuration: failed to get shared config profile, nope)",
+				"preflight: 4 ok, 0 failed, 12 skipped",
+				"account checks skipped: no credentials",
+			},
+		},
+		{
+			name:    "a missing tool fails",
+			tools:   tools{"pulumi version": "v3.200.0\n", "aws --version": "aws-cli/2.15.0 Python/3.11.6\n"},
+			clients: clientsOf(cleanAccount{}),
+			code:    1,
+			stdout:  []string{"FAIL kubectl >= 1.24 kubectl not found on PATH -> install kubectl"},
+		},
+		{
+			name:   "an unknown stack",
+			args:   []string{"--stack", "nope", "--dir", repoRoot},
+			code:   1,
+			stderr: `error: stack "nope"`,
+		},
+		{
+			name:   "an unknown flag",
+			args:   []string{"--deployed"},
+			code:   2,
+			stderr: "flag provided but not defined: -deployed",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if args == nil {
+				args = []string{"--dir", repoRoot}
+			}
+			var stdout, stderr bytes.Buffer
+			code := runWith(context.Background(), args, &stdout, &stderr, tt.tools, tt.clients)
+
+			require.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+			// The report's columns are aligned with spaces; compare with single spaces.
+			out := strings.Join(strings.FieldsFunc(stdout.String(), func(r rune) bool { return r == ' ' }), " ")
+			for _, s := range tt.stdout {
+				require.Contains(t, out, s)
+			}
+			require.Contains(t, stderr.String(), tt.stderr)
+		})
+	}
+}
