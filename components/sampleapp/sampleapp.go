@@ -10,9 +10,6 @@ package sampleapp
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -134,28 +131,13 @@ func validate(args *Args) error {
 		return errors.New("sampleapp: args are required")
 	}
 	var errs []error
-	if err := checkManifestURL(args.ManifestURL); err != nil {
-		errs = append(errs, err)
+	if args.ManifestURL == "" {
+		errs = append(errs, errors.New("sampleapp: Args.ManifestURL is required"))
+	} else if err := samplemanifest.CheckPinned(args.ManifestURL); err != nil {
+		errs = append(errs, fmt.Errorf("sampleapp: Args.ManifestURL: %w", err))
 	}
 	if args.Kubeconfig == nil {
 		errs = append(errs, errors.New("sampleapp: Args.Kubeconfig is required"))
 	}
 	return errors.Join(errs...)
-}
-
-// checkManifestURL accepts only https URLs that do not follow a moving target, so a deployment is reproducible.
-func checkManifestURL(raw string) error {
-	u, err := url.Parse(raw)
-	switch {
-	case raw == "":
-		return errors.New("sampleapp: Args.ManifestURL is required")
-	case err != nil || u.Scheme != "https" || u.Host == "":
-		return fmt.Errorf("sampleapp: Args.ManifestURL = %q: want an https URL", raw)
-	}
-	for _, moving := range []string{"latest", "main", "master", "HEAD"} {
-		if slices.Contains(strings.Split(u.Path, "/"), moving) {
-			return fmt.Errorf("sampleapp: Args.ManifestURL = %q: %q moves; pin a release", raw, moving)
-		}
-	}
-	return nil
 }

@@ -163,11 +163,11 @@ func TestRejectsArgs(t *testing.T) {
 		name, url, want string
 	}{
 		{"no url", "", "Args.ManifestURL is required"},
-		{"plain http", "http://example.com/kubernetes.yaml", `Args.ManifestURL = "http://example.com/kubernetes.yaml": want an https URL`},
+		{"plain http", "http://example.com/kubernetes.yaml", `Args.ManifestURL: "http://example.com/kubernetes.yaml" is not an https URL`},
 		{"latest release", "https://github.com/aws-containers/retail-store-sample-app/releases/latest/download/kubernetes.yaml",
-			`"latest" moves; pin a release`},
+			`follows "latest", which moves; pin a release`},
 		{"main branch", "https://raw.githubusercontent.com/aws-containers/retail-store-sample-app/main/dist/kubernetes.yaml",
-			`"main" moves; pin a release`},
+			`follows "main", which moves; pin a release`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

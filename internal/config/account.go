@@ -1,7 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/principal"
 )
@@ -28,4 +31,18 @@ func (c *Config) CheckCreator(callerARN string, clusterExists bool) error {
 		}
 	}
 	return nil
+}
+
+// CheckZones rejects configured availability zones the region does not offer (available, from the region's
+// ec2:DescribeAvailabilityZones as aws.getAvailabilityZones returns it): a zone letter the region lacks, or a zone
+// of another region whose name starts like this one, passes the name check but fails when the first subnet is
+// created.
+func (c *Config) CheckZones(available []string) error {
+	var errs problems
+	for _, z := range c.AvailabilityZones {
+		if !slices.Contains(available, z) {
+			errs.add(KeyAvailabilityZones, "%q is not an available zone of %s; the region offers %s", z, c.Region, strings.Join(available, ", "))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -33,3 +33,27 @@ func TestCheckCreator(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckZones(t *testing.T) {
+	useast1 := []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
+	for _, tc := range []struct {
+		name  string
+		zones []string
+		want  string
+	}{
+		{"zones the region has", []string{"us-east-1a", "us-east-1f"}, ""},
+		{"a letter the region lacks", []string{"us-east-1a", "us-east-1g"},
+			`karpenter-savings:availabilityZones: "us-east-1g" is not an available zone of us-east-1; the region offers us-east-1a, us-east-1b`},
+		{"a zone of a region named alike", []string{"us-east-1a", "us-east-11a"}, `"us-east-11a" is not an available zone of us-east-1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Config{Region: "us-east-1", AvailabilityZones: tc.zones}
+			err := c.CheckZones(useast1)
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}

@@ -4,23 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 	"github.com/karpenter-savings/karpenter-savings/internal/principal"
+	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
 // SupportedKarpenterMinor is the Karpenter minor version this stack's IAM policies, CRD validation and Go
 // modules are built from; another minor could need different permissions or accept different objects.
 const SupportedKarpenterMinor = "1.14"
+
+// MaxPublicAccessCidrs is EKS's limit on the CIDR blocks of the public API endpoint.
+const MaxPublicAccessCidrs = 40
 
 // MaxClusterNameLength keeps `KarpenterControllerRole-<cluster>`, the longest name derived from it, within IAM's
 // 64-character role-name limit (EKS itself allows 100).
@@ -32,14 +36,17 @@ var (
 	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
 	k8sVersionPattern   = regexp.MustCompile(`^1\.([0-9]+)$`)
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
-	gravitonPattern     = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
 	semverPattern       = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
 	amiVersionPattern   = regexp.MustCompile(`^v[0-9]{8}$`)
 	principalPattern    = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
 )
 
-// Validate checks every field and returns all problems at once, each naming its key, the value and what is allowed.
-func (c *Config) Validate() error {
+// Validate checks every field as of today; see ValidateAt.
+func (c *Config) Validate() error { return c.ValidateAt(time.Now()) }
+
+// ValidateAt checks every field and returns all problems at once, each naming its key, the value and what is
+// allowed. now decides which Kubernetes versions EKS still creates.
+func (c *Config) ValidateAt(now time.Time) error {
 	var errs problems
 	add := errs.add
 
@@ -54,8 +61,11 @@ func (c *Config) Validate() error {
 	case !clusterNamePattern.MatchString(c.ClusterName):
 		add(KeyClusterName, "%q is not a valid EKS cluster name: it must start with a letter or digit and contain only letters, digits, '-' and '_'", c.ClusterName)
 	}
-	if _, ok := kubernetesVersions[c.KubernetesVersion]; !ok {
-		add(KeyKubernetesVersion, "%q is not supported: allowed are %s (the versions EKS has released that Karpenter %s supports)", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions(), ", "), SupportedKarpenterMinor)
+	if w, ok := kubernetesVersions[c.KubernetesVersion]; !ok {
+		add(KeyKubernetesVersion, "%q is not supported: allowed are %s (the versions EKS still creates that Karpenter %s supports)", c.KubernetesVersion, strings.Join(SupportedKubernetesVersions(now), ", "), SupportedKarpenterMinor)
+	} else if !now.Before(w.ExtendedEnd) {
+		add(KeyKubernetesVersion, "%q left EKS extended support on %s: EKS no longer creates it (and upgrades existing clusters itself); allowed today are %s",
+			c.KubernetesVersion, w.ExtendedEnd.Format(time.DateOnly), strings.Join(SupportedKubernetesVersions(now), ", "))
 	}
 	errs = append(errs, c.validateNetwork()...)
 	errs = append(errs, c.validateNodeGroup()...)
@@ -69,11 +79,8 @@ func (c *Config) Validate() error {
 		add(KeyNvidiaDevicePluginVersion, "%q is not a chart version like 0.17.1 (the GPU pool is enabled, and its nodes only advertise nvidia.com/gpu with the plugin)", c.NvidiaDevicePluginVersion)
 	}
 	if c.SampleApp.Enabled {
-		u, err := url.Parse(c.SampleApp.ManifestURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			add(KeySampleAppManifestURL, "%q is not an https URL", c.SampleApp.ManifestURL)
-		} else if strings.Contains(u.Path, "/main/") || strings.Contains(u.Path, "/master/") {
-			add(KeySampleAppManifestURL, "%q follows a branch; pin a release so that every `pulumi up` deploys the same manifest", c.SampleApp.ManifestURL)
+		if err := samplemanifest.CheckPinned(c.SampleApp.ManifestURL); err != nil {
+			add(KeySampleAppManifestURL, "%v", err)
 		}
 	}
 	return errors.Join(errs...)
@@ -119,6 +126,9 @@ func (c *Config) validateNetwork() []error {
 	if c.DiscoveryTag != DiscoveryPerCluster && c.DiscoveryTag != DiscoveryShared {
 		add(KeyDiscoveryTag, "%q is not allowed: use %q (karpenter.sh/discovery/<cluster>, the lab's key) or %q (karpenter.sh/discovery)", c.DiscoveryTag, DiscoveryPerCluster, DiscoveryShared)
 	}
+	if n := len(c.EndpointPublicAccessCidrs); n > MaxPublicAccessCidrs {
+		add(KeyEndpointPublicAccessCidrs, "lists %d CIDR blocks; EKS accepts at most %d", n, MaxPublicAccessCidrs)
+	}
 	for _, cidr := range c.EndpointPublicAccessCidrs {
 		p, err := netip.ParsePrefix(cidr)
 		switch {
@@ -135,8 +145,6 @@ func (c *Config) validateNetwork() []error {
 		case err != nil || !principalPattern.MatchString(arn):
 			add(KeyClusterAdminPrincipals, "%q is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)", arn)
 			continue
-		case strings.Contains(arn, ":role/aws-reserved/sso.amazonaws.com/"):
-			add(KeyClusterAdminPrincipals, "%q has the SSO role's path; EKS access entries take the role ARN without it (arn:aws:iam::<account>:role/AWSReservedSSO_...)", arn)
 		}
 		for _, q := range admins {
 			if p.Same(q) {
@@ -157,14 +165,15 @@ func (c *Config) validateNodeGroup() []error {
 	if len(ng.InstanceTypes) == 0 {
 		add(KeyNodeGroupInstanceTypes, "must list at least one instance type (e.g. [\"t4g.medium\"])")
 	}
+	var named []string
 	for _, t := range ng.InstanceTypes {
-		switch {
-		case !instanceTypePattern.MatchString(t):
+		if !instanceTypePattern.MatchString(t) {
 			add(KeyNodeGroupInstanceTypes, "%q is not an EC2 instance type (e.g. t4g.medium)", t)
-		case !gravitonPattern.MatchString(t):
-			add(KeyNodeGroupInstanceTypes, "%q is not a Graviton (arm64) type; the group runs the AL2023 arm64 AMI (e.g. t4g.medium, c7g.large)", t)
+			continue
 		}
+		named = append(named, t)
 	}
+	errs = append(errs, c.fitNodeGroup(named)...)
 	if ng.CapacityType != "SPOT" && ng.CapacityType != "ON_DEMAND" {
 		add(KeyNodeGroupCapacityType, "%q is not allowed: use SPOT or ON_DEMAND", ng.CapacityType)
 	}
@@ -183,8 +192,24 @@ func (c *Config) validateNodeGroup() []error {
 	return errs
 }
 
+// MaxTagsPerResource is AWS's limit on the tags of one resource (EC2, IAM, SQS, EKS, KMS alike).
+const MaxTagsPerResource = 50
+
+// StackAddedTags are the most tags one resource carries beside the configured ones: an instance Karpenter launches
+// gets the node class's Name, NodeType and IntentLabel, and Karpenter's own karpenter.sh/nodepool,
+// karpenter.sh/nodeclaim, karpenter.k8s.aws/ec2nodeclass, kubernetes.io/cluster/<name> and eks:eks-cluster-name
+// (karpenter-provider-aws v1.14, pkg/utils/utils.go and the node claim tagging); a subnet carries four.
+const StackAddedTags = 8
+
+// iamTagText is the character set of IAM tag keys and values, the strictest of the services the stack tags.
+var iamTagText = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+
 func validateTags(tags map[string]string) []error {
 	var errs []error
+	if n := len(tags); n > MaxTagsPerResource-StackAddedTags {
+		errs = append(errs, fmt.Errorf("%s: %d tags are configured; at most %d are allowed, because AWS allows %d tags on a resource and the stack and Karpenter add up to %d of their own to an instance",
+			qualify(KeyTags), n, MaxTagsPerResource-StackAddedTags, MaxTagsPerResource, StackAddedTags))
+	}
 	keys := make([]string, 0, len(tags))
 	for k := range tags {
 		keys = append(keys, k)
@@ -193,16 +218,20 @@ func validateTags(tags map[string]string) []error {
 	for _, k := range keys {
 		v := tags[k]
 		switch {
-		case k == "" || len(k) > 128:
+		case k == "" || utf8.RuneCountInString(k) > 128:
 			errs = append(errs, fmt.Errorf("%s: tag key %q must have 1 to 128 characters", qualify(KeyTags), k))
+		case !iamTagText.MatchString(k):
+			errs = append(errs, fmt.Errorf("%s: tag key %q has a character IAM refuses in tags: use letters, digits, spaces and _ . : / = + - @", qualify(KeyTags), k))
 		case strings.HasPrefix(strings.ToLower(k), "aws:"):
 			errs = append(errs, fmt.Errorf("%s: tag key %q uses the reserved aws: prefix", qualify(KeyTags), k))
 		case karpenterRestrictedTag(k) != "":
 			errs = append(errs, fmt.Errorf("%s: tag key %q is restricted: Karpenter owns it, and its EC2NodeClass CRD rejects it (tag contains a restricted tag matching %s)", qualify(KeyTags), k, karpenterRestrictedTag(k)))
 		case k == nodepool.TagName || k == nodepool.TagNodeType || k == nodepool.TagIntentLabel:
 			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: the stack sets it on each Karpenter node class", qualify(KeyTags), k))
-		case len(v) > 256:
-			errs = append(errs, fmt.Errorf("%s: value of tag %q is %d characters; at most 256 are allowed", qualify(KeyTags), k, len(v)))
+		case utf8.RuneCountInString(v) > 256:
+			errs = append(errs, fmt.Errorf("%s: value of tag %q is %d characters; at most 256 are allowed", qualify(KeyTags), k, utf8.RuneCountInString(v)))
+		case !iamTagText.MatchString(v):
+			errs = append(errs, fmt.Errorf("%s: value %q of tag %q has a character IAM refuses in tags: use letters, digits, spaces and _ . : / = + - @", qualify(KeyTags), v, k))
 		}
 	}
 	return errs
@@ -239,11 +268,17 @@ func (c *Config) validateKarpenter() []error {
 	if k.Replicas < 1 || k.Replicas > 5 {
 		add(KeyKarpenterReplicas, "%d is not allowed: use 1 to 5 (2 keeps a leader-elected standby)", k.Replicas)
 	}
-	if q, err := resource.ParseQuantity(k.ControllerCPU); err != nil || q.Sign() <= 0 {
-		add(KeyKarpenterControllerCPU, "%q is not a positive CPU quantity (e.g. 1 or 500m)", k.ControllerCPU)
+	if msg := cpuProblem(k.ControllerCPU, &maxControllerCPU); msg != "" {
+		add(KeyKarpenterControllerCPU, "%s", msg)
 	}
-	if q, err := resource.ParseQuantity(k.ControllerMemory); err != nil || q.Sign() <= 0 {
-		add(KeyKarpenterControllerMemory, "%q is not a positive memory quantity (e.g. 1Gi)", k.ControllerMemory)
+	if msg := memoryProblem(k.ControllerMemory); msg != "" {
+		add(KeyKarpenterControllerMemory, "%s", msg)
+	}
+	// The chart spreads the replicas one per node (required pod anti-affinity on the hostname), and only the
+	// node group's nodes may run them: more replicas than nodes stay pending, and Helm's wait fails the update.
+	if k.Replicas > c.NodeGroup.DesiredSize && c.NodeGroup.DesiredSize >= 1 {
+		add(KeyKarpenterReplicas, "%d is more than %s %d: the chart places one replica per node and only that group's nodes run the controller, so %d would stay pending; use at most %d or grow the group",
+			k.Replicas, qualify(KeyNodeGroupDesiredSize), c.NodeGroup.DesiredSize, k.Replicas-c.NodeGroup.DesiredSize, c.NodeGroup.DesiredSize)
 	}
 	return errs
 }
@@ -276,16 +311,17 @@ func (p NodePools) validate() []error {
 				add("capacityTypes", "%q is listed twice", ct)
 			}
 		}
-		for _, limit := range []struct{ field, value string }{{"cpu", pool.CPU}, {"memory", pool.Memory}} {
-			if q, err := resource.ParseQuantity(limit.value); err != nil || q.Sign() <= 0 {
-				add(limit.field, "%q is not a positive quantity (e.g. cpu 16, memory 32Gi)", limit.value)
-			}
+		if msg := cpuProblem(pool.CPU, nil); msg != "" {
+			add("cpu", "%s", msg)
+		}
+		if msg := memoryProblem(pool.Memory); msg != "" {
+			add("memory", "%s", msg)
 		}
 		if pool.GPU != "" {
 			if named.name != "gpu" {
 				add("gpu", "%q is not allowed: only the gpu pool's nodes have GPUs to limit", pool.GPU)
-			} else if q, err := resource.ParseQuantity(pool.GPU); err != nil || q.Sign() <= 0 {
-				add("gpu", "%q is not a positive quantity (e.g. 4)", pool.GPU)
+			} else if msg := gpuProblem(pool.GPU); msg != "" {
+				add("gpu", "%s", msg)
 			}
 		}
 	}
@@ -333,11 +369,14 @@ func qualify(key string) string {
 	return Project + ":" + key
 }
 
-// SupportedKubernetesVersions lists the accepted Kubernetes versions in ascending order.
-func SupportedKubernetesVersions() []string {
+// SupportedKubernetesVersions lists, in ascending order, the Kubernetes versions Karpenter supports that EKS still
+// creates at now (before the end of their extended support).
+func SupportedKubernetesVersions(now time.Time) []string {
 	out := make([]string, 0, len(kubernetesVersions))
-	for v := range kubernetesVersions {
-		out = append(out, v)
+	for v, w := range kubernetesVersions {
+		if now.Before(w.ExtendedEnd) {
+			out = append(out, v)
+		}
 	}
 	slices.SortFunc(out, func(a, b string) int { return minor(a) - minor(b) })
 	return out

@@ -52,11 +52,8 @@ func (c *Config) Warnings(now time.Time) []string {
 		return nil
 	}
 	var out []string
-	switch {
-	case !now.Before(w.ExtendedEnd):
-		out = append(out, fmt.Sprintf("%s: Kubernetes %s left EKS extended support on %s; EKS will not create it and upgrades existing clusters automatically",
-			qualify(KeyKubernetesVersion), c.KubernetesVersion, w.ExtendedEnd.Format(time.DateOnly)))
-	case !now.Before(w.StandardEnd):
+	// A version past extended support is a validation error (ValidateAt), not a warning.
+	if now.Before(w.ExtendedEnd) && !now.Before(w.StandardEnd) {
 		out = append(out, fmt.Sprintf("%s: Kubernetes %s is in EKS extended support since %s: the control plane costs $%.2f/h instead of $%.2f/h (about $%.0f more a month); upgrade to save",
 			qualify(KeyKubernetesVersion), c.KubernetesVersion, w.StandardEnd.Format(time.DateOnly), extendedSupportUSDPerHour, standardSupportUSDPerHour,
 			(extendedSupportUSDPerHour-standardSupportUSDPerHour)*730))

@@ -332,8 +332,8 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"description": m.Region,
 		}), nil
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		zones := []any{m.Region + "a", m.Region + "b", m.Region + "c"}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": zones, "zoneIds": zones, "id": m.Region}), nil
+		names, ids := Zones(m.Region)
+		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(names), "zoneIds": toAny(ids), "id": m.Region}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name := args.Args["name"].StringValue()
 		value, err := ssmParameter(name)
@@ -366,6 +366,36 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	}
 	return nil, fmt.Errorf("mockcloud: no mock for invoke %s", args.Token)
+}
+
+// zoneLetters are the availability zones regions offer (ec2:DescribeAvailabilityZones, standard zones); regions not
+// listed have a, b and c.
+var zoneLetters = map[string]string{
+	"us-east-1": "abcdef", "us-east-2": "abc", "us-west-1": "ac", "us-west-2": "abcd", "ca-central-1": "abd",
+	"eu-west-1": "abc", "eu-central-1": "abc", "ap-northeast-1": "acd", "ap-northeast-2": "abcd", "sa-east-1": "abc",
+}
+
+// Zones are the region's availability zone names and ids as the mocked account sees them.
+func Zones(region string) (names, ids []string) {
+	letters, ok := zoneLetters[region]
+	if !ok {
+		letters = "abc"
+	}
+	short := regionShort(region)
+	for i, l := range letters {
+		names = append(names, region+string(l))
+		ids = append(ids, fmt.Sprintf("%s-az%d", short, i+1))
+	}
+	return names, ids
+}
+
+// regionShort is the prefix of a region's zone ids, e.g. "use1" for us-east-1.
+func regionShort(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	return parts[0] + string(parts[1][0]) + parts[2]
 }
 
 func toAny(ss []string) []any {

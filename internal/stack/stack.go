@@ -74,7 +74,12 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.CheckCreator(caller.Arn, account.clusterExists); err != nil {
+	state := "available"
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: &state})
+	if err != nil {
+		return nil, fmt.Errorf("listing the availability zones of %s: %w", cfg.Region, err)
+	}
+	if err := errors.Join(cfg.CheckZones(zones.Names), cfg.CheckCreator(caller.Arn, account.clusterExists)); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	// The node pools are built (and validated against Karpenter's CRDs) before any resource is declared, so a bad
