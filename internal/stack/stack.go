@@ -158,8 +158,8 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		return nil, err
 	}
 
-	// The pools also outlive nothing of the private subnets' way out: without a route to EC2, Karpenter could not
-	// terminate the nodes its finalizers drain, and the instances would be stranded.
+	// The pools also depend on the private subnets' egress path: Karpenter reaches EC2 through it, and without it
+	// could not terminate the nodes its finalizers drain; destroy would strand the instances.
 	np, err := nodepools.New(ctx, cfg.ClusterName+"-nodepools", &nodepools.Args{
 		Set:       pools,
 		Provider:  eks.Provider,
