@@ -6,11 +6,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
 	"github.com/karpenter-savings/karpenter-savings/internal/workload"
 )
+
+// progressPods is the workload size above which an estimate takes long enough to show its progress.
+const progressPods = 1000
+
+// isTerminal says whether w is a terminal, where a progress line that rewrites itself reads well.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
 
 func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("savings estimate", flag.ContinueOnError)
@@ -21,11 +35,16 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf.register(fs, true)
 	var out output
 	out.register(fs)
+	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot (reproducible); auto: current AWS prices when credentials work, else the snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if len(manifests) == 0 {
 		fmt.Fprintln(stderr, "savings estimate: at least one -f WORKLOAD.yaml is required")
+		return errUsage
+	}
+	if *prices != pricesAuto && *prices != pricesSnapshot {
+		fmt.Fprintf(stderr, "savings estimate: --prices %q: want %s or %s\n", *prices, pricesAuto, pricesSnapshot)
 		return errUsage
 	}
 	o, err := sf.options()
@@ -40,12 +59,42 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	var fallbackReason string
+	if *prices == pricesAuto {
+		cat, fallbackReason = currentPrices(ctx, cat, o)
+	}
+	if len(w.Pods) > progressPods && isTerminal(stderr) {
+		o.Progress = func(done, total int) {
+			fmt.Fprintf(stderr, "\rsavings estimate: %d pods, %d of %d stages done", len(w.Pods), done, total)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
 	r, err := savings.Estimate(ctx, cat, w, o)
 	if err != nil {
 		return err
+	}
+	if fallbackReason != "" {
+		r.Notes = append(r.Notes, "Prices come from the embedded snapshot because current AWS prices were unavailable: "+fallbackReason)
 	}
 	if err := out.write(stdout, r); err != nil {
 		return errors.Join(errors.New("writing the report"), err)
 	}
 	return nil
+}
+
+// currentPrices re-prices the catalog's region with current AWS prices (the Price List API and EC2's spot price
+// history, through Karpenter's pricing provider), or returns the snapshot and why it had to.
+func currentPrices(ctx context.Context, cat *catalog.Catalog, o savings.Options) (*catalog.Catalog, string) {
+	p, err := awsPricer(ctx, o.Region)
+	if err != nil {
+		return cat, err.Error()
+	}
+	named := p.Prices()
+	current, err := cat.WithPrices(o.Region, named.Source, named.Date, p.CatalogPrice(o.Zones))
+	if err != nil {
+		return cat, err.Error()
+	}
+	return current, ""
 }

@@ -82,7 +82,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // awsPricer fetches current prices when the default AWS credential chain works.
-func awsPricer(ctx context.Context, region string) (live.Pricer, error) {
+func awsPricer(ctx context.Context, region string) (*live.AWSPricer, error) {
 	if strings.HasPrefix(region, "us-gov-") {
 		return nil, fmt.Errorf("the AWS Price List API does not serve %s", region)
 	}

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -169,4 +170,27 @@ func (c *Catalog) Check(region, name string) error {
 		return fmt.Errorf("catalog: instance type %q has no Linux price in region %s in the %s snapshot", name, region, c.snap.Date)
 	}
 	return nil
+}
+
+// WithPrices returns a catalog of the same instance types whose prices in region come from price instead of the
+// snapshot, named by source and date: an estimate with current AWS prices schedules and prices with them. A type
+// price does not answer for is not offered in region, as when AWS does not price it.
+func (c *Catalog) WithPrices(region, source, date string, price func(name string) (Price, bool)) (*Catalog, error) {
+	if _, ok := c.snap.Regions[region]; !ok {
+		return nil, fmt.Errorf("catalog: region %s is not in the snapshot", region)
+	}
+	snap := *c.snap
+	snap.Source, snap.Date = source, date
+	snap.Regions = maps.Clone(c.snap.Regions)
+	prices := map[string]Price{}
+	for name := range c.snap.Regions[region] {
+		if p, ok := price(name); ok && p.OnDemand > 0 {
+			prices[name] = p
+		}
+	}
+	if len(prices) == 0 {
+		return nil, fmt.Errorf("catalog: no current price for any instance type in %s", region)
+	}
+	snap.Regions[region] = prices
+	return New(&snap)
 }

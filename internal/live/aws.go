@@ -12,6 +12,7 @@ import (
 	"github.com/aws/karpenter-provider-aws/pkg/providers/pricing"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
 )
 
@@ -64,5 +65,30 @@ func (p *AWSPricer) Prices() savings.Prices {
 		Date:   p.fetched.UTC().Format(time.DateOnly),
 		Region: p.region,
 		Basis:  savings.Basis,
+	}
+}
+
+// CatalogPrice answers, per instance type, the current on-demand price and the mean of its spot prices over zones,
+// in the shape catalog.WithPrices takes, so that an estimate can schedule with current prices.
+func (p *AWSPricer) CatalogPrice(zones []string) func(name string) (catalog.Price, bool) {
+	return func(name string) (catalog.Price, bool) {
+		t := ec2types.InstanceType(name)
+		od, ok := p.provider.OnDemandPrice(t)
+		if !ok {
+			return catalog.Price{}, false
+		}
+		var sum float64
+		var n int
+		for _, z := range zones {
+			if s, ok := p.provider.SpotPrice(t, z); ok {
+				sum += s
+				n++
+			}
+		}
+		price := catalog.Price{OnDemand: od}
+		if n > 0 {
+			price.Spot = sum / float64(n)
+		}
+		return price, true
 	}
 }

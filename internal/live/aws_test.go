@@ -13,6 +13,8 @@ import (
 	sdk "github.com/aws/karpenter-provider-aws/pkg/aws"
 	"github.com/stretchr/testify/require"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
 
 // fakePricing answers GetProducts with one Price List entry, as the Price List API formats it.
@@ -68,4 +70,40 @@ func TestAWSPricerReportsAnAPIFailure(t *testing.T) {
 	_, err := NewAWSPricer(context.Background(), fakePricing{err: errors.New("AccessDenied")}, fakeEC2{}, "us-east-1", time.Now())
 	require.ErrorContains(t, err, "AccessDenied")
 	require.ErrorContains(t, err, "Price List API")
+}
+
+// An estimate with --prices auto schedules on a catalog re-priced from the AWS APIs: on-demand from the Price List,
+// spot as the mean over the stack's zones ((0.031 + 0.037) / 2 = 0.034). A type the APIs did not list keeps the
+// price Karpenter's pricing provider ships with, as Karpenter itself would use it.
+func TestAWSPricerRepricesTheCatalog(t *testing.T) {
+	p, err := NewAWSPricer(context.Background(), fakePricing{}, fakeEC2{}, "us-east-1", time.Date(2030, 3, 4, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	price := p.CatalogPrice([]string{"us-east-1a", "us-east-1c"})
+	got, ok := price("m6i.large")
+	require.True(t, ok)
+	require.InDelta(t, 0.096, got.OnDemand, 1e-9)
+	require.InDelta(t, 0.034, got.Spot, 1e-9)
+	shipped, ok := price("m7g.large")
+	require.True(t, ok && shipped.OnDemand > 0, "Karpenter's own price for a type the fake Price List omits")
+	require.Zero(t, shipped.Spot, "no spot history listed it")
+	_, ok = price("x9z.large")
+	require.False(t, ok, "no price anywhere for a type that does not exist")
+
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	named := p.Prices()
+	current, err := cat.WithPrices("us-east-1", named.Source, named.Date, price)
+	require.NoError(t, err)
+	require.Equal(t, "2030-03-04", current.Date())
+	require.Contains(t, current.Source(), "DescribeSpotPriceHistory")
+	got, ok = current.Price("us-east-1", "m6i.large")
+	require.True(t, ok)
+	require.InDelta(t, 0.034, got.Spot, 1e-9)
+	repriced, ok := current.Price("us-east-1", "m7g.large")
+	require.True(t, ok)
+	require.InDelta(t, shipped.OnDemand, repriced.OnDemand, 1e-9)
+	snapshot, ok := cat.Price("us-east-1", "m7g.large")
+	require.True(t, ok && snapshot.Spot > 0, "the snapshot itself is left as it was")
+	other, ok := current.Price("eu-west-1", "m6i.large")
+	require.True(t, ok && other.OnDemand > 0, "other regions keep their snapshot prices")
 }

@@ -10,7 +10,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -133,11 +135,13 @@ type cluster struct {
 	zones    []string
 	nodes    []node
 	workload *workload.Workload
+	// nodePods are the pods of c.workload.Pods each node runs, by index in nodes.
+	nodePods map[int][]*corev1.Pod
 	notes    []string
 }
 
 func read(nodes []corev1.Node, pods []corev1.Pod) (*cluster, error) {
-	c := &cluster{workload: &workload.Workload{}}
+	c := &cluster{workload: &workload.Workload{}, nodePods: map[int][]*corev1.Pod{}}
 	regions, zones := map[string]bool{}, map[string]bool{}
 	byName := map[string]int{}
 	for _, n := range nodes {
@@ -211,7 +215,12 @@ func read(nodes []corev1.Node, pods []corev1.Pod) (*cluster, error) {
 			if err := c.addPod(p, ref, false); err != nil {
 				return nil, err
 			}
+			pods := c.nodePods[idx]
+			c.nodePods[idx] = append(pods, c.workload.Pods[len(c.workload.Pods)-1])
 		}
+	}
+	for idx, pods := range c.nodePods {
+		c.nodes[idx].Workloads = savings.CountWorkloads(pods)
 	}
 	sort.Strings(c.notes)
 	c.notes = slices.Compact(c.notes)
@@ -224,8 +233,12 @@ func (c *cluster) addPod(p *corev1.Pod, ref string, daemon bool) error {
 		return fmt.Errorf("live: %w", err)
 	}
 	c.notes = append(c.notes, notes...)
+	var owners []metav1.OwnerReference
+	if o := metav1.GetControllerOf(p); o != nil {
+		owners = []metav1.OwnerReference{workloadRef(p, *o)}
+	}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels},
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels, OwnerReferences: owners},
 		Spec:       *spec,
 		Status:     corev1.PodStatus{Phase: corev1.PodPending},
 	}
@@ -235,6 +248,18 @@ func (c *cluster) addPod(p *corev1.Pod, ref string, daemon bool) error {
 		c.workload.Pods = append(c.workload.Pods, pod)
 	}
 	return nil
+}
+
+// workloadRef names the workload behind a pod's controller: a Deployment's ReplicaSet is named after the Deployment
+// and the pod-template-hash label, so the Deployment is found without reading ReplicaSets. Other controllers
+// (StatefulSet, Job, DaemonSet, or a bare ReplicaSet) are named as they are.
+func workloadRef(p *corev1.Pod, o metav1.OwnerReference) metav1.OwnerReference {
+	if hash := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; o.Kind == "ReplicaSet" && hash != "" {
+		if name, ok := strings.CutSuffix(o.Name, "-"+hash); ok {
+			return workload.ControllerRef("Deployment", name)
+		}
+	}
+	return o
 }
 
 // capacityType reads Karpenter's label, or an EKS managed node group's, which spells it ON_DEMAND or SPOT.
@@ -295,9 +320,10 @@ func (p *SnapshotPricer) Price(_ context.Context, instanceType, capacityType, _ 
 // Prices names the snapshot.
 func (p *SnapshotPricer) Prices() savings.Prices {
 	return savings.Prices{
-		Source: strings.TrimSpace(p.cat.Source() + " (embedded snapshot; no AWS credentials were used)"),
-		Date:   p.cat.Date(),
-		Region: p.region,
-		Basis:  savings.Basis,
+		Source:  strings.TrimSpace(p.cat.Source() + " (embedded snapshot; no AWS credentials were used)"),
+		Date:    p.cat.Date(),
+		Region:  p.region,
+		Basis:   savings.Basis,
+		AgeDays: savings.Age(p.cat.Date(), time.Now()),
 	}
 }

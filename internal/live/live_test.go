@@ -38,12 +38,18 @@ func labCluster() []runtime.Object {
 		}
 		if owner != nil {
 			p.OwnerReferences = []metav1.OwnerReference{*owner}
+			if owner.Kind == "ReplicaSet" {
+				p.Labels["pod-template-hash"] = "5d9f"
+			}
 		}
 		return p
 	}
 	controller := true
 	ds := &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: "aws-node", Controller: &controller}
-	rs := &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "ui-5d9f", Controller: &controller}
+	// A Deployment's ReplicaSet is named after the Deployment and the pod-template-hash label its pods carry.
+	rs := func(deployment string) *metav1.OwnerReference {
+		return &metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: deployment + "-5d9f", Controller: &controller}
+	}
 	mirror := &metav1.OwnerReference{APIVersion: "v1", Kind: "Node", Name: "ip-10-42-1-10", Controller: &controller}
 	return []runtime.Object{
 		node("ip-10-42-1-10", map[string]string{
@@ -60,18 +66,18 @@ func labCluster() []runtime.Object {
 		}),
 		node("fargate-ip-10-42-4-40", map[string]string{"eks.amazonaws.com/compute-type": "fargate", corev1.LabelTopologyZone: "us-east-1a"}),
 
-		pod("kube-system", "coredns-1", "ip-10-42-1-10", "100m", "70Mi", corev1.PodRunning, rs),
-		pod("kube-system", "karpenter-1", "ip-10-42-1-10", "1", "1Gi", corev1.PodRunning, rs),
+		pod("kube-system", "coredns-1", "ip-10-42-1-10", "100m", "70Mi", corev1.PodRunning, rs("coredns")),
+		pod("kube-system", "karpenter-1", "ip-10-42-1-10", "1", "1Gi", corev1.PodRunning, rs("karpenter")),
 		pod("kube-system", "aws-node-a", "ip-10-42-1-10", "25m", "64Mi", corev1.PodRunning, ds),
 		pod("kube-system", "aws-node-b", "ip-10-42-2-20", "25m", "64Mi", corev1.PodRunning, ds),
 		pod("kube-system", "aws-node-c", "ip-10-42-3-30", "25m", "64Mi", corev1.PodRunning, ds),
 		pod("kube-system", "kube-proxy-static", "ip-10-42-1-10", "100m", "64Mi", corev1.PodRunning, mirror),
-		pod("ui", "ui-1", "ip-10-42-2-20", "128m", "512Mi", corev1.PodRunning, rs),
-		pod("ui", "ui-2", "ip-10-42-2-20", "128m", "512Mi", corev1.PodRunning, rs),
-		pod("catalog", "catalog-1", "ip-10-42-2-20", "128m", "256Mi", corev1.PodRunning, rs),
-		pod("orders", "orders-1", "ip-10-42-3-30", "128m", "512Mi", corev1.PodRunning, rs),
+		pod("ui", "ui-1", "ip-10-42-2-20", "128m", "512Mi", corev1.PodRunning, rs("ui")),
+		pod("ui", "ui-2", "ip-10-42-2-20", "128m", "512Mi", corev1.PodRunning, rs("ui")),
+		pod("catalog", "catalog-1", "ip-10-42-2-20", "128m", "256Mi", corev1.PodRunning, rs("catalog")),
+		pod("orders", "orders-1", "ip-10-42-3-30", "128m", "512Mi", corev1.PodRunning, rs("orders")),
 		pod("batch", "done-1", "ip-10-42-3-30", "2", "4Gi", corev1.PodSucceeded, nil),
-		pod("ui", "pending-1", "", "128m", "512Mi", corev1.PodPending, rs),
+		pod("ui", "pending-1", "", "128m", "512Mi", corev1.PodPending, rs("ui")),
 	}
 }
 
@@ -109,12 +115,18 @@ func TestMeasureReadsEveryEC2Node(t *testing.T) {
 		}
 		return p.OnDemand
 	}
-	want := []savings.Node{
-		{InstanceType: "t4g.medium", CapacityType: "spot", Arch: "arm64", Zone: "us-east-1a", Pods: 2, HourlyUSD: price("t4g.medium", "spot"), NodePool: "nodegroup/critical-addons-only"},
-		{InstanceType: "m7g.xlarge", CapacityType: "spot", Arch: "arm64", Zone: "us-east-1c", Pods: 3, HourlyUSD: price("m7g.xlarge", "spot"), NodePool: nodepool.Graviton},
-		{InstanceType: "c6i.large", CapacityType: "on-demand", Arch: "amd64", Zone: "us-east-1a", Pods: 1, HourlyUSD: price("c6i.large", "on-demand"), NodePool: nodepool.Default},
+	deployment := func(ns, name string, pods int) savings.WorkloadPods {
+		return savings.WorkloadPods{Kind: "Deployment", Namespace: ns, Name: name, Pods: pods}
 	}
-	require.Equal(t, want, liveScenario.Nodes, "expected the three EC2 nodes with their labels, running pods and snapshot prices")
+	want := []savings.Node{
+		{InstanceType: "t4g.medium", CapacityType: "spot", Arch: "arm64", Zone: "us-east-1a", Pods: 2, HourlyUSD: price("t4g.medium", "spot"), NodePool: "nodegroup/critical-addons-only",
+			Workloads: []savings.WorkloadPods{deployment("kube-system", "coredns", 1), deployment("kube-system", "karpenter", 1)}},
+		{InstanceType: "m7g.xlarge", CapacityType: "spot", Arch: "arm64", Zone: "us-east-1c", Pods: 3, HourlyUSD: price("m7g.xlarge", "spot"), NodePool: nodepool.Graviton,
+			Workloads: []savings.WorkloadPods{deployment("catalog", "catalog", 1), deployment("ui", "ui", 2)}},
+		{InstanceType: "c6i.large", CapacityType: "on-demand", Arch: "amd64", Zone: "us-east-1a", Pods: 1, HourlyUSD: price("c6i.large", "on-demand"), NodePool: nodepool.Default,
+			Workloads: []savings.WorkloadPods{deployment("orders", "orders", 1)}},
+	}
+	require.Equal(t, want, liveScenario.Nodes, "expected the three EC2 nodes with their labels, running pods by Deployment (from the ReplicaSets' names) and snapshot prices")
 	require.InDelta(t, want[0].HourlyUSD+want[1].HourlyUSD+want[2].HourlyUSD, liveScenario.HourlyUSD, 1e-6)
 
 	// Running pods are re-scheduled, one pod per DaemonSet; static, finished and pending pods are not.

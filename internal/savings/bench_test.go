@@ -39,7 +39,8 @@ func benchWorkload(n int) *workload.Workload {
 			slot -= benchShapes[j].share
 		}
 		p := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", s.name, i), Namespace: "shop", Labels: map[string]string{"app": s.name}},
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", s.name, i), Namespace: "shop", Labels: map[string]string{"app": s.name},
+				OwnerReferences: []metav1.OwnerReference{workload.ControllerRef("Deployment", s.name)}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: s.name, Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(s.cpu), corev1.ResourceMemory: resource.MustParse(s.memory)},
 			}}}},

@@ -17,9 +17,12 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 	raw, err := json.Marshal(r)
 	require.NoError(t, err)
 	var doc struct {
-		Scenarios []map[string]json.RawMessage `json:"scenarios"`
-		Savings   map[string]json.RawMessage   `json:"savings"`
-		Prices    map[string]string            `json:"prices"`
+		Scenarios  []map[string]json.RawMessage `json:"scenarios"`
+		Savings    map[string]json.RawMessage   `json:"savings"`
+		Prices     map[string]any               `json:"prices"`
+		PriceFloor map[string]any               `json:"priceFloor"`
+		Limits     map[string]json.RawMessage   `json:"limits"`
+		Advice     map[string]json.RawMessage   `json:"advice"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &doc))
 	require.Len(t, doc.Scenarios, 4)
@@ -30,7 +33,7 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 		var nodes []map[string]any
 		require.NoError(t, json.Unmarshal(s["nodes"], &nodes))
 		for _, n := range nodes {
-			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD"} {
+			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD", "workloads"} {
 				require.Contains(t, n, key, "expected every node to have %q", key)
 			}
 		}
@@ -38,7 +41,13 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 	for _, key := range []string{"total", "byCause", "method"} {
 		require.Contains(t, doc.Savings, key, "expected savings to have %q", key)
 	}
-	require.Equal(t, map[string]string{"source": "hand-made test prices", "date": "2025-01-01", "region": "us-east-1", "basis": Basis}, doc.Prices)
+	require.Equal(t, map[string]any{"source": "hand-made test prices", "date": "2025-01-01", "region": "us-east-1", "basis": Basis, "ageDays": float64(31)}, doc.Prices)
+	for _, key := range []string{"hourlyUSD", "monthlyUSD", "note"} {
+		require.Contains(t, doc.PriceFloor, key, "expected priceFloor to have %q", key)
+	}
+	require.Contains(t, doc.Limits, "pools")
+	require.Contains(t, doc.Limits, "pending")
+	require.Contains(t, doc.Advice, "multiArchImages")
 }
 
 func TestTableStatesBasisSourceAndEveryFigure(t *testing.T) {
@@ -47,7 +56,8 @@ func TestTableStatesBasisSourceAndEveryFigure(t *testing.T) {
 	require.NoError(t, WriteTable(&b, r))
 	out := b.String()
 	for _, want := range []string{Basis, "hand-made test prices", "2025-01-01", "us-east-1", Baseline, LabDefault, Multiarch, LowerBound,
-		CausePacking, CauseGraviton, CauseSpot, "1 × m7g.xlarge", Method} {
+		CausePacking, CauseGraviton, CauseSpot, "1 × m7g.xlarge", Method, "(31 days old)",
+		"Pods by workload", "Deployment default/web", "4 × graviton/arm64/spot", "price floor", "LIMITS"} {
 		require.Contains(t, out, want, "expected the table to show %q", want)
 	}
 }
@@ -92,4 +102,29 @@ func TestMoneyGroupsThousands(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, money(tc.in), "money(%v)", tc.in)
 	}
+}
+
+func TestTableWarnsAboutOldPrices(t *testing.T) {
+	o := options(t)
+	o.Now = o.Now.AddDate(0, 3, 0) // 2025-05-01: 120 days after the test prices' 2025-01-01
+	r := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), o)
+	require.Equal(t, 120, r.Prices.AgeDays)
+	var b bytes.Buffer
+	require.NoError(t, WriteTable(&b, r))
+	require.Contains(t, b.String(), "Warning: the price data is 120 days old (more than 90)")
+
+	fresh := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
+	b.Reset()
+	require.NoError(t, WriteTable(&b, fresh))
+	require.NotContains(t, b.String(), "Warning", "expected no warning for 31-day-old prices")
+
+	// JSON reports carry the same warning.
+	j, err := json.Marshal(r.Prices)
+	require.NoError(t, err)
+	var doc map[string]any
+	require.NoError(t, json.Unmarshal(j, &doc))
+	require.Contains(t, doc["warning"], "120 days old")
+	j, err = json.Marshal(fresh.Prices)
+	require.NoError(t, err)
+	require.NotContains(t, string(j), "warning")
 }

@@ -1,5 +1,11 @@
 package savings
 
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
 // Scenario names, as the JSON report spells them.
 const (
 	Baseline   = "baseline"
@@ -32,7 +38,16 @@ type Report struct {
 	Savings   Savings    `json:"savings"`
 	Prices    Prices     `json:"prices"`
 	Workload  Requests   `json:"workload"`
-	Notes     []string   `json:"notes"`
+	// BaselineGroups are the node groups the baseline adds for pods too big for its instance types.
+	BaselineGroups []BaselineGroup `json:"baselineGroups,omitempty"`
+	// PriceFloor prices every request at the cheapest rate of any offering, whatever the pod can run on; the
+	// lower-bound scenario is the constraint-aware bound, never below it.
+	PriceFloor Floor `json:"priceFloor"`
+	// Limits compares the limited pools' nodes with their limits; `savings live` gives none.
+	Limits Limits `json:"limits"`
+	// Advice is what to change in the workload to save more; `savings live` gives none.
+	Advice Advice   `json:"advice"`
+	Notes  []string `json:"notes"`
 }
 
 // Scenario is one way of running the workload: its nodes and what they cost.
@@ -44,6 +59,13 @@ type Scenario struct {
 	Note       string  `json:"note,omitempty"`
 }
 
+// Floor is a cost no scenario can go below, and how it was reached.
+type Floor struct {
+	HourlyUSD  float64 `json:"hourlyUSD"`
+	MonthlyUSD float64 `json:"monthlyUSD"`
+	Note       string  `json:"note"`
+}
+
 // Node is one node of a scenario.
 type Node struct {
 	InstanceType string  `json:"instanceType"`
@@ -53,6 +75,16 @@ type Node struct {
 	Pods         int     `json:"pods"`
 	HourlyUSD    float64 `json:"hourlyUSD"`
 	NodePool     string  `json:"nodePool,omitempty"`
+	// Workloads are the workloads whose pods the node runs, with how many each, sorted by kind, namespace, name.
+	Workloads []WorkloadPods `json:"workloads"`
+}
+
+// WorkloadPods is how many pods of one workload a node runs.
+type WorkloadPods struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Pods      int    `json:"pods"`
 }
 
 // Savings is baseline minus the cheaper scenario, in total and by cause; the causes add up to the total.
@@ -84,12 +116,45 @@ type Step struct {
 	MonthlyUSD float64 `json:"monthlyUSD"`
 }
 
+// MaxPriceAgeDays is how old price data may be before a report warns: spot prices move within weeks.
+const MaxPriceAgeDays = 90
+
 // Prices names the price data: source, date, region, and the basis of the figures.
 type Prices struct {
 	Source string `json:"source"`
 	Date   string `json:"date"`
 	Region string `json:"region"`
 	Basis  string `json:"basis"`
+	// AgeDays is how many days old the data was when the report was made.
+	AgeDays int `json:"ageDays"`
+}
+
+// Age returns how many whole days lie between a YYYY-MM-DD date and now; 0 for a date it cannot read or in the
+// future.
+func Age(date string, now time.Time) int {
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil || now.Before(d) {
+		return 0
+	}
+	return int(now.Sub(d).Hours() / 24)
+}
+
+// Warning is the report's warning about old prices, or "".
+func (p Prices) Warning() string {
+	if p.AgeDays <= MaxPriceAgeDays {
+		return ""
+	}
+	return fmt.Sprintf("Warning: the price data is %d days old (more than %d); prices, spot prices above all, have moved since. "+
+		"`--prices auto` uses current AWS prices.", p.AgeDays, MaxPriceAgeDays)
+}
+
+// MarshalJSON adds the warning about old prices, when there is one, so that JSON reports carry it too.
+func (p Prices) MarshalJSON() ([]byte, error) {
+	type fields Prices
+	return json.Marshal(struct {
+		fields
+		Warning string `json:"warning,omitempty"`
+	}{fields(p), p.Warning()})
 }
 
 // Requests sums what the workload asks for.

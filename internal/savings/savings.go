@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -73,11 +74,15 @@ type Options struct {
 	// MaxShardPods is the largest batch the scheduler packs at once; larger workloads are cut into identical
 	// shards. Optional; default DefaultMaxShardPods.
 	MaxShardPods int
+	// Now dates the report, to say how old the price data is. Optional; default time.Now().
+	Now time.Time
+	// Progress, when set, is told how many scheduling passes of how many are done.
+	Progress func(done, total int)
 }
 
 // Estimate schedules w in every scenario and prices the result.
 func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o Options) (*Report, error) {
-	e, err := newEstimator(cat, w, o)
+	e, err := newEstimator(ctx, cat, w, o)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +95,8 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		{stepOnDemand, onDemand, ""},
 		{stepOnDemandAMD64, restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64), ""},
 	}
+	// Five scenarios, then the limits check and the advice.
+	e.steps = len(scenarios) + 2
 	placed, err := e.solveAll(ctx, scenarios)
 	if err != nil {
 		return nil, err
@@ -102,22 +109,47 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	if err != nil {
 		return nil, fmt.Errorf("savings: lower bound: %w", err)
 	}
+	floor, err := priceFloor(ctx, e.builder, pools{nodePools: all, classes: e.classes}, e.pods)
+	if err != nil {
+		return nil, fmt.Errorf("savings: price floor: %w", err)
+	}
+	// The limits check and the advice each schedule again, independently of each other.
+	var limits Limits
+	var advice Advice
+	var limitsErr, adviceErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		limits, limitsErr = e.checkLimits(ctx, scenarios[1:3], placed)
+		e.stepDone()
+	})
+	wg.Go(func() {
+		advice, adviceErr = e.advise(ctx, placed[Multiarch], multiarch, placed[Baseline].HourlyUSD)
+		e.stepDone()
+	})
+	wg.Wait()
+	if err := errors.Join(limitsErr, adviceErr); err != nil {
+		return nil, err
+	}
 	lower := NewScenario(LowerBound, nil, lb.note)
 	lower.HourlyUSD = round6(lb.hourly)
 	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
 	r := &Report{
-		Scenarios: []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
-		Savings:   split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].HourlyUSD, placed[stepOnDemand].HourlyUSD, placed[Multiarch].HourlyUSD),
-		Prices:    Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region, Basis: Basis},
-		Workload:  Summarize(w),
-		Notes:     e.notes(),
+		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
+		Savings:        split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].HourlyUSD, placed[stepOnDemand].HourlyUSD, placed[Multiarch].HourlyUSD),
+		Prices:         Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region, Basis: Basis, AgeDays: Age(cat.Date(), e.o.Now)},
+		Workload:       Summarize(w),
+		Notes:          e.notes(),
+		BaselineGroups: e.extraGroups,
+		Advice:         advice,
+		Limits:         limits,
+		PriceFloor:     Floor{HourlyUSD: round6(floor.hourly), MonthlyUSD: round6(round6(floor.hourly) * HoursPerMonth), Note: floor.note},
 	}
 	return r, nil
 }
 
 // EstimateBaseline places w on the baseline node groups only; `savings live` compares a cluster with it.
 func EstimateBaseline(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o Options) (Scenario, []string, error) {
-	e, err := newEstimator(cat, w, o)
+	e, err := newEstimator(ctx, cat, w, o)
 	if err != nil {
 		return Scenario{}, nil, err
 	}
@@ -145,9 +177,26 @@ type estimator struct {
 	lab      *nodepool.Set
 	classes  map[string]*awsv1.EC2NodeClass
 	gpuClass string
+	// baseGroups are the baseline's node groups, extraGroups what they add for pods too big for its types.
+	baseGroups  []baseGroup
+	extraGroups []BaselineGroup
+	// steps and done count the estimate's stages for Options.Progress.
+	mu          sync.Mutex
+	steps, done int
 }
 
-func newEstimator(cat *catalog.Catalog, w *workload.Workload, o Options) (*estimator, error) {
+// stepDone reports one more finished stage to Options.Progress.
+func (e *estimator) stepDone() {
+	if e.o.Progress == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.done++
+	e.o.Progress(e.done, max(e.steps, e.done))
+}
+
+func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o Options) (*estimator, error) {
 	if o.BaselineType == "" {
 		o.BaselineType = DefaultBaselineType
 	}
@@ -156,6 +205,9 @@ func newEstimator(cat *catalog.Catalog, w *workload.Workload, o Options) (*estim
 	}
 	if o.MaxShardPods == 0 {
 		o.MaxShardPods = DefaultMaxShardPods
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
 	}
 	if len(w.Pods) == 0 {
 		return nil, errors.New("savings: the workload has no pods (Deployments, StatefulSets or Jobs) to place")
@@ -197,21 +249,21 @@ func newEstimator(cat *catalog.Catalog, w *workload.Workload, o Options) (*estim
 	if _, ok := e.classes[nodepool.GPU]; ok {
 		e.gpuClass = nodepool.GPU
 	}
+	e.baseGroups, e.extraGroups, err = e.planBaseline(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
 // baseline is the lab's "before" picture: on-demand managed node groups of one instance type each, the GPU group
 // tainted as EKS GPU node groups usually are, so that only GPU pods land there.
 func (e *estimator) baseline() scenario {
-	return scenario{
-		name: Baseline,
-		pools: []*karpv1.NodePool{
-			singleType(baselinePool, nodepool.Default, e.o.BaselineType, nil),
-			singleType(baselineGPUPool, e.gpuClass, e.o.BaselineGPUType,
-				[]corev1.Taint{{Key: string(workload.GPUResource), Value: "true", Effect: corev1.TaintEffectNoSchedule}}),
-		},
-		note: fmt.Sprintf("on-demand managed node groups of %s (and %s for GPU pods)", e.o.BaselineType, e.o.BaselineGPUType),
+	note := fmt.Sprintf("on-demand managed node groups of %s (and %s for GPU pods)", e.o.BaselineType, e.o.BaselineGPUType)
+	for _, g := range e.extraGroups {
+		note += fmt.Sprintf(", plus %s for pods too big for %s", g.InstanceType, g.Extends)
 	}
+	return scenario{name: Baseline, pools: baselinePools(e.baseGroups), note: note}
 }
 
 // solveAll schedules every scenario concurrently; each has its own scheduler and shares only read-only
@@ -223,6 +275,7 @@ func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[str
 	for i, s := range scenarios {
 		wg.Go(func() {
 			nodes[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods)
+			e.stepDone()
 			switch {
 			case errs[i] != nil && s.name == Baseline:
 				errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
@@ -311,8 +364,8 @@ func poolNames(nps []*karpv1.NodePool) string {
 
 func (e *estimator) notes() []string {
 	out := []string{
-		"NodePool limits bound the size of each node, as in a cluster, but not the pool's total, so that every pod is placed; " +
-			"in a cluster the lab's default pool stops at " + LabDefaultPool.CPULimit + " vCPU and " + LabDefaultPool.MemoryLimit + " in all.",
+		"NodePool limits bound the size of each node, as in a cluster, but not the pool's total, so that every pod is placed and priced; " +
+			"the limits section says which pools go over their limits and which pods a cluster would then leave pending.",
 		fmt.Sprintf("Every instance type priced in %s is offered in %v; spot is the mean of the region's per-AZ spot prices.", e.o.Region, e.o.Zones),
 		"Spot nodes are priced at the cheapest compatible offering; EC2's price-capacity-optimized strategy may pick a deeper, slightly dearer pool.",
 	}

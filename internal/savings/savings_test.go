@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
@@ -62,7 +64,7 @@ func stackPools(t testing.TB) nodepool.Options {
 
 func options(t testing.TB) Options {
 	t.Helper()
-	return Options{Region: "us-east-1", Zones: []string{"us-east-1a", "us-east-1c"}, Pools: stackPools(t)}
+	return Options{Region: "us-east-1", Zones: []string{"us-east-1a", "us-east-1c"}, Pools: stackPools(t), Now: time.Date(2025, 2, 1, 12, 0, 0, 0, time.UTC)}
 }
 
 func estimate(t *testing.T, cat *catalog.Catalog, manifests string, o Options) *Report {
@@ -292,8 +294,10 @@ func TestEstimateErrors(t *testing.T) {
 		{"unknown baseline GPU type", deployment("web", 1, "100m", "128Mi", ""), func(o *Options) { o.BaselineGPUType = "p99.huge" }, []string{`unknown instance type "p99.huge"`}},
 		{"region without prices", deployment("web", 1, "100m", "128Mi", ""), func(o *Options) { o.Region, o.Zones = "eu-west-1", []string{"eu-west-1a"} }, []string{`region "eu-west-1"`}},
 		{"no pods", "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n", func(*Options) {}, []string{"no pods"}},
-		{"pod larger than a baseline node", deployment("big", 1, "3", "2Gi", ""), func(*Options) {},
-			[]string{"scenario baseline", "--baseline-type", "pod default/big-0"}},
+		{"pod larger than every size of the baseline's family", deployment("huge", 1, "9", "2Gi", ""), func(*Options) {},
+			[]string{"baseline", "pod default/huge-0", "fits no size of the m6i family of --baseline-type m6i.large"}},
+		{"arm64-only pod on an x86 baseline", deployment("arm", 1, "100m", "128Mi", "nodeSelector: {kubernetes.io/arch: arm64}"), func(*Options) {},
+			[]string{"pod default/arm-0", "arch [arm64]", "fits no size of the m6i family"}},
 		{"invalid stack pools", deployment("web", 1, "100m", "128Mi", ""), func(o *Options) { o.Pools.ClusterName = "" }, []string{"stack node pools", "ClusterName"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -365,7 +369,8 @@ func TestEstimateBaselineMatchesTheBaselineScenario(t *testing.T) {
 
 func TestReportNamesItsPrices(t *testing.T) {
 	r := estimate(t, smallCatalog(t), deployment("web", 2, "100m", "128Mi", ""), options(t))
-	require.Equal(t, Prices{Source: "hand-made test prices", Date: "2025-01-01", Region: "us-east-1", Basis: Basis}, r.Prices)
+	require.Equal(t, Prices{Source: "hand-made test prices", Date: "2025-01-01", Region: "us-east-1", Basis: Basis, AgeDays: 31}, r.Prices,
+		"expected the snapshot named, and 31 days old on 2025-02-01")
 	var names []string
 	for _, s := range r.Scenarios {
 		names = append(names, s.Name)
@@ -380,4 +385,150 @@ func readExample(t *testing.T, name string) string {
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
 	require.NoError(t, err, "expected the shipped example %s", name)
 	return string(b)
+}
+
+// A pod that fits no m6i.large (1930m allocatable) goes to a group of the smallest m6i that holds it, and a GPU pod
+// that fits no g5.xlarge to the smallest g5 that does.
+func TestBaselineAddsTheSmallestSizeOfTheFamilyThatHoldsAPod(t *testing.T) {
+	const crunch = `apiVersion: batch/v1
+kind: Job
+metadata: {name: crunch}
+spec:
+  parallelism: 3
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        resources: {requests: {cpu: "2", memory: 4Gi}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: big-train}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        resources: {requests: {cpu: "6", memory: 8Gi}, limits: {nvidia.com/gpu: 1}}
+`
+	r := estimate(t, smallCatalog(t), crunch, options(t))
+	// 2000m > 1930m of an m6i.large; an m6i.xlarge leaves 3920m, so one 2-vCPU pod per node (two would need 4000m).
+	// 6000m > 3920m of a g5.xlarge; a g5.2xlarge leaves 7910m.
+	require.Equal(t, []BaselineGroup{
+		{InstanceType: "m6i.xlarge", Extends: "m6i.large", Workloads: []WorkloadPods{{Kind: "Job", Namespace: "default", Name: "crunch", Pods: 3}}},
+		{InstanceType: "g5.2xlarge", Extends: "g5.xlarge", Workloads: []WorkloadPods{{Kind: "Job", Namespace: "default", Name: "big-train", Pods: 1}}},
+	}, r.BaselineGroups)
+	base := mustScenario(t, r, Baseline)
+	require.Equal(t, []placed{{"m6i.xlarge", "on-demand", 3}, {"g5.2xlarge", "on-demand", 1}}, nodesOf(base))
+	require.InDelta(t, 3*0.192+1.212, base.HourlyUSD, 1e-9, "expected 3 × m6i.xlarge and 1 × g5.2xlarge on demand")
+	require.Contains(t, base.Note, "plus m6i.xlarge for pods too big for m6i.large")
+}
+
+// Karpenter sorts pods by CPU, largest first, and fills a NodeClaim it has opened before it opens another, whatever
+// the pools' weights. The amd64-only legacy pod (1 vCPU) opens an amd64 NodeClaim and the two arm-capable web pods
+// (900m) join it: one m6i.xlarge spot, $0.08/h. Preferring arm64, the web pods open their own NodeClaim: m7g.large
+// spot ($0.03, 1800m of 1930m) beside an m6i.large spot for legacy ($0.04), $0.07/h. A multi-arch legacy image with
+// the preference puts all three on one m7g.xlarge spot (2800m of 3920m), $0.06/h.
+func TestAdviceMovesArmCapablePodsOffAMD64(t *testing.T) {
+	manifests := deployment("legacy", 1, "1", "1Gi", "nodeSelector: {kubernetes.io/arch: amd64}") + deployment("web", 2, "900m", "1Gi", "")
+	r := estimate(t, smallCatalog(t), manifests, options(t))
+	multiarch := mustScenario(t, r, Multiarch)
+	require.Equal(t, []placed{{"m6i.xlarge", "spot", 1}}, nodesOf(multiarch))
+	require.InDelta(t, 0.08, multiarch.HourlyUSD, 1e-9)
+
+	p := r.Advice.PreferArm64
+	require.NotNil(t, p, "expected advice to prefer arm64")
+	require.Equal(t, []AdvisedWorkload{{Kind: "Deployment", Namespace: "default", Name: "web", Pods: 2, AMD64Before: 2, AMD64After: 0}}, p.Workloads)
+	require.InDelta(t, 0.03+0.04, p.MultiarchHourlyUSD, 1e-9)
+	require.InDelta(t, 0.08-0.07, p.Saving.HourlyUSD, 1e-9)
+	require.InDelta(t, (0.08-0.07)*HoursPerMonth, p.Saving.MonthlyUSD, 1e-6)
+	require.Contains(t, p.YAML, "preferredDuringSchedulingIgnoredDuringExecution")
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(p.YAML), &doc), "expected the advice to be YAML")
+	require.Equal(t, map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"affinity": map[string]any{
+		"nodeAffinity": map[string]any{"preferredDuringSchedulingIgnoredDuringExecution": []any{map[string]any{
+			"weight":     float64(100),
+			"preference": map[string]any{"matchExpressions": []any{map[string]any{"key": "kubernetes.io/arch", "operator": "In", "values": []any{"arm64"}}}},
+		}}},
+	}}}}}, doc)
+
+	require.Len(t, r.Advice.MultiArchImages, 1)
+	img := r.Advice.MultiArchImages[0]
+	require.Equal(t, "legacy", img.Name)
+	require.Equal(t, 1, img.ARM64After)
+	require.InDelta(t, 0.08-0.06, img.Saving.HourlyUSD, 1e-9)
+}
+
+// Each pod is priced at the cheapest rate of the offerings it can run on. 8-vCPU nodes leave 7910m.
+func TestLowerBoundHonoursWhatEachPodCanRunOn(t *testing.T) {
+	cat := smallCatalog(t)
+	for _, tc := range []struct {
+		name                 string
+		manifests            string
+		wantBound, wantFloor float64
+	}{
+		{
+			// amd64 only: the cheapest $/vCPU is m6i.2xlarge spot, $0.16 / 7.91, against m7g.2xlarge spot's $0.12 / 7.91
+			// for the floor. Memory (21 GiB at under $0.006 per GiB-hour) stays below.
+			name:      "amd64-only pods",
+			manifests: deployment("legacy", 7, "1500m", "3Gi", "nodeSelector: {kubernetes.io/arch: amd64}"),
+			wantBound: 10.5 * 0.16 / 7.91, wantFloor: 10.5 * 0.12 / 7.91,
+		},
+		{
+			// 6 vCPU fits only a g5.2xlarge (a g5.xlarge leaves 3920m): $0.48 per GPU on spot, against g5.xlarge's $0.40
+			// for the floor. Their 12 vCPU at $0.48 / 7.91 come to $0.728, below the GPUs' $0.96.
+			name: "GPU pods too big for the smallest GPU type",
+			manifests: `apiVersion: batch/v1
+kind: Job
+metadata: {name: train}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        resources: {requests: {cpu: "6", memory: 8Gi}, limits: {nvidia.com/gpu: 1}}
+`,
+			wantBound: 2 * 0.48, wantFloor: 2 * 0.40,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := estimate(t, cat, tc.manifests, options(t))
+			lower := mustScenario(t, r, LowerBound)
+			require.InDelta(t, tc.wantBound, lower.HourlyUSD, 1e-6, "lower bound")
+			require.InDelta(t, tc.wantFloor, r.PriceFloor.HourlyUSD, 1e-6, "price floor")
+			for _, s := range r.Scenarios {
+				require.LessOrEqual(t, lower.HourlyUSD, s.HourlyUSD+1e-9, "lower bound above scenario %s", s.Name)
+			}
+			for _, s := range r.Savings.Steps {
+				require.LessOrEqual(t, lower.HourlyUSD, s.HourlyUSD+1e-9, "lower bound above step %s", s.Name)
+			}
+		})
+	}
+}
+
+// Twelve amd64-only pods of 1500m: five fit an m6i.2xlarge (7500m of 7910m), so the default pool launches two of
+// them and an m6i.xlarge for the last two: 20 vCPU against its 16. With the limits held, the first NodeClaim counts
+// as the largest type it could become (8 vCPU, 29.6 GiB after the 7.5 % VM overhead), which leaves 2.4 GiB of the
+// 32 Gi limit: no m6i fits, so the other seven pods stay pending (no other pool takes amd64 pods).
+func TestLimitsCheckReportsPoolsOverTheirLimitsAndPendingPods(t *testing.T) {
+	r := estimate(t, smallCatalog(t), deployment("legacy", 12, "1500m", "1Gi", "nodeSelector: {kubernetes.io/arch: amd64}"), options(t))
+	require.Equal(t, []placed{{"m6i.2xlarge", "spot", 2}, {"m6i.xlarge", "spot", 1}}, nodesOf(mustScenario(t, r, Multiarch)))
+	var def *PoolUsage
+	for i, u := range r.Limits.Pools {
+		if u.Scenario == Multiarch && u.NodePool == nodepool.Default {
+			def = &r.Limits.Pools[i]
+		}
+	}
+	require.NotNil(t, def, "expected the multiarch default pool in the limits check")
+	require.InDelta(t, 20, def.VCPU, 1e-9)
+	require.InDelta(t, 16, def.LimitVCPU, 1e-9)
+	require.InDelta(t, 32, def.LimitMemoryGiB, 1e-9)
+	require.True(t, def.Exceeded)
+	require.Contains(t, r.Limits.Pending, PendingPods{Scenario: Multiarch, Workloads: []WorkloadPods{{Kind: "Deployment", Namespace: "default", Name: "legacy", Pods: 7}}})
+	// Costs still place every pod.
+	require.InDelta(t, 2*0.16+0.08, mustScenario(t, r, Multiarch).HourlyUSD, 1e-9)
 }

@@ -31,6 +31,7 @@ import (
 	nodepoolutils "sigs.k8s.io/karpenter/pkg/utils/nodepool"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
+	"github.com/karpenter-savings/karpenter-savings/internal/workload"
 )
 
 // maxPodErrors bounds how many unplaceable pods an error lists.
@@ -68,6 +69,20 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 }
 
 func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod) ([]Node, error) {
+	nodes, podErrs, err := schedule(ctx, b, p, pods, daemonSetPods, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(podErrs) > 0 {
+		return nil, podErrors(podErrs)
+	}
+	return nodes, nil
+}
+
+// schedule runs one pass of Karpenter's scheduler and launches its NodeClaims. With keepLimits, the pools' limits
+// bound their totals as in a cluster, and the pods they leave out come back as pod errors; without, only the size
+// of each node.
+func schedule(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, keepLimits bool) ([]Node, map[*corev1.Pod]error, error) {
 	ctx = schedulerContext(ctx)
 	// The scheduler sorts the pod slice and relaxes DaemonSet pods in place; scenarios run concurrently on the same
 	// pods, so each pass gets its own copies.
@@ -78,14 +93,16 @@ func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, dae
 		ref := np.Spec.Template.Spec.NodeClassRef
 		nc, ok := p.classes[ref.Name]
 		if !ok {
-			return nil, fmt.Errorf("NodePool %s references EC2NodeClass %q, which is not in the set", np.Name, ref.Name)
+			return nil, nil, fmt.Errorf("NodePool %s references EC2NodeClass %q, which is not in the set", np.Name, ref.Name)
 		}
 		// A pool's limits bound every node it launches (Karpenter drops instance types larger than what the limits
 		// leave) as well as the pool's total. An estimate keeps the first effect and lifts the second, so that every
 		// pod is placed on nodes the pool could really launch.
 		its[np.Name] = capped(b.For(ctx, nc), np.Spec.Limits)
 		nodePools[i] = np.DeepCopy()
-		nodePools[i].Spec.Limits = nil
+		if !keepLimits {
+			nodePools[i].Spec.Limits = nil
+		}
 	}
 	// The provisioner orders pools by weight before it builds the scheduler, which tries them in slice order.
 	nodepoolutils.OrderByWeight(nodePools)
@@ -96,26 +113,23 @@ func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, dae
 	cluster := state.NewCluster(clk, kube, nil)
 	topology, err := karpscheduling.NewTopology(ctx, kube, cluster, nil, nodePools, its, pods)
 	if err != nil {
-		return nil, fmt.Errorf("topology: %w", err)
+		return nil, nil, fmt.Errorf("topology: %w", err)
 	}
 	s := karpscheduling.NewScheduler(ctx, kube, nodePools, cluster, nil, topology, its, daemonSetPods,
 		events.NewRecorder(&record.FakeRecorder{}), clk, nil, nil)
 	results, err := s.Solve(ctx, pods)
 	if err != nil {
-		return nil, fmt.Errorf("solve: %w", err)
-	}
-	if len(results.PodErrors) > 0 {
-		return nil, podErrors(results.PodErrors)
+		return nil, nil, fmt.Errorf("solve: %w", err)
 	}
 	placed := make([]placement, 0, len(results.NewNodeClaims))
 	for _, nc := range results.NewNodeClaims {
 		p, err := launch(nc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		placed = append(placed, p)
 	}
-	return canonicalZones(placed, b.Zones()), nil
+	return canonicalZones(placed, b.Zones()), results.PodErrors, nil
 }
 
 // placement is a launched node and every zone it could have launched in at the same price.
@@ -295,6 +309,7 @@ func launch(nc *karpscheduling.NodeClaim) (placement, error) {
 			Pods:         len(nc.Pods),
 			HourlyUSD:    best.Price,
 			NodePool:     nc.NodePoolName,
+			Workloads:    CountWorkloads(nc.Pods),
 		},
 		zones: zones,
 	}, nil
@@ -341,7 +356,31 @@ func compareNodes(a, b Node) int {
 		cmp.Compare(b.Pods, a.Pods),
 		cmp.Compare(a.Arch, b.Arch),
 		cmp.Compare(a.HourlyUSD, b.HourlyUSD),
+		slices.CompareFunc(a.Workloads, b.Workloads, compareWorkloadPods),
 	)
+}
+
+func compareWorkloadPods(a, b WorkloadPods) int {
+	return cmp.Or(
+		cmp.Compare(a.Kind, b.Kind),
+		cmp.Compare(a.Namespace, b.Namespace),
+		cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Pods, b.Pods),
+	)
+}
+
+// CountWorkloads counts pods by the workload they belong to (workload.OwnerOf), sorted by kind, namespace, name.
+func CountWorkloads(pods []*corev1.Pod) []WorkloadPods {
+	counts := map[workload.Owner]int{}
+	for _, p := range pods {
+		counts[workload.OwnerOf(p)]++
+	}
+	out := make([]WorkloadPods, 0, len(counts))
+	for o, n := range counts {
+		out = append(out, WorkloadPods{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Pods: n})
+	}
+	slices.SortFunc(out, compareWorkloadPods)
+	return out
 }
 
 // withUIDs returns copies of pods with distinct UIDs: the scheduler caches per-pod data by UID, and the same

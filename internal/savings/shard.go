@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // DefaultMaxShardPods keeps one scheduling pass near a thousand pods. Karpenter's scheduler tries every pod
@@ -40,13 +41,15 @@ func shard(pods []*corev1.Pod, maxPods int) (k int, base, rest []*corev1.Pod) {
 	return k, base, rest
 }
 
-// groupKey identifies pods the scheduler cannot tell apart.
+// groupKey identifies pods the scheduler cannot tell apart and that belong to the same workload, so that every
+// workload keeps its share of each shard.
 func groupKey(p *corev1.Pod) string {
 	b, err := json.Marshal(struct {
+		Owner     *metav1.OwnerReference
 		Namespace string
 		Labels    map[string]string
 		Spec      corev1.PodSpec
-	}{p.Namespace, p.Labels, p.Spec})
+	}{metav1.GetControllerOf(p), p.Namespace, p.Labels, p.Spec})
 	if err != nil {
 		// A PodSpec always marshals; a pod that would not is its own group.
 		return string(p.UID)

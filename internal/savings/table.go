@@ -11,7 +11,10 @@ import (
 func WriteTable(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Karpenter savings: %s.\n", r.Prices.Basis)
-	fmt.Fprintf(&b, "Prices: %s, data of %s, region %s.\n", r.Prices.Source, r.Prices.Date, r.Prices.Region)
+	fmt.Fprintf(&b, "Prices: %s, data of %s (%d days old), region %s.\n", r.Prices.Source, r.Prices.Date, r.Prices.AgeDays, r.Prices.Region)
+	if w := r.Prices.Warning(); w != "" {
+		fmt.Fprintf(&b, "%s\n", w)
+	}
 	fmt.Fprintf(&b, "Workload: %d pods and %d DaemonSet(s), requesting %.2f vCPU, %.2f GiB, %d GPU.\n\n",
 		r.Workload.Pods, r.Workload.DaemonSets, r.Workload.VCPU, r.Workload.MemoryGiB, r.Workload.GPU)
 
@@ -36,6 +39,32 @@ func WriteTable(w io.Writer, r *Report) error {
 				g.count, g.InstanceType, g.CapacityType, g.Arch, g.Zone, g.pods, g.HourlyUSD, g.NodePool)
 		}
 	}
+
+	if r.PriceFloor.HourlyUSD > 0 {
+		fmt.Fprintf(&b, "\nprice floor: $%.4f/h, $%s/month: %s\n", r.PriceFloor.HourlyUSD, money(r.PriceFloor.MonthlyUSD), r.PriceFloor.Note)
+	}
+
+	if len(r.BaselineGroups) > 0 {
+		fmt.Fprintf(&b, "\nBaseline groups added for pods too big for the baseline's instance types:\n")
+		for _, g := range r.BaselineGroups {
+			fmt.Fprintf(&b, "  %s beside %s, for %s\n", g.InstanceType, g.Extends, workloadList(g.Workloads))
+		}
+	}
+
+	fmt.Fprintf(&b, "\nPods by workload: pool/arch/capacity type\n")
+	for _, s := range r.Scenarios {
+		rows := placementByWorkload(s.Nodes)
+		if len(rows) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s:\n", s.Name)
+		for _, row := range rows {
+			fmt.Fprintf(&b, "    %-44s %s\n", row.workload, strings.Join(row.where, ", "))
+		}
+	}
+
+	writeLimits(&b, r.Limits)
+	writeAdvice(&b, r)
 
 	fmt.Fprintf(&b, "\n%-21s %10s %12s %14s\n", "SAVING BY CAUSE", "$/HOUR", "$/MONTH", "% OF BASELINE")
 	for _, c := range r.Savings.ByCause {
@@ -101,4 +130,124 @@ func groupNodes(nodes []Node) []nodeGroup {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].count*1e6+out[i].pods > out[j].count*1e6+out[j].pods })
 	return out
+}
+
+// workloadRow is where one workload's pods run in a scenario.
+type workloadRow struct {
+	workload string
+	where    []string // "30 × graviton/arm64/spot"
+}
+
+// placementByWorkload counts each workload's pods by pool, arch and capacity type, workloads in kind, namespace,
+// name order and places by pod count, most first.
+func placementByWorkload(nodes []Node) []workloadRow {
+	type place struct{ pool, arch, ct string }
+	counts := map[string]map[place]int{}
+	for _, n := range nodes {
+		for _, w := range n.Workloads {
+			name := w.Kind + " " + w.Namespace + "/" + w.Name
+			if counts[name] == nil {
+				counts[name] = map[place]int{}
+			}
+			counts[name][place{n.NodePool, n.Arch, n.CapacityType}] += w.Pods
+		}
+	}
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	rows := make([]workloadRow, 0, len(names))
+	for _, name := range names {
+		places := make([]place, 0, len(counts[name]))
+		for p := range counts[name] {
+			places = append(places, p)
+		}
+		sort.Slice(places, func(i, j int) bool {
+			a, b := places[i], places[j]
+			if counts[name][a] != counts[name][b] {
+				return counts[name][a] > counts[name][b]
+			}
+			return a.pool+a.arch+a.ct < b.pool+b.arch+b.ct
+		})
+		row := workloadRow{workload: name}
+		for _, p := range places {
+			row.where = append(row.where, fmt.Sprintf("%d × %s/%s/%s", counts[name][p], p.pool, p.arch, p.ct))
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// workloadList names workloads with their pod counts: "Job default/crunch (3 pods)".
+func workloadList(ws []WorkloadPods) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = fmt.Sprintf("%s %s/%s (%d pods)", w.Kind, w.Namespace, w.Name, w.Pods)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeAdvice prints the advice section; a live report, which has none, prints nothing.
+func writeAdvice(b *strings.Builder, r *Report) {
+	a := r.Advice
+	if a.PreferArm64 == nil && len(a.MultiArchImages) == 0 && len(a.Notes) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nAdvice (each figure from re-running Karpenter's scheduler on multiarch with the change):\n")
+	if p := a.PreferArm64; p != nil {
+		fmt.Fprintf(b, "  Prefer arm64: saves $%.4f/h, $%s/month (multiarch $%.4f/h instead of $%.4f/h). Add to each of:\n",
+			p.Saving.HourlyUSD, money(p.Saving.MonthlyUSD), p.MultiarchHourlyUSD, p.MultiarchHourlyUSD+p.Saving.HourlyUSD)
+		for _, w := range p.Workloads {
+			fmt.Fprintf(b, "    %s %s/%s: %d of %d pods on amd64, %d after\n", w.Kind, w.Namespace, w.Name, w.AMD64Before, w.Pods, w.AMD64After)
+		}
+		for _, line := range strings.Split(strings.TrimRight(p.YAML, "\n"), "\n") {
+			fmt.Fprintf(b, "      %s\n", line)
+		}
+	}
+	if len(a.MultiArchImages) > 0 {
+		fmt.Fprintf(b, "  amd64-only workloads, and what a multi-arch image with an arm64 preference would save each:\n")
+		for _, m := range a.MultiArchImages {
+			saving := "no saving"
+			if m.Saving.HourlyUSD > 0 {
+				saving = fmt.Sprintf("saves $%.4f/h, $%s/month", m.Saving.HourlyUSD, money(m.Saving.MonthlyUSD))
+			}
+			fmt.Fprintf(b, "    %s %s/%s (%d pods): %s; %d pods would run on arm64\n", m.Kind, m.Namespace, m.Name, m.Pods, saving, m.ARM64After)
+		}
+	}
+	for _, n := range a.Notes {
+		fmt.Fprintf(b, "  - %s\n", n)
+	}
+}
+
+// writeLimits prints each limited pool's use against its limits and the pods a cluster would leave pending.
+func writeLimits(b *strings.Builder, l Limits) {
+	if len(l.Pools) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%-13s %-10s %16s %20s %9s  %s\n", "LIMITS", "POOL", "VCPU USED/LIMIT", "GIB USED/LIMIT", "GPU", "")
+	for _, u := range l.Pools {
+		flag := ""
+		if u.Exceeded {
+			flag = "over its limits"
+		}
+		fmt.Fprintf(b, "%-13s %-10s %16s %20s %9s  %s\n", u.Scenario, u.NodePool,
+			fmt.Sprintf("%g/%g", u.VCPU, u.LimitVCPU), fmt.Sprintf("%.1f/%g", u.MemoryGiB, u.LimitMemoryGiB),
+			gpuUse(u), flag)
+	}
+	for _, p := range l.Pending {
+		if len(p.Workloads) == 0 {
+			fmt.Fprintf(b, "  %s: a cluster would place every pod, spilling into the other pools.\n", p.Scenario)
+			continue
+		}
+		fmt.Fprintf(b, "  %s: with the limits held, a cluster would leave pending %s.\n", p.Scenario, workloadList(p.Workloads))
+	}
+}
+
+// gpuUse prints GPUs used against the limit, "-" for a pool without a GPU limit.
+func gpuUse(u PoolUsage) string {
+	if u.LimitGPU == 0 {
+		return fmt.Sprintf("%d/-", u.GPU)
+	}
+	return fmt.Sprintf("%d/%d", u.GPU, u.LimitGPU)
 }

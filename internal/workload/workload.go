@@ -193,9 +193,10 @@ func (w *Workload) addReplicas(kind string, meta metav1.ObjectMeta, tmpl corev1.
 		name := fmt.Sprintf("%s-%d", meta.Name, i)
 		w.Pods = append(w.Pods, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:      name,
-				Namespace: namespace(meta),
-				Labels:    tmpl.Labels,
+				Name:            name,
+				Namespace:       namespace(meta),
+				Labels:          tmpl.Labels,
+				OwnerReferences: []metav1.OwnerReference{ControllerRef(kind, meta.Name)},
 			},
 			Spec:   *spec.DeepCopy(),
 			Status: corev1.PodStatus{Phase: corev1.PodPending},
@@ -222,6 +223,32 @@ func (w *Workload) addDaemonSet(d *appsv1.DaemonSet) error {
 	pod.Labels = d.Spec.Template.Labels
 	w.DaemonSetPods = append(w.DaemonSetPods, pod)
 	return nil
+}
+
+// Owner is the workload a pod belongs to.
+type Owner struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// OwnerOf reads the workload a pod belongs to from its controller reference; a pod without one is its own owner,
+// of kind Pod.
+func OwnerOf(p *corev1.Pod) Owner {
+	if c := metav1.GetControllerOf(p); c != nil {
+		return Owner{Kind: c.Kind, Namespace: p.Namespace, Name: c.Name}
+	}
+	return Owner{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}
+}
+
+// ControllerRef is the controller reference a pod of the named workload carries. Karpenter's scheduler does not read
+// it; the estimate uses it to say which workload each node runs.
+func ControllerRef(kind, name string) metav1.OwnerReference {
+	apiVersion := "apps/v1"
+	if kind == "Job" {
+		apiVersion = "batch/v1"
+	}
+	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, Controller: new(true)}
 }
 
 func ref(kind string, meta metav1.ObjectMeta) string {

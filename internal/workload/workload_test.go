@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/karpenter/pkg/utils/resources"
 )
 
@@ -256,4 +257,23 @@ spec:
 
 func podSpec(r corev1.ResourceRequirements) corev1.PodSpec {
 	return corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: r}}}
+}
+
+func TestPodsNameTheirWorkload(t *testing.T) {
+	w, err := Parse(strings.NewReader(`apiVersion: batch/v1
+kind: Job
+metadata: {name: encode, namespace: media}
+spec:
+  parallelism: 2
+  template:
+    spec:
+      containers: [{name: c}]
+`), "test.yaml")
+	require.NoError(t, err)
+	require.Len(t, w.Pods, 2)
+	for _, p := range w.Pods {
+		require.Equal(t, Owner{Kind: "Job", Namespace: "media", Name: "encode"}, OwnerOf(p))
+	}
+	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "lonely"}}
+	require.Equal(t, Owner{Kind: "Pod", Namespace: "default", Name: "lonely"}, OwnerOf(bare), "expected a pod without a controller to be its own owner")
 }

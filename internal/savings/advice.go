@@ -1,0 +1,275 @@
+package savings
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+	"sigs.k8s.io/karpenter/pkg/scheduling"
+	"sigs.k8s.io/yaml"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+)
+
+// maxImageAdvice bounds how many amd64-only workloads get a scheduling pass of their own; the largest come first.
+const maxImageAdvice = 10
+
+// preferArm64Weight is the weight of the advised preference; Karpenter tries the heaviest preference first.
+const preferArm64Weight = 100
+
+// Advice is what the estimate suggests changing in the workload. Every figure comes from re-running Karpenter's
+// scheduler on the multiarch scenario with the change made, and is measured against multiarch as declared.
+type Advice struct {
+	// PreferArm64 is set when arm-capable workloads landed on amd64 and preferring arm64 saves money.
+	PreferArm64 *PreferArm64 `json:"preferArm64,omitempty"`
+	// MultiArchImages are the amd64-only workloads, with what building a multi-arch image (and preferring arm64)
+	// would save each.
+	MultiArchImages []ImageAdvice `json:"multiArchImages"`
+	// Notes say what was not tried, or tried without a saving.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PreferArm64 is the advice to add an arm64 preference to workloads that could run on arm64 but landed on amd64:
+// Karpenter fills an amd64 NodeClaim an amd64-only pod opened with any pod that fits, whatever the pools' weights,
+// unless the pod prefers arm64.
+type PreferArm64 struct {
+	Workloads []AdvisedWorkload `json:"workloads"`
+	// MultiarchHourlyUSD and MultiarchMonthlyUSD are what the multiarch scenario costs with the preference.
+	MultiarchHourlyUSD  float64 `json:"multiarchHourlyUSD"`
+	MultiarchMonthlyUSD float64 `json:"multiarchMonthlyUSD"`
+	Saving              Amount  `json:"saving"`
+	// YAML is what to add to each workload's manifest.
+	YAML string `json:"yaml"`
+}
+
+// AdvisedWorkload is a workload the advice changes, with its pods on amd64 before and after.
+type AdvisedWorkload struct {
+	Kind        string `json:"kind"`
+	Namespace   string `json:"namespace"`
+	Name        string `json:"name"`
+	Pods        int    `json:"pods"`
+	AMD64Before int    `json:"amd64PodsBefore"`
+	AMD64After  int    `json:"amd64PodsAfter"`
+}
+
+// ImageAdvice is what one amd64-only workload would save with a multi-arch image and an arm64 preference.
+type ImageAdvice struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Pods      int    `json:"pods"`
+	// ARM64After is how many of its pods Karpenter then puts on arm64.
+	ARM64After int    `json:"arm64PodsAfter"`
+	Saving     Amount `json:"saving"`
+}
+
+// advise re-runs the multiarch scenario with the advised changes.
+func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []*karpv1.NodePool, baselineHourly float64) (Advice, error) {
+	byOwner := map[workload.Owner][]int{}
+	var owners []workload.Owner
+	for i, p := range e.pods {
+		o := workload.OwnerOf(p)
+		if _, ok := byOwner[o]; !ok {
+			owners = append(owners, o)
+		}
+		byOwner[o] = append(byOwner[o], i)
+	}
+	slices.SortFunc(owners, compareOwners)
+	onAMD64 := archPods(multiarch.Nodes, karpv1.ArchitectureAmd64)
+
+	var movable, pinned []workload.Owner
+	for _, o := range owners {
+		p := e.pods[byOwner[o][0]]
+		arch := scheduling.NewStrictPodRequirements(p).Get(corev1.LabelArchStable)
+		switch {
+		case !arch.Has(karpv1.ArchitectureArm64) && arch.Has(karpv1.ArchitectureAmd64):
+			pinned = append(pinned, o)
+		case onAMD64[o] > 0 && e.arm64Possible(ctx, p, nodePools):
+			movable = append(movable, o)
+		}
+	}
+
+	a := Advice{MultiArchImages: []ImageAdvice{}}
+	type run struct {
+		owners []workload.Owner
+		strip  bool
+	}
+	runs := []run{}
+	if len(movable) > 0 {
+		runs = append(runs, run{owners: movable})
+	}
+	slices.SortStableFunc(pinned, func(x, y workload.Owner) int { return cmp.Compare(len(byOwner[y]), len(byOwner[x])) })
+	if len(pinned) > maxImageAdvice {
+		a.Notes = append(a.Notes, fmt.Sprintf("%d more amd64-only workloads were not tried; only the %d largest get a scheduling pass each.",
+			len(pinned)-maxImageAdvice, maxImageAdvice))
+		pinned = pinned[:maxImageAdvice]
+	}
+	for _, o := range pinned {
+		runs = append(runs, run{owners: []workload.Owner{o}, strip: true})
+	}
+	results := make([]Scenario, len(runs))
+	errs := make([]error, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		wg.Go(func() {
+			pods := slices.Clone(e.pods)
+			for _, o := range r.owners {
+				for _, idx := range byOwner[o] {
+					pods[idx] = preferArm64(e.pods[idx], r.strip)
+				}
+			}
+			var nodes []Node
+			nodes, errs[i] = solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes}, pods, e.w.DaemonSetPods, e.o.MaxShardPods)
+			results[i] = NewScenario(Multiarch, nodes, "")
+		})
+	}
+	wg.Wait()
+	for i, r := range runs {
+		if errs[i] != nil {
+			return Advice{}, fmt.Errorf("savings: advice: %w", errs[i])
+		}
+		saving := multiarch.HourlyUSD - results[i].HourlyUSD
+		if !r.strip {
+			after := archPods(results[i].Nodes, karpv1.ArchitectureAmd64)
+			if saving <= 0 {
+				a.Notes = append(a.Notes, fmt.Sprintf("Preferring arm64 for the %d arm-capable workload(s) on amd64 was tried and saves nothing "+
+					"(multiarch would cost $%.4f/h instead of $%.4f/h).", len(r.owners), results[i].HourlyUSD, multiarch.HourlyUSD))
+				continue
+			}
+			yml, err := preferArm64YAML()
+			if err != nil {
+				return Advice{}, err
+			}
+			pa := &PreferArm64{
+				MultiarchHourlyUSD:  results[i].HourlyUSD,
+				MultiarchMonthlyUSD: results[i].MonthlyUSD,
+				Saving:              NewAmount(saving, baselineHourly),
+				YAML:                yml,
+			}
+			for _, o := range r.owners {
+				pa.Workloads = append(pa.Workloads, AdvisedWorkload{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+					Pods: len(byOwner[o]), AMD64Before: onAMD64[o], AMD64After: after[o]})
+			}
+			a.PreferArm64 = pa
+			continue
+		}
+		o := r.owners[0]
+		a.MultiArchImages = append(a.MultiArchImages, ImageAdvice{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+			Pods: len(byOwner[o]), ARM64After: archPods(results[i].Nodes, karpv1.ArchitectureArm64)[o], Saving: NewAmount(saving, baselineHourly)})
+	}
+	return a, nil
+}
+
+// arm64Possible says whether some pool could launch an arm64 node that holds p.
+func (e *estimator) arm64Possible(ctx context.Context, p *corev1.Pod, nps []*karpv1.NodePool) bool {
+	for _, np := range nps {
+		reqs := scheduling.NewNodeSelectorRequirementsWithMinValues(np.Spec.Template.Spec.Requirements...)
+		if !reqs.Get(corev1.LabelArchStable).Has(karpv1.ArchitectureArm64) {
+			continue
+		}
+		nc, ok := e.classes[np.Spec.Template.Spec.NodeClassRef.Name]
+		if !ok {
+			continue
+		}
+		for _, it := range capped(e.builder.For(ctx, nc), np.Spec.Limits) {
+			if it.Requirements.Get(corev1.LabelArchStable).Has(karpv1.ArchitectureArm64) &&
+				reqs.IsCompatible(it.Requirements, scheduling.AllowUndefinedWellKnownLabels) &&
+				fits(p, np.Spec.Template.Spec.Taints, it, e.w.DaemonSetPods) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// archPods counts each workload's pods on nodes of arch.
+func archPods(nodes []Node, arch string) map[workload.Owner]int {
+	out := map[workload.Owner]int{}
+	for _, n := range nodes {
+		if n.Arch != arch {
+			continue
+		}
+		for _, w := range n.Workloads {
+			out[workload.Owner{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name}] += w.Pods
+		}
+	}
+	return out
+}
+
+// preferArm64 returns a copy of p that prefers arm64 nodes; strip also drops its kubernetes.io/arch requirements,
+// as a multi-arch image would allow.
+func preferArm64(p *corev1.Pod, strip bool) *corev1.Pod {
+	p = p.DeepCopy()
+	if strip {
+		delete(p.Spec.NodeSelector, corev1.LabelArchStable)
+		if na := nodeAffinity(p); na.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+			var terms []corev1.NodeSelectorTerm
+			for _, t := range na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+				t.MatchExpressions = slices.DeleteFunc(t.MatchExpressions, func(r corev1.NodeSelectorRequirement) bool {
+					return r.Key == corev1.LabelArchStable
+				})
+				if len(t.MatchExpressions) > 0 || len(t.MatchFields) > 0 {
+					terms = append(terms, t)
+				}
+			}
+			na.RequiredDuringSchedulingIgnoredDuringExecution = nil
+			if len(terms) > 0 {
+				na.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{NodeSelectorTerms: terms}
+			}
+		}
+	}
+	na := nodeAffinity(p)
+	na.PreferredDuringSchedulingIgnoredDuringExecution = append(na.PreferredDuringSchedulingIgnoredDuringExecution, arm64Preference())
+	return p
+}
+
+// nodeAffinity returns p's node affinity, creating it.
+func nodeAffinity(p *corev1.Pod) *corev1.NodeAffinity {
+	if p.Spec.Affinity == nil {
+		p.Spec.Affinity = &corev1.Affinity{}
+	}
+	if p.Spec.Affinity.NodeAffinity == nil {
+		p.Spec.Affinity.NodeAffinity = &corev1.NodeAffinity{}
+	}
+	return p.Spec.Affinity.NodeAffinity
+}
+
+func arm64Preference() corev1.PreferredSchedulingTerm {
+	return corev1.PreferredSchedulingTerm{
+		Weight: preferArm64Weight,
+		Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{
+			Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{karpv1.ArchitectureArm64},
+		}}},
+	}
+}
+
+// preferArm64YAML is the manifest fragment that adds the preference to a Deployment, StatefulSet or Job.
+func preferArm64YAML() (string, error) {
+	type podSpec struct {
+		Affinity corev1.Affinity `json:"affinity"`
+	}
+	type template struct {
+		Spec podSpec `json:"spec"`
+	}
+	type spec struct {
+		Template template `json:"template"`
+	}
+	doc := struct {
+		Spec spec `json:"spec"`
+	}{spec{template{podSpec{corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{arm64Preference()},
+	}}}}}}
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return "", fmt.Errorf("savings: advice YAML: %w", err)
+	}
+	return string(b), nil
+}
+
+func compareOwners(a, b workload.Owner) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+}
