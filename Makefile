@@ -7,7 +7,7 @@ ACTIONLINT_VERSION := v1.7.12
 STACK ?= dev
 WORKLOAD ?= examples/retail-store.yaml
 
-.PHONY: help test render render-json estimate check lint vet actionlint fuzz tools
+.PHONY: help test render render-json estimate diff check lint vet actionlint fuzz tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +23,10 @@ render-json: ## The same, as one JSON object {resources, outputs}
 
 estimate: ## Savings estimate of WORKLOAD (default examples/retail-store.yaml) on the STACK's node pools
 	$(GO) run ./cmd/savings estimate -f $(WORKLOAD) --stack $(STACK)
+
+diff: ## What the working tree's config does to the estimate vs BASE (a directory, e.g. a git worktree of main)
+	@test -n "$(BASE)" || { echo "usage: make diff BASE=../base"; exit 2; }
+	$(GO) run ./cmd/savings diff --base $(BASE) --stack $(STACK)
 
 check: ## Policy rules on the offline render (STACK=dev); non-zero with the violations
 	$(GO) run ./cmd/render --stack $(STACK) --check

@@ -3,6 +3,7 @@
 //	go run ./cmd/savings estimate -f WORKLOAD.yaml [-f ...] [--stack dev] [--region R] [--json] [--chart out.svg]
 //	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
 //	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
+//	go run ./cmd/savings diff --base BASEDIR [--dir .] [--stack dev] [-f W.yaml ...] [--json | --markdown] [--fail-above PCT]
 //
 // estimate places the manifests' pods with Karpenter's own scheduler on four kinds of capacity — an on-demand x86
 // node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
@@ -29,6 +30,7 @@ import (
 const usage = `usage:
   savings estimate -f WORKLOAD.yaml [-f ...] [flags]   estimate the four scenarios for manifests
   savings live [flags]                                 measure a running cluster against the baseline
+  savings diff --base BASEDIR [-f WORKLOAD.yaml] [flags]  what a config change does to the estimate (exit 3: over --fail-above)
 run "savings <command> -h" for the flags of a command`
 
 func main() {
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = estimate(ctx, args[1:], stdout, stderr)
 	case "live":
 		err = liveCmd(ctx, args[1:], stdout, stderr)
+	case "diff":
+		err = diffCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -61,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errAboveThreshold):
+		return 3
 	case err != nil:
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1

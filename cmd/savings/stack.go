@@ -38,6 +38,11 @@ func (s *stackFlags) options() (savings.Options, error) {
 	if err != nil {
 		return savings.Options{}, fmt.Errorf("stack %s: %w", s.stack, err)
 	}
+	return s.optionsFor(cfg), nil
+}
+
+// optionsFor builds the estimate's options from a loaded stack configuration and the flags.
+func (s *stackFlags) optionsFor(cfg *config.Config) savings.Options {
 	// The AMI release does not change capacity or overhead; "recommended" is resolved from SSM only at deploy time.
 	alias := "al2023@latest"
 	if cfg.NodeAMIVersion != config.NodeAMIRecommended {
@@ -57,5 +62,5 @@ func (s *stackFlags) options() (savings.Options, error) {
 	if s.zones != "" {
 		o.Zones = strings.Split(s.zones, ",")
 	}
-	return o, nil
+	return o
 }

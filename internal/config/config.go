@@ -45,6 +45,7 @@ const (
 	KeyNvidiaDevicePluginVersion = "nvidiaDevicePluginVersion"
 	KeySampleAppEnabled          = "sampleAppEnabled"
 	KeySampleAppManifestURL      = "sampleAppManifestUrl"
+	KeySavingsWorkloads          = "savingsWorkloads"
 )
 
 // Keys lists every project key, in Pulumi.yaml order; a loader reads exactly these.
@@ -53,7 +54,7 @@ var Keys = []string{
 	KeyEndpointPublicAccessCidrs, KeyClusterAdminPrincipals, KeyNodeGroupInstanceTypes, KeyNodeGroupCapacityType, KeyNodeGroupMinSize,
 	KeyNodeGroupMaxSize, KeyNodeGroupDesiredSize, KeyTags, KeyKarpenterVersion, KeyKarpenterNamespace,
 	KeyKarpenterReplicas, KeyKarpenterControllerCPU, KeyKarpenterControllerMemory, KeyNodeAMIVersion,
-	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL,
+	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL, KeySavingsWorkloads,
 }
 
 // NAT gateway modes.
@@ -89,6 +90,8 @@ type Config struct {
 	NodePools                 NodePools
 	NvidiaDevicePluginVersion string
 	SampleApp                 SampleApp
+	// SavingsWorkloads are the manifests `savings diff` prices a change on, relative to the project directory.
+	SavingsWorkloads []string
 }
 
 // NodeGroup sizes the critical-add-ons managed node group.
@@ -173,6 +176,7 @@ func Load(lookup Lookup) (*Config, error) {
 			Enabled:     r.bool(Project + ":" + KeySampleAppEnabled),
 			ManifestURL: r.str(Project + ":" + KeySampleAppManifestURL),
 		},
+		SavingsWorkloads: r.strings(Project + ":" + KeySavingsWorkloads),
 	}
 	r.object(Project+":"+KeyNodePools, &c.NodePools)
 	r.complete(Project+":"+KeyNodePools, []string{"default", "graviton", "gpu"}, "enabled")

@@ -2,16 +2,12 @@ package config
 
 import (
 	"fmt"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodegroupfit"
 )
-
-// loadCatalog decodes the embedded instance catalog once per process: validation runs on every Load.
-var loadCatalog = sync.OnceValues(catalog.Load)
 
 // fitNodeGroup checks the node group's instance types against the embedded catalog: each exists, is offered in the
 // region, boots the AL2023 arm64 AMI, and holds one controller replica and the add-ons on one node, with its
@@ -27,7 +23,7 @@ func (c *Config) fitNodeGroup(types []string) []error {
 		// validateKarpenter reports the quantities; the fit cannot be computed without them.
 		return nil
 	}
-	cat, err := loadCatalog()
+	cat, err := catalog.Load() // decoded once per process
 	if err != nil {
 		return []error{fmt.Errorf("%s: cannot check the instance types: %w", qualify(KeyNodeGroupInstanceTypes), err)}
 	}

@@ -32,6 +32,7 @@ func validConfig(t *testing.T) *Config {
 		},
 		NvidiaDevicePluginVersion: "0.17.1",
 		SampleApp:                 SampleApp{Enabled: true, ManifestURL: "https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml"},
+		SavingsWorkloads:          []string{"examples/retail-store.yaml"},
 	}
 	require.NoError(t, c.ValidateAt(today), "the defaults must pass")
 	return c
@@ -165,5 +166,16 @@ func TestNodeGroupInstanceTypesFitTheController(t *testing.T) {
 		{"a bigger controller on a small type", func(c *Config) { c.Karpenter.ControllerCPU = "2" },
 			`(karpenter-savings:karpenterControllerCpu is "2")`},
 		{"a bigger controller on a bigger type", func(c *Config) { c.Karpenter.ControllerCPU = "2"; c.NodeGroup.InstanceTypes = []string{"c7g.xlarge"} }, ""},
+	})
+}
+
+func TestSavingsWorkloadsAreProjectManifests(t *testing.T) {
+	set := func(ws ...string) func(*Config) { return func(c *Config) { c.SavingsWorkloads = ws } }
+	runRules(t, []ruleCase{
+		{"none", set(), "karpenter-savings:savingsWorkloads: must list at least one manifest"},
+		{"outside the project", set("../other/w.yaml"), `karpenter-savings:savingsWorkloads: "../other/w.yaml" is not allowed`},
+		{"absolute", set("/etc/w.yaml"), `"/etc/w.yaml" is not allowed`},
+		{"not YAML", set("examples/w.json"), `"examples/w.json" is not allowed`},
+		{"two manifests", set("examples/retail-store.yaml", "examples/mixed-workload.yml"), ""},
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -77,6 +78,14 @@ func (c *Config) ValidateAt(now time.Time) error {
 	}
 	if c.NodePools.GPU.Enabled && !semverPattern.MatchString(c.NvidiaDevicePluginVersion) {
 		add(KeyNvidiaDevicePluginVersion, "%q is not a chart version like 0.17.1 (the GPU pool is enabled, and its nodes only advertise nvidia.com/gpu with the plugin)", c.NvidiaDevicePluginVersion)
+	}
+	if len(c.SavingsWorkloads) == 0 {
+		add(KeySavingsWorkloads, "must list at least one manifest (e.g. [\"examples/retail-store.yaml\"]): `savings diff` prices every change on them")
+	}
+	for _, w := range c.SavingsWorkloads {
+		if w == "" || filepath.IsAbs(w) || !filepath.IsLocal(w) || (!strings.HasSuffix(w, ".yaml") && !strings.HasSuffix(w, ".yml")) {
+			add(KeySavingsWorkloads, "%q is not allowed: list .yaml manifests by their path inside the project directory (e.g. examples/retail-store.yaml)", w)
+		}
 	}
 	if c.SampleApp.Enabled {
 		if err := samplemanifest.CheckPinned(c.SampleApp.ManifestURL); err != nil {

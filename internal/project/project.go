@@ -174,3 +174,27 @@ func LoadConfig(dir, stack string) (*config.Config, Config, error) {
 	}
 	return cfg, values, nil
 }
+
+// Defaults are the config defaults dir/Pulumi.yaml declares, keyed as Load keys them.
+func Defaults(dir string) (Config, error) {
+	proj, err := workspace.LoadProject(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("reading Pulumi.yaml: %w", err)
+	}
+	out := Config{}
+	for key, decl := range proj.Config {
+		if decl.Default == nil {
+			continue
+		}
+		full := key
+		if !strings.Contains(key, ":") {
+			full = proj.Name.String() + ":" + key
+		}
+		s, err := encode(decl.Default)
+		if err != nil {
+			return nil, fmt.Errorf("default of %s in Pulumi.yaml: %w", full, err)
+		}
+		out[full] = s
+	}
+	return out, nil
+}
