@@ -1,7 +1,7 @@
 // Command render runs the stack's Pulumi program offline, under Pulumi's mock engine, with a stack's real
 // configuration (Pulumi.yaml defaults + Pulumi.<stack>.yaml), and prints every resource it would declare.
 //
-//	go run ./cmd/render [--stack dev] [--json | --check] [--dir .]
+//	go run ./cmd/render [--stack dev] [--json | --check] [--deep] [--dir .]
 //
 // No AWS account or Pulumi CLI is needed: invokes (SSM AMI parameters, caller identity, the EKS cluster lookup)
 // answer with realistic mocked values, so the output shows exactly what `pulumi preview` would send. With --check it
@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/deep"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 	"github.com/karpenter-savings/karpenter-savings/internal/policy"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
@@ -44,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := flags.Bool("json", false, "print one JSON object {resources, outputs} instead of a tree")
 	check := flags.Bool("check", false, "run the policy rules on the render instead of printing it; exit 1 on any violation")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
+	deepRender := flags.Bool("deep", false, "also show what the Helm releases install, rendered by Helm's Go SDK from the charts available offline")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -53,6 +55,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	rec, cfg, err := render(*dir, *stackName, stderr)
+	if err == nil && *deepRender {
+		err = expand(rec, cfg, *dir)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
@@ -93,6 +98,15 @@ func render(dir, stackName string, warnings io.Writer) (*mockcloud.Recording, *c
 	return rec, cfg, nil
 }
 
+// expand adds the objects of the Helm releases whose charts are available offline (internal/deep).
+func expand(rec *mockcloud.Recording, cfg *config.Config, dir string) error {
+	charts, err := deep.ModuleCharts(dir)
+	if err != nil {
+		return err
+	}
+	return deep.Expand(rec, cfg.KubernetesVersion, charts)
+}
+
 // printCheck prints one line per violation and a summary, and returns the exit code: 1 when a rule is broken.
 func printCheck(w io.Writer, rec *mockcloud.Recording, violations []policy.Violation) int {
 	for _, v := range violations {
@@ -111,15 +125,24 @@ func printTree(w io.Writer, stackName string, rec *mockcloud.Recording) {
 	for _, r := range rec.Resources {
 		children[r.Parent] = append(children[r.Parent], r)
 	}
-	reads := 0
+	reads, helmObjects := 0, 0
+	releases := map[string]bool{}
+	for _, r := range rec.ByType(deep.ReleaseType) {
+		releases[r.URN] = true
+	}
 	var walk func(parent string, depth int)
 	walk = func(parent string, depth int) {
 		for _, r := range children[parent] {
 			// As in `pulumi preview`: "+" creates, ">" reads.
 			op := "+"
-			if r.Read {
+			switch {
+			case r.Read:
 				op = ">"
 				reads++
+			case releases[r.Parent]:
+				// Installed and deleted by Helm inside its release, not by the Pulumi engine.
+				op = "h"
+				helmObjects++
 			}
 			fmt.Fprintf(w, "%s%s %-45s %s\n", strings.Repeat("    ", depth), op, r.Type, r.Name)
 			walk(r.URN, depth+1)
@@ -128,7 +151,10 @@ func printTree(w io.Writer, stackName string, rec *mockcloud.Recording) {
 	// Top-level resources hang off the stack resource, which the mock engine does not record.
 	fmt.Fprintf(w, "+ %-45s %s-%s\n", "pulumi:pulumi:Stack", config.Project, stackName)
 	walk("", 1)
-	fmt.Fprintf(w, "\nResources: %d to create, %d to read (stack %s, offline render under mocks)\n", len(rec.Resources)-reads, reads, stackName)
+	fmt.Fprintf(w, "\nResources: %d to create, %d to read (stack %s, offline render under mocks)\n", len(rec.Resources)-reads-helmObjects, reads, stackName)
+	if helmObjects > 0 {
+		fmt.Fprintf(w, "Helm objects: %d (marked h), installed by the Helm releases above, rendered by Helm's Go SDK\n", helmObjects)
+	}
 	for _, note := range rec.Notes {
 		fmt.Fprintf(w, "note: %s\n", note)
 	}

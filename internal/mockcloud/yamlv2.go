@@ -48,9 +48,16 @@ func configFileChildren(cf Resource, manifest []byte, providerNamespace string) 
 	if namespace == "" {
 		namespace = DefaultNamespace
 	}
+	return Children(cf, manifest, namespace)
+}
+
+// Children are the objects of a multi-document manifest as children of parent: each namespaced object without a
+// namespace in namespace, named "<parent name>:<namespace>/<name>" ("<parent name>:<name>" when cluster-scoped),
+// typed "kubernetes:<group>/<version>:<Kind>", managed by parent's provider and marked Emulated.
+func Children(parent Resource, manifest []byte, namespace string) ([]Resource, error) {
 	objs, err := parseManifest(manifest)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", ConfigFileType, cf.Name, err)
+		return nil, fmt.Errorf("%s %s: %w", parent.Type, parent.Name, err)
 	}
 	children := make([]Resource, 0, len(objs))
 	for _, obj := range objs {
@@ -61,14 +68,14 @@ func configFileChildren(cf Resource, manifest []byte, providerNamespace string) 
 		if ns := obj.GetNamespace(); ns != "" {
 			name = ns + "/" + name
 		}
-		name = cf.Name + ":" + name
+		name = parent.Name + ":" + name
 		token := "kubernetes:" + typeModule(obj.GetAPIVersion()) + ":" + obj.GetKind()
 		children = append(children, Resource{
-			URN:      childURN(cf.URN, token, name),
+			URN:      childURN(parent.URN, token, name),
 			Type:     token,
 			Name:     name,
-			Parent:   cf.URN,
-			Provider: cf.Provider,
+			Parent:   parent.URN,
+			Provider: parent.Provider,
 			Custom:   true,
 			Inputs:   obj.Object,
 			Emulated: true,
