@@ -301,7 +301,7 @@ func adminAccessEntries(partition string, principals []string) (map[string]eks.A
 	}
 	entries := make(map[string]eks.AccessEntryArgs, len(principals))
 	for _, arn := range principals {
-		p, err := principal.Parse(arn)
+		p, err := principal.ParseIAM(arn)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: AdminPrincipalArns: %w", err)
 		}

@@ -24,7 +24,7 @@ func (c *Config) CheckCreator(callerARN string, clusterExists bool) error {
 		return nil
 	}
 	for _, arn := range c.ClusterAdminPrincipalArns {
-		if p, err := principal.Parse(arn); err == nil && p.Same(caller) {
+		if p, err := principal.ParseIAM(arn); err == nil && p.Same(caller) {
 			return fmt.Errorf("%s: %q is the identity creating the cluster (%s); EKS makes the creator a cluster admin itself, "+
 				"and a second access entry for it fails with 409 ResourceInUseException: remove it from the list, or run the first "+
 				"`pulumi up` as another identity", qualify(KeyClusterAdminPrincipals), arn, callerARN)

@@ -36,7 +36,7 @@ func memoryProblem(value string) string {
 	return ""
 }
 
-// cpuProblem explains why value is not a CPU quantity anyone meant for max, or returns "".
+// cpuProblem explains why value is not a CPU quantity anyone meant (above limit, when limit is set), or returns "".
 func cpuProblem(value string, limit *resource.Quantity) string {
 	q, err := resource.ParseQuantity(value)
 	switch {

@@ -39,7 +39,6 @@ var (
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 	semverPattern       = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.([0-9]+)$`)
 	amiVersionPattern   = regexp.MustCompile(`^v[0-9]{8}$`)
-	principalPattern    = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z]?)?:iam::[0-9]{12}:(role|user)/[\w+=,.@/-]{1,512}$`)
 )
 
 // Validate checks every field as of today; see ValidateAt.
@@ -149,10 +148,9 @@ func (c *Config) validateNetwork() []error {
 	}
 	var admins []principal.Principal
 	for _, arn := range c.ClusterAdminPrincipalArns {
-		p, err := principal.Parse(arn)
-		switch {
-		case err != nil || !principalPattern.MatchString(arn):
-			add(KeyClusterAdminPrincipals, "%q is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)", arn)
+		p, err := principal.ParseIAM(arn)
+		if err != nil {
+			add(KeyClusterAdminPrincipals, "%v", err)
 			continue
 		}
 		for _, q := range admins {

@@ -453,17 +453,6 @@ func serviceOf(token string) (service, kind string) {
 	return service, kind
 }
 
-// NameOf returns the logical name at the end of a URN.
-func NameOf(urn string) string {
-	if urn == "" {
-		return ""
-	}
-	if i := strings.LastIndex(urn, "::"); i >= 0 {
-		return urn[i+2:]
-	}
-	return urn
-}
-
 // Kubeconfig is the kubeconfig pulumi-eks would return, with a token from `aws eks get-token`.
 func Kubeconfig(cluster, region string) string {
 	return fmt.Sprintf(`{"apiVersion":"v1","kind":"Config","clusters":[{"name":"kubernetes","cluster":{"server":%q,"certificate-authority-data":%q}}],`+

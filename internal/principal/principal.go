@@ -25,11 +25,17 @@ var (
 // Parse reads an IAM role or user ARN (with or without a path), or the STS assumed-role ARN GetCallerIdentity
 // returns for a role session.
 func Parse(arn string) (Principal, error) {
-	if m := iamARN.FindStringSubmatch(arn); m != nil {
-		return Principal{Partition: m[1], Account: m[2], Kind: m[3], Path: m[4], Name: m[5]}, nil
-	}
 	if m := stsARN.FindStringSubmatch(arn); m != nil {
 		return Principal{Partition: m[1], Account: m[2], Kind: "role", Name: m[3]}, nil
+	}
+	return ParseIAM(arn)
+}
+
+// ParseIAM reads an IAM role or user ARN, with or without a path: the principals EKS access entries take. An STS
+// session ARN is refused.
+func ParseIAM(arn string) (Principal, error) {
+	if m := iamARN.FindStringSubmatch(arn); m != nil {
+		return Principal{Partition: m[1], Account: m[2], Kind: m[3], Path: m[4], Name: m[5]}, nil
 	}
 	return Principal{}, fmt.Errorf("%q is not an IAM role or user ARN (e.g. arn:aws:iam::123456789012:role/platform-admin)", arn)
 }

@@ -48,3 +48,11 @@ func TestSameIgnoresPathAndSession(t *testing.T) {
 	require.Equal(t, withPath.Key(), session.Key())
 	require.Equal(t, "123456789012-role-AWSReservedSSO_Admin_01", withPath.Key())
 }
+
+func TestParseIAMRefusesSessions(t *testing.T) {
+	_, err := principal.ParseIAM("arn:aws:sts::123456789012:assumed-role/ci-deploy/GitHubActions")
+	require.ErrorContains(t, err, "is not an IAM role or user ARN")
+	p, err := principal.ParseIAM("arn:aws:iam::123456789012:role/ops/admin")
+	require.NoError(t, err)
+	require.Equal(t, "/ops/", p.Path)
+}

@@ -237,14 +237,7 @@ func (d *Diff) summary() string {
 		sign = "-"
 	}
 	return fmt.Sprintf("%s scenario: $%.2f/month → $%.2f/month (%s$%.2f, %+.2f%%)", Scenario,
-		d.Change.BaseMonthlyUSD, d.Change.HeadMonthlyUSD, sign, abs(d.Change.MonthlyUSD), d.Change.Percent)
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
+		d.Change.BaseMonthlyUSD, d.Change.HeadMonthlyUSD, sign, math.Abs(d.Change.MonthlyUSD), d.Change.Percent)
 }
 
 // basis names the prices and says what the figures are.
