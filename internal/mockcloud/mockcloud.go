@@ -52,8 +52,8 @@ type Resource struct {
 	PhysicalName string `json:"physicalName,omitempty"`
 	// Read marks a resource the program reads (a Get function) rather than declares.
 	Read bool `json:"read,omitempty"`
-	// Emulated marks a child of a remote component that the mock registers the way the component's provider would
-	// (see yamlv2.go); under plain mocks a remote component has no children.
+	// Emulated marks an object a Helm release installs, rendered offline (internal/deep); Helm, not the Pulumi
+	// engine, creates and deletes it.
 	Emulated bool `json:"emulated,omitempty"`
 }
 
@@ -66,6 +66,33 @@ type Recording struct {
 	Invokes []Invoke `json:"invokes,omitempty"`
 	// Notes say what the render could not show.
 	Notes []string `json:"notes,omitempty"`
+
+	transforms map[string][]pulumi.ResourceTransform // by URN: the transforms the program registered
+}
+
+// Transform runs on child, a resource a remote component's own code registers, what the engine runs on it: the
+// transforms registered on its parent and on each ancestor, nearest first (pkg/resource/deploy/source_eval.go). Only
+// the properties are used.
+func (r *Recording) Transform(child Resource) (Resource, error) {
+	var transforms []pulumi.ResourceTransform
+	for urn := child.Parent; urn != ""; {
+		transforms = append(transforms, r.transforms[urn]...)
+		parent, _ := r.ByURN(urn)
+		urn = parent.Parent
+	}
+	if len(transforms) == 0 {
+		return child, nil
+	}
+	props := resource.NewPropertyMapFromMap(child.Inputs)
+	for _, t := range transforms {
+		out, err := applyTransform(t, child.Type, child.Name, child.Custom, props)
+		if err != nil {
+			return child, err
+		}
+		props = out
+	}
+	child.Inputs = Plain(props)
+	return child, nil
 }
 
 // Invoke is one data-source call and its arguments.
@@ -107,28 +134,63 @@ func (r *Recording) ByURN(urn string) (Resource, bool) {
 
 // Outlives returns the URNs of every resource that `pulumi destroy` deletes only after the resource urn: what it
 // depends on, its provider and its ancestors, transitively. The engine deletes a resource before its dependencies,
-// its provider and its parent.
+// its provider and its parent; and a dependency on a component is a dependency on the component's children too
+// (pkg/resource/graph/dependency_graph.go, DependenciesOf: "for remote components, the dependencies will not include
+// the transitive set of children directly, but will include the parent component"). The engine counts the children
+// registered before the dependent resource; the render is sorted by name, so here every child counts except urn
+// itself and its own descendants, which is the same set for a dependency on a component that has finished
+// constructing (a remote component's outputs resolve after its children register).
 func (r *Recording) Outlives(urn string) map[string]bool {
 	edges := map[string][]string{}
+	children := map[string][]string{}
+	custom := map[string]bool{}
 	for _, res := range r.Resources {
 		next := slices.Clone(res.Dependencies)
 		if res.Parent != "" {
 			next = append(next, res.Parent)
+			children[res.Parent] = append(children[res.Parent], res.URN)
 		}
 		if res.Provider != "" {
 			next = append(next, res.Provider)
 		}
 		edges[res.URN] = next
+		custom[res.URN] = res.Custom
+	}
+	descendants := func(root string) []string {
+		var out []string
+		queue := []string{root}
+		for len(queue) > 0 {
+			n := queue[0]
+			queue = queue[1:]
+			for _, c := range children[n] {
+				out = append(out, c)
+				queue = append(queue, c)
+			}
+		}
+		return out
+	}
+	own := map[string]bool{urn: true}
+	for _, d := range descendants(urn) {
+		own[d] = true
 	}
 	seen := map[string]bool{}
 	stack := []string{urn}
+	visit := func(d string) {
+		if !seen[d] && !own[d] {
+			seen[d] = true
+			stack = append(stack, d)
+		}
+	}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		res, _ := r.ByURN(n)
 		for _, d := range edges[n] {
-			if !seen[d] {
-				seen[d] = true
-				stack = append(stack, d)
+			visit(d)
+			if d != res.Parent && !custom[d] {
+				for _, c := range descendants(d) {
+					visit(c)
+				}
 			}
 		}
 	}
@@ -191,7 +253,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.PhysicalName = physicalName(args.Inputs, prop, args.Name, rec.URN)
 		outputs[resource.PropertyKey(prop)] = resource.NewStringProperty(rec.PhysicalName)
 	}
-	if err := m.record(rec); err != nil {
+	if err := m.record(rec, args.Transforms); err != nil {
 		return "", nil, err
 	}
 
@@ -238,32 +300,50 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, outputs, nil
 }
 
-// record appends rec to the recording; for a remote component whose provider the mock emulates, it also registers
-// the children that provider would register.
-func (m *Mocks) record(rec Resource) error {
+// record appends rec to the recording.
+func (m *Mocks) record(rec Resource, transforms []pulumi.ResourceTransform) error {
 	m.Recording.mu.Lock()
 	defer m.Recording.mu.Unlock()
 	m.Recording.Resources = append(m.Recording.Resources, rec)
-	if rec.Type != ConfigFileType {
-		return nil
-	}
-	file, _ := rec.Inputs["file"].(string)
-	manifest, ok := m.Manifests[file]
-	if !ok {
-		m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", ConfigFileType, rec.Name, file))
-		return nil
-	}
-	var namespace string
-	for _, p := range m.Recording.Resources {
-		if p.URN == rec.Provider {
-			namespace, _ = p.Inputs["namespace"].(string)
+	if len(transforms) > 0 {
+		if m.Recording.transforms == nil {
+			m.Recording.transforms = map[string][]pulumi.ResourceTransform{}
 		}
+		m.Recording.transforms[rec.URN] = transforms
 	}
-	children, err := configFileChildren(rec, manifest, namespace)
-	if err != nil {
-		return err
+	return nil
+}
+
+// Construct registers, for each remote component whose provider's code is available here (pulumi-kubernetes'
+// yaml/v2 ConfigFile), the children that code registers, right after the component: the engine records a remote
+// component's children while it constructs the component.
+func (m *Mocks) Construct(project, stack string) error {
+	var out []Resource
+	for _, rec := range m.Recording.Resources {
+		out = append(out, rec)
+		if rec.Type != ConfigFileType {
+			continue
+		}
+		file, _ := rec.Inputs["file"].(string)
+		manifest, ok := m.Manifests[file]
+		if !ok {
+			m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", ConfigFileType, rec.Name, file))
+			continue
+		}
+		// The provider's default namespace: its namespace setting, else the kubeconfig context's, else "default".
+		namespace := DefaultNamespace
+		if p, ok := m.Recording.ByURN(rec.Provider); ok {
+			if ns, _ := p.Inputs["namespace"].(string); ns != "" {
+				namespace = ns
+			}
+		}
+		children, err := constructConfigFile(project, stack, m.Recording, rec, manifest, namespace)
+		if err != nil {
+			return err
+		}
+		out = append(out, children...)
 	}
-	m.Recording.Resources = append(m.Recording.Resources, children...)
+	m.Recording.Resources = out
 	return nil
 }
 

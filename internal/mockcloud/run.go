@@ -55,6 +55,9 @@ func Run(project, stack string, config map[string]string, program Program, opts 
 	if err != nil {
 		return mocks.Recording, fmt.Errorf("stack %s: %w", stack, err)
 	}
+	if err := mocks.Construct(project, stack); err != nil {
+		return mocks.Recording, fmt.Errorf("stack %s: %w", stack, err)
+	}
 	// Outputs hold the program's Go values ([]string, structs); give them the JSON shape inputs have.
 	b, err := json.Marshal(mocks.Recording.Outputs)
 	if err != nil {
