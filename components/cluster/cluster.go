@@ -15,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/awstags"
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/principal"
 )
@@ -210,7 +211,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		AccessEntries:          accessEntries,
 		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
 		Tags:                   tags,
-	}, parent, pulumi.DependsOn(clusterRoleAttachments))
+	}, parent, pulumi.DependsOn(clusterRoleAttachments),
+		// pulumi-eks passes Tags to most of what it creates, not to every resource (its node access entry gets none);
+		// the engine runs this on each of them.
+		pulumi.Transforms([]pulumi.ResourceTransform{awstags.Transform(args.Tags)}))
 	if err != nil {
 		return nil, err
 	}

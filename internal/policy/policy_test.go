@@ -267,6 +267,7 @@ func TestTaggableMatchesTheSDKs(t *testing.T) {
 		"aws:ec2/routeTable:RouteTable":                           ec2.RouteTableArgs{},
 		"aws:ec2/routeTableAssociation:RouteTableAssociation":     ec2.RouteTableAssociationArgs{},
 		"aws:ec2/securityGroup:SecurityGroup":                     ec2.SecurityGroupArgs{},
+		"aws:ec2/securityGroupRule:SecurityGroupRule":             ec2.SecurityGroupRuleArgs{},
 		"aws:ec2/subnet:Subnet":                                   ec2.SubnetArgs{},
 		"aws:ec2/tag:Tag":                                         ec2.TagArgs{},
 		"aws:ec2/vpc:Vpc":                                         ec2.VpcArgs{},
