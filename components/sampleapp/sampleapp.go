@@ -44,7 +44,18 @@ type Args struct {
 	// Namespace is created and holds every namespaced object of the manifest, which sets none itself. Optional;
 	// default "retail-store".
 	Namespace string
+	// DefaultCPURequest and DefaultMemoryRequest are given to every container the manifest leaves without a CPU
+	// or memory request (and without a limit, from which Kubernetes would take the request): the release's
+	// databases and queues set none, and Karpenter sizes nodes by requests, so a pod without them is packed as if
+	// it used nothing. Optional; defaults DefaultCPURequest and DefaultMemoryRequest.
+	DefaultCPURequest, DefaultMemoryRequest string
 }
+
+// Requests the component gives containers that set none (Args.DefaultCPURequest, Args.DefaultMemoryRequest).
+const (
+	DefaultCPURequest    = "250m"
+	DefaultMemoryRequest = "512Mi"
+)
 
 // SampleApp is the component.
 type SampleApp struct {
@@ -90,9 +101,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("sampleapp: namespace %q: %w", namespace, err)
 	}
+	cpu, memory := args.DefaultCPURequest, args.DefaultMemoryRequest
+	if cpu == "" {
+		cpu = DefaultCPURequest
+	}
+	if memory == "" {
+		memory = DefaultMemoryRequest
+	}
+	// The engine runs a remote component's transforms on each child it registers, so this reaches every object
+	// yaml/v2 reads from the manifest.
 	manifest, err := yamlv2.NewConfigFile(ctx, name+"-manifest", &yamlv2.ConfigFileArgs{
 		File: pulumi.String(args.ManifestURL),
-	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)))
+	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)),
+		pulumi.Transforms([]pulumi.ResourceTransform{DefaultRequests(cpu, memory)}))
 	if err != nil {
 		return nil, fmt.Errorf("sampleapp: manifest %s: %w", args.ManifestURL, err)
 	}

@@ -4,10 +4,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/clients"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
@@ -59,7 +61,10 @@ func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 		app.Namespace.ApplyT(func(n string) string { res.namespace = n; return n })
 		return nil
 	}, pulumi.WithMocks("karpenter-savings", "test", res.mocks), func(info *pulumi.RunInfo) { info.DryRun = dryRun })
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	return res, res.mocks.Construct("karpenter-savings", "test")
 }
 
 // urnOf returns the URN of the one recorded resource of a type and name.
@@ -109,10 +114,11 @@ func TestEveryNamespacedObjectLandsInTheAppNamespace(t *testing.T) {
 			continue
 		}
 		children++
-		require.True(t, r.Emulated, "children of the ConfigFile come from the yaml/v2 emulation")
 		kind := r.Inputs["kind"].(string)
-		namespaced, known := mockcloud.Namespaced(kind)
-		require.Truef(t, known && namespaced, "the sample app holds only namespaced kinds pulumi-kubernetes knows; got %s", kind)
+		obj := unstructured.Unstructured{Object: r.Inputs}
+		namespaced, err := clients.IsNamespacedKind(obj.GroupVersionKind(), &clients.DynamicClientSet{})
+		require.NoError(t, err, "the sample app holds only kinds pulumi-kubernetes knows offline")
+		require.Truef(t, namespaced, "the sample app holds only namespaced kinds; got %s", kind)
 		meta := r.Inputs["metadata"].(map[string]any)
 		require.Equalf(t, sampleapp.DefaultNamespace, meta["namespace"], "%s %s lands in %v", kind, meta["name"], meta["namespace"])
 		require.Equalf(t, "app-manifest:retail-store/"+meta["name"].(string), r.Name, "yaml/v2 names children <prefix>:<namespace>/<name>")
@@ -176,4 +182,62 @@ func TestRejectsArgs(t *testing.T) {
 			require.Empty(t, res.mocks.Recording.ByType(configFileType), "expected nothing declared")
 		})
 	}
+}
+
+// containersOf returns the containers of a workload object's pod template.
+func containersOf(obj map[string]any) []map[string]any {
+	spec, _ := obj["spec"].(map[string]any)
+	template, _ := spec["template"].(map[string]any)
+	podSpec, _ := template["spec"].(map[string]any)
+	var out []map[string]any
+	for _, list := range []string{"containers", "initContainers"} {
+		items, _ := podSpec[list].([]any)
+		for _, c := range items {
+			out = append(out, c.(map[string]any))
+		}
+	}
+	return out
+}
+
+func TestEveryContainerOfTheManifestGetsRequests(t *testing.T) {
+	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL, DefaultCPURequest: "300m", DefaultMemoryRequest: "384Mi"}, false)
+	require.NoError(t, err)
+	rec := res.mocks.Recording
+	requests := map[string]any{}
+	for _, token := range []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"} {
+		for _, r := range rec.ByType(token) {
+			for _, c := range containersOf(r.Inputs) {
+				resources, _ := c["resources"].(map[string]any)
+				req, _ := resources["requests"].(map[string]any)
+				require.NotEmptyf(t, req["cpu"], "%s %s container %s has a CPU request", token, r.Name, c["name"])
+				require.NotEmptyf(t, req["memory"], "%s %s container %s has a memory request", token, r.Name, c["name"])
+				requests[r.Name+"/"+c["name"].(string)] = req
+			}
+		}
+	}
+	require.Len(t, requests, 10, "7 Deployments and 3 StatefulSets, one container each")
+	// The release sets none for its databases, queue and cache: the component's defaults apply.
+	for _, c := range []string{"catalog-mysql/mysql", "orders-postgresql/postgresql", "orders-rabbitmq/rabbitmq", "carts-dynamodb/dynamodb", "checkout-redis/redis"} {
+		require.Equal(t, map[string]any{"cpu": "300m", "memory": "384Mi"}, requests["app-manifest:retail-store/"+c], c)
+	}
+	// The services' own requests stay as the release sets them.
+	require.Equal(t, map[string]any{"cpu": "256m", "memory": "256Mi"}, requests["app-manifest:retail-store/catalog/catalog"])
+}
+
+func TestDefaultRequestsLeavesLimitsAndOtherKindsAlone(t *testing.T) {
+	transform := sampleapp.DefaultRequests("250m", "512Mi")
+	container := pulumi.Map{"name": pulumi.String("app"), "resources": pulumi.Map{"limits": pulumi.Map{"memory": pulumi.String("128Mi")}}}
+	props := pulumi.Map{
+		"kind": pulumi.String("Deployment"),
+		"spec": pulumi.Map{"template": pulumi.Map{"spec": pulumi.Map{"containers": pulumi.Array{container}}}},
+	}
+	out := transform(t.Context(), &pulumi.ResourceTransformArgs{Type: "kubernetes:apps/v1:Deployment", Props: props})
+	require.NotNil(t, out)
+	resources := container["resources"].(pulumi.Map)
+	require.Equal(t, pulumi.Map{"cpu": pulumi.String("250m")}, resources["requests"], "a memory limit alone gives the request (Kubernetes copies it); only CPU is added")
+
+	require.Nil(t, transform(t.Context(), &pulumi.ResourceTransformArgs{Props: pulumi.Map{"kind": pulumi.String("ConfigMap")}}), "objects without a pod spec pass unchanged")
+	done := pulumi.Map{"name": pulumi.String("app"), "resources": pulumi.Map{"requests": pulumi.Map{"cpu": pulumi.String("1"), "memory": pulumi.String("1Gi")}}}
+	props = pulumi.Map{"kind": pulumi.String("StatefulSet"), "spec": pulumi.Map{"template": pulumi.Map{"spec": pulumi.Map{"containers": pulumi.Array{done}}}}}
+	require.Nil(t, transform(t.Context(), &pulumi.ResourceTransformArgs{Props: props}), "containers with requests pass unchanged")
 }

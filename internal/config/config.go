@@ -45,6 +45,8 @@ const (
 	KeyNvidiaDevicePluginVersion = "nvidiaDevicePluginVersion"
 	KeySampleAppEnabled          = "sampleAppEnabled"
 	KeySampleAppManifestURL      = "sampleAppManifestUrl"
+	KeySampleAppCPURequest       = "sampleAppDefaultCpuRequest"
+	KeySampleAppMemoryRequest    = "sampleAppDefaultMemoryRequest"
 	KeySavingsWorkloads          = "savingsWorkloads"
 )
 
@@ -54,7 +56,8 @@ var Keys = []string{
 	KeyEndpointPublicAccessCidrs, KeyClusterAdminPrincipals, KeyNodeGroupInstanceTypes, KeyNodeGroupCapacityType, KeyNodeGroupMinSize,
 	KeyNodeGroupMaxSize, KeyNodeGroupDesiredSize, KeyTags, KeyKarpenterVersion, KeyKarpenterNamespace,
 	KeyKarpenterReplicas, KeyKarpenterControllerCPU, KeyKarpenterControllerMemory, KeyNodeAMIVersion,
-	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL, KeySavingsWorkloads,
+	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL,
+	KeySampleAppCPURequest, KeySampleAppMemoryRequest, KeySavingsWorkloads,
 }
 
 // NAT gateway modes.
@@ -133,6 +136,8 @@ type Pool struct {
 type SampleApp struct {
 	Enabled     bool
 	ManifestURL string
+	// CPURequest and MemoryRequest go to every container the manifest leaves without a request or limit.
+	CPURequest, MemoryRequest string
 }
 
 // Lookup returns the raw value of a fully qualified key ("project:key" or "aws:region"). A key that is not set
@@ -173,8 +178,10 @@ func Load(lookup Lookup) (*Config, error) {
 		NodeAMIVersion:            r.str(Project + ":" + KeyNodeAMIVersion),
 		NvidiaDevicePluginVersion: r.str(Project + ":" + KeyNvidiaDevicePluginVersion),
 		SampleApp: SampleApp{
-			Enabled:     r.bool(Project + ":" + KeySampleAppEnabled),
-			ManifestURL: r.str(Project + ":" + KeySampleAppManifestURL),
+			Enabled:       r.bool(Project + ":" + KeySampleAppEnabled),
+			ManifestURL:   r.str(Project + ":" + KeySampleAppManifestURL),
+			CPURequest:    r.str(Project + ":" + KeySampleAppCPURequest),
+			MemoryRequest: r.str(Project + ":" + KeySampleAppMemoryRequest),
 		},
 		SavingsWorkloads: r.strings(Project + ":" + KeySavingsWorkloads),
 	}

@@ -31,7 +31,7 @@ func validConfig(t *testing.T) *Config {
 			GPU:      pool(100, []string{"on-demand", "spot"}, "16", "64Gi", "2"),
 		},
 		NvidiaDevicePluginVersion: "0.17.1",
-		SampleApp:                 SampleApp{Enabled: true, ManifestURL: "https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml"},
+		SampleApp:                 SampleApp{Enabled: true, ManifestURL: "https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml", CPURequest: "250m", MemoryRequest: "512Mi"},
 		SavingsWorkloads:          []string{"examples/retail-store.yaml"},
 	}
 	require.NoError(t, c.ValidateAt(today), "the defaults must pass")

@@ -90,6 +90,12 @@ func (c *Config) ValidateAt(now time.Time) error {
 		if err := samplemanifest.CheckPinned(c.SampleApp.ManifestURL); err != nil {
 			add(KeySampleAppManifestURL, "%v", err)
 		}
+		if msg := cpuProblem(c.SampleApp.CPURequest, &maxControllerCPU); msg != "" {
+			add(KeySampleAppCPURequest, "%s", msg)
+		}
+		if msg := memoryProblem(c.SampleApp.MemoryRequest); msg != "" {
+			add(KeySampleAppMemoryRequest, "%s", msg)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -196,9 +196,11 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 
 	if cfg.SampleApp.Enabled {
 		app, err := sampleapp.New(ctx, cfg.ClusterName+"-sampleapp", &sampleapp.Args{
-			ManifestURL: cfg.SampleApp.ManifestURL,
-			Kubeconfig:  eks.Kubeconfig,
-			DependsOn:   np.Resources,
+			ManifestURL:          cfg.SampleApp.ManifestURL,
+			Kubeconfig:           eks.Kubeconfig,
+			DependsOn:            np.Resources,
+			DefaultCPURequest:    cfg.SampleApp.CPURequest,
+			DefaultMemoryRequest: cfg.SampleApp.MemoryRequest,
 		})
 		if err != nil {
 			return nil, err
