@@ -22,6 +22,13 @@ const (
 	RuleSecretsEncryption   = "secrets-encryption"
 	RulePublicEndpoint      = "public-endpoint"
 	RuleStackTags           = "stack-tags"
+	// Rules on the Kubernetes objects and pulumi-eks resources a deep render adds (cmd/render --deep); they also run
+	// on whatever a plain render holds.
+	RuleContainerRequests       = "container-requests"
+	RulePinnedImages            = "pinned-images"
+	RuleNotInDefault            = "not-in-default-namespace"
+	RuleNodePoolsOutliveCluster = "nodepools-outlive-cluster"
+	RuleNoInternetIngress       = "no-internet-ingress"
 )
 
 // Violation is one broken rule on one declared resource.
@@ -62,6 +69,11 @@ func Check(rec *mockcloud.Recording, opts Options) []Violation {
 		SecretsEncryption(rec),
 		PublicEndpoint(rec, opts.PublicAccessCidrs),
 		StackTags(rec, opts.Tags),
+		ContainerRequests(rec),
+		PinnedImages(rec),
+		NotInDefault(rec),
+		NodePoolsOutliveTheCluster(rec),
+		NoIngressFromTheInternet(rec),
 	)
 	slices.SortFunc(out, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.Message, b.Message))
