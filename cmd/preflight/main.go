@@ -32,7 +32,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	return runWith(ctx, args, stdout, stderr, preflight.ExecRunner{}, awsClients)
+	return runWith(ctx, args, stdout, stderr, preflight.ExecRunner{}, awsClients, preflight.HTTPFetch)
 }
 
 // newClients returns the account checks' clients for a region.
@@ -46,8 +46,8 @@ func awsClients(ctx context.Context, region string) (preflight.Clients, error) {
 	return preflight.NewClients(cfg), nil
 }
 
-// runWith is run with the runner and the AWS clients as arguments, for the tests.
-func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, runner preflight.Runner, clients newClients) int {
+// runWith is run with the runner, the AWS clients and the HTTPS fetch as arguments, for the tests.
+func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, runner preflight.Runner, clients newClients, fetch preflight.Fetch) int {
 	flags := flag.NewFlagSet("preflight", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	stackName := flags.String("stack", "dev", "stack whose Pulumi.<stack>.yaml names the cluster and region")
@@ -72,6 +72,7 @@ func runWith(ctx context.Context, args []string, stdout, stderr io.Writer, runne
 		// Without a configuration there are no credentials either: the account checks report it as such.
 		c = preflight.Clients{STS: unavailable{err}}
 	}
+	c.Fetch = fetch
 	report := preflight.Run(ctx, runner, c, cfg)
 	if err := report.Write(stdout); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)

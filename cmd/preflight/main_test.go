@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/preflight"
+	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
@@ -98,7 +101,8 @@ func TestRun(t *testing.T) {
 			stdout: []string{
 				"Preflight of stack dev: cluster cluster-with-karpenter in us-east-1.",
 				"ok no EKS cluster cluster-with-karpenter none",
-				"preflight: 16 ok, 0 failed, 0 skipped",
+				"ok sample-app manifest https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml serves the local copy's 33 objects and images",
+				"preflight: 17 ok, 0 failed, 0 skipped",
 			},
 		},
 		{
@@ -107,7 +111,7 @@ func TestRun(t *testing.T) {
 			tools:   goodTools,
 			clients: clientsOf(cleanAccount{clusterLeft: true}),
 			code:    1,
-			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 15 ok, 1 failed, 0 skipped"},
+			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 16 ok, 1 failed, 0 skipped"},
 		},
 		{
 			name:  "without an AWS configuration the account checks are skipped, not failed",
@@ -117,7 +121,7 @@ func TestRun(t *testing.T) {
 			},
 			stdout: []string{
 				"skipped AWS credentials (STS GetCallerIdentity) no credentials (loading the AWS configuration: failed to get shared config profile, nope)",
-				"preflight: 4 ok, 0 failed, 12 skipped",
+				"preflight: 5 ok, 0 failed, 12 skipped",
 				"account checks skipped: no credentials",
 			},
 		},
@@ -148,7 +152,13 @@ func TestRun(t *testing.T) {
 				args = []string{"--dir", repoRoot}
 			}
 			var stdout, stderr bytes.Buffer
-			code := runWith(context.Background(), args, &stdout, &stderr, tt.tools, tt.clients)
+			// The release URL serves the local copy, through a real HTTP server: this machine has no internet.
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write(samplemanifest.Copies()[samplemanifest.ReleaseURL])
+			}))
+			defer srv.Close()
+			fetch := func(ctx context.Context, _ string) ([]byte, error) { return preflight.HTTPFetch(ctx, srv.URL) }
+			code := runWith(context.Background(), args, &stdout, &stderr, tt.tools, tt.clients, fetch)
 
 			require.Equal(t, tt.code, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 			// The report's columns are aligned with spaces; compare with single spaces.

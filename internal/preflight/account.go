@@ -61,6 +61,8 @@ type Clients struct {
 	KMS         KMSAPI
 	EKS         EKSAPI
 	EventBridge EventBridgeAPI
+	// Fetch reads a URL over HTTPS (the sample-app manifest check); nil skips that check.
+	Fetch Fetch
 }
 
 // NewClients builds the clients from an AWS configuration.
@@ -72,6 +74,7 @@ func NewClients(cfg aws.Config) Clients {
 		KMS:         kms.NewFromConfig(cfg),
 		EKS:         eks.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
+		Fetch:       HTTPFetch,
 	}
 }
 

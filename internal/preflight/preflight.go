@@ -45,9 +45,13 @@ type Report struct {
 	AccountSkipped string
 }
 
-// Run runs the local tool checks through runner, then the account checks through clients, in the stack's region.
+// Run runs the local tool checks through runner, the sample-app manifest check through clients.Fetch (when set and
+// the app is enabled), then the account checks through clients, in the stack's region.
 func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config) Report {
 	results := Tools(ctx, runner)
+	if cfg.SampleApp.Enabled && clients.Fetch != nil {
+		results = append(results, Manifest(ctx, clients.Fetch, cfg.SampleApp.ManifestURL))
+	}
 	account, skipped := Account(ctx, clients, cfg.Region, FixedNames(cfg))
 	return Report{Results: append(results, account...), AccountSkipped: skipped}
 }

@@ -8,12 +8,20 @@
 package samplemanifest
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed" // the manifest copy
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // ReleaseURL is the Kubernetes manifest of the retail store's v1.3.0 release (2025-09-16), with its ui Service as a
@@ -23,9 +31,68 @@ const ReleaseURL = "https://github.com/aws-containers/retail-store-sample-app/re
 //go:embed retail-store-v1.3.0.yaml
 var release []byte
 
+// ReleaseSHA256 is the SHA-256 of the bytes ReleaseURL serves, once someone has read them: empty here, because this
+// copy was regenerated, not downloaded. `go run ./cmd/preflight` fetches the URL when online, compares its objects
+// with this copy's and prints the digest to record here; once recorded, preflight fails when the URL serves other
+// bytes.
+const ReleaseSHA256 = ""
+
 // Copies maps each manifest URL there is a local copy of to its bytes.
 func Copies() map[string][]byte {
 	return map[string][]byte{ReleaseURL: release}
+}
+
+// Pinned is what the project knows about one manifest URL: its local copy, and the SHA-256 the URL was seen to serve
+// ("" while unknown).
+type Pinned struct {
+	URL    string
+	Copy   []byte
+	SHA256 string
+}
+
+// Lookup returns what is pinned for url; ok is false when there is no local copy.
+func Lookup(url string) (Pinned, bool) {
+	if url != ReleaseURL {
+		return Pinned{}, false
+	}
+	return Pinned{URL: ReleaseURL, Copy: release, SHA256: ReleaseSHA256}, true
+}
+
+// SHA256 is the hex SHA-256 of b.
+func SHA256(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Objects identifies what a manifest applies, one line per object: kind, namespace/name, and the images of its
+// containers, sorted. Two manifests with the same lines apply the same objects from the same images, whatever their
+// bytes (order, comments, formatting) look like.
+func Objects(manifest []byte) ([]string, error) {
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	var out []string
+	for {
+		var obj map[string]any
+		if err := decoder.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("decoding the manifest: %w", err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		u := unstructured.Unstructured{Object: obj}
+		line := fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName())
+		containers, _, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
+		for _, c := range containers {
+			if m, ok := c.(map[string]any); ok {
+				line += fmt.Sprintf(" %v", m["image"])
+			}
+		}
+		out = append(out, line)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // movingRefs are the branch and alias names a URL path can follow; what they point at changes without the URL
