@@ -7,7 +7,7 @@ ACTIONLINT_VERSION := v1.7.12
 STACK ?= dev
 WORKLOAD ?= examples/retail-store.yaml
 
-.PHONY: help test render render-json estimate diff check lint vet actionlint fuzz tools
+.PHONY: help test render render-json estimate diff check deep deep-deps lint vet actionlint fuzz tools
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,16 @@ diff: ## What the working tree's config does to the estimate vs BASE (a director
 
 check: ## Policy rules on the offline render (STACK=dev); non-zero with the violations
 	$(GO) run ./cmd/render --stack $(STACK) --check
+
+EKS_HARNESS := tools/eks-harness
+
+deep-deps: ## Install the pulumi-eks harness's Node packages from its lockfile (npm ci, no install scripts)
+	npm ci --ignore-scripts --no-audit --no-fund --prefix $(EKS_HARNESS)
+
+deep: deep-deps ## Deep offline preview: Helm, yaml/v2 and pulumi-eks children, their tests, and the policy rules on them
+	$(GO) test -count=1 -tags deep ./internal/deep/ ./cmd/render/
+	$(GO) run ./cmd/render --stack $(STACK) --deep
+	$(GO) run ./cmd/render --stack $(STACK) --deep --check
 
 fuzz: ## Fuzz config.Load with hostile values for 20 s
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=20s ./internal/config/

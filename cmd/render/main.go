@@ -9,9 +9,11 @@
 //
 // With --json every resource carries its URN, its parent's URN, the URN of its explicit provider and its
 // dependencies as URNs (explicit and property dependencies, components expanded to their children), so the graph
-// `pulumi destroy` walks can be checked exactly. The children of the sample app's yaml/v2 ConfigFile are shown
-// (marked "emulated"), registered as pulumi-kubernetes registers them; other remote components (pulumi-eks's
-// Cluster) show no children.
+// `pulumi destroy` walks can be checked exactly. The children of the sample app's yaml/v2 ConfigFile are shown,
+// registered by pulumi-kubernetes' own yaml/v2 code (internal/mockcloud, yamlv2.go) with the program's transforms
+// applied. With --deep it adds what the other remote components create: the objects of the Helm releases whose charts
+// are available offline (Helm's Go SDK, marked "h" and "emulated") and the children of pulumi-eks's Cluster (its npm
+// package run under Node mocks, tools/eks-harness; `make deep-deps` installs it).
 package main
 
 import (
@@ -21,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -45,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := flags.Bool("json", false, "print one JSON object {resources, outputs} instead of a tree")
 	check := flags.Bool("check", false, "run the policy rules on the render instead of printing it; exit 1 on any violation")
 	dir := flags.String("dir", ".", "directory holding Pulumi.yaml")
-	deepRender := flags.Bool("deep", false, "also show what the Helm releases install, rendered by Helm's Go SDK from the charts available offline")
+	deepRender := flags.Bool("deep", false, "also show what the Helm releases install (Helm's Go SDK, charts available offline) and what pulumi-eks creates (its npm package under Node mocks; needs `make deep-deps`)")
 	if err := flags.Parse(args); err != nil {
 		return 2
 	}
@@ -98,13 +101,18 @@ func render(dir, stackName string, warnings io.Writer) (*mockcloud.Recording, *c
 	return rec, cfg, nil
 }
 
-// expand adds the objects of the Helm releases whose charts are available offline (internal/deep).
+// expand adds what the remote components' own code creates (internal/deep): the objects of the Helm releases whose
+// charts are available offline, and pulumi-eks's children from its npm package under Node mocks
+// (tools/eks-harness). The yaml/v2 children are in every render already (internal/mockcloud).
 func expand(rec *mockcloud.Recording, cfg *config.Config, dir string) error {
 	charts, err := deep.ModuleCharts(dir)
 	if err != nil {
 		return err
 	}
-	return deep.Expand(rec, cfg.KubernetesVersion, charts)
+	if err := deep.Expand(rec, cfg.KubernetesVersion, charts); err != nil {
+		return err
+	}
+	return deep.ExpandEKS(rec, cfg.Region, filepath.Join(dir, deep.HarnessDir))
 }
 
 // printCheck prints one line per violation and a summary, and returns the exit code: 1 when a rule is broken.

@@ -153,16 +153,3 @@ func TestJSONAndCheckAreExclusive(t *testing.T) {
 	require.Empty(t, stdout)
 	require.Contains(t, stderr, "choose one")
 }
-
-// --deep adds what the Karpenter releases install, rendered by Helm, and names the chart it cannot render offline.
-func TestDeepShowsWhatTheReleasesInstall(t *testing.T) {
-	code, stdout, stderr := runRender("--deep", "--dir", repoRoot)
-	require.Equalf(t, 0, code, "stderr:\n%s", stderr)
-	require.Contains(t, stdout, "h kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition cluster-with-karpenter-karpenter-crd-release:nodepools.karpenter.sh")
-	require.Contains(t, stdout, "h kubernetes:apps/v1:Deployment                 cluster-with-karpenter-karpenter-release:kube-system/karpenter")
-	require.Regexp(t, `\nResources: [1-9][0-9]* to create, 1 to read .*\nHelm objects: [1-9][0-9]* \(marked h\)`, stdout, "Helm's objects are not counted as Pulumi resources")
-	require.Contains(t, stdout, "note: kubernetes:helm.sh/v3:Release cluster-with-karpenter-nvidia-device-plugin-release: chart nvidia-device-plugin 0.17.1 is not available offline")
-
-	_, shallow, _ := runRender("--dir", repoRoot)
-	require.NotContains(t, shallow, "CustomResourceDefinition", "without --deep the releases show no objects")
-}
