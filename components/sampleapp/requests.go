@@ -4,19 +4,9 @@ import (
 	"context"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-)
 
-// podSpecPaths are where each workload kind of the apps, batch and core groups keeps its pod spec.
-var podSpecPaths = map[string][]string{
-	"Deployment":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-	"Pod":                   {"spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-}
+	"github.com/karpenter-savings/karpenter-savings/internal/podspec"
+)
 
 // DefaultRequests is a resource transform that gives every container and init container of a workload object a CPU
 // and a memory request where it has neither a request nor a limit for that resource (with a limit alone,
@@ -26,7 +16,7 @@ var podSpecPaths = map[string][]string{
 func DefaultRequests(cpu, memory string) pulumi.ResourceTransform {
 	return func(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
 		kind, _ := args.Props["kind"].(pulumi.String)
-		path, ok := podSpecPaths[string(kind)]
+		path, ok := podspec.Paths[string(kind)]
 		if !ok {
 			return nil
 		}
@@ -35,7 +25,7 @@ func DefaultRequests(cpu, memory string) pulumi.ResourceTransform {
 			return nil
 		}
 		changed := false
-		for _, list := range []string{"containers", "initContainers"} {
+		for _, list := range podspec.ContainerLists {
 			containers, _ := spec[list].(pulumi.Array)
 			for _, c := range containers {
 				container, ok := c.(pulumi.Map)

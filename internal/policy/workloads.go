@@ -8,19 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/podspec"
 )
-
-// podSpecPaths are where each workload kind keeps its pod spec.
-var podSpecPaths = map[string][]string{
-	"Deployment":            {"spec", "template", "spec"},
-	"StatefulSet":           {"spec", "template", "spec"},
-	"DaemonSet":             {"spec", "template", "spec"},
-	"ReplicaSet":            {"spec", "template", "spec"},
-	"Job":                   {"spec", "template", "spec"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template", "spec"},
-	"Pod":                   {"spec"},
-	"ReplicationController": {"spec", "template", "spec"},
-}
 
 // container is one container of a Kubernetes workload in the render.
 type container struct {
@@ -37,11 +26,11 @@ func containers(rec *mockcloud.Recording) []container {
 		if !strings.HasPrefix(r.Type, "kubernetes:") || !r.Custom {
 			continue
 		}
-		path, ok := podSpecPaths[r.Type[strings.LastIndex(r.Type, ":")+1:]]
+		path, ok := podspec.Paths[r.Type[strings.LastIndex(r.Type, ":")+1:]]
 		if !ok {
 			continue
 		}
-		for _, list := range []string{"initContainers", "containers"} {
+		for _, list := range podspec.ContainerLists {
 			items, _ := lookup(r.Inputs, append(path, list)...).([]any)
 			for _, item := range items {
 				spec, _ := item.(map[string]any)
