@@ -132,6 +132,42 @@ func (r *Recording) ByURN(urn string) (Resource, bool) {
 	return Resource{}, false
 }
 
+// ProviderNamespace is the default namespace of the Kubernetes provider with URN provider: its namespace setting,
+// else "default" (the mocked kubeconfig's context names none). pulumi-kubernetes puts a namespaced object that
+// names no namespace there.
+func (r *Recording) ProviderNamespace(provider string) string {
+	if p, ok := r.ByURN(provider); ok && provider != "" {
+		if ns, _ := p.Inputs["namespace"].(string); ns != "" {
+			return ns
+		}
+	}
+	return DefaultNamespace
+}
+
+// Descendants returns the URNs of every resource below urn in the parent tree, nearest first.
+func (r *Recording) Descendants(urn string) []string {
+	children := map[string][]string{}
+	for _, res := range r.Resources {
+		if res.Parent != "" {
+			children[res.Parent] = append(children[res.Parent], res.URN)
+		}
+	}
+	return descendants(children, urn)
+}
+
+// descendants walks a parent -> children map breadth first from root.
+func descendants(children map[string][]string, root string) []string {
+	var out []string
+	queue := []string{root}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		out = append(out, children[n]...)
+		queue = append(queue, children[n]...)
+	}
+	return out
+}
+
 // Outlives returns the URNs of every resource that `pulumi destroy` deletes only after the resource urn: what it
 // depends on, its provider and its ancestors, transitively. The engine deletes a resource before its dependencies,
 // its provider and its parent; and a dependency on a component is a dependency on the component's children too
@@ -156,21 +192,8 @@ func (r *Recording) Outlives(urn string) map[string]bool {
 		edges[res.URN] = next
 		custom[res.URN] = res.Custom
 	}
-	descendants := func(root string) []string {
-		var out []string
-		queue := []string{root}
-		for len(queue) > 0 {
-			n := queue[0]
-			queue = queue[1:]
-			for _, c := range children[n] {
-				out = append(out, c)
-				queue = append(queue, c)
-			}
-		}
-		return out
-	}
 	own := map[string]bool{urn: true}
-	for _, d := range descendants(urn) {
+	for _, d := range descendants(children, urn) {
 		own[d] = true
 	}
 	seen := map[string]bool{}
@@ -188,7 +211,7 @@ func (r *Recording) Outlives(urn string) map[string]bool {
 		for _, d := range edges[n] {
 			visit(d)
 			if d != res.Parent && !custom[d] {
-				for _, c := range descendants(d) {
+				for _, c := range descendants(children, d) {
 					visit(c)
 				}
 			}
@@ -330,14 +353,7 @@ func (m *Mocks) Construct(project, stack string) error {
 			m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", ConfigFileType, rec.Name, file))
 			continue
 		}
-		// The provider's default namespace: its namespace setting, else the kubeconfig context's, else "default".
-		namespace := DefaultNamespace
-		if p, ok := m.Recording.ByURN(rec.Provider); ok {
-			if ns, _ := p.Inputs["namespace"].(string); ns != "" {
-				namespace = ns
-			}
-		}
-		children, err := constructConfigFile(project, stack, m.Recording, rec, manifest, namespace)
+		children, err := constructConfigFile(project, stack, m.Recording, rec, manifest, m.Recording.ProviderNamespace(rec.Provider))
 		if err != nil {
 			return err
 		}

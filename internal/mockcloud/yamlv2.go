@@ -1,12 +1,10 @@
 package mockcloud
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -15,8 +13,6 @@ import (
 	yamlprovider "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // ConfigFileType is the token of pulumi-kubernetes' yaml/v2 ConfigFile, a remote component.
@@ -249,11 +245,12 @@ func fromSlice[V any](s []V) (any, error) {
 // Children are the objects of a multi-document manifest that a Helm release installs, as children of parent: each
 // namespaced object without a namespace in namespace (Helm's client installs it into the release's namespace), named
 // "<parent name>:<namespace>/<name>" ("<parent name>:<name>" when cluster-scoped), typed
-// "kubernetes:<group>/<version>:<Kind>", managed by parent's provider and marked Emulated. Whether a kind is
-// namespaced is pulumi-kubernetes' answer (clients.IsNamespacedKind, with the manifest's own CRDs); a kind it cannot
-// answer offline is an error rather than a guess.
+// "kubernetes:<group>/<version>:<Kind>", managed by parent's provider and marked Emulated. The manifest is read and
+// the namespace applied by pulumi-kubernetes' own Parse and Normalize, which require kind, apiVersion and
+// metadata.name and take a kind's scope from the provider's table or the manifest's CRDs; a kind it cannot answer
+// offline is an error rather than a guess.
 func Children(parent Resource, manifest []byte, namespace string) ([]Resource, error) {
-	objs, err := parseManifest(manifest)
+	objs, err := yamlprovider.Parse(context.Background(), yamlprovider.ParseOptions{YAML: string(manifest)})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", parent.Type, parent.Name, err)
 	}
@@ -261,17 +258,12 @@ func Children(parent Resource, manifest []byte, namespace string) ([]Resource, e
 	if err != nil {
 		return nil, err
 	}
+	objs, err = yamlprovider.Normalize(objs, namespace, clientSet)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", parent.Type, parent.Name, err)
+	}
 	children := make([]Resource, 0, len(objs))
 	for _, obj := range objs {
-		if obj.GetNamespace() == "" {
-			namespaced, err := clients.IsNamespacedKind(obj.GroupVersionKind(), clientSet, objs...)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %s %s: %w", parent.Type, parent.Name, obj.GetKind(), obj.GetName(), err)
-			}
-			if namespaced {
-				obj.SetNamespace(namespace)
-			}
-		}
 		name := obj.GetName()
 		if ns := obj.GetNamespace(); ns != "" {
 			name = ns + "/" + name
@@ -298,28 +290,4 @@ func typeModule(apiVersion string) string {
 		return "core/" + apiVersion
 	}
 	return apiVersion
-}
-
-// parseManifest reads every object of a multi-document YAML manifest, skipping empty documents, and requires kind,
-// apiVersion and metadata.name.
-func parseManifest(manifest []byte) ([]unstructured.Unstructured, error) {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	var objs []unstructured.Unstructured
-	for i := 0; ; i++ {
-		var obj map[string]any
-		if err := decoder.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return objs, nil
-			}
-			return nil, fmt.Errorf("document %d: %w", i, err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		u := unstructured.Unstructured{Object: obj}
-		if u.GetKind() == "" || u.GetAPIVersion() == "" || u.GetName() == "" {
-			return nil, fmt.Errorf("document %d: kind, apiVersion and metadata.name are required", i)
-		}
-		objs = append(objs, u)
-	}
 }

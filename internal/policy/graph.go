@@ -23,8 +23,8 @@ const (
 func NodePoolsOutliveTheCluster(rec *mockcloud.Recording) []Violation {
 	var inner []mockcloud.Resource
 	for _, c := range rec.ByType(eksComponentType) {
-		for _, r := range rec.Resources {
-			if r.Custom && descends(rec, r, c.URN) {
+		for _, urn := range rec.Descendants(c.URN) {
+			if r, _ := rec.ByURN(urn); r.Custom {
 				inner = append(inner, r)
 			}
 		}
@@ -39,17 +39,6 @@ func NodePoolsOutliveTheCluster(rec *mockcloud.Recording) []Violation {
 		}
 	}
 	return out
-}
-
-// descends reports whether r is below the resource ancestor in the parent tree.
-func descends(rec *mockcloud.Recording, r mockcloud.Resource, ancestor string) bool {
-	for seen := 0; r.Parent != "" && seen < len(rec.Resources); seen++ {
-		if r.Parent == ancestor {
-			return true
-		}
-		r, _ = rec.ByURN(r.Parent)
-	}
-	return false
 }
 
 // NoIngressFromTheInternet forbids security group rules that let the whole internet (0.0.0.0/0 or ::/0) in: the

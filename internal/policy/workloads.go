@@ -106,12 +106,10 @@ func NotInDefault(rec *mockcloud.Recording) []Violation {
 			continue
 		}
 		namespace := obj.GetNamespace()
-		if namespace == "" && r.Provider != "" {
-			if p, ok := rec.ByURN(r.Provider); ok {
-				namespace, _ = p.Inputs["namespace"].(string)
-			}
+		if namespace == "" {
+			namespace = rec.ProviderNamespace(r.Provider)
 		}
-		if namespace == "" || namespace == mockcloud.DefaultNamespace {
+		if namespace == mockcloud.DefaultNamespace {
 			out = append(out, violation(RuleNotInDefault, r, "%s %s lands in the default namespace; give it, or its provider, a namespace of its own", obj.GetKind(), obj.GetName()))
 		}
 	}

@@ -61,7 +61,8 @@ type Clients struct {
 	KMS         KMSAPI
 	EKS         EKSAPI
 	EventBridge EventBridgeAPI
-	// Fetch reads a URL over HTTPS (the sample-app manifest check); nil skips that check.
+	// Fetch reads a URL over HTTPS (the sample-app manifest check; cmd/preflight sets HTTPFetch); nil skips that
+	// check.
 	Fetch Fetch
 }
 
@@ -74,7 +75,6 @@ func NewClients(cfg aws.Config) Clients {
 		KMS:         kms.NewFromConfig(cfg),
 		EKS:         eks.NewFromConfig(cfg),
 		EventBridge: eventbridge.NewFromConfig(cfg),
-		Fetch:       HTTPFetch,
 	}
 }
 
