@@ -125,7 +125,7 @@ func loadSide(side string, sf stackFlags, defaults project.Config) (*config.Conf
 			values[k] = v
 		}
 	}
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
+	cfg, err := config.Load(values.Lookup)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: invalid configuration of stack %s:\n%w", side, sf.dir, sf.stack, err)
 	}

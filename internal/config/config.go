@@ -147,6 +147,19 @@ type Lookup func(key string) (string, error)
 // ErrMissing marks a key that has no value at all.
 var ErrMissing = errors.New("not set")
 
+// Values is a stack's merged configuration: fully qualified keys ("project:key", "aws:region") to the string the
+// engine passes to the program (objects and arrays as JSON).
+type Values map[string]string
+
+// Lookup reads v in the shape Load reads, reporting unset keys with ErrMissing.
+func (v Values) Lookup(key string) (string, error) {
+	s, ok := v[key]
+	if !ok {
+		return "", ErrMissing
+	}
+	return s, nil
+}
+
 // Load reads every key through lookup, then validates the result. The returned error joins every problem.
 func Load(lookup Lookup) (*Config, error) {
 	r := reader{lookup: lookup}

@@ -1,8 +1,10 @@
 package config_test
 
 import (
+	"encoding/json"
 	"errors"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 
@@ -11,8 +13,27 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/crdvalidate"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
 )
+
+// devStackFile is the dev stack's merged configuration as internal/project loads it (Pulumi.yaml's defaults under
+// Pulumi.dev.yaml). The fuzz target reads this copy instead of importing internal/project: project brings the Pulumi
+// SDK's workspace code, and `go test -fuzz` instruments every package the test binary links, so the copy keeps the
+// fuzz build of CI a third smaller. internal/project's TestConfigFuzzSeedIsTheDevStack fails when the copy drifts.
+const devStackFile = "testdata/dev-stack.json"
+
+// devStack reads devStackFile.
+func devStack(t testing.TB) config.Values {
+	t.Helper()
+	raw, err := os.ReadFile(devStackFile)
+	if err != nil {
+		t.Fatalf("reading the dev stack's configuration: %v", err)
+	}
+	var values config.Values
+	if err := json.Unmarshal(raw, &values); err != nil {
+		t.Fatalf("decoding %s: %v", devStackFile, err)
+	}
+	return values
+}
 
 // fuzzedKeys are the keys FuzzLoad replaces, in the order of its arguments; every other key keeps its dev value.
 var fuzzedKeys = []string{
@@ -36,10 +57,7 @@ const (
 // FuzzLoad feeds hostile values into Load: it must never panic, every error must start with the key it is about,
 // and a configuration it accepts must build node pools the API server accepts (Load is the gate that names keys).
 func FuzzLoad(f *testing.F) {
-	dev, err := project.Load("../..", "dev")
-	if err != nil {
-		f.Fatalf("loading the dev stack: %v", err)
-	}
+	dev := devStack(f)
 	validator, err := crdvalidate.New()
 	if err != nil {
 		f.Fatalf("loading Karpenter's CRDs: %v", err)
@@ -99,7 +117,7 @@ func FuzzLoad(f *testing.F) {
 		for i, v := range []string{region, clusterName, vpcCidr, zones, cidrs, minSize, cpu, nodePools, tags} {
 			values[fuzzedKeys[i]] = v
 		}
-		cfg, err := config.Load(values.Lookup(config.ErrMissing))
+		cfg, err := config.Load(values.Lookup)
 		if err != nil {
 			for _, e := range leaves(err) {
 				if !namesAKey(e.Error()) {
@@ -158,8 +176,7 @@ func namesAKey(msg string) bool {
 // Load must reject what the node pool builder would reject later, and name the key, so that a preview stops on the
 // configuration instead of on an error about nodepool.Options. These are the values FuzzLoad found.
 func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
-	dev, err := project.Load("../..", "dev")
-	require.NoError(t, err)
+	dev := devStack(t)
 	cases := []struct {
 		name, key, value, wantKey, wantMsg string
 	}{
@@ -179,7 +196,7 @@ func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			values := maps.Clone(dev)
 			values[config.Project+":"+tc.key] = tc.value
-			_, err := config.Load(values.Lookup(config.ErrMissing))
+			_, err := config.Load(values.Lookup)
 			require.Errorf(t, err, "expected %s = %s to be rejected", tc.key, tc.value)
 			require.Containsf(t, err.Error(), tc.wantKey+": ", "expected the error to name %s, got %q", tc.wantKey, err)
 			require.Containsf(t, err.Error(), tc.wantMsg, "expected %q in the error, got %q", tc.wantMsg, err)

@@ -328,7 +328,7 @@ func TestViolationPrintsOnOneLine(t *testing.T) {
 func TestDevStackHasNoViolations(t *testing.T) {
 	values, err := project.Load("../..", "dev")
 	require.NoError(t, err)
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
+	cfg, err := config.Load(values.Lookup)
 	require.NoError(t, err)
 	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program)
 	require.NoError(t, err)

@@ -20,9 +20,8 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 )
 
-// Config is a stack's merged configuration: fully qualified keys ("project:key", "aws:region") to the string the
-// engine would pass (objects and arrays as JSON).
-type Config map[string]string
+// Config is a stack's merged configuration, as config.Load reads it.
+type Config = config.Values
 
 // Load merges dir/Pulumi.yaml's config defaults with dir/Pulumi.<stack>.yaml, as `pulumi preview` would.
 func Load(dir, stack string) (Config, error) {
@@ -81,17 +80,6 @@ func Load(dir, stack string) (Config, error) {
 		return nil, err
 	}
 	return out, nil
-}
-
-// Lookup returns a function in the shape internal/config reads, reporting unset keys with missing.
-func (c Config) Lookup(missing error) func(string) (string, error) {
-	return func(key string) (string, error) {
-		v, ok := c[key]
-		if !ok {
-			return "", missing
-		}
-		return v, nil
-	}
 }
 
 // checkType rejects a stack value whose type differs from Pulumi.yaml's declaration, as the engine does.
@@ -168,7 +156,7 @@ func LoadConfig(dir, stack string) (*config.Config, Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
+	cfg, err := config.Load(values.Lookup)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid configuration of stack %s:\n%w", stack, err)
 	}

@@ -1,7 +1,9 @@
 package project_test
 
 import (
+	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,13 +18,32 @@ import (
 // repoRoot is where Pulumi.yaml lives, two levels up from this package.
 const repoRoot = "../.."
 
+// update rewrites the fuzz seed copy of the dev stack: go test ./internal/project -run FuzzSeed -update
+var update = flag.Bool("update", false, "rewrite internal/config/testdata/dev-stack.json from the dev stack")
+
+// internal/config's fuzz target seeds from this copy of the dev stack (it must not import this package: see there).
+func TestConfigFuzzSeedIsTheDevStack(t *testing.T) {
+	path := filepath.Join(repoRoot, "internal", "config", "testdata", "dev-stack.json")
+	values, err := project.Load(repoRoot, "dev")
+	require.NoError(t, err)
+	want, err := json.MarshalIndent(values, "", "  ")
+	require.NoError(t, err)
+	want = append(want, '\n')
+	if *update {
+		require.NoError(t, os.WriteFile(path, want, 0o644))
+	}
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equalf(t, string(want), string(got), "%s is not the dev stack's configuration; run go test ./internal/project -run FuzzSeed -update", path)
+}
+
 func TestLoadDevStackGivesAValidConfig(t *testing.T) {
 	values, err := project.Load(repoRoot, "dev")
 	require.NoError(t, err)
 	require.Equal(t, "us-east-1", values["aws:region"])
 	require.JSONEq(t, `["us-east-1a","us-east-1c"]`, values["karpenter-savings:availabilityZones"])
 
-	cfg, err := config.Load(values.Lookup(config.ErrMissing))
+	cfg, err := config.Load(values.Lookup)
 	require.NoError(t, err)
 	require.Equal(t, "cluster-with-karpenter", cfg.ClusterName)
 	require.Equal(t, "10.42.0.0/20", cfg.VpcCidr)
