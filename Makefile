@@ -12,14 +12,14 @@ WORKLOAD ?= examples/retail-store.yaml
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-# Test binaries are linked without DWARF and symbol table (-s -w): the stack's test binaries are ~550 MB each, and
-# stripping them cuts a third of each link; tracebacks still name files and lines. go vet is not run here: make lint
-# runs golangci-lint's govet, which has go vet's analyzers, so go test's own vet pass over ~2,000 dependencies would
-# only repeat it.
-TESTFLAGS := -count=1 -vet=off -ldflags='-s -w'
+# Flags of every go test here. Test binaries are linked without DWARF and symbol table (-s -w): the stack's test
+# binaries are ~550 MB each, and stripping cmd/render.test takes its link from 60 s to 43 s; tracebacks still name
+# files and lines. go vet is not run here: make lint runs golangci-lint's govet, which has go vet's analyzers, so go
+# test's own vet pass over ~2,000 dependencies would only repeat it.
+TESTFLAGS := -vet=off -ldflags='-s -w'
 
 test: ## Run every test (mock stack tests, CRD/CEL validation, IAM, savings); what CI runs
-	$(GO) test $(TESTFLAGS) ./...
+	$(GO) test -count=1 $(TESTFLAGS) ./...
 
 render: ## Offline preview of the stack (STACK=dev): every resource it would declare, under Pulumi mocks
 	$(GO) run ./cmd/render --stack $(STACK)
@@ -43,14 +43,14 @@ deep-deps: ## Install the pulumi-eks harness's Node packages from its lockfile (
 	npm ci --ignore-scripts --no-audit --no-fund --prefix $(EKS_HARNESS)
 
 deep: deep-deps ## Deep offline preview: Helm, yaml/v2 and pulumi-eks children, their tests, and the policy rules on them
-	$(GO) test $(TESTFLAGS) -tags deep ./internal/deep/ ./cmd/render/
+	$(GO) test -count=1 $(TESTFLAGS) -tags deep ./internal/deep/ ./cmd/render/
 	$(GO) run ./cmd/render --stack $(STACK) --deep
 	$(GO) run ./cmd/render --stack $(STACK) --deep --check
 
 # A count, not a duration: with -fuzztime=<duration>, go1.26's fuzz coordinator can report its own deadline as a
 # failure ("context deadline exceeded", no crasher; golang/go#75804, fixed in go1.27). 15000 runs take 10-30 s here.
 fuzz: ## Fuzz config.Load with 15000 hostile configurations
-	$(GO) test -vet=off -ldflags='-s -w' -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/config/
+	$(GO) test $(TESTFLAGS) -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/config/
 
 vet: ## go vet (make lint runs the same analyzers through golangci-lint's govet)
 	$(GO) vet ./...
