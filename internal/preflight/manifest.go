@@ -1,12 +1,17 @@
 package preflight
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
@@ -60,11 +65,11 @@ func ManifestPinned(ctx context.Context, fetch Fetch, pinned samplemanifest.Pinn
 		}
 		return Result{Check: check, Status: StatusOK, Found: "serves the recorded sha256 " + digest}
 	}
-	want, err := samplemanifest.Objects(pinned.Copy)
+	want, err := manifestObjects(pinned.Copy)
 	if err != nil {
 		return Result{Check: check, Status: StatusFail, Found: "local copy: " + err.Error(), Fix: "regenerate internal/samplemanifest's copy"}
 	}
-	got, err := samplemanifest.Objects(served)
+	got, err := manifestObjects(served)
 	if err != nil {
 		return Result{Check: check, Status: StatusFail, Found: "served manifest: " + err.Error(), Fix: "pin a release whose manifest is valid YAML"}
 	}
@@ -97,4 +102,35 @@ func list(lines []string) string {
 		return "none"
 	}
 	return strings.Join(lines, ", ")
+}
+
+// manifestObjects identifies what a manifest applies, one line per object: kind, namespace/name, and the images of its
+// containers, sorted. Two manifests with the same lines apply the same objects from the same images, whatever their
+// bytes (order, comments, formatting) look like.
+func manifestObjects(manifest []byte) ([]string, error) {
+	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
+	var out []string
+	for {
+		var obj map[string]any
+		if err := decoder.Decode(&obj); err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return nil, fmt.Errorf("decoding the manifest: %w", err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		u := unstructured.Unstructured{Object: obj}
+		line := fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName())
+		containers, _, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
+		for _, c := range containers {
+			if m, ok := c.(map[string]any); ok {
+				line += fmt.Sprintf(" %v", m["image"])
+			}
+		}
+		out = append(out, line)
+	}
+	slices.Sort(out)
+	return out, nil
 }

@@ -8,20 +8,14 @@
 package samplemanifest
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed" // the manifest copy
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // ReleaseURL is the Kubernetes manifest of the retail store's v1.3.0 release (2025-09-16), with its ui Service as a
@@ -62,37 +56,6 @@ func Lookup(url string) (Pinned, bool) {
 func SHA256(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// Objects identifies what a manifest applies, one line per object: kind, namespace/name, and the images of its
-// containers, sorted. Two manifests with the same lines apply the same objects from the same images, whatever their
-// bytes (order, comments, formatting) look like.
-func Objects(manifest []byte) ([]string, error) {
-	decoder := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(manifest), 4096)
-	var out []string
-	for {
-		var obj map[string]any
-		if err := decoder.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("decoding the manifest: %w", err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		u := unstructured.Unstructured{Object: obj}
-		line := fmt.Sprintf("%s %s/%s", u.GetKind(), u.GetNamespace(), u.GetName())
-		containers, _, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
-		for _, c := range containers {
-			if m, ok := c.(map[string]any); ok {
-				line += fmt.Sprintf(" %v", m["image"])
-			}
-		}
-		out = append(out, line)
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // movingRefs are the branch and alias names a URL path can follow; what they point at changes without the URL
