@@ -1,17 +1,10 @@
 package nodegroupfit
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
-	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
-	"github.com/aws/karpenter-provider-aws/pkg/providers/instancetype"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-
-	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
 )
 
 // addOn is the pod one EKS add-on runs on a node of the group, with the requests the add-on ships.
@@ -59,7 +52,8 @@ func demandOf(req Requirement) demand {
 	return d
 }
 
-// node is the allocatable of one instance type, with the parts a reason explains it by.
+// node is the allocatable of one instance type on the group's AL2023 nodes, as Karpenter computes it (nodes.csv), with
+// the parts a reason explains it by.
 type node struct {
 	cpu, memory                         resource.Quantity // allocatable
 	capacityMemory                      resource.Quantity
@@ -69,38 +63,6 @@ type node struct {
 
 func (n node) holds(d demand) bool {
 	return n.cpu.Cmp(d.cpu) >= 0 && n.memory.Cmp(d.memory) >= 0
-}
-
-// al2023 is an EC2NodeClass with no kubelet settings: Karpenter then reserves what the EKS AL2023 AMI reserves
-// on a managed node group's nodes, which boot it with its defaults too.
-//
-// The reservations are Karpenter's AL2023 defaults (karpenter-provider-aws pkg/providers/instancetype/types.go),
-// which follow the same formulas as the AMI's nodeadm (github.com/awslabs/amazon-eks-ami/nodeadm,
-// internal/kubelet/config.go, withDefaultReservedResources):
-//   - kube-reserved CPU: 6% of the first core, 1% of the second, 0.5% of the third and fourth, 0.25% above;
-//   - kube-reserved memory: 11Mi per pod + 255Mi, counting the ENI-limited max pods of the type even where the VPC
-//     CNI's prefix delegation allows more (nodeadm takes them from its eni-max-pods table before it merges any kubelet
-//     settings; Karpenter's UsesENILimitedMemoryOverhead does the same for AL2023);
-//   - hard eviction at 100Mi memory.available, and no system-reserved.
-//
-// Capacity is Karpenter's estimate, as for every node it launches: CPU is the vCPU count; memory is the nominal
-// size less the 64Mi Graviton keeps for CMA, less the VM overhead (--vm-memory-overhead-percent, 7.5%). A running
-// node's kubelet reports its MemTotal instead, which can differ somewhat; the estimate keeps this check in step with
-// what Karpenter and the savings estimate compute.
-var al2023 = &awsv1.EC2NodeClass{Spec: awsv1.EC2NodeClassSpec{AMISelectorTerms: []awsv1.AMISelectorTerm{{Alias: "al2023@latest"}}}}
-
-// allocatableOf resolves spec the way the instancetypes builder does, through Karpenter's own resolver.
-func allocatableOf(ctx context.Context, region string, spec catalog.Spec, price catalog.Price) node {
-	it := instancetype.NewDefaultResolver(region).Resolve(ctx, instancetypes.Info(spec, price), nil, al2023)
-	alloc := it.Allocatable()
-	return node{
-		cpu:                alloc[corev1.ResourceCPU],
-		memory:             alloc[corev1.ResourceMemory],
-		capacityMemory:     it.Capacity[corev1.ResourceMemory],
-		kubeReservedCPU:    it.Overhead.KubeReserved[corev1.ResourceCPU],
-		kubeReservedMemory: it.Overhead.KubeReserved[corev1.ResourceMemory],
-		evictionMemory:     it.Overhead.EvictionThreshold[corev1.ResourceMemory],
-	}
 }
 
 func cpuOf(a addOn) resource.Quantity    { return a.cpu }

@@ -5,16 +5,13 @@ package nodegroupfit
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/aws/karpenter-provider-aws/pkg/providers/instancetype/compatibility"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
 )
 
 // Requirement is what one node of the group must hold besides the add-ons: one Karpenter controller replica. The
@@ -50,16 +47,22 @@ type Problem struct {
 const maxSuggestions = 3
 
 // Check returns the problems of every instance type in types, in order, for a group in region; none when all pass.
-// A region the snapshot has no prices for skips the offering check: the snapshot cannot tell.
+// A region the snapshot has no prices for skips the offering check: the snapshot cannot tell. The allocatable of each
+// type comes from nodes.csv, computed from the embedded catalog's specs.
 func Check(cat *catalog.Catalog, region string, types []string, req Requirement) []Problem {
-	c := &checker{cat: cat, region: region, demand: demandOf(req), ctx: instancetypes.WithDefaultOptions(context.Background())}
+	table, err := nodes()
+	if err != nil {
+		// nodes.csv is part of the binary, and TestTable decodes it.
+		panic(err)
+	}
+	c := &checker{cat: cat, region: region, demand: demandOf(req), nodes: table}
 	offered, err := cat.Offered(region)
 	c.regionPriced = err == nil
 	if !c.regionPriced {
 		offered = c.everyRegion()
 	}
 	for _, s := range offered {
-		if bootsAMI(s) {
+		if c.bootsAMI(s) {
 			c.candidates = append(c.candidates, s)
 		}
 	}
@@ -76,7 +79,7 @@ type checker struct {
 	region       string
 	regionPriced bool
 	demand       demand
-	ctx          context.Context
+	nodes        map[string]nodeRow
 	candidates   []catalog.Spec // the types that pass the first three checks (any region's when region has no prices)
 	fitting      []string       // candidates that hold demand, cheapest first; computed on first need
 }
@@ -91,7 +94,7 @@ func (c *checker) check(name string) []Problem {
 			c.cat.Date(), c.cat.Source(), c.instead(name))}
 	}
 	var problems []Problem
-	price, offered := c.cat.Price(c.region, name)
+	_, offered := c.cat.Price(c.region, name)
 	if c.regionPriced && !offered {
 		problems = append(problems, problem(NotOffered, "is not offered in %s: it has no Linux price there in the catalog snapshot of %s; %s",
 			c.region, c.cat.Date(), c.instead(name)))
@@ -100,11 +103,14 @@ func (c *checker) check(name string) []Problem {
 	case spec.Arch != catalog.ArchARM:
 		return append(problems, problem(NotARM64, "is %s, but the critical-addons-only group runs the AL2023 arm64 AMI; %s",
 			spec.Arch, c.instead(name)))
-	case !bootsAMI(spec):
+	case !c.known(spec):
+		return append(problems, problem(NotInCatalog, "is arm64, but nodes.csv, the table of allocatable this check reads, has no "+
+			"row for it: regenerate it with go test ./internal/nodegroupfit -run TestTable -update; %s", c.instead(name)))
+	case !c.bootsAMI(spec):
 		return append(problems, problem(NotAL2023, "is arm64, but AL2023, the group's AMI, does not support it (Karpenter excludes it too); %s",
 			c.instead(name)))
 	}
-	node := allocatableOf(c.ctx, c.region, spec, price)
+	node := c.nodes[name].node
 	if node.cpu.Cmp(c.demand.cpu) < 0 {
 		problems = append(problems, problem(InsufficientCPU,
 			"has %s CPU allocatable (%d vCPUs less %s kube-reserved, as Karpenter computes it for AL2023), "+
@@ -162,7 +168,7 @@ func (c *checker) cheapestFitting() []string {
 	var fits []fit
 	for _, s := range c.candidates {
 		price, _ := c.cat.Price(c.region, s.Name)
-		if node := allocatableOf(c.ctx, c.region, s, price); node.holds(c.demand) {
+		if c.nodes[s.Name].node.holds(c.demand) {
 			fits = append(fits, fit{s, price.OnDemand})
 		}
 	}
@@ -198,11 +204,17 @@ func (c *checker) everyRegion() []catalog.Spec {
 	return specs
 }
 
+// known says whether nodes.csv has a row for spec. It has one for every arm64 type of the embedded catalog; a catalog
+// made otherwise may have types it lacks.
+func (c *checker) known(spec catalog.Spec) bool {
+	_, ok := c.nodes[spec.Name]
+	return ok
+}
+
 // bootsAMI says whether the group's AMI runs on spec: arm64, and not ruled out for AL2023 by Karpenter's own
-// compatibility check (it rules out A1).
-func bootsAMI(spec catalog.Spec) bool {
-	return spec.Arch == catalog.ArchARM &&
-		compatibility.IsCompatibleWithNodeClass(instancetypes.Info(spec, catalog.Price{}), al2023, nil)
+// compatibility check (it rules out A1), as nodes.csv records it.
+func (c *checker) bootsAMI(spec catalog.Spec) bool {
+	return spec.Arch == catalog.ArchARM && c.nodes[spec.Name].al2023
 }
 
 // orList joins names as "a, b or c".
