@@ -11,6 +11,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
@@ -33,10 +34,11 @@ func with(base project.Config, overrides map[string]string) project.Config {
 	return out
 }
 
-// render runs the program under mocks, against an empty account unless opts say otherwise.
+// render runs the program under mocks, against an empty account unless opts say otherwise, with the yaml/v2
+// ConfigFile's children registered by the provider's own code.
 func render(t *testing.T, values project.Config, opts ...mockcloud.Option) (*mockcloud.Recording, error) {
 	t.Helper()
-	return mockcloud.Run(config.Project, "dev", values, stack.Program, opts...)
+	return mockcloud.Run(config.Project, "dev", values, stack.Program, append([]mockcloud.Option{yamlv2.Option()}, opts...)...)
 }
 
 // renderDev runs the dev stack and fails the test on error.

@@ -5,17 +5,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/policy"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+	"github.com/karpenter-savings/karpenter-savings/internal/render"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
@@ -35,40 +30,8 @@ func stackDir(t *testing.T, body string) string {
 // runRender runs the command and returns its exit code, stdout and stderr.
 func runRender(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
+	code := render.Main(args, &stdout, &stderr, nil)
 	return code, stdout.String(), stderr.String()
-}
-
-func TestCheckPassesOnTheDevStack(t *testing.T) {
-	code, stdout, stderr := runRender("--check", "--dir", repoRoot)
-	require.Equalf(t, 0, code, "expected exit 0, got %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-	require.Regexp(t, regexp.MustCompile(`^policy: [1-9][0-9]* resources checked, 0 violations\n$`), stdout)
-}
-
-// The configuration rejects what the rules forbid, so a violation can only come from a program change: here the
-// dev render with its cluster's endpoint opened by hand, as a regression in the cluster component would.
-func TestCheckListsEachViolationAndFails(t *testing.T) {
-	cfg, values, err := project.LoadConfig(repoRoot, "dev")
-	require.NoError(t, err)
-	values[config.Project+":"+config.KeyEndpointPublicAccessCidrs] = `["203.0.113.0/24"]`
-	cfg.EndpointPublicAccessCidrs = []string{"203.0.113.0/24"}
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program)
-	require.NoError(t, err)
-	for i, r := range rec.Resources {
-		if r.Type == "eks:index:Cluster" {
-			rec.Resources[i].Inputs["publicAccessCidrs"] = []any{"0.0.0.0/0"}
-		}
-	}
-
-	var out bytes.Buffer
-	code := printCheck(&out, rec, policy.Check(rec, policy.OptionsFor(cfg)))
-	require.Equal(t, 1, code)
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	require.Equal(t, []string{
-		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs contains 0.0.0.0/0, the whole internet",
-		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs is 0.0.0.0/0; the configuration allows 203.0.113.0/24",
-	}, lines[:len(lines)-1], "one line per violation: rule, resource, message")
-	require.Regexp(t, `^policy: [1-9][0-9]* resources checked, 2 violations$`, lines[len(lines)-1])
 }
 
 // A broken stack file must name the key in the error, exit 1 and print no resource, whatever the output mode.
@@ -84,7 +47,8 @@ func TestBrokenStackConfigDeclaresNothing(t *testing.T) {
 		{"misspelt key", "config:\n  aws:region: us-east-1\n  karpenter-savings:vpcCider: 10.42.0.0/20\n", "karpenter-savings:vpcCider", "does not declare"},
 		{"missing region", "config:\n  karpenter-savings:clusterName: demo\n", "aws:region", "not set"},
 	}
-	modes := [][]string{nil, {"--check"}, {"--json"}}
+	// --check runs the deep render (cmd/render-deep), whose tests cover it.
+	modes := [][]string{nil, {"--json"}}
 	for _, tc := range cases {
 		dir := stackDir(t, tc.body)
 		for _, mode := range modes {
@@ -143,8 +107,19 @@ func TestJSONHasResourcesAndOutputs(t *testing.T) {
 			withProvider++
 		}
 	}
-	require.Greater(t, withProvider, 30, "the releases, node pools and the sample app's objects have explicit providers")
+	require.Greater(t, withProvider, 10, "the releases, the node pools, the sample app's namespace and ConfigFile have explicit providers")
 	require.Equal(t, "cluster-with-karpenter", got.Outputs["clusterName"])
+}
+
+// The default render links no engine: remote components are boxes with their inputs, as in `pulumi preview`, and a
+// note says where their children are shown.
+func TestRemoteComponentsAreBoxes(t *testing.T) {
+	code, stdout, stderr := runRender("--dir", repoRoot)
+	require.Equalf(t, 0, code, "stderr:\n%s", stderr)
+	require.Regexp(t, `\+ kubernetes:yaml/v2:ConfigFile +cluster-with-karpenter-sampleapp-manifest\n`, stdout)
+	require.NotContains(t, stdout, "kubernetes:apps/v1:Deployment", "the ConfigFile's objects come with --deep")
+	require.NotContains(t, stdout, "CustomResourceDefinition", "the releases' objects come with --deep")
+	require.Contains(t, stdout, "note: kubernetes:yaml/v2:ConfigFile cluster-with-karpenter-sampleapp-manifest: a remote component; the objects it applies are shown with --deep")
 }
 
 func TestJSONAndCheckAreExclusive(t *testing.T) {

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 
-	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 )
 
 // Chart coordinates of NVIDIA's device plugin.
@@ -34,7 +35,7 @@ type DevicePlugin struct {
 	pulumi.ResourceState
 
 	// Release is the Helm release of the DaemonSet.
-	Release *helmv3.Release
+	Release *pulumik8s.Release
 }
 
 // Values are the chart values: the DaemonSet runs only on NVIDIA nodes, found by Karpenter's label because the
@@ -47,7 +48,7 @@ func Values() map[string]any {
 				"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{
 					"nodeSelectorTerms": []any{map[string]any{
 						"matchExpressions": []any{map[string]any{
-							"key": awsv1.LabelInstanceGPUManufacturer, "operator": "In", "values": []any{"nvidia"},
+							"key": nodepool.LabelInstanceGPUManufacturer, "operator": "In", "values": []any{"nvidia"},
 						}},
 					}},
 				},
@@ -78,11 +79,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("deviceplugin: register %q: %w", name, err)
 	}
 	var err error
-	c.Release, err = helmv3.NewRelease(ctx, name+"-release", &helmv3.ReleaseArgs{
+	c.Release, err = pulumik8s.NewRelease(ctx, name+"-release", &pulumik8s.ReleaseArgs{
 		Name:           pulumi.String(Chart),
 		Chart:          pulumi.String(Chart),
 		Version:        pulumi.String(args.Version),
-		RepositoryOpts: helmv3.RepositoryOptsArgs{Repo: pulumi.String(Repository)},
+		RepositoryOpts: &pulumik8s.RepositoryOptsArgs{Repo: pulumi.String(Repository)},
 		Namespace:      pulumi.String(namespace),
 		Values:         pulumi.ToMap(Values()),
 	}, pulumi.Parent(c), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn))

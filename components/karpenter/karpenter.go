@@ -15,12 +15,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 )
 
 // The OCI charts of the controller and of its CRDs; both are installed at the same version.
@@ -94,7 +94,7 @@ type Karpenter struct {
 	// Release is the controller's Helm release. NodePools must depend on it (or on the whole component, as the
 	// stack does, which also keeps the IAM and the queue), so that a destroy deletes the pools, and Karpenter
 	// drains their nodes, before the controller goes.
-	Release *helmv3.Release
+	Release *pulumik8s.Release
 }
 
 // maxRoleNameLength is IAM's limit on role names; the controller role's is the longest derived name.
@@ -411,7 +411,7 @@ func CRDHelmValues() map[string]any {
 
 // releases installs the CRD chart, then the controller chart once everything in deps exists, in the namespace it
 // creates when it is not a built-in one.
-func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource) (*helmv3.Release, error) {
+func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource) (*pulumik8s.Release, error) {
 	provider := pulumi.Provider(b.args.KubernetesProvider)
 	var crdDeps []pulumi.Resource
 	if !slices.Contains(BuiltInNamespaces, b.args.Namespace) {
@@ -424,7 +424,7 @@ func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource)
 		crdDeps = append(crdDeps, ns)
 		deps = append(slices.Clone(deps), ns)
 	}
-	crds, err := helmv3.NewRelease(b.ctx, b.child("crd-release"), &helmv3.ReleaseArgs{
+	crds, err := pulumik8s.NewRelease(b.ctx, b.child("crd-release"), &pulumik8s.ReleaseArgs{
 		Name:      pulumi.String(CRDReleaseName),
 		Chart:     pulumi.String(CRDChart),
 		Version:   pulumi.String(b.args.Version),
@@ -453,7 +453,7 @@ func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource)
 		}), nil
 	}).(pulumi.MapOutput)
 
-	release, err := helmv3.NewRelease(b.ctx, b.child("release"), &helmv3.ReleaseArgs{
+	release, err := pulumik8s.NewRelease(b.ctx, b.child("release"), &pulumik8s.ReleaseArgs{
 		Name:      pulumi.String(ReleaseName),
 		Chart:     pulumi.String(Chart),
 		Version:   pulumi.String(a.Version),

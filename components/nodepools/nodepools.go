@@ -1,5 +1,10 @@
 // Package nodepools is the Pulumi component that declares Karpenter's EC2NodeClasses and NodePools from a
-// nodepool.Set, after checking every object the way the cluster's API server will.
+// nodepool.Set.
+//
+// It checks the Set's structure (every pool's class declared before it), not the objects against Karpenter's CRDs:
+// that check runs the API server's validation code (internal/crdvalidate), an engine the program does not link.
+// config.Load is the gate that refuses a bad pool configuration, naming its key; the tests (FuzzLoad among them) and
+// `render --check` run every object the configuration can produce through the CRDs' OpenAPI and CEL rules.
 package nodepools
 
 import (
@@ -12,7 +17,6 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/crdvalidate"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 )
 
@@ -44,8 +48,8 @@ type object struct {
 	value                 map[string]any
 }
 
-// New validates every object of args.Set and, only if all pass, declares them: classes first, each pool depending
-// on the class it references.
+// New checks args and, only if they pass, declares the Set's objects: classes first, each pool depending on the class
+// it references.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*NodePools, error) {
 	objs, err := validate(args)
 	if err != nil {
@@ -59,7 +63,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	var names []pulumi.StringInput
 	for _, o := range objs {
 		childOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn)}
-		if o.kind == "NodePool" {
+		if o.kind == nodepool.KindNodePool {
 			childOpts = append(childOpts, pulumi.DependsOn([]pulumi.Resource{classes[o.nodeClass]}))
 		}
 		spec, _ := o.value["spec"].(map[string]any)
@@ -73,7 +77,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("nodepools: declare %s %q: %w", o.kind, o.name, err)
 		}
 		c.Resources = append(c.Resources, cr)
-		if o.kind == "NodePool" {
+		if o.kind == nodepool.KindNodePool {
 			names = append(names, cr.Metadata.Name().Elem())
 		} else {
 			classes[o.name] = cr
@@ -86,7 +90,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return c, nil
 }
 
-// validate checks the arguments and runs every object through crdvalidate; it reports every invalid object at once.
+// validate checks the arguments and the Set's structure; it reports every problem at once.
 func validate(args *Args) ([]object, error) {
 	switch {
 	case args == nil:
@@ -96,22 +100,7 @@ func validate(args *Args) ([]object, error) {
 	case args.Provider == nil:
 		return nil, errors.New("nodepools: Args.Provider is required")
 	}
-	return validateSet(args.Set)
-}
-
-// Validate runs every object of set through the API server's validation path, so that a program can reject a bad
-// pool configuration before it declares any resource.
-func Validate(set *nodepool.Set) error {
-	_, err := validateSet(set)
-	return err
-}
-
-func validateSet(set *nodepool.Set) ([]object, error) {
-	values, err := set.Objects()
-	if err != nil {
-		return nil, fmt.Errorf("nodepools: %w", err)
-	}
-	validator, err := crdvalidate.New()
+	values, err := args.Set.Objects()
 	if err != nil {
 		return nil, fmt.Errorf("nodepools: %w", err)
 	}
@@ -121,18 +110,14 @@ func validateSet(set *nodepool.Set) ([]object, error) {
 	for _, v := range values {
 		o := object{name: dig(v, "metadata", "name"), value: v}
 		o.kind, _ = v["kind"].(string)
-		if o.kind != "NodePool" {
+		if o.kind != nodepool.KindNodePool {
 			classes[o.name] = true
-		}
-		if _, err := validator.Validate(v); err != nil {
-			errs = append(errs, err)
+			objs = append(objs, o)
 			continue
 		}
-		if o.kind == "NodePool" {
-			o.nodeClass = dig(v, "spec", "template", "spec", "nodeClassRef", "name")
-			if !classes[o.nodeClass] {
-				errs = append(errs, fmt.Errorf("NodePool %q references EC2NodeClass %q, which the Set does not declare before it", o.name, o.nodeClass))
-			}
+		o.nodeClass = dig(v, "spec", "template", "spec", "nodeClassRef", "name")
+		if !classes[o.nodeClass] {
+			errs = append(errs, fmt.Errorf("NodePool %q references EC2NodeClass %q, which the Set does not declare before it", o.name, o.nodeClass))
 		}
 		objs = append(objs, o)
 	}

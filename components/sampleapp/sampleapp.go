@@ -14,9 +14,9 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
@@ -110,7 +110,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	// The engine runs a remote component's transforms on each child it registers, so this reaches every object
 	// yaml/v2 reads from the manifest.
-	manifest, err := yamlv2.NewConfigFile(ctx, name+"-manifest", &yamlv2.ConfigFileArgs{
+	manifest, err := pulumik8s.NewConfigFile(ctx, name+"-manifest", &pulumik8s.ConfigFileArgs{
 		File: pulumi.String(args.ManifestURL),
 	}, parent, provider, pulumi.DependsOn(append([]pulumi.Resource{ns}, args.DependsOn...)),
 		pulumi.Transforms([]pulumi.ResourceTransform{DefaultRequests(cpu, memory)}))
@@ -135,7 +135,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 // uiAddress reads the ui Service once the manifest, which waits for the load balancer, is applied. A preview
 // cannot read it: on the first deployment the Service does not exist yet and the read would fail the preview, so
 // the address stays unknown there, as any not-yet-created output does.
-func uiAddress(ctx *pulumi.Context, name, namespace string, manifest *yamlv2.ConfigFile, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+func uiAddress(ctx *pulumi.Context, name, namespace string, manifest *pulumik8s.ConfigFile, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	if ctx.DryRun() {
 		return pulumi.UnsafeUnknownOutput([]pulumi.Resource{manifest}).ApplyT(func(any) string { return "" }).(pulumi.StringOutput), nil
 	}

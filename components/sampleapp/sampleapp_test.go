@@ -13,6 +13,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 )
 
 const (
@@ -46,6 +47,7 @@ type result struct {
 func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 	t.Helper()
 	res := result{mocks: &recorder{Mocks: mockcloud.New("us-east-1"), ids: map[string]string{}}}
+	yamlv2.Option()(res.mocks.Mocks)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
 		if err != nil {

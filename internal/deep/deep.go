@@ -19,6 +19,7 @@ import (
 	"helm.sh/helm/v3/pkg/engine"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 )
 
 // ReleaseType is the token of the Helm releases the stack declares.
@@ -105,7 +106,7 @@ func render(release mockcloud.Resource, dir, kubeVersion string) ([]mockcloud.Re
 		if strings.HasSuffix(file, "NOTES.txt") || strings.TrimSpace(text) == "" {
 			continue
 		}
-		children, err := mockcloud.Children(release, []byte(text), namespace)
+		children, err := yamlv2.Children(release, []byte(text), namespace)
 		if err != nil {
 			return nil, fmt.Errorf("deep: release %s, %s: %w", release.Name, file, err)
 		}

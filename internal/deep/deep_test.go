@@ -8,6 +8,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/deep"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
@@ -16,7 +17,7 @@ func deepDev(t *testing.T) *mockcloud.Recording {
 	t.Helper()
 	cfg, values, err := project.LoadConfig("../..", "dev")
 	require.NoError(t, err)
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program)
+	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	charts, err := deep.ModuleCharts("../..")
 	require.NoError(t, err)

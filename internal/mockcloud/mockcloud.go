@@ -18,7 +18,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
-	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
 // Fixed identity of the mocked AWS account.
@@ -227,8 +226,8 @@ type Mocks struct {
 	// Account is what exists in the mocked account before the program runs; the zero value is an empty account,
 	// as on a first `pulumi up`.
 	Account Account
-	// Manifests are local copies, by URL, of the manifests yaml/v2 ConfigFiles read; New sets the sample app's.
-	Manifests map[string][]byte
+	// constructors register remote components' children, by type token (WithConstructor).
+	constructors map[string]Constructor
 }
 
 // Account is the state of the mocked account that the program looks up.
@@ -239,7 +238,7 @@ type Account struct {
 
 // New returns mocks for region that record into a fresh Recording.
 func New(region string) *Mocks {
-	return &Mocks{Region: region, Recording: &Recording{Outputs: map[string]any{}}, Manifests: samplemanifest.Copies()}
+	return &Mocks{Region: region, Recording: &Recording{Outputs: map[string]any{}}, constructors: map[string]Constructor{}}
 }
 
 // NewResource records a resource and returns its inputs plus computed outputs.
@@ -264,7 +263,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		parent, deps, provider = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies(), args.ReadRPC.GetProvider()
 		rec.Read = true
 	}
-	rec.URN = childURN(parent, args.TypeToken, args.Name)
+	rec.URN = ChildURN(parent, args.TypeToken, args.Name)
 	if p := resource.URN(parent); p.IsValid() && p.QualifiedType() != resource.RootStackType {
 		rec.Parent = parent
 	}
@@ -337,23 +336,25 @@ func (m *Mocks) record(rec Resource, transforms []pulumi.ResourceTransform) erro
 	return nil
 }
 
-// Construct registers, for each remote component whose provider's code is available here (pulumi-kubernetes'
-// yaml/v2 ConfigFile), the children that code registers, right after the component: the engine records a remote
-// component's children while it constructs the component.
+// Constructor registers the children a remote component's own provider code registers when the engine constructs
+// component, and returns them; rec is the render so far.
+type Constructor func(project, stack string, rec *Recording, component Resource) ([]Resource, error)
+
+// Construct registers, for each remote component that has a constructor (WithConstructor), the children its code
+// registers, right after the component: the engine records a remote component's children while it constructs the
+// component. A ConfigFile without one stays a box with its inputs, as in `pulumi preview` before it constructs it.
 func (m *Mocks) Construct(project, stack string) error {
 	var out []Resource
 	for _, rec := range m.Recording.Resources {
 		out = append(out, rec)
-		if rec.Type != ConfigFileType {
-			continue
-		}
-		file, _ := rec.Inputs["file"].(string)
-		manifest, ok := m.Manifests[file]
+		construct, ok := m.constructors[rec.Type]
 		if !ok {
-			m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", ConfigFileType, rec.Name, file))
+			if rec.Type == ConfigFileType {
+				m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: a remote component; the objects it applies are shown with --deep", rec.Type, rec.Name))
+			}
 			continue
 		}
-		children, err := constructConfigFile(project, stack, m.Recording, rec, manifest, m.Recording.ProviderNamespace(rec.Provider))
+		children, err := construct(project, stack, m.Recording, rec)
 		if err != nil {
 			return err
 		}
@@ -385,9 +386,9 @@ func physicalName(inputs resource.PropertyMap, prop, logical, urn string) string
 	return fmt.Sprintf("%s-%07x", logical, h.Sum32()&0xfffffff)
 }
 
-// childURN is the URN the engine gives a resource of type token named name under parent: the parent's qualified
+// ChildURN is the URN the engine gives a resource of type token named name under parent: the parent's qualified
 // type is part of it, as in the mock monitor and the real engine.
-func childURN(parent, token, name string) string {
+func ChildURN(parent, token, name string) string {
 	p := resource.URN(parent)
 	if !p.IsValid() {
 		return string(resource.NewURN("", "", "", tokens.Type(token), name))

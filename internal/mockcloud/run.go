@@ -17,6 +17,11 @@ type Program func(ctx *pulumi.Context) (map[string]pulumi.Output, error)
 // Option changes the mocks a Run uses.
 type Option func(*Mocks)
 
+// WithConstructor constructs the remote components of type token with c.
+func WithConstructor(token string, c Constructor) Option {
+	return func(m *Mocks) { m.constructors[token] = c }
+}
+
 // WithAccount runs against an account where a, rather than nothing, exists already.
 func WithAccount(a Account) Option { return func(m *Mocks) { m.Account = a } }
 

@@ -1,5 +1,6 @@
-// Package nodepool owns the Karpenter NodePools and EC2NodeClasses the stack declares, built as Karpenter's own Go
-// types so that the Pulumi component and the savings tool read one definition.
+// Package nodepool owns the Karpenter NodePools and EC2NodeClasses the stack declares, so that the Pulumi component
+// and the savings tool read one definition. The objects are typed in Karpenter's JSON shape (types.go) rather than as
+// Karpenter's Go types, which would link the controller into the program; karpenterapi turns them into those types.
 package nodepool
 
 import (
@@ -12,13 +13,7 @@ import (
 	"strings"
 	"time"
 
-	awsapis "github.com/aws/karpenter-provider-aws/pkg/apis"
-	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	karpapis "sigs.k8s.io/karpenter/pkg/apis"
-	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 )
 
 // Pool and EC2NodeClass names.
@@ -62,7 +57,7 @@ const (
 )
 
 // GPUResource is the extended resource the NVIDIA device plugin advertises; it is the GPU pool's taint key and limit.
-const GPUResource corev1.ResourceName = "nvidia.com/gpu"
+const GPUResource = "nvidia.com/gpu"
 
 // Tag keys Build sets on every launched node, as the lab did; Options.Tags may not override them.
 const (
@@ -99,19 +94,17 @@ type Options struct {
 
 // Set is the EC2NodeClasses and NodePools of the enabled pools, in apply order.
 type Set struct {
-	NodeClasses []*awsv1.EC2NodeClass
-	NodePools   []*karpv1.NodePool
+	NodeClasses []*EC2NodeClass
+	NodePools   []*NodePool
 }
 
 var (
 	amiIDPattern = regexp.MustCompile(`^ami-[0-9a-z]+$`)
-	// aliasFamilies are the alias families Karpenter accepts; awsv1.EC2NodeClass.AMIFamily calls log.Fatalf on
-	// any other, so a bad alias must never reach a Set.
-	aliasFamilies = []string{
-		awsv1.AMIFamilyAL2, awsv1.AMIFamilyAL2023, awsv1.AMIFamilyBottlerocket,
-		awsv1.AMIFamilyWindows2019, awsv1.AMIFamilyWindows2022, awsv1.AMIFamilyWindows2025,
-	}
-	capacityTypes = []string{karpv1.CapacityTypeSpot, karpv1.CapacityTypeOnDemand}
+	// AliasFamilies are the alias families Karpenter accepts (its awsv1.AMIFamily* constants; karpenterapi's test
+	// checks the list); Karpenter's EC2NodeClass.AMIFamily calls log.Fatalf on any other, so a bad alias must never
+	// reach a Set.
+	AliasFamilies = []string{"AL2", AMIFamilyAL2023, "Bottlerocket", "Windows2019", "Windows2022", "Windows2025"}
+	capacityTypes = []string{CapacityTypeSpot, CapacityTypeOnDemand}
 )
 
 // Build validates o and returns the objects of the enabled pools: classes default then gpu, pools default, graviton,
@@ -123,11 +116,11 @@ func Build(o Options) (*Set, error) {
 	set := &Set{}
 	if o.Default.Enabled || o.Graviton.Enabled {
 		set.NodeClasses = append(set.NodeClasses, o.nodeClass(Default, intentApps,
-			awsv1.AMISelectorTerm{Alias: o.AMIAlias}, nil, rootVolumeSize))
+			AMISelectorTerm{Alias: o.AMIAlias}, nil, rootVolumeSize))
 	}
 	if o.GPU.Enabled {
 		set.NodeClasses = append(set.NodeClasses, o.nodeClass(GPU, intentGPU,
-			awsv1.AMISelectorTerm{ID: o.GPUAMIID}, new(awsv1.AMIFamilyAL2023), gpuRootVolumeSize))
+			AMISelectorTerm{ID: o.GPUAMIID}, new(AMIFamilyAL2023), gpuRootVolumeSize))
 	}
 	if o.Default.Enabled {
 		set.NodePools = append(set.NodePools, defaultPool(o.Default))
@@ -141,8 +134,7 @@ func Build(o Options) (*Set, error) {
 	return set, nil
 }
 
-// Objects returns every object as the JSON-ready map a client applies: classes first, since pools reference them,
-// and without status or null fields the API server would fill or drop anyway.
+// Objects returns every object as the JSON-ready map a client applies: classes first, since pools reference them.
 func (s *Set) Objects() ([]map[string]any, error) {
 	objs := make([]map[string]any, 0, len(s.NodeClasses)+len(s.NodePools))
 	for _, nc := range s.NodeClasses {
@@ -171,30 +163,10 @@ func toMap(obj any) (map[string]any, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("unmarshal: %w", err)
 	}
-	delete(m, "status")
-	dropNulls(m)
 	return m, nil
 }
 
-// dropNulls removes null fields, such as metadata.creationTimestamp and unset lists without omitempty.
-func dropNulls(v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			if e == nil {
-				delete(t, k)
-				continue
-			}
-			dropNulls(e)
-		}
-	case []any:
-		for _, e := range t {
-			dropNulls(e)
-		}
-	}
-}
-
-func (o Options) nodeClass(name, intent string, ami awsv1.AMISelectorTerm, family *string, volumeSize string) *awsv1.EC2NodeClass {
+func (o Options) nodeClass(name, intent string, ami AMISelectorTerm, family *string, volumeSize string) *EC2NodeClass {
 	discovery := map[string]string{o.DiscoveryTagKey: o.ClusterName}
 	tags := map[string]string{
 		TagName:        o.ClusterName + "-karpenter-" + name,
@@ -202,29 +174,29 @@ func (o Options) nodeClass(name, intent string, ami awsv1.AMISelectorTerm, famil
 		TagIntentLabel: intent,
 	}
 	maps.Copy(tags, o.Tags)
-	return &awsv1.EC2NodeClass{
-		TypeMeta:   metav1.TypeMeta{APIVersion: awsapis.Group + "/v1", Kind: "EC2NodeClass"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: awsv1.EC2NodeClassSpec{
-			SubnetSelectorTerms:        []awsv1.SubnetSelectorTerm{{Tags: discovery}},
-			SecurityGroupSelectorTerms: []awsv1.SecurityGroupSelectorTerm{{Tags: discovery}},
-			AMISelectorTerms:           []awsv1.AMISelectorTerm{ami},
+	return &EC2NodeClass{
+		TypeMeta:   TypeMeta{APIVersion: AWSGroup + "/v1", Kind: KindEC2NodeClass},
+		ObjectMeta: ObjectMeta{Name: name},
+		Spec: EC2NodeClassSpec{
+			SubnetSelectorTerms:        []SelectorTerm{{Tags: discovery}},
+			SecurityGroupSelectorTerms: []SelectorTerm{{Tags: discovery}},
+			AMISelectorTerms:           []AMISelectorTerm{ami},
 			AMIFamily:                  family,
 			Role:                       o.NodeRoleName,
 			Tags:                       tags,
 			// The vpc-cni add-on hands out /28 prefixes (ENABLE_PREFIX_DELEGATION), so a node's pod count is no longer
 			// bounded by its ENIs' IPs; without this Karpenter keeps the ENI-limited count (29 on an m6i.large).
-			Kubelet: &awsv1.KubeletConfiguration{MaxPods: new(int32(maxPods))},
+			Kubelet: &KubeletConfiguration{MaxPods: new(int32(maxPods))},
 			// IMDSv2 only, and a hop limit of 1 so pods cannot borrow the node role; pods use Pod Identity.
-			MetadataOptions: &awsv1.MetadataOptions{
+			MetadataOptions: &MetadataOptions{
 				HTTPEndpoint:            new("enabled"),
 				HTTPProtocolIPv6:        new("disabled"),
 				HTTPPutResponseHopLimit: new(int64(1)),
 				HTTPTokens:              new("required"),
 			},
-			BlockDeviceMappings: []*awsv1.BlockDeviceMapping{{
+			BlockDeviceMappings: []*BlockDeviceMapping{{
 				DeviceName: new(rootDevice),
-				EBS: &awsv1.BlockDevice{
+				EBS: &BlockDevice{
 					VolumeSize:          new(resource.MustParse(volumeSize)),
 					VolumeType:          new("gp3"),
 					Encrypted:           new(true),
@@ -236,10 +208,10 @@ func (o Options) nodeClass(name, intent string, ami awsv1.AMISelectorTerm, famil
 }
 
 // newPool returns a pool with the settings every pool shares; callers add requirements, taints and labels.
-func newPool(name, class string, spec PoolSpec, policy karpv1.ConsolidationPolicy, requirements ...karpv1.NodeSelectorRequirementWithMinValues) *karpv1.NodePool {
-	limits := karpv1.Limits{
-		corev1.ResourceCPU:    resource.MustParse(spec.CPULimit),
-		corev1.ResourceMemory: resource.MustParse(spec.MemoryLimit),
+func newPool(name, class string, spec PoolSpec, policy string, requirements ...Requirement) *NodePool {
+	limits := map[string]resource.Quantity{
+		"cpu":    resource.MustParse(spec.CPULimit),
+		"memory": resource.MustParse(spec.MemoryLimit),
 	}
 	if spec.GPULimit != "" {
 		limits[GPUResource] = resource.MustParse(spec.GPULimit)
@@ -248,26 +220,27 @@ func newPool(name, class string, spec PoolSpec, policy karpv1.ConsolidationPolic
 	if spec.Weight != 0 {
 		weight = new(spec.Weight)
 	}
-	return &karpv1.NodePool{
-		TypeMeta:   metav1.TypeMeta{APIVersion: karpapis.Group + "/v1", Kind: "NodePool"},
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: karpv1.NodePoolSpec{
-			Template: karpv1.NodeClaimTemplate{
-				Spec: karpv1.NodeClaimTemplateSpec{
+	return &NodePool{
+		TypeMeta:   TypeMeta{APIVersion: Group + "/v1", Kind: KindNodePool},
+		ObjectMeta: ObjectMeta{Name: name},
+		Spec: NodePoolSpec{
+			Template: NodeClaimTemplate{
+				Spec: NodeClaimTemplateSpec{
 					Requirements: requirements,
-					NodeClassRef: &karpv1.NodeClassReference{
-						Group: awsapis.Group,
-						Kind:  "EC2NodeClass",
+					NodeClassRef: &NodeClassReference{
+						Group: AWSGroup,
+						Kind:  KindEC2NodeClass,
 						Name:  class,
 					},
-					ExpireAfter:            karpv1.MustParseNillableDuration(expireAfter),
-					TerminationGracePeriod: &metav1.Duration{Duration: terminationGracePeriod},
+					ExpireAfter: expireAfter,
+					// Karpenter encodes it as a metav1.Duration: Go's time.Duration.String().
+					TerminationGracePeriod: terminationGracePeriod.String(),
 				},
 			},
-			Disruption: karpv1.Disruption{
+			Disruption: Disruption{
 				ConsolidationPolicy: policy,
-				ConsolidateAfter:    karpv1.MustParseNillableDuration(consolidateAfter),
-				Budgets:             []karpv1.Budget{{Nodes: disruptionBudget}},
+				ConsolidateAfter:    consolidateAfter,
+				Budgets:             []Budget{{Nodes: disruptionBudget}},
 			},
 			Limits: limits,
 			Weight: weight,
@@ -275,13 +248,13 @@ func newPool(name, class string, spec PoolSpec, policy karpv1.ConsolidationPolic
 	}
 }
 
-func defaultPool(spec PoolSpec) *karpv1.NodePool {
-	np := newPool(Default, Default, spec, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized,
-		in(corev1.LabelArchStable, karpv1.ArchitectureAmd64),
-		in(corev1.LabelOSStable, string(corev1.Linux)),
-		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
-		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small"),
-		gt(awsv1.LabelInstanceGeneration, "2"),
+func defaultPool(spec PoolSpec) *NodePool {
+	np := newPool(Default, Default, spec, ConsolidationPolicyWhenEmptyOrUnderutilized,
+		in(LabelArch, ArchAmd64),
+		in(LabelOS, "linux"),
+		in(LabelCapacityType, spec.CapacityTypes...),
+		notIn(LabelInstanceSize, "nano", "micro", "small"),
+		gt(LabelInstanceGeneration, "2"),
 	)
 	np.Spec.Template.Labels = map[string]string{intentLabel: intentApps}
 	return np
@@ -292,15 +265,15 @@ func defaultPool(spec PoolSpec) *karpv1.NodePool {
 // dozens of instance types to choose from. Only Nitro-virtualized types qualify: bare metal (sizes "metal",
 // "metal-24xl", "metal-48xl", which a size NotIn cannot list exhaustively) has no hypervisor, and one such node dwarfs
 // the pool's limits.
-func gravitonPool(spec PoolSpec) *karpv1.NodePool {
-	np := newPool(Graviton, Default, spec, karpv1.ConsolidationPolicyWhenEmptyOrUnderutilized,
-		in(corev1.LabelArchStable, karpv1.ArchitectureArm64),
-		in(corev1.LabelOSStable, string(corev1.Linux)),
-		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
-		in(awsv1.LabelInstanceCategory, "c", "m", "r"),
-		gt(awsv1.LabelInstanceGeneration, "5"),
-		notIn(awsv1.LabelInstanceSize, "nano", "micro", "small"),
-		in(awsv1.LabelInstanceHypervisor, "nitro"),
+func gravitonPool(spec PoolSpec) *NodePool {
+	np := newPool(Graviton, Default, spec, ConsolidationPolicyWhenEmptyOrUnderutilized,
+		in(LabelArch, ArchArm64),
+		in(LabelOS, "linux"),
+		in(LabelCapacityType, spec.CapacityTypes...),
+		in(LabelInstanceCategory, "c", "m", "r"),
+		gt(LabelInstanceGeneration, "5"),
+		notIn(LabelInstanceSize, "nano", "micro", "small"),
+		in(LabelInstanceHypervisor, "nitro"),
 	)
 	np.Spec.Template.Labels = map[string]string{intentLabel: intentApps}
 	return np
@@ -309,31 +282,31 @@ func gravitonPool(spec PoolSpec) *karpv1.NodePool {
 // gpuPool takes only g-category NVIDIA instances: amd64 because the NVIDIA AMI is x86_64 (g5g is arm64), and
 // g rather than p because p-class instances cost an order of magnitude more. It consolidates only when empty so
 // a running GPU job is never moved to save money, and returns to zero nodes 30 s after the last GPU pod leaves.
-func gpuPool(spec PoolSpec) *karpv1.NodePool {
-	np := newPool(GPU, GPU, spec, karpv1.ConsolidationPolicyWhenEmpty,
-		in(corev1.LabelArchStable, karpv1.ArchitectureAmd64),
-		in(corev1.LabelOSStable, string(corev1.Linux)),
-		in(karpv1.CapacityTypeLabelKey, spec.CapacityTypes...),
-		in(awsv1.LabelInstanceGPUManufacturer, "nvidia"),
-		in(awsv1.LabelInstanceCategory, "g"),
-		gt(awsv1.LabelInstanceGeneration, "3"),
+func gpuPool(spec PoolSpec) *NodePool {
+	np := newPool(GPU, GPU, spec, ConsolidationPolicyWhenEmpty,
+		in(LabelArch, ArchAmd64),
+		in(LabelOS, "linux"),
+		in(LabelCapacityType, spec.CapacityTypes...),
+		in(LabelInstanceGPUManufacturer, "nvidia"),
+		in(LabelInstanceCategory, "g"),
+		gt(LabelInstanceGeneration, "3"),
 	)
 	np.Spec.Template.Labels = map[string]string{intentLabel: intentGPU}
-	np.Spec.Template.Spec.Taints = []corev1.Taint{{Key: string(GPUResource), Value: "true", Effect: corev1.TaintEffectNoSchedule}}
+	np.Spec.Template.Spec.Taints = []Taint{{Key: GPUResource, Value: "true", Effect: TaintEffectNoSchedule}}
 	return np
 }
 
 // in copies values because callers pass PoolSpec.CapacityTypes, which the caller still owns.
-func in(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValues {
-	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpIn, Values: slices.Clone(values)}
+func in(key string, values ...string) Requirement {
+	return Requirement{Key: key, Operator: OperatorIn, Values: slices.Clone(values)}
 }
 
-func notIn(key string, values ...string) karpv1.NodeSelectorRequirementWithMinValues {
-	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpNotIn, Values: values}
+func notIn(key string, values ...string) Requirement {
+	return Requirement{Key: key, Operator: OperatorNotIn, Values: values}
 }
 
-func gt(key, value string) karpv1.NodeSelectorRequirementWithMinValues {
-	return karpv1.NodeSelectorRequirementWithMinValues{Key: key, Operator: corev1.NodeSelectorOpGt, Values: []string{value}}
+func gt(key, value string) Requirement {
+	return Requirement{Key: key, Operator: OperatorGt, Values: []string{value}}
 }
 
 // validate reports every problem at once, each naming the Options field and its value.
@@ -356,7 +329,7 @@ func (o Options) validate() error {
 	}
 	if o.Default.Enabled || o.Graviton.Enabled {
 		if family, version, ok := strings.Cut(o.AMIAlias, "@"); !ok || version == "" ||
-			!slices.ContainsFunc(aliasFamilies, func(f string) bool { return strings.ToLower(f) == family }) {
+			!slices.ContainsFunc(AliasFamilies, func(f string) bool { return strings.ToLower(f) == family }) {
 			bad("AMIAlias", o.AMIAlias, "want <family>@<version> with family one of al2, al2023, bottlerocket, windows2019, windows2022, windows2025")
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
@@ -129,7 +128,7 @@ func TestGPUPool(t *testing.T) {
 	require.NoError(t, err)
 	gpu := set.NodePools[len(set.NodePools)-1]
 	require.Equal(t, nodepool.GPU, gpu.Name, "expected the gpu pool last")
-	require.Equal(t, []corev1.Taint{{Key: "nvidia.com/gpu", Value: "true", Effect: corev1.TaintEffectNoSchedule}},
+	require.Equal(t, []nodepool.Taint{{Key: "nvidia.com/gpu", Value: "true", Effect: "NoSchedule"}},
 		gpu.Spec.Template.Spec.Taints, "gpu taint")
 	gpuLimit := gpu.Spec.Limits[nodepool.GPUResource]
 	require.Equal(t, "4", gpuLimit.String(), "expected nvidia.com/gpu limit 4")

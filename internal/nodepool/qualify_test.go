@@ -13,6 +13,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/karpenterapi"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
 )
 
@@ -20,7 +21,9 @@ import (
 // Karpenter's AWS provider builds them from the price snapshot for us-east-1.
 func qualifying(t *testing.T, pool string) []string {
 	t.Helper()
-	set, err := nodepool.Build(nodepooltest.Options())
+	built, err := nodepool.Build(nodepooltest.Options())
+	require.NoError(t, err)
+	set, err := karpenterapi.Convert(built)
 	require.NoError(t, err)
 	cat, err := catalog.Load()
 	require.NoError(t, err)

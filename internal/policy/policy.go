@@ -29,6 +29,8 @@ const (
 	RuleNotInDefault            = "not-in-default-namespace"
 	RuleNodePoolsOutliveCluster = "nodepools-outlive-cluster"
 	RuleNoInternetIngress       = "no-internet-ingress"
+	// RuleKarpenterCRDs is the API server's validation of the NodePools and EC2NodeClasses.
+	RuleKarpenterCRDs = "karpenter-crd-schema"
 )
 
 // Violation is one broken rule on one declared resource.
@@ -74,6 +76,7 @@ func Check(rec *mockcloud.Recording, opts Options) []Violation {
 		NotInDefault(rec),
 		NodePoolsOutliveTheCluster(rec),
 		NoIngressFromTheInternet(rec),
+		KarpenterCRDs(rec),
 	)
 	slices.SortFunc(out, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.Message, b.Message))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
@@ -330,7 +331,7 @@ func TestDevStackHasNoViolations(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := config.Load(values.Lookup)
 	require.NoError(t, err)
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program)
+	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	require.NotEmpty(t, rec.Resources)
 

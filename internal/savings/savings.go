@@ -20,6 +20,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/karpenterapi"
 	"github.com/karpenter-savings/karpenter-savings/internal/workload"
 )
 
@@ -173,8 +174,8 @@ type estimator struct {
 	w        *workload.Workload
 	pods     []*corev1.Pod
 	builder  *instancetypes.Builder
-	stack    *nodepool.Set
-	lab      *nodepool.Set
+	stack    *karpenterapi.Set
+	lab      *karpenterapi.Set
 	classes  map[string]*awsv1.EC2NodeClass
 	gpuClass string
 	// baseGroups are the baseline's node groups, extraGroups what they add for pods too big for its types.
@@ -228,7 +229,7 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 	if err != nil {
 		return nil, fmt.Errorf("savings: %w", err)
 	}
-	stack, err := nodepool.Build(o.Pools)
+	stack, err := build(o.Pools)
 	if err != nil {
 		return nil, fmt.Errorf("savings: stack node pools: %w", err)
 	}
@@ -236,7 +237,7 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 	labOpts.Default = LabDefaultPool
 	labOpts.Graviton.Enabled = false
 	labOpts.GPU.Enabled = false
-	lab, err := nodepool.Build(labOpts)
+	lab, err := build(labOpts)
 	if err != nil {
 		return nil, fmt.Errorf("savings: lab default pool: %w", err)
 	}
@@ -254,6 +255,15 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		return nil, err
 	}
 	return e, nil
+}
+
+// build builds the pools of o as Karpenter's types, which its scheduler packs onto.
+func build(o nodepool.Options) (*karpenterapi.Set, error) {
+	set, err := nodepool.Build(o)
+	if err != nil {
+		return nil, err
+	}
+	return karpenterapi.Convert(set)
 }
 
 // baseline is the lab's "before" picture: on-demand managed node groups of one instance type each, the GPU group

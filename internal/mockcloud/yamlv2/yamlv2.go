@@ -1,4 +1,7 @@
-package mockcloud
+// Package yamlv2 registers, in an offline render, the children of pulumi-kubernetes' yaml/v2 ConfigFile with the
+// provider's own code, and reads the objects of a Helm release's manifest the same way. It links the provider's
+// yaml/v2 and client code, an engine: the deep render and the tests use it; the program and the default render do not.
+package yamlv2
 
 import (
 	"cmp"
@@ -13,20 +16,31 @@ import (
 	yamlprovider "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
-
-// ConfigFileType is the token of pulumi-kubernetes' yaml/v2 ConfigFile, a remote component.
-const ConfigFileType = "kubernetes:yaml/v2:ConfigFile"
-
-// DefaultNamespace is where Kubernetes puts a namespaced object when neither the object nor the provider's
-// configuration (or kubeconfig context) names a namespace.
-const DefaultNamespace = "default"
 
 // ProviderCode names the pulumi-kubernetes code that registers a ConfigFile's children here: the provider module at
 // the one commit the module proxy serves (on the v4.25.0 line; the SDK the program uses is v4.32.0). Between the two,
 // Parse, Normalize and Register differ only for kinds whose scope cannot be resolved offline (v4.32.0 warns and
 // leaves them without a namespace, this commit fails), which the sample app does not use.
 const ProviderCode = "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-20260115033456-f47bc2d6f199"
+
+// Option makes a mockcloud run construct yaml/v2 ConfigFiles with the provider's code, from the local copies of the
+// manifests they read (internal/samplemanifest); a ConfigFile whose file has no copy is named in the render's notes.
+func Option() mockcloud.Option {
+	copies := samplemanifest.Copies()
+	return mockcloud.WithConstructor(mockcloud.ConfigFileType, func(project, stack string, rec *mockcloud.Recording, cf mockcloud.Resource) ([]mockcloud.Resource, error) {
+		file, _ := cf.Inputs["file"].(string)
+		manifest, ok := copies[file]
+		if !ok {
+			rec.Notes = append(rec.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", mockcloud.ConfigFileType, cf.Name, file))
+			return nil, nil
+		}
+		return constructConfigFile(project, stack, rec, cf, manifest, rec.ProviderNamespace(cf.Provider))
+	})
+}
 
 // constructConfigFile registers the children of a yaml/v2 ConfigFile the way pulumi-kubernetes' provider does when
 // the engine asks it to construct one (provider/pkg/provider/yaml/v2 ConfigFileProvider.Construct): it runs the
@@ -35,7 +49,7 @@ const ProviderCode = "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-202
 // Normalize gets the provider's default namespace and the disconnected client set the provider makes when the
 // cluster is unreachable, as on a first preview. The engine applies the transforms of the ConfigFile and of its
 // ancestors to each child before registering it (Recording.Transform); so does the mock monitor here.
-func constructConfigFile(project, stack string, rec *Recording, cf Resource, manifest []byte, namespace string) ([]Resource, error) {
+func constructConfigFile(project, stack string, rec *mockcloud.Recording, cf mockcloud.Resource, manifest []byte, namespace string) ([]mockcloud.Resource, error) {
 	prefix, ok := cf.Inputs["resourcePrefix"].(string)
 	if !ok {
 		prefix = cf.Name
@@ -44,7 +58,7 @@ func constructConfigFile(project, stack string, rec *Recording, cf Resource, man
 	monitor := &constructMonitor{component: cf, recording: rec, urns: map[string]string{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		comp := &configFileState{}
-		if err := ctx.RegisterComponentResource(ConfigFileType, cf.Name, comp); err != nil {
+		if err := ctx.RegisterComponentResource(mockcloud.ConfigFileType, cf.Name, comp); err != nil {
 			return err
 		}
 		objs, err := yamlprovider.Parse(ctx.Context(), yamlprovider.ParseOptions{YAML: string(manifest)})
@@ -68,13 +82,13 @@ func constructConfigFile(project, stack string, rec *Recording, cf Resource, man
 		return err
 	}, pulumi.WithMocks(project, stack, monitor))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s (%s): %w", ConfigFileType, cf.Name, ProviderCode, err)
+		return nil, fmt.Errorf("%s %s (%s): %w", mockcloud.ConfigFileType, cf.Name, ProviderCode, err)
 	}
 	if monitor.err != nil {
-		return nil, fmt.Errorf("%s %s: %w", ConfigFileType, cf.Name, monitor.err)
+		return nil, fmt.Errorf("%s %s: %w", mockcloud.ConfigFileType, cf.Name, monitor.err)
 	}
 	// The provider registers children concurrently; sort them as Run sorts the rest of the render.
-	slices.SortFunc(monitor.children, func(a, b Resource) int {
+	slices.SortFunc(monitor.children, func(a, b mockcloud.Resource) int {
 		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Type, b.Type))
 	})
 	return monitor.children, nil
@@ -88,12 +102,12 @@ type configFileState struct {
 // component at its own root; the monitor records each child under the ConfigFile's URN in the program's tree, and
 // with the ConfigFile's provider, which a child inherits from its parent.
 type constructMonitor struct {
-	component Resource
-	recording *Recording
+	component mockcloud.Resource
+	recording *mockcloud.Recording
 
 	mu       sync.Mutex
 	urns     map[string]string // URN in the provider's program -> URN in the stack
-	children []Resource
+	children []mockcloud.Resource
 	err      error
 }
 
@@ -101,24 +115,24 @@ func (m *constructMonitor) NewResource(args pulumi.MockResourceArgs) (string, re
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rpc := args.RegisterRPC
-	if args.TypeToken == ConfigFileType && rpc.GetParent() != "" && resource.URN(rpc.GetParent()).QualifiedType() == resource.RootStackType {
-		m.urns[childURN(rpc.GetParent(), args.TypeToken, args.Name)] = m.component.URN
+	if args.TypeToken == mockcloud.ConfigFileType && rpc.GetParent() != "" && resource.URN(rpc.GetParent()).QualifiedType() == resource.RootStackType {
+		m.urns[mockcloud.ChildURN(rpc.GetParent(), args.TypeToken, args.Name)] = m.component.URN
 		return args.Name, args.Inputs, nil
 	}
-	urn := childURN(m.component.URN, args.TypeToken, args.Name)
-	m.urns[childURN(rpc.GetParent(), args.TypeToken, args.Name)] = urn
+	urn := mockcloud.ChildURN(m.component.URN, args.TypeToken, args.Name)
+	m.urns[mockcloud.ChildURN(rpc.GetParent(), args.TypeToken, args.Name)] = urn
 	var deps []string
 	for _, d := range rpc.GetDependencies() {
 		deps = append(deps, m.urns[d])
 	}
-	child, err := m.recording.Transform(Resource{
+	child, err := m.recording.Transform(mockcloud.Resource{
 		URN:          urn,
 		Type:         args.TypeToken,
 		Name:         args.Name,
 		Parent:       m.component.URN,
 		Provider:     m.component.Provider,
 		Custom:       args.Custom,
-		Inputs:       Plain(args.Inputs),
+		Inputs:       mockcloud.Plain(args.Inputs),
 		Dependencies: deps,
 	})
 	if err != nil {
@@ -132,116 +146,6 @@ func (m *constructMonitor) Call(args pulumi.MockCallArgs) (resource.PropertyMap,
 	return nil, fmt.Errorf("yaml/v2 construct: unexpected invoke %s", args.Token)
 }
 
-// applyTransform calls a resource transform as the Go SDK's callback server does (sdk/go/pulumi/context.go,
-// registerTransform): the properties arrive as a pulumi.Map of pulumi.String, Float64, Bool, Array and Map values.
-// Only the properties of the result are used; options a transform returns are not applied here.
-func applyTransform(t pulumi.ResourceTransform, token, name string, custom bool, props resource.PropertyMap) (resource.PropertyMap, error) {
-	res := t(context.Background(), &pulumi.ResourceTransformArgs{Custom: custom, Type: token, Name: name, Props: toInputMap(props)})
-	if res == nil {
-		return props, nil
-	}
-	v, err := fromInput(res.Props)
-	if err != nil {
-		return nil, fmt.Errorf("transform of %s %s: %w", token, name, err)
-	}
-	m, _ := v.(map[string]any)
-	return resource.NewPropertyMapFromMap(m), nil
-}
-
-// toInputMap is the Go SDK's unmarshalPropertyMap for the values a manifest holds.
-func toInputMap(props resource.PropertyMap) pulumi.Map {
-	var conv func(v resource.PropertyValue) pulumi.Input
-	conv = func(v resource.PropertyValue) pulumi.Input {
-		switch {
-		case v.IsSecret():
-			return conv(v.SecretValue().Element)
-		case v.IsBool():
-			return pulumi.Bool(v.BoolValue())
-		case v.IsNumber():
-			return pulumi.Float64(v.NumberValue())
-		case v.IsString():
-			return pulumi.String(v.StringValue())
-		case v.IsArray():
-			a := make(pulumi.Array, 0, len(v.ArrayValue()))
-			for _, e := range v.ArrayValue() {
-				a = append(a, conv(e))
-			}
-			return a
-		case v.IsObject():
-			return toInputMap(v.ObjectValue())
-		}
-		return nil
-	}
-	out := pulumi.Map{}
-	for k, v := range props {
-		out[string(k)] = conv(v)
-	}
-	return out
-}
-
-// fromInput turns what a transform returns back into plain values.
-func fromInput(v any) (any, error) {
-	switch v := v.(type) {
-	case nil:
-		return nil, nil
-	case pulumi.String:
-		return string(v), nil
-	case pulumi.Float64:
-		return float64(v), nil
-	case pulumi.Int:
-		return float64(v), nil
-	case pulumi.Bool:
-		return bool(v), nil
-	case string, float64, bool:
-		return v, nil
-	case int:
-		return float64(v), nil
-	case pulumi.StringMap:
-		out := map[string]any{}
-		for k, e := range v {
-			s, err := fromInput(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = s
-		}
-		return out, nil
-	case pulumi.Map:
-		return fromMap(v)
-	case map[string]any:
-		return fromMap(v)
-	case pulumi.Array:
-		return fromSlice(v)
-	case []any:
-		return fromSlice(v)
-	}
-	return nil, fmt.Errorf("a transform returned %T, which the offline render cannot read", v)
-}
-
-func fromMap[V any](m map[string]V) (any, error) {
-	out := make(map[string]any, len(m))
-	for k, e := range m {
-		v, err := fromInput(e)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
-func fromSlice[V any](s []V) (any, error) {
-	out := make([]any, 0, len(s))
-	for _, e := range s {
-		v, err := fromInput(e)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
 // Children are the objects of a multi-document manifest that a Helm release installs, as children of parent: each
 // namespaced object without a namespace in namespace (Helm's client installs it into the release's namespace), named
 // "<parent name>:<namespace>/<name>" ("<parent name>:<name>" when cluster-scoped), typed
@@ -249,7 +153,7 @@ func fromSlice[V any](s []V) (any, error) {
 // the namespace applied by pulumi-kubernetes' own Parse and Normalize, which require kind, apiVersion and
 // metadata.name and take a kind's scope from the provider's table or the manifest's CRDs; a kind it cannot answer
 // offline is an error rather than a guess.
-func Children(parent Resource, manifest []byte, namespace string) ([]Resource, error) {
+func Children(parent mockcloud.Resource, manifest []byte, namespace string) ([]mockcloud.Resource, error) {
 	objs, err := yamlprovider.Parse(context.Background(), yamlprovider.ParseOptions{YAML: string(manifest)})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", parent.Type, parent.Name, err)
@@ -262,7 +166,7 @@ func Children(parent Resource, manifest []byte, namespace string) ([]Resource, e
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", parent.Type, parent.Name, err)
 	}
-	children := make([]Resource, 0, len(objs))
+	children := make([]mockcloud.Resource, 0, len(objs))
 	for _, obj := range objs {
 		name := obj.GetName()
 		if ns := obj.GetNamespace(); ns != "" {
@@ -270,8 +174,8 @@ func Children(parent Resource, manifest []byte, namespace string) ([]Resource, e
 		}
 		name = parent.Name + ":" + name
 		token := "kubernetes:" + typeModule(obj.GetAPIVersion()) + ":" + obj.GetKind()
-		children = append(children, Resource{
-			URN:      childURN(parent.URN, token, name),
+		children = append(children, mockcloud.Resource{
+			URN:      mockcloud.ChildURN(parent.URN, token, name),
 			Type:     token,
 			Name:     name,
 			Parent:   parent.URN,
