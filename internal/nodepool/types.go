@@ -71,7 +71,7 @@ type NodePool struct {
 }
 
 // NodePoolSpec is NodePool.spec.
-type NodePoolSpec struct {
+type NodePoolSpec struct { //nolint:revive // named after Karpenter's NodePoolSpec, whose JSON shape it is
 	Template   NodeClaimTemplate            `json:"template"`
 	Disruption Disruption                   `json:"disruption"`
 	Limits     map[string]resource.Quantity `json:"limits,omitempty"`

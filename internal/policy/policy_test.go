@@ -3,7 +3,6 @@ package policy
 import (
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -15,11 +14,7 @@ import (
 	"github.com/pulumi/pulumi-eks/sdk/v2/go/eks"
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
 
 // ruleCase is one hand-made recording and the violations a rule must find in it: one message fragment per
@@ -323,22 +318,4 @@ func TestCheckCombinesTheRulesSortedByRule(t *testing.T) {
 func TestViolationPrintsOnOneLine(t *testing.T) {
 	v := Violation{Rule: RuleStackTags, Resource: "aws:ec2/vpc:Vpc vpc", Message: `tags lacks the stack tag "project"`}
 	require.Equal(t, `stack-tags: aws:ec2/vpc:Vpc vpc: tags lacks the stack tag "project"`, v.String())
-}
-
-// The dev stack, rendered under mocks exactly as `go run ./cmd/render --check` does, must break no rule.
-func TestDevStackHasNoViolations(t *testing.T) {
-	values, err := project.Load("../..", "dev")
-	require.NoError(t, err)
-	cfg, err := config.Load(values.Lookup)
-	require.NoError(t, err)
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
-	require.NoError(t, err)
-	require.NotEmpty(t, rec.Resources)
-
-	got := Check(rec, OptionsFor(cfg))
-	lines := make([]string, 0, len(got))
-	for _, v := range got {
-		lines = append(lines, v.String())
-	}
-	require.Emptyf(t, got, "expected no violations in the dev stack, got %d:\n%s", len(got), strings.Join(lines, "\n"))
 }

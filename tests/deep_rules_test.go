@@ -1,6 +1,6 @@
 //go:build deep
 
-package deep_test
+package tests
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ import (
 // namespace and pulumi-eks's children, and breaks no rule, the deep ones included.
 func TestDeepRenderOfDevPassesEveryRule(t *testing.T) {
 	rec, component := eksDev(t)
-	cfg, _, err := project.LoadConfig("../..", "dev")
+	cfg, _, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
 
 	var helm, app, eks int

@@ -2,7 +2,7 @@
 
 // This test runs pulumi-eks's own code through tools/eks-harness: it needs Node.js and
 // `npm ci --ignore-scripts --prefix tools/eks-harness` (make deep runs both).
-package main
+package tests
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package deep_test
+package tests
 
 import (
 	"testing"
@@ -15,11 +15,11 @@ import (
 
 func deepDev(t *testing.T) *mockcloud.Recording {
 	t.Helper()
-	cfg, values, err := project.LoadConfig("../..", "dev")
+	cfg, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
 	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
-	charts, err := deep.ModuleCharts("../..")
+	charts, err := deep.ModuleCharts("..")
 	require.NoError(t, err)
 	require.NoError(t, deep.Expand(rec, cfg.KubernetesVersion, charts))
 	return rec

@@ -2,7 +2,7 @@
 
 // These tests run pulumi-eks' own component code through tools/eks-harness: they need Node.js and
 // `npm ci --ignore-scripts --prefix tools/eks-harness` (make deep runs both).
-package deep_test
+package tests
 
 import (
 	"encoding/json"
@@ -18,13 +18,13 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
 )
 
-const harnessDir = "../../tools/eks-harness"
+const harnessDir = "../tools/eks-harness"
 
 // eksDev renders the dev stack with what Helm and pulumi-eks add, and returns the recorded eks:index:Cluster.
 func eksDev(t *testing.T) (*mockcloud.Recording, mockcloud.Resource) {
 	t.Helper()
 	rec := deepDev(t)
-	_, values, err := project.LoadConfig("../..", "dev")
+	_, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
 	clusters := rec.ByType(deep.EKSClusterType)
 	require.Len(t, clusters, 1)

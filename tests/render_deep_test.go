@@ -1,8 +1,8 @@
-package main
+package tests
 
 import (
 	"bytes"
-		"os"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,15 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/deep"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/policy"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	rendercmd "github.com/karpenter-savings/karpenter-savings/internal/render"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
-const repoRoot = "../.."
+const repoRoot = ".."
 
 // stackDir returns a directory holding a copy of the project's Pulumi.yaml and a Pulumi.test.yaml with body.
 func stackDir(t *testing.T, body string) string {
@@ -31,10 +33,10 @@ func stackDir(t *testing.T, body string) string {
 	return dir
 }
 
-// runRender runs the command and returns its exit code, stdout and stderr.
+// runRender runs cmd/render-deep (the render with its engines) and returns its exit code, stdout and stderr.
 func runRender(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
-	code := run(args, &stdout, &stderr)
+	code := rendercmd.Main(args, &stdout, &stderr, deep.Engines())
 	return code, stdout.String(), stderr.String()
 }
 
@@ -54,7 +56,7 @@ func TestCheckListsEachViolationAndFails(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	code := printCheck(&out, rec, policy.Check(rec, policy.OptionsFor(cfg)))
+	code := deep.PrintCheck(&out, rec, policy.Check(rec, policy.OptionsFor(cfg)))
 	require.Equal(t, 1, code)
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	require.Equal(t, []string{
@@ -90,4 +92,23 @@ func TestBrokenStackConfigDeclaresNothing(t *testing.T) {
 			})
 		}
 	}
+}
+
+// The dev stack, rendered under mocks with the yaml/v2 children (the deep render without Helm and pulumi-eks, which
+// need no Node.js), must break no rule.
+func TestDevStackHasNoViolations(t *testing.T) {
+	values, err := project.Load(repoRoot, "dev")
+	require.NoError(t, err)
+	cfg, err := config.Load(values.Lookup)
+	require.NoError(t, err)
+	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
+	require.NoError(t, err)
+	require.NotEmpty(t, rec.Resources)
+
+	got := policy.Check(rec, policy.OptionsFor(cfg))
+	lines := make([]string, 0, len(got))
+	for _, v := range got {
+		lines = append(lines, v.String())
+	}
+	require.Emptyf(t, got, "expected no violations in the dev stack, got %d:\n%s", len(got), strings.Join(lines, "\n"))
 }
