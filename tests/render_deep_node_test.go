@@ -5,12 +5,13 @@
 package tests
 
 import (
-	"encoding/json"
 	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/render/rendertest"
 )
 
 // --deep adds what the Karpenter releases install, rendered by Helm, names the chart it cannot render offline, and
@@ -42,49 +43,5 @@ func TestCheckPassesOnTheDevStack(t *testing.T) {
 // Every reference in the deep render is a URN of a resource in it: the yaml/v2 children, the Helm objects and
 // pulumi-eks's children are wired like the rest.
 func TestJSONHasResourcesAndOutputs(t *testing.T) {
-	code, stdout, stderr := runRender("--json", "--dir", repoRoot)
-	require.Equalf(t, 0, code, "expected exit 0, got %d; stderr:\n%s", code, stderr)
-	var got struct {
-		Resources []struct {
-			URN       string         `json:"urn"`
-			Type      string         `json:"type"`
-			Name      string         `json:"name"`
-			Parent    string         `json:"parent"`
-			Provider  string         `json:"provider"`
-			DependsOn []string       `json:"dependsOn"`
-			Inputs    map[string]any `json:"inputs"`
-		} `json:"resources"`
-		Outputs map[string]any `json:"outputs"`
-	}
-	dec := json.NewDecoder(strings.NewReader(stdout))
-	require.NoError(t, dec.Decode(&got), "stdout is one JSON object")
-	require.False(t, dec.More(), "stdout holds nothing after the JSON object")
-	require.NotEmpty(t, got.Resources)
-	urns := map[string]string{}
-	for _, r := range got.Resources {
-		require.NotEmptyf(t, r.Type, "every resource has a type, got %+v", r)
-		require.NotEmptyf(t, r.Name, "every resource has a name, got %+v", r)
-		require.Truef(t, strings.HasPrefix(r.URN, "urn:pulumi:dev::karpenter-savings::") && strings.HasSuffix(r.URN, "::"+r.Name),
-			"every resource has its URN, got %q for %s", r.URN, r.Name)
-		require.NotContainsf(t, urns, r.URN, "URNs are unique; %s twice", r.URN)
-		urns[r.URN] = r.Type
-	}
-	// Every reference is a URN of a resource in the render (or the stack's own resource, which is not recorded).
-	for _, r := range got.Resources {
-		for _, ref := range append([]string{r.Parent, r.Provider}, r.DependsOn...) {
-			if ref == "" {
-				continue
-			}
-			require.Containsf(t, urns, ref, "%s refers to %s, which the render lacks", r.URN, ref)
-		}
-	}
-	var withProvider int
-	for _, r := range got.Resources {
-		if strings.HasPrefix(r.Type, "kubernetes:") {
-			require.Equalf(t, "pulumi:providers:kubernetes", urns[r.Provider], "%s names its Kubernetes provider by URN", r.URN)
-			withProvider++
-		}
-	}
-	require.Greater(t, withProvider, 30, "the releases, node pools and the sample app's objects have explicit providers")
-	require.Equal(t, "cluster-with-karpenter", got.Outputs["clusterName"])
+	rendertest.JSONGraph(t, repoRoot, deep.Engines(), 30)
 }

@@ -2,8 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,29 +13,19 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/policy"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	rendercmd "github.com/karpenter-savings/karpenter-savings/internal/render"
+	"github.com/karpenter-savings/karpenter-savings/internal/render/rendertest"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
 const repoRoot = ".."
 
-// stackDir returns a directory holding a copy of the project's Pulumi.yaml and a Pulumi.test.yaml with body.
-func stackDir(t *testing.T, body string) string {
-	t.Helper()
-	dir := t.TempDir()
-	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.test.yaml"), []byte(body), 0o600))
-	return dir
-}
-
 // runRender runs cmd/render-deep (the render with its engines) and returns its exit code, stdout and stderr.
-func runRender(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := rendercmd.Main(args, &stdout, &stderr, deep.Engines())
-	return code, stdout.String(), stderr.String()
+func runRender(args ...string) (int, string, string) { return rendertest.Run(deep.Engines(), args...) }
+
+// A broken stack file must name the key in the error, exit 1 and print no resource, whatever the output mode.
+func TestBrokenStackConfigDeclaresNothing(t *testing.T) {
+	rendertest.BrokenConfigDeclaresNothing(t, repoRoot, deep.Engines(), [][]string{nil, {"--check"}, {"--json"}})
 }
 
 // The configuration rejects what the rules forbid, so a violation can only come from a program change: here the
@@ -64,34 +52,6 @@ func TestCheckListsEachViolationAndFails(t *testing.T) {
 		"public-endpoint: eks:index:Cluster cluster-with-karpenter-eks: publicAccessCidrs is 0.0.0.0/0; the configuration allows 203.0.113.0/24",
 	}, lines[:len(lines)-1], "one line per violation: rule, resource, message")
 	require.Regexp(t, `^policy: [1-9][0-9]* resources checked, 2 violations$`, lines[len(lines)-1])
-}
-
-// A broken stack file must name the key in the error, exit 1 and print no resource, whatever the output mode.
-func TestBrokenStackConfigDeclaresNothing(t *testing.T) {
-	cases := []struct {
-		name    string
-		body    string
-		wantKey string
-		wantMsg string
-	}{
-		{"bad value", "config:\n  aws:region: us-east-1\n  karpenter-savings:vpcCidr: 10.42.0.0/33\n", "karpenter-savings:vpcCidr", "is not an IPv4 CIDR"},
-		{"wrong type", "config:\n  aws:region: us-east-1\n  karpenter-savings:nodeGroupMinSize: two\n", "karpenter-savings:nodeGroupMinSize", "is not of type integer"},
-		{"misspelt key", "config:\n  aws:region: us-east-1\n  karpenter-savings:vpcCider: 10.42.0.0/20\n", "karpenter-savings:vpcCider", "does not declare"},
-		{"missing region", "config:\n  karpenter-savings:clusterName: demo\n", "aws:region", "not set"},
-	}
-	modes := [][]string{nil, {"--check"}, {"--json"}}
-	for _, tc := range cases {
-		dir := stackDir(t, tc.body)
-		for _, mode := range modes {
-			t.Run(tc.name+" "+strings.Join(mode, ""), func(t *testing.T) {
-				code, stdout, stderr := runRender(append(mode, "--stack", "test", "--dir", dir)...)
-				require.Equalf(t, 1, code, "expected exit 1, got %d; stderr:\n%s", code, stderr)
-				require.Emptyf(t, stdout, "expected no resource lines on stdout, got:\n%s", stdout)
-				require.Containsf(t, stderr, tc.wantKey+": ", "expected the error to name %s, got:\n%s", tc.wantKey, stderr)
-				require.Containsf(t, stderr, tc.wantMsg, "expected %q in the error, got:\n%s", tc.wantMsg, stderr)
-			})
-		}
-	}
 }
 
 // The dev stack, rendered under mocks with the yaml/v2 children (the deep render without Helm and pulumi-eks, which
