@@ -10,6 +10,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
 	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 	"github.com/karpenter-savings/karpenter-savings/internal/stack"
 )
 
@@ -27,7 +28,7 @@ func deepDev(t *testing.T) *mockcloud.Recording {
 
 func TestKarpenterChartsAreRenderedUnderTheirReleases(t *testing.T) {
 	rec := deepDev(t)
-	crdRelease, ok := rec.Named(deep.ReleaseType, "cluster-with-karpenter-karpenter-crd-release")
+	crdRelease, ok := rec.Named(pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-crd-release")
 	require.True(t, ok)
 	var crds []string
 	for _, r := range rec.ByType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition") {
@@ -47,7 +48,7 @@ func TestKarpenterChartsAreRenderedUnderTheirReleases(t *testing.T) {
 	controller := containers[0].(map[string]any)
 	require.Equal(t, map[string]any{"cpu": "1", "memory": "1Gi"}, controller["resources"].(map[string]any)["requests"],
 		"the values the stack passes reach the rendered Deployment")
-	release, _ := rec.Named(deep.ReleaseType, "cluster-with-karpenter-karpenter-release")
+	release, _ := rec.Named(pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-release")
 	require.Equal(t, release.URN, deployment.Parent)
 	require.Equal(t, release.Provider, deployment.Provider, "the release's provider")
 }

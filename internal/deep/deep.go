@@ -20,10 +20,8 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 )
-
-// ReleaseType is the token of the Helm releases the stack declares.
-const ReleaseType = "kubernetes:helm.sh/v3:Release"
 
 // karpenterModule ships the karpenter and karpenter-crd charts at the version go.mod pins.
 const karpenterModule = "github.com/aws/karpenter-provider-aws"
@@ -63,12 +61,12 @@ func ModuleCharts(dir string) (Charts, error) {
 // the release's namespace, as Helm installs it). Releases whose chart is not available offline get a note.
 func Expand(rec *mockcloud.Recording, kubeVersion string, charts Charts) error {
 	var added []mockcloud.Resource
-	for _, r := range rec.ByType(ReleaseType) {
+	for _, r := range rec.ByType(pulumik8s.ReleaseType) {
 		chart, _ := r.Inputs["chart"].(string)
 		version, _ := r.Inputs["version"].(string)
 		dir, ok := charts(chart, version)
 		if !ok {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("%s %s: chart %s %s is not available offline, so the objects it installs are not shown", ReleaseType, r.Name, chart, version))
+			rec.Notes = append(rec.Notes, fmt.Sprintf("%s %s: chart %s %s is not available offline, so the objects it installs are not shown", pulumik8s.ReleaseType, r.Name, chart, version))
 			continue
 		}
 		children, err := render(r, dir, kubeVersion)

@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 )
 
 // Fixed identity of the mocked AWS account.
@@ -349,7 +350,7 @@ func (m *Mocks) Construct(project, stack string) error {
 		out = append(out, rec)
 		construct, ok := m.constructors[rec.Type]
 		if !ok {
-			if rec.Type == ConfigFileType {
+			if rec.Type == pulumik8s.ConfigFileType {
 				m.Recording.Notes = append(m.Recording.Notes, fmt.Sprintf("%s %s: a remote component; the objects it applies are shown with --deep", rec.Type, rec.Name))
 			}
 			continue
@@ -372,7 +373,7 @@ var autoNamed = map[string]string{
 	"aws:cloudwatch/eventRule:EventRule":  "name",
 	"aws:ec2/securityGroup:SecurityGroup": "name",
 	"aws:eks/nodeGroup:NodeGroup":         "nodeGroupName",
-	"kubernetes:helm.sh/v3:Release":       "name",
+	pulumik8s.ReleaseType:                 "name",
 }
 
 // physicalName is the name input prop when the program sets it, else what Pulumi's auto-naming makes of the logical

@@ -8,9 +8,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// ConfigFileType is the token of pulumi-kubernetes' yaml/v2 ConfigFile, a remote component.
-const ConfigFileType = "kubernetes:yaml/v2:ConfigFile"
-
 // DefaultNamespace is where Kubernetes puts a namespaced object when neither the object nor the provider's
 // configuration (or kubeconfig context) names a namespace.
 const DefaultNamespace = "default"

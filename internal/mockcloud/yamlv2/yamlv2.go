@@ -18,6 +18,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
 	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
 )
 
@@ -31,11 +32,11 @@ const ProviderCode = "github.com/pulumi/pulumi-kubernetes/provider/v4@v4.0.0-202
 // manifests they read (internal/samplemanifest); a ConfigFile whose file has no copy is named in the render's notes.
 func Option() mockcloud.Option {
 	copies := samplemanifest.Copies()
-	return mockcloud.WithConstructor(mockcloud.ConfigFileType, func(project, stack string, rec *mockcloud.Recording, cf mockcloud.Resource) ([]mockcloud.Resource, error) {
+	return mockcloud.WithConstructor(pulumik8s.ConfigFileType, func(project, stack string, rec *mockcloud.Recording, cf mockcloud.Resource) ([]mockcloud.Resource, error) {
 		file, _ := cf.Inputs["file"].(string)
 		manifest, ok := copies[file]
 		if !ok {
-			rec.Notes = append(rec.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", mockcloud.ConfigFileType, cf.Name, file))
+			rec.Notes = append(rec.Notes, fmt.Sprintf("%s %s: no local copy of %s, so the objects it applies are not shown", pulumik8s.ConfigFileType, cf.Name, file))
 			return nil, nil
 		}
 		return constructConfigFile(project, stack, rec, cf, manifest, rec.ProviderNamespace(cf.Provider))
@@ -58,7 +59,7 @@ func constructConfigFile(project, stack string, rec *mockcloud.Recording, cf moc
 	monitor := &constructMonitor{component: cf, recording: rec, urns: map[string]string{}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		comp := &configFileState{}
-		if err := ctx.RegisterComponentResource(mockcloud.ConfigFileType, cf.Name, comp); err != nil {
+		if err := ctx.RegisterComponentResource(pulumik8s.ConfigFileType, cf.Name, comp); err != nil {
 			return err
 		}
 		objs, err := yamlprovider.Parse(ctx.Context(), yamlprovider.ParseOptions{YAML: string(manifest)})
@@ -82,10 +83,10 @@ func constructConfigFile(project, stack string, rec *mockcloud.Recording, cf moc
 		return err
 	}, pulumi.WithMocks(project, stack, monitor))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s (%s): %w", mockcloud.ConfigFileType, cf.Name, ProviderCode, err)
+		return nil, fmt.Errorf("%s %s (%s): %w", pulumik8s.ConfigFileType, cf.Name, ProviderCode, err)
 	}
 	if monitor.err != nil {
-		return nil, fmt.Errorf("%s %s: %w", mockcloud.ConfigFileType, cf.Name, monitor.err)
+		return nil, fmt.Errorf("%s %s: %w", pulumik8s.ConfigFileType, cf.Name, monitor.err)
 	}
 	// The provider registers children concurrently; sort them as Run sorts the rest of the render.
 	slices.SortFunc(monitor.children, func(a, b mockcloud.Resource) int {
@@ -115,7 +116,7 @@ func (m *constructMonitor) NewResource(args pulumi.MockResourceArgs) (string, re
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rpc := args.RegisterRPC
-	if args.TypeToken == mockcloud.ConfigFileType && rpc.GetParent() != "" && resource.URN(rpc.GetParent()).QualifiedType() == resource.RootStackType {
+	if args.TypeToken == pulumik8s.ConfigFileType && rpc.GetParent() != "" && resource.URN(rpc.GetParent()).QualifiedType() == resource.RootStackType {
 		m.urns[mockcloud.ChildURN(rpc.GetParent(), args.TypeToken, args.Name)] = m.component.URN
 		return args.Name, args.Inputs, nil
 	}
