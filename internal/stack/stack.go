@@ -162,7 +162,10 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	np, err := nodepools.New(ctx, cfg.ClusterName+"-nodepools", &nodepools.Args{
 		Set:       pools,
 		Provider:  eks.Provider,
-		DependsOn: append([]pulumi.Resource{kp}, net.Egress...),
+		// kp.Release by name too: the SDK expands a dependency on a component to the children it holds at that moment,
+		// and a child joins its parent in its registration goroutine (prepareResourceInputs), so the release could be
+		// missed (2 renders in 40 lost the edge, TestDestroyDeletesNodePoolsWhileKarpenterStillRuns).
+		DependsOn: append([]pulumi.Resource{kp, kp.Release}, net.Egress...),
 	})
 	if err != nil {
 		return nil, err
