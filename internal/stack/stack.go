@@ -160,8 +160,8 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	// The pools also depend on the private subnets' egress path: Karpenter reaches EC2 through it, and without it
 	// could not terminate the nodes its finalizers drain; destroy would strand the instances.
 	np, err := nodepools.New(ctx, cfg.ClusterName+"-nodepools", &nodepools.Args{
-		Set:       pools,
-		Provider:  eks.Provider,
+		Set:      pools,
+		Provider: eks.Provider,
 		// kp.Release by name too: the SDK expands a dependency on a component to the children it holds at that moment,
 		// and a child joins its parent in its registration goroutine (prepareResourceInputs), so the release could be
 		// missed (2 renders in 40 lost the edge, TestDestroyDeletesNodePoolsWhileKarpenterStillRuns).
