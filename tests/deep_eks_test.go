@@ -23,9 +23,15 @@ const harnessDir = "../tools/eks-harness"
 // eksDev renders the dev stack with what Helm and pulumi-eks add, and returns the recorded eks:index:Cluster.
 func eksDev(t *testing.T) (*mockcloud.Recording, mockcloud.Resource) {
 	t.Helper()
-	rec := deepDev(t)
 	_, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
+	return eksRender(t, values)
+}
+
+// eksRender renders the stack with values, with what Helm and pulumi-eks add.
+func eksRender(t *testing.T, values project.Config) (*mockcloud.Recording, mockcloud.Resource) {
+	t.Helper()
+	rec := deepRender(t, values)
 	clusters := rec.ByType(deep.EKSClusterType)
 	require.Len(t, clusters, 1)
 	require.NoError(t, deep.ExpandEKS(rec, values["aws:region"], harnessDir))
@@ -118,17 +124,24 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	}
 	require.Equal(t, []any{"0.0.0.0/0"}, rule("eksNodeInternetEgressRule").Inputs["cidrBlocks"])
 
-	// authenticationMode API_AND_CONFIG_MAP: the aws-auth ConfigMap through pulumi-eks' own provider, and an
-	// access entry for its default instance role.
+	// authenticationMode API_AND_CONFIG_MAP: the aws-auth ConfigMap through pulumi-eks' own provider, mapping no
+	// role. The stack passes an empty instanceRoles, so pulumi-eks creates no instance role (its auto-named
+	// <cluster>-eks-instanceRole-role broke IAM's 64 characters for long cluster names) and no access entry for one:
+	// EKS makes the managed node group's entry, components/karpenter makes the Karpenter nodes'.
 	awsAuth, ok := rec.Named("kubernetes:core/v1:ConfigMap", name+"-nodeAccess")
 	require.True(t, ok)
 	require.Equal(t, "aws-auth", awsAuth.Inputs["metadata"].(map[string]any)["name"])
+	require.Equal(t, "[]\n", awsAuth.Inputs["data"].(map[string]any)["mapRoles"])
 	k8s, ok := rec.ByURN(awsAuth.Provider)
 	require.True(t, ok, "the ConfigMap's provider is one pulumi-eks registers")
 	require.Equal(t, "pulumi:providers:kubernetes", k8s.Type)
 	require.Equal(t, component.URN, k8s.Parent)
 	_, ok = rec.Named("aws:eks/accessEntry:AccessEntry", name+"-defaultNodeGroupInstanceRole")
-	require.True(t, ok)
+	require.False(t, ok, "no access entry for an instance role pulumi-eks no longer creates")
+	for _, r := range rec.Resources {
+		require.Falsef(t, strings.HasPrefix(r.URN, under(component)) && strings.Contains(r.Name, "instanceRole"),
+			"pulumi-eks creates no instance role, yet the render has %s", r.URN)
+	}
 }
 
 func TestEKSChildrenSitUnderTheRecordedComponent(t *testing.T) {

@@ -16,13 +16,19 @@ import (
 
 func deepDev(t *testing.T) *mockcloud.Recording {
 	t.Helper()
-	cfg, values, err := project.LoadConfig("..", "dev")
+	_, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
+	return deepRender(t, values)
+}
+
+// deepRender renders the stack with values and adds what the Karpenter releases install, as Helm renders it.
+func deepRender(t *testing.T, values project.Config) *mockcloud.Recording {
+	t.Helper()
 	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	charts, err := deep.ModuleCharts("..")
 	require.NoError(t, err)
-	require.NoError(t, deep.Expand(rec, cfg.KubernetesVersion, charts))
+	require.NoError(t, deep.Expand(rec, values[config.Project+":"+config.KeyKubernetesVersion], charts))
 	return rec
 }
 

@@ -209,8 +209,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EndpointPublicAccess:   pulumi.Bool(true),
 		PublicAccessCidrs:      publicAccessCidrs(args.PublicAccessCidrs),
 		AccessEntries:          accessEntries,
-		ClusterTags:            pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
-		Tags:                   tags,
+		// Empty, not nil (nil is sent as absent): pulumi-eks then creates no instance role of its own, which no node
+		// uses (the node group and Karpenter's nodes have theirs) and whose auto-name, <name>-eks-instanceRole-role
+		// plus 8 characters, breaks IAM's 64 for cluster names of 35 characters and more (pulumi-eks v2.8.1,
+		// nodejs/eks/cluster.ts createCore).
+		InstanceRoles: iam.RoleArray{},
+		ClusterTags:   pulumi.StringMap{args.DiscoveryTagKey: pulumi.String(args.Name)},
+		Tags:          tags,
 	}, parent, pulumi.DependsOn(clusterRoleAttachments),
 		// pulumi-eks passes Tags to most of what it creates, not to every resource (its node access entry gets none);
 		// the engine runs this on each of them.

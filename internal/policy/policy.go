@@ -22,6 +22,7 @@ const (
 	RuleSecretsEncryption   = "secrets-encryption"
 	RulePublicEndpoint      = "public-endpoint"
 	RuleStackTags           = "stack-tags"
+	RuleNameLimits          = "name-limits"
 	// Rules on the Kubernetes objects and pulumi-eks resources a deep render adds (cmd/render --deep); they also run
 	// on whatever a plain render holds.
 	RuleContainerRequests       = "container-requests"
@@ -77,6 +78,7 @@ func Check(rec *mockcloud.Recording, opts Options) []Violation {
 		NodePoolsOutliveTheCluster(rec),
 		NoIngressFromTheInternet(rec),
 		KarpenterCRDs(rec),
+		NameLimitsRule(rec),
 	)
 	slices.SortFunc(out, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Resource, b.Resource), cmp.Compare(a.Message, b.Message))
