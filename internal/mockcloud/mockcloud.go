@@ -47,6 +47,13 @@ type Resource struct {
 	// Dependencies are the URNs the engine records for the resource: its explicit dependsOn (a component expanded
 	// to its children, as the SDK does) and the resources its inputs came from.
 	Dependencies []string `json:"dependsOn,omitempty"`
+	// PropertyDependencies are, per input, the URNs its value came from: the engine replaces a dependent of a
+	// delete-before-replace resource only when such an input forces it to.
+	PropertyDependencies map[string][]string `json:"propertyDependencies,omitempty"`
+	// DeleteBeforeReplace is the resource option: a replacement deletes the old resource before creating the new one.
+	DeleteBeforeReplace bool `json:"deleteBeforeReplace,omitempty"`
+	// ReplaceOnChanges are the resource option's input paths whose change forces a replacement.
+	ReplaceOnChanges []string `json:"replaceOnChanges,omitempty"`
 	// PhysicalName is the name the cloud sees: the explicit name input, or the logical name plus the 8 characters
 	// Pulumi's auto-naming appends. Empty for types without a name.
 	PhysicalName string `json:"physicalName,omitempty"`
@@ -259,7 +266,18 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	var deps []string
 	switch {
 	case args.RegisterRPC != nil:
-		parent, deps, provider = args.RegisterRPC.GetParent(), args.RegisterRPC.GetDependencies(), args.RegisterRPC.GetProvider()
+		rpc := args.RegisterRPC
+		parent, deps, provider = rpc.GetParent(), rpc.GetDependencies(), rpc.GetProvider()
+		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		for key, pd := range rpc.GetPropertyDependencies() {
+			if urns := pd.GetUrns(); len(urns) > 0 {
+				if rec.PropertyDependencies == nil {
+					rec.PropertyDependencies = map[string][]string{}
+				}
+				rec.PropertyDependencies[key] = slices.Compact(slices.Sorted(slices.Values(urns)))
+			}
+		}
 	case args.ReadRPC != nil:
 		parent, deps, provider = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies(), args.ReadRPC.GetProvider()
 		rec.Read = true
@@ -376,14 +394,20 @@ var autoNamed = map[string]string{
 	pulumik8s.ReleaseType:                 "name",
 }
 
-// physicalName is the name input prop when the program sets it, else what Pulumi's auto-naming makes of the logical
-// name: a dash and 7 random hex characters (here derived from the URN, so renders are reproducible).
+// physicalName is the name input prop when the program sets it, else the provider's name from the input
+// prop+"Prefix" when the program sets that, else what Pulumi's auto-naming makes of the logical name: a dash and 7
+// random hex characters (here derived from the URN, so renders are reproducible).
 func physicalName(inputs resource.PropertyMap, prop, logical, urn string) string {
 	if v, ok := inputs[resource.PropertyKey(prop)]; ok && v.IsString() {
 		return v.StringValue()
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(urn))
+	if v, ok := inputs[resource.PropertyKey(prop+"Prefix")]; ok && v.IsString() {
+		// The provider's own name from a prefix: Terraform's id.PrefixedUniqueId appends 26 characters, a UTC
+		// timestamp to the ten-thousandth of a second and an 8-digit hex counter (terraform-plugin-sdk helper/id).
+		return fmt.Sprintf("%s%s%08x", v.StringValue(), "202601010000000000", h.Sum32())
+	}
 	return fmt.Sprintf("%s-%07x", logical, h.Sum32()&0xfffffff)
 }
 
