@@ -65,11 +65,11 @@ func TestKarpenterNamespaceIsCreatedWhenNotBuiltIn(t *testing.T) {
 	require.NoError(t, err)
 	ns := one(t, rec, "kubernetes:core/v1:Namespace", "cluster-with-karpenter-karpenter-namespace")
 	require.Equal(t, map[string]any{"name": "karpenter"}, ns.Inputs["metadata"])
-	for _, name := range []string{"cluster-with-karpenter-karpenter-release", "cluster-with-karpenter-karpenter-crd-release"} {
-		release := one(t, rec, "kubernetes:helm.sh/v3:Release", name)
-		require.Equal(t, "karpenter", release.Inputs["namespace"])
-		require.Contains(t, release.Dependencies, ns.URN, "%s waits for its namespace", name)
-	}
+	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-release")
+	require.Equal(t, "karpenter", release.Inputs["namespace"])
+	require.Contains(t, release.Dependencies, ns.URN, "the controller release waits for its namespace")
+	crds := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-crd-release")
+	require.Equal(t, "kube-system", crds.Inputs["namespace"], "the CRDs are cluster-scoped: their release stays in kube-system")
 	pod := one(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-with-karpenter-karpenter-pod-identity")
 	require.Equal(t, "karpenter", pod.Inputs["namespace"])
 }

@@ -146,7 +146,10 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 	rec := renderDev(t)
 	ng := one(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only")
 	in := ng.Inputs
-	require.Equal(t, "critical-addons-only", in["nodeGroupName"])
+	require.Nil(t, in["nodeGroupName"], "a fixed name would make a replacement delete-before-create")
+	require.Equal(t, "critical-addons-", in["nodeGroupNamePrefix"])
+	require.Equal(t, map[string]any{"karpenter-savings/node-group": "critical-addons"}, in["labels"],
+		"the controller's node selector, which survives a replacement of the group")
 	require.Equal(t, "AL2023_ARM_64_STANDARD", in["amiType"])
 	require.Equal(t, "SPOT", in["capacityType"])
 	require.Equal(t, []any{"t4g.medium", "c7g.large", "c6g.large"}, in["instanceTypes"])
@@ -207,7 +210,7 @@ func TestFoundationOutputs(t *testing.T) {
 	require.Regexp(t, `^vpc-[0-9a-f]{17}$`, out["vpcId"])
 	require.Len(t, out["privateSubnetIds"], 2)
 	require.Len(t, out["publicSubnetIds"], 2)
-	require.Equal(t, "critical-addons-only", out["nodeGroupName"])
+	require.Regexp(t, `^critical-addons-[0-9]{18}[0-9a-f]{8}$`, out["nodeGroupName"], "the prefix and AWS's 26 characters")
 }
 
 func TestSecretsAreEncryptedWithARotatedKMSKey(t *testing.T) {

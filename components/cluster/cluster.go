@@ -23,11 +23,19 @@ import (
 // CriticalAddonsTaint keeps everything but critical add-ons (and Karpenter) off the managed node group.
 const CriticalAddonsTaint = "CriticalAddonsOnly"
 
-// NodeGroupName is the managed node group's name, as the lab names it; EKS labels its nodes with it.
-const NodeGroupName = "critical-addons-only"
+// NodeGroupNamePrefix starts the managed node group's name; AWS appends 26 characters. A prefix, not a fixed name:
+// a change of instance types or capacity type replaces the group, and only a new name lets the new group exist
+// before the old one goes (with a fixed name, the replacement is delete-before-create and the controller, pinned to
+// the group, is down for the whole swap).
+const NodeGroupNamePrefix = "critical-addons-"
 
-// NodeGroupLabel is the label EKS puts on every node of a managed node group.
-const NodeGroupLabel = "eks.amazonaws.com/nodegroup"
+// NodeGroupLabel and NodeGroupLabelValue are the Kubernetes label every node of the managed node group carries, set
+// by the stack: Karpenter's controller selects its nodes by it. Unlike EKS's eks.amazonaws.com/nodegroup, which
+// carries the group's name, it does not change when the group is replaced.
+const (
+	NodeGroupLabel      = "karpenter-savings/node-group"
+	NodeGroupLabelValue = "critical-addons"
+)
 
 // SecretsKeyDeletionWindowDays is the longest window KMS allows: once the key is gone, every Kubernetes secret the
 // cluster stored is unreadable for good, so a scheduled deletion gets the most time to be noticed and cancelled.
@@ -400,21 +408,22 @@ func serviceTrust(service string) karpenteriam.Document {
 
 func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulumi.StringOutput, tags pulumi.StringMap, opts ...pulumi.ResourceOption) (*awseks.NodeGroup, error) {
 	// Managed node group instances assume their role through EC2, like the nodes Karpenter launches.
-	role, attachments, err := newRole(ctx, name+"-node-group", "Nodes of the "+NodeGroupName+" managed node group of "+args.Name,
+	role, attachments, err := newRole(ctx, name+"-node-group", "Nodes of the "+NodeGroupLabelValue+" managed node group of "+args.Name,
 		karpenteriam.NodeTrustPolicy(karpenteriam.Scope{Partition: args.Partition}), args.Partition, NodeGroupPolicies, tags, opts...)
 	if err != nil {
 		return nil, err
 	}
 	ng := args.NodeGroup
-	return awseks.NewNodeGroup(ctx, name+"-"+NodeGroupName, &awseks.NodeGroupArgs{
-		ClusterName:   clusterName,
-		NodeGroupName: pulumi.String(NodeGroupName),
-		Version:       pulumi.String(args.Version),
-		NodeRoleArn:   role.Arn,
-		SubnetIds:     args.PrivateSubnetIDs,
-		AmiType:       pulumi.String("AL2023_ARM_64_STANDARD"),
-		CapacityType:  pulumi.String(ng.CapacityType),
-		InstanceTypes: pulumi.ToStringArray(ng.InstanceTypes),
+	return awseks.NewNodeGroup(ctx, name+"-critical-addons-only", &awseks.NodeGroupArgs{
+		ClusterName:         clusterName,
+		NodeGroupNamePrefix: pulumi.String(NodeGroupNamePrefix),
+		Labels:              pulumi.StringMap{NodeGroupLabel: pulumi.String(NodeGroupLabelValue)},
+		Version:             pulumi.String(args.Version),
+		NodeRoleArn:         role.Arn,
+		SubnetIds:           args.PrivateSubnetIDs,
+		AmiType:             pulumi.String("AL2023_ARM_64_STANDARD"),
+		CapacityType:        pulumi.String(ng.CapacityType),
+		InstanceTypes:       pulumi.ToStringArray(ng.InstanceTypes),
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 			MinSize:     pulumi.Int(ng.MinSize),
 			MaxSize:     pulumi.Int(ng.MaxSize),

@@ -56,7 +56,8 @@ type Args struct {
 	ClusterName pulumi.StringInput
 	// Version is the chart version of both charts, without a "v", e.g. "1.14.0". Required.
 	Version string
-	// Namespace of the releases and the service account. Optional; default "kube-system".
+	// Namespace of the controller release and its service account (the CRD release stays in CRDNamespace). Optional;
+	// default "kube-system".
 	Namespace string
 	// ServiceAccount is the controller's service account. Optional; default "karpenter".
 	ServiceAccount string
@@ -67,7 +68,8 @@ type Args struct {
 	// Replicas of the controller. Optional; default 2.
 	Replicas int
 	// CriticalNodeSelector are the labels of the critical-addons node group the controller runs on,
-	// e.g. {"eks.amazonaws.com/nodegroup": "critical-addons-only"}. Required.
+	// e.g. {"karpenter-savings/node-group": "critical-addons"}: a label that stays when the group is replaced, unlike
+	// eks.amazonaws.com/nodegroup, which carries its name. Required.
 	CriticalNodeSelector map[string]string
 	// Tags are applied to every taggable AWS resource. Optional.
 	Tags map[string]string
@@ -398,6 +400,11 @@ func (b builder) spotRole() (*iam.ServiceLinkedRole, error) {
 	return role, nil
 }
 
+// CRDNamespace holds the CRD release whatever the controller's namespace. The CRDs are cluster-scoped, so the
+// release need not follow the controller; if it did, a change of namespace would replace it create-before-delete,
+// and Helm would refuse the new release the CRDs the old one owns (meta.helm.sh/release-namespace).
+const CRDNamespace = "kube-system"
+
 // BuiltInNamespaces exist in every cluster; the component creates any other namespace it is given.
 var BuiltInNamespaces = []string{"kube-system", "kube-public", "kube-node-lease", "default"}
 
@@ -413,7 +420,6 @@ func CRDHelmValues() map[string]any {
 // creates when it is not a built-in one.
 func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource) (*pulumik8s.Release, error) {
 	provider := pulumi.Provider(b.args.KubernetesProvider)
-	var crdDeps []pulumi.Resource
 	if !slices.Contains(BuiltInNamespaces, b.args.Namespace) {
 		ns, err := corev1.NewNamespace(b.ctx, b.child("namespace"), &corev1.NamespaceArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(b.args.Namespace)},
@@ -421,16 +427,15 @@ func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource)
 		if err != nil {
 			return nil, fmt.Errorf("karpenter namespace %q: %w", b.args.Namespace, err)
 		}
-		crdDeps = append(crdDeps, ns)
 		deps = append(slices.Clone(deps), ns)
 	}
 	crds, err := pulumik8s.NewRelease(b.ctx, b.child("crd-release"), &pulumik8s.ReleaseArgs{
 		Name:      pulumi.String(CRDReleaseName),
 		Chart:     pulumi.String(CRDChart),
 		Version:   pulumi.String(b.args.Version),
-		Namespace: pulumi.String(b.args.Namespace),
+		Namespace: pulumi.String(CRDNamespace),
 		Values:    pulumi.ToMap(CRDHelmValues()),
-	}, b.parent, provider, pulumi.DependsOn(crdDeps))
+	}, b.parent, provider)
 	if err != nil {
 		return nil, fmt.Errorf("karpenter CRD release: %w", err)
 	}
@@ -461,7 +466,12 @@ func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource)
 		// The CRD release owns the CRDs and upgrades them; the controller chart's crds/ would only install.
 		SkipCrds: pulumi.Bool(true),
 		Values:   values,
-	}, b.parent, provider, pulumi.DependsOn(append(slices.Clone(deps), crds)))
+	}, b.parent, provider, pulumi.DependsOn(append(slices.Clone(deps), crds)),
+		// A new namespace replaces the release. Its cluster-scoped RBAC carries the release's name, so Helm would refuse
+		// a new release while the old one owns it: the old one goes first, and the controller is down until the new
+		// one's pods are ready. Its dependents (the NodePools) depend on it through dependsOn only, and the engine
+		// deletes no such dependent with it (pulumi v3.274.1, step_generator.go, calculateDependentReplacements).
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("karpenter release: %w", err)
 	}

@@ -33,8 +33,8 @@ const (
 	serviceLinkedRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 	accountID             = "123456789012"
 	clusterName           = "cluster-with-karpenter"
-	criticalNodeGroupKey  = "eks.amazonaws.com/nodegroup"
-	criticalNodeGroupName = "critical-addons-only"
+	criticalNodeGroupKey  = "karpenter-savings/node-group"
+	criticalNodeGroupName = "critical-addons"
 )
 
 var scope = karpenteriam.Scope{Partition: "aws", Region: "us-east-1", AccountID: accountID, ClusterName: clusterName}
@@ -563,12 +563,32 @@ func TestNamespaceIsCreatedUnlessBuiltIn(t *testing.T) {
 			require.Len(t, namespaces, 1)
 			require.Equal(t, map[string]any{"name": tc.namespace}, inputs(namespaces[0])["metadata"])
 			require.Contains(t, namespaces[0].Provider, "pulumi:providers:kubernetes::k8s", "namespace provider")
-			for _, release := range []string{"karpenter-crd-release", "karpenter-release"} {
-				require.Truef(t, dependsOnURN(d.rec.one(t, releaseType, release), namespaceType, "karpenter-namespace"),
-					"%s waits for the namespace", release)
-			}
+			require.True(t, dependsOnURN(d.rec.one(t, releaseType, "karpenter-release"), namespaceType, "karpenter-namespace"),
+				"the controller release waits for its namespace")
 		})
 	}
+}
+
+// The CRDs are cluster-scoped: their release stays in kube-system whatever the controller's namespace, so moving the
+// controller does not replace it, and Helm never meets CRDs owned by another release.
+func TestCRDReleaseStaysInKubeSystem(t *testing.T) {
+	for _, namespace := range []string{"kube-system", "karpenter"} {
+		t.Run(namespace, func(t *testing.T) {
+			d := deploy(t, func(a *karpenter.Args) { a.Namespace = namespace })
+			require.NoError(t, d.err)
+			require.Equal(t, "kube-system", inputs(d.rec.one(t, releaseType, "karpenter-crd-release"))["namespace"])
+			require.Equal(t, namespace, inputs(d.rec.one(t, releaseType, "karpenter-release"))["namespace"])
+		})
+	}
+}
+
+// A new namespace replaces the controller release, whose cluster-scoped RBAC carries its name: Helm would refuse the
+// new release while the old one owns it, so the old one is deleted first. The CRD release is never replaced that way:
+// deleting it first would uninstall the CRDs' owner (kept by the keep policy) for nothing.
+func TestControllerReleaseIsDeletedBeforeItIsReplaced(t *testing.T) {
+	d := deployOK(t)
+	require.True(t, d.rec.one(t, releaseType, "karpenter-release").RegisterRPC.GetDeleteBeforeReplace())
+	require.False(t, d.rec.one(t, releaseType, "karpenter-crd-release").RegisterRPC.GetDeleteBeforeReplace())
 }
 
 // Replacing the karpenter-crd release (a new chart source, a renamed release) uninstalls it; without the keep
