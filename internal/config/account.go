@@ -33,6 +33,53 @@ func (c *Config) CheckCreator(callerARN string, clusterExists bool) error {
 	return nil
 }
 
+// AccessEntry is an EKS access entry that exists for a configured admin principal.
+type AccessEntry struct {
+	// PrincipalArn is the entry's principal, as EKS holds it.
+	PrincipalArn string
+	// Tags are the entry's tags; the entry EKS makes for the cluster's creator has none.
+	Tags map[string]string
+}
+
+// CanTellAccessEntries reports whether an access entry the stack created can be told from one it did not: only by
+// the stack's tags, so not when none are configured.
+func (c *Config) CanTellAccessEntries() bool { return len(c.Tags) > 0 }
+
+// OwnsAccessEntry reports whether an access entry with tags is one the stack created. The stack tags its entries
+// with Tags (components/cluster passes them to pulumi-eks, and awstags.Transform adds them to its children); the
+// entry EKS makes for the cluster's creator (pulumi-eks v2.8.1 sets bootstrapClusterCreatorAdminPermissions) has
+// none. One of the stack's tags with its value is enough: a change of Tags reaches the stack's entries only with the
+// update that this check precedes, and requiring every tag would refuse the stack's own entries then.
+func (c *Config) OwnsAccessEntry(tags map[string]string) bool {
+	for k, v := range c.Tags {
+		if got, ok := tags[k]; ok && got == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AccessEntryConflict describes entry, an admin principal's access entry the stack did not create: what marks it as
+// not the stack's, and what to do about it.
+func (c *Config) AccessEntryConflict(entry AccessEntry) (found, fix string) {
+	found = fmt.Sprintf("principal %s, no tags", entry.PrincipalArn)
+	// An untagged entry is the one EKS made for the cluster's creator, with cluster-admin access.
+	why := "that identity is already a cluster admin, through the entry EKS made for the cluster's creator"
+	if len(entry.Tags) > 0 {
+		tags := make([]string, 0, len(entry.Tags))
+		for k, v := range entry.Tags {
+			tags = append(tags, k+"="+v)
+		}
+		slices.Sort(tags)
+		found = fmt.Sprintf("principal %s, tags %s, none of %s", entry.PrincipalArn, strings.Join(tags, ","), qualify(KeyTags))
+		why = "that identity already has the access this entry grants, managed outside this stack"
+	}
+	fix = fmt.Sprintf("remove it from %s (%s), or, if the stack should own the entry, delete it (aws eks delete-access-entry "+
+		"--region %s --cluster-name %s --principal-arn %s) before `pulumi up`",
+		qualify(KeyClusterAdminPrincipals), why, c.Region, c.ClusterName, entry.PrincipalArn)
+	return found, fix
+}
+
 // CheckZones rejects configured availability zones the region does not offer (available, from the region's
 // ec2:DescribeAvailabilityZones as aws.getAvailabilityZones returns it): a zone letter the region lacks, or a zone
 // of another region whose name starts like this one, passes the name check but fails when the first subnet is

@@ -34,6 +34,26 @@ func TestCheckCreator(t *testing.T) {
 	}
 }
 
+func TestOwnsAccessEntry(t *testing.T) {
+	c := &Config{Tags: map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}}
+	for _, tc := range []struct {
+		name string
+		tags map[string]string
+		want bool
+	}{
+		{"the entry EKS made for the creator has no tags", nil, false},
+		{"every stack tag", map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}, true},
+		{"made before a stack tag was added", map[string]string{"project": "karpenter-savings"}, true},
+		{"a stack tag with another value only", map[string]string{"project": "other", "team": "ops"}, false},
+		{"someone else's tags", map[string]string{"owner": "ops"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, c.OwnsAccessEntry(tc.tags))
+		})
+	}
+	require.False(t, (&Config{}).OwnsAccessEntry(map[string]string{"project": "karpenter-savings"}), "a stack without tags owns nothing it can recognize")
+}
+
 func TestCheckZones(t *testing.T) {
 	useast1 := []string{"us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"}
 	for _, tc := range []struct {
