@@ -9,15 +9,12 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/principal"
 )
 
-// CheckCreator rejects, while the cluster does not exist yet, an admin principal that is the identity running the
-// update (callerARN, from sts:GetCallerIdentity). EKS gives the cluster's creator admin access through an access
-// entry of its own, so a second entry for the same identity fails with 409 ResourceInUseException after the
-// cluster is up. Once the cluster exists its creator is whoever ran the first update, and listing the identity
-// running a later update is legitimate.
-func (c *Config) CheckCreator(callerARN string, clusterExists bool) error {
-	if clusterExists {
-		return nil
-	}
+// CheckCreator rejects an admin principal that is the identity about to create the cluster (callerARN, from
+// sts:GetCallerIdentity); it applies while the cluster does not exist yet. EKS gives the cluster's creator admin
+// access through an access entry of its own, so a second entry for the same identity fails with 409
+// ResourceInUseException after the cluster is up. Once the cluster exists, CheckAccessEntries looks at the entries
+// EKS holds instead.
+func (c *Config) CheckCreator(callerARN string) error {
 	caller, err := principal.Parse(callerARN)
 	if err != nil {
 		// The account root or a federated user: neither can be an entry of clusterAdminPrincipalArns.
@@ -57,6 +54,27 @@ func (c *Config) OwnsAccessEntry(tags map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// CheckAccessEntries rejects, once the cluster exists, an admin principal that already has an access entry the
+// stack did not create: entries maps a configured ARN to the entry EKS holds for that identity, for those that have
+// one. Creating a second entry for the identity would fail with 409 ResourceInUseException halfway through the
+// update; typically it is the identity that created the cluster, which EKS made an admin then.
+func (c *Config) CheckAccessEntries(entries map[string]AccessEntry) error {
+	if !c.CanTellAccessEntries() {
+		return nil
+	}
+	var errs problems
+	for _, arn := range c.ClusterAdminPrincipalArns {
+		entry, ok := entries[arn]
+		if !ok || c.OwnsAccessEntry(entry.Tags) {
+			continue
+		}
+		found, fix := c.AccessEntryConflict(entry)
+		errs.add(KeyClusterAdminPrincipals, "%q already has an access entry on cluster %s that the stack did not create (%s), and a "+
+			"second entry for the same identity fails with 409 ResourceInUseException: %s", arn, c.ClusterName, found, fix)
+	}
+	return errors.Join(errs...)
 }
 
 // AccessEntryConflict describes entry, an admin principal's access entry the stack did not create: what marks it as
