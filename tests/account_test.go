@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -48,9 +49,79 @@ func TestAdminListIncludingTheCreatorIsRejectedBeforeAnythingIsDeclared(t *testi
 	rec, err := render(t, values)
 	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "arn:aws:iam::123456789012:user/platform" is the identity creating the cluster`)
 	require.Empty(t, rec.Resources, "nothing is declared")
+	require.Empty(t, accessEntryLookups(rec), "no cluster, no access entries to look up")
 
 	_, err = render(t, values, mockcloud.WithAccount(mockcloud.Account{Clusters: []string{"cluster-with-karpenter"}}))
-	require.NoError(t, err, "once the cluster exists, the identity updating it may be listed")
+	require.NoError(t, err, "once the cluster exists, the identity updating it may be listed: EKS holds no entry for it")
+}
+
+// Once the cluster exists, the one who created it has the untagged access entry EKS made; listing that identity later
+// would make `pulumi up` create a second entry, which fails with 409 halfway through the update. The preview looks
+// up each admin's entry and refuses one the stack did not create, before declaring anything.
+func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *testing.T) {
+	const (
+		admin   = "arn:aws:iam::123456789012:role/platform-admin"
+		creator = "arn:aws:iam::123456789012:role/ci-deploy"
+	)
+	values := with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: `["` + admin + `","` + creator + `"]`})
+	rec, err := render(t, values)
+	require.NoError(t, err)
+	require.Empty(t, accessEntryLookups(rec), "no cluster yet: no access entry to look up")
+
+	stackTags := map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}
+	for _, tc := range []struct {
+		name    string
+		entries map[string]map[string]string
+		wantErr string
+	}{
+		{
+			name:    "the creator's untagged entry",
+			entries: map[string]map[string]string{creator: nil, admin: stackTags},
+			wantErr: `karpenter-savings:clusterAdminPrincipalArns: "` + creator + `" already has an access entry on cluster ` +
+				`cluster-with-karpenter that the stack did not create (principal ` + creator + `, no tags)`,
+		},
+		{name: "the stack's own tagged entries", entries: map[string]map[string]string{creator: stackTags, admin: stackTags}},
+		{name: "no entries yet", entries: nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, values, mockcloud.WithAccount(mockcloud.Account{
+				Clusters: []string{"cluster-with-karpenter"}, AccessEntries: tc.entries,
+			}))
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+			} else {
+				require.ErrorContains(t, err, tc.wantErr)
+				require.ErrorContains(t, err, "aws eks delete-access-entry --region us-east-1 --cluster-name cluster-with-karpenter --principal-arn "+creator)
+				require.Empty(t, rec.Resources, "nothing is declared")
+			}
+			require.ElementsMatch(t, []map[string]any{
+				{"clusterName": "cluster-with-karpenter", "principalArn": admin},
+				{"clusterName": "cluster-with-karpenter", "principalArn": creator},
+			}, accessEntryLookups(rec), "each admin's entry is looked up")
+		})
+	}
+}
+
+// A lookup that fails for another reason than a missing entry stops the preview: it does not pass for "no entry".
+func TestAccessEntryLookupFailureIsNotTakenForAMissingEntry(t *testing.T) {
+	values := with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin"]`})
+	_, err := render(t, values, mockcloud.WithAccount(mockcloud.Account{
+		Clusters:       []string{"cluster-with-karpenter"},
+		AccessEntryErr: errors.New("AccessDeniedException: not authorized to perform eks:DescribeAccessEntry"),
+	}))
+	require.ErrorContains(t, err, "looking up the access entry of arn:aws:iam::123456789012:role/platform-admin on EKS cluster cluster-with-karpenter")
+	require.ErrorContains(t, err, "AccessDeniedException")
+}
+
+// accessEntryLookups returns the arguments of every aws:eks/getAccessEntry:getAccessEntry invoke.
+func accessEntryLookups(rec *mockcloud.Recording) []map[string]any {
+	var out []map[string]any
+	for _, inv := range rec.Invokes {
+		if inv.Token == "aws:eks/getAccessEntry:getAccessEntry" {
+			out = append(out, inv.Args)
+		}
+	}
+	return out
 }
 
 func TestDuplicateAdminPrincipalsAreRejected(t *testing.T) {

@@ -4,8 +4,9 @@
 //	go run ./cmd/preflight [--stack dev] [--dir .]
 //
 // It checks the local tools pulumi-eks runs (Pulumi CLI, AWS CLI v2, kubectl >= 1.24), the AWS credentials and the
-// stack's region, the EC2 Spot service-linked role, and that no leftover of an earlier stack holds one of the fixed
-// names the stack gives its resources. It exits 1 when a check fails. Without credentials the account checks are
+// stack's region, the EC2 Spot service-linked role, that no leftover of an earlier stack holds one of the fixed
+// names the stack gives its resources, and, once the cluster exists, that no principal of clusterAdminPrincipalArns
+// already has an access entry the stack did not create. It exits 1 when a check fails. Without credentials the account checks are
 // skipped, not failed: the exit status then reflects the local checks only.
 package main
 

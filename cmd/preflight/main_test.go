@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -48,8 +50,12 @@ var goodTools = tools{
 	"kubectl version --client -o json": `{"clientVersion":{"major":"1","minor":"32","gitVersion":"v1.32.4"}}`,
 }
 
-// cleanAccount has the caller's identity and none of the stack's names; clusterLeft leaves an EKS cluster of every name.
-type cleanAccount struct{ clusterLeft bool }
+// cleanAccount has the caller's identity and none of the stack's names; clusterLeft leaves an EKS cluster of every name,
+// whose only access entry is the untagged one EKS made for its creator, creator.
+type cleanAccount struct {
+	clusterLeft bool
+	creator     string
+}
 
 func (cleanAccount) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
 	return &sts.GetCallerIdentityOutput{Account: aws.String("111122223333"), Arn: aws.String("arn:aws:iam::111122223333:user/ops")}, nil
@@ -70,6 +76,20 @@ func (cleanAccount) DescribeKey(context.Context, *kms.DescribeKeyInput, ...func(
 func (a cleanAccount) DescribeCluster(_ context.Context, in *eks.DescribeClusterInput, _ ...func(*eks.Options)) (*eks.DescribeClusterOutput, error) {
 	if a.clusterLeft {
 		return &eks.DescribeClusterOutput{Cluster: &ekstypes.Cluster{Arn: aws.String("arn:aws:eks:us-east-1:111122223333:cluster/" + aws.ToString(in.Name)), Status: ekstypes.ClusterStatusActive}}, nil
+	}
+	return nil, &ekstypes.ResourceNotFoundException{}
+}
+
+func (a cleanAccount) ListAccessEntries(context.Context, *eks.ListAccessEntriesInput, ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
+	if a.clusterLeft {
+		return &eks.ListAccessEntriesOutput{AccessEntries: []string{a.creator}}, nil
+	}
+	return nil, &ekstypes.ResourceNotFoundException{}
+}
+
+func (a cleanAccount) DescribeAccessEntry(_ context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
+	if a.clusterLeft && aws.ToString(in.PrincipalArn) == a.creator {
+		return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{PrincipalArn: in.PrincipalArn}}, nil
 	}
 	return nil, &ekstypes.ResourceNotFoundException{}
 }
@@ -169,4 +189,32 @@ func TestRun(t *testing.T) {
 			require.Contains(t, stderr.String(), tt.stderr)
 		})
 	}
+}
+
+// A deployed stack whose admin list gained the cluster's creator: the preflight names the key, the ARN and the fix.
+func TestRunFailsOnAnAdminEKSMadeAnAdminAlready(t *testing.T) {
+	dir := t.TempDir()
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), project, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.prod.yaml"), []byte(`config:
+  aws:region: us-east-1
+  karpenter-savings:sampleAppEnabled: false
+  karpenter-savings:clusterAdminPrincipalArns:
+    - arn:aws:iam::111122223333:role/platform-admin
+    - arn:aws:iam::111122223333:role/ci-deploy
+`), 0o600))
+
+	var stdout, stderr bytes.Buffer
+	account := cleanAccount{clusterLeft: true, creator: "arn:aws:iam::111122223333:role/ci-deploy"}
+	code := runWith(context.Background(), []string{"--stack", "prod", "--dir", dir}, &stdout, &stderr, goodTools, clientsOf(account), nil)
+
+	require.Equal(t, 1, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	out := strings.Join(strings.FieldsFunc(stdout.String(), func(r rune) bool { return r == ' ' }), " ")
+	require.Contains(t, out, "ok no access entry outside the stack for admin arn:aws:iam::111122223333:role/platform-admin none; the stack creates it")
+	require.Contains(t, out, "FAIL no access entry outside the stack for admin arn:aws:iam::111122223333:role/ci-deploy "+
+		"exists: principal arn:aws:iam::111122223333:role/ci-deploy, no tags -> remove it from karpenter-savings:clusterAdminPrincipalArns "+
+		"(that identity is already a cluster admin, through the entry EKS made for the cluster's creator), or, if the stack should "+
+		"own the entry, delete it (aws eks delete-access-entry --region us-east-1 --cluster-name cluster-with-karpenter "+
+		"--principal-arn arn:aws:iam::111122223333:role/ci-deploy) before `pulumi up`")
 }

@@ -13,23 +13,88 @@ func TestCheckCreator(t *testing.T) {
 	}}
 	for _, tc := range []struct {
 		name, caller string
-		exists       bool
 		wantErr      string
 	}{
-		{"the creator's role session is listed", "arn:aws:sts::123456789012:assumed-role/ci-deploy/GitHubActions", false,
+		{"the creator's role session is listed", "arn:aws:sts::123456789012:assumed-role/ci-deploy/GitHubActions",
 			`karpenter-savings:clusterAdminPrincipalArns: "arn:aws:iam::123456789012:role/ci-deploy" is the identity creating the cluster`},
-		{"the cluster exists: a later updater may be listed", "arn:aws:sts::123456789012:assumed-role/ci-deploy/GitHubActions", true, ""},
-		{"another identity creates it", "arn:aws:iam::123456789012:user/alice", false, ""},
-		{"same name in another account", "arn:aws:sts::210987654321:assumed-role/ci-deploy/s", false, ""},
-		{"the account root creates it", "arn:aws:iam::123456789012:root", false, ""},
+		{"another identity creates it", "arn:aws:iam::123456789012:user/alice", ""},
+		{"same name in another account", "arn:aws:sts::210987654321:assumed-role/ci-deploy/s", ""},
+		{"the account root creates it", "arn:aws:iam::123456789012:root", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := c.CheckCreator(tc.caller, tc.exists)
+			err := c.CheckCreator(tc.caller)
 			if tc.wantErr == "" {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorContains(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestOwnsAccessEntry(t *testing.T) {
+	c := &Config{Tags: map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}}
+	for _, tc := range []struct {
+		name string
+		tags map[string]string
+		want bool
+	}{
+		{"the entry EKS made for the creator has no tags", nil, false},
+		{"every stack tag", map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}, true},
+		{"made before a stack tag was added", map[string]string{"project": "karpenter-savings"}, true},
+		{"a stack tag with another value only", map[string]string{"project": "other", "team": "ops"}, false},
+		{"someone else's tags", map[string]string{"owner": "ops"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, c.OwnsAccessEntry(tc.tags))
+		})
+	}
+	require.False(t, (&Config{}).OwnsAccessEntry(map[string]string{"project": "karpenter-savings"}), "a stack without tags owns nothing it can recognize")
+}
+
+func TestCheckAccessEntries(t *testing.T) {
+	const (
+		admin   = "arn:aws:iam::123456789012:role/platform-admin"
+		creator = "arn:aws:iam::123456789012:role/ci-deploy"
+	)
+	stackTags := map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}
+	for _, tc := range []struct {
+		name    string
+		tags    map[string]string
+		entries map[string]AccessEntry
+		wantErr []string
+	}{
+		{name: "no entries yet", tags: stackTags},
+		{name: "the stack's own entries", tags: stackTags, entries: map[string]AccessEntry{
+			admin:   {PrincipalArn: admin, Tags: stackTags},
+			creator: {PrincipalArn: creator, Tags: map[string]string{"project": "karpenter-savings"}},
+		}},
+		{name: "the creator's untagged entry", tags: stackTags, entries: map[string]AccessEntry{
+			admin:   {PrincipalArn: admin, Tags: stackTags},
+			creator: {PrincipalArn: creator},
+		}, wantErr: []string{
+			`karpenter-savings:clusterAdminPrincipalArns: "arn:aws:iam::123456789012:role/ci-deploy" already has an access entry on cluster demo that the stack did not create (principal arn:aws:iam::123456789012:role/ci-deploy, no tags)`,
+			"remove it from karpenter-savings:clusterAdminPrincipalArns (that identity is already a cluster admin, through the entry EKS made for the cluster's creator)",
+			"aws eks delete-access-entry --region us-east-1 --cluster-name demo --principal-arn arn:aws:iam::123456789012:role/ci-deploy",
+		}},
+		{name: "an entry someone else tagged", tags: stackTags, entries: map[string]AccessEntry{
+			admin: {PrincipalArn: admin, Tags: map[string]string{"owner": "ops", "team": "platform"}},
+		}, wantErr: []string{
+			`"arn:aws:iam::123456789012:role/platform-admin" already has an access entry on cluster demo that the stack did not create (principal arn:aws:iam::123456789012:role/platform-admin, tags owner=ops,team=platform, none of karpenter-savings:tags)`,
+			"managed outside this stack",
+		}},
+		{name: "no stack tags: the entries cannot be told apart", entries: map[string]AccessEntry{creator: {PrincipalArn: creator}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Config{ClusterName: "demo", Region: "us-east-1", Tags: tc.tags, ClusterAdminPrincipalArns: []string{admin, creator}}
+			err := c.CheckAccessEntries(tc.entries)
+			if len(tc.wantErr) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			for _, want := range tc.wantErr {
+				require.ErrorContains(t, err, want)
+			}
 		})
 	}
 }

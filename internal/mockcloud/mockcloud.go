@@ -2,8 +2,8 @@
 // resource it declares with fully resolved inputs. cmd/render prints the recording; the tests assert on it.
 //
 // The mock answers like AWS and the providers would: invokes (partition, caller identity, SSM AMI parameters, the
-// EKS cluster lookup) return realistic values, and resources echo their inputs plus the computed fields the program
-// reads (ids, ARNs, names, kubeconfig).
+// EKS cluster and access-entry lookups) return realistic values, and resources echo their inputs plus the computed
+// fields the program reads (ids, ARNs, names, kubeconfig).
 package mockcloud
 
 import (
@@ -242,6 +242,21 @@ type Mocks struct {
 type Account struct {
 	Clusters       []string // EKS clusters, by name
 	SpotRoleExists bool     // the EC2 Spot service-linked role exists
+	// AccessEntries are the access entries of the clusters above: principal ARN to the entry's tags (nil for the
+	// untagged entry EKS makes for a cluster's creator). The lookup of any other principal fails as the provider's does.
+	AccessEntries map[string]map[string]string
+	// AccessEntryErr, when set, fails every access-entry lookup, as a denied or throttled call would.
+	AccessEntryErr error
+}
+
+// AccessEntryNotFound is the error a Go program sees when it looks up, with aws:eks/getAccessEntry:getAccessEntry,
+// a principal that has no access entry on the cluster: the data source's not-found diagnostic
+// (terraform-provider-aws v5.100.0, internal/service/eks/access_entry_datasource.go, dataSourceAccessEntryRead), as
+// the bridge and the engine wrap it (the blank line multierror ends it with is left out).
+func AccessEntryNotFound(cluster, principalARN string) error {
+	return fmt.Errorf("rpc error: code = Unknown desc = invocation of aws:eks/getAccessEntry:getAccessEntry returned an error: "+
+		"invoking aws:eks/getAccessEntry:getAccessEntry: 1 error occurred:\n\t* reading EKS Access Entry (%s:%s): couldn't find resource",
+		cluster, principalARN)
 }
 
 // New returns mocks for region that record into a fresh Recording.
@@ -475,6 +490,32 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			arns = []any{karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN()}
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.Region}), nil
+	case "aws:eks/getAccessEntry:getAccessEntry":
+		cluster, arn := args.Args["clusterName"].StringValue(), args.Args["principalArn"].StringValue()
+		tags, ok := m.Account.AccessEntries[arn]
+		switch {
+		case m.Account.AccessEntryErr != nil:
+			return nil, m.Account.AccessEntryErr
+		case !ok || !slices.Contains(m.Account.Clusters, cluster):
+			return nil, AccessEntryNotFound(cluster, arn)
+		}
+		tagValues := map[string]any{}
+		for k, v := range tags {
+			tagValues[k] = v
+		}
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(arn))
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":               cluster + ":" + arn,
+			"clusterName":      cluster,
+			"principalArn":     arn,
+			"accessEntryArn":   fmt.Sprintf("arn:%s:eks:%s:%s:access-entry/%s/%016x", Partition, m.Region, AccountID, cluster, h.Sum64()),
+			"type":             "STANDARD",
+			"userName":         arn,
+			"kubernetesGroups": []any{},
+			"tags":             tagValues,
+			"tagsAll":          tagValues,
+		}), nil
 	case "aws:eks/getCluster:getCluster":
 		name := args.Args["name"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +41,13 @@ type fakeAccount struct {
 	eksErr      error
 	rules       map[string]bool
 	rulesErr    error
+	// accessEntries are the access entries of every cluster in clusters: principal ARN to the entry's tags.
+	accessEntries map[string]map[string]string
+	pageSize      int // access entries per ListAccessEntries page; 0 is EKS's default, 100
+	listErr       error
+	describeErr   error
+	// listTokens records the NextToken of each ListAccessEntries call ("" for the first page).
+	listTokens []string
 }
 
 func (f *fakeAccount) clients() preflight.Clients {
@@ -97,6 +107,48 @@ func (f *fakeAccount) DescribeCluster(_ context.Context, in *eks.DescribeCluster
 		return nil, opErr("EKS", "DescribeCluster", &ekstypes.ResourceNotFoundException{Message: aws.String("No cluster found for name: " + name + ".")})
 	}
 	return &eks.DescribeClusterOutput{Cluster: &ekstypes.Cluster{Arn: aws.String("arn:aws:eks:us-east-1:111122223333:cluster/" + name), Status: ekstypes.ClusterStatusDeleting}}, nil
+}
+
+func (f *fakeAccount) ListAccessEntries(_ context.Context, in *eks.ListAccessEntriesInput, _ ...func(*eks.Options)) (*eks.ListAccessEntriesOutput, error) {
+	name := aws.ToString(in.ClusterName)
+	f.listTokens = append(f.listTokens, aws.ToString(in.NextToken))
+	switch {
+	case f.listErr != nil:
+		return nil, opErr("EKS", "ListAccessEntries", f.listErr)
+	case !f.clusters[name]:
+		return nil, opErr("EKS", "ListAccessEntries", &ekstypes.ResourceNotFoundException{Message: aws.String("No cluster found for name: " + name + ".")})
+	}
+	principals := slices.Sorted(maps.Keys(f.accessEntries))
+	size := f.pageSize
+	if size == 0 {
+		size = 100
+	}
+	start := 0
+	if in.NextToken != nil {
+		n, err := strconv.Atoi(aws.ToString(in.NextToken))
+		if err != nil {
+			return nil, opErr("EKS", "ListAccessEntries", &ekstypes.InvalidParameterException{Message: aws.String("bad nextToken")})
+		}
+		start = n
+	}
+	end := min(start+size, len(principals))
+	out := &eks.ListAccessEntriesOutput{AccessEntries: principals[start:end]}
+	if end < len(principals) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+func (f *fakeAccount) DescribeAccessEntry(_ context.Context, in *eks.DescribeAccessEntryInput, _ ...func(*eks.Options)) (*eks.DescribeAccessEntryOutput, error) {
+	arn := aws.ToString(in.PrincipalArn)
+	tags, ok := f.accessEntries[arn]
+	switch {
+	case f.describeErr != nil:
+		return nil, opErr("EKS", "DescribeAccessEntry", f.describeErr)
+	case !ok || !f.clusters[aws.ToString(in.ClusterName)]:
+		return nil, opErr("EKS", "DescribeAccessEntry", &ekstypes.ResourceNotFoundException{Message: aws.String("The specified principalArn could not be found.")})
+	}
+	return &eks.DescribeAccessEntryOutput{AccessEntry: &ekstypes.AccessEntry{ClusterName: in.ClusterName, PrincipalArn: aws.String(arn), Tags: tags}}, nil
 }
 
 func (f *fakeAccount) DescribeRule(_ context.Context, in *eventbridge.DescribeRuleInput, _ ...func(*eventbridge.Options)) (*eventbridge.DescribeRuleOutput, error) {

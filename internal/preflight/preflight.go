@@ -1,6 +1,8 @@
 // Package preflight checks, before a first `pulumi up`, what the stack needs and cannot create itself: the local
 // tools pulumi-eks runs, working AWS credentials, and an account free of leftovers that carry the fixed names the
 // stack gives its resources (an earlier stack or an interrupted destroy leaves them, and the up then fails halfway).
+// Once the cluster exists, it also checks that no configured cluster admin already has an access entry the stack did
+// not create (the one EKS made for the cluster's creator): the up would fail halfway on that too.
 //
 // Every check yields one Result. A check that could not run is skipped, not failed: without credentials the local
 // checks still run and the account checks are reported as skipped, so that the exit status reflects only what was
@@ -46,14 +48,22 @@ type Report struct {
 }
 
 // Run runs the local tool checks through runner, the sample-app manifest check through clients.Fetch (when set and
-// the app is enabled), then the account checks through clients, in the stack's region.
+// the app is enabled), then the account checks through clients, in the stack's region: the fixed names, then the
+// access entries of the configured cluster admins.
 func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config) Report {
 	results := Tools(ctx, runner)
 	if cfg.SampleApp.Enabled && clients.Fetch != nil {
 		results = append(results, Manifest(ctx, clients.Fetch, cfg.SampleApp.ManifestURL))
 	}
 	account, skipped := Account(ctx, clients, cfg.Region, FixedNames(cfg))
-	return Report{Results: append(results, account...), AccountSkipped: skipped}
+	results = append(results, account...)
+	if skipped != "" {
+		for _, arn := range cfg.ClusterAdminPrincipalArns {
+			results = append(results, Result{Check: accessEntryCheck(arn), Status: StatusSkipped, Found: "no credentials"})
+		}
+		return Report{Results: results, AccountSkipped: skipped}
+	}
+	return Report{Results: append(results, AccessEntries(ctx, clients.EKS, cfg)...)}
 }
 
 // Count returns how many results have status s.

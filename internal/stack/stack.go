@@ -4,6 +4,7 @@ package stack
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -70,7 +71,7 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, fmt.Errorf("looking up the AWS account: %w", err)
 	}
-	account, err := lookupAccount(ctx, cfg.ClusterName)
+	account, err := lookupAccount(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,13 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, fmt.Errorf("listing the availability zones of %s: %w", cfg.Region, err)
 	}
-	if err := errors.Join(cfg.CheckZones(zones.Names), cfg.CheckCreator(caller.Arn, account.clusterExists)); err != nil {
+	// The cluster admins' access entries: before the cluster exists, the identity about to create it is the one EKS
+	// will make an admin; afterwards, the entries EKS holds say who it made one.
+	admins := cfg.CheckCreator(caller.Arn)
+	if account.clusterExists {
+		admins = cfg.CheckAccessEntries(account.adminEntries)
+	}
+	if err := errors.Join(cfg.CheckZones(zones.Names), admins); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	// The node pools are built before any resource is declared, so a pool configuration the builder refuses stops
@@ -216,11 +223,15 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 type account struct {
 	clusterExists  bool // an EKS cluster of the stack's name exists (this stack's, once deployed)
 	spotRoleExists bool // the EC2 Spot service-linked role exists
+	// adminEntries are the access entries the existing cluster holds for configured admin principals, by configured
+	// ARN; those without one are absent.
+	adminEntries map[string]config.AccessEntry
 }
 
-// lookupAccount reads the account's EKS clusters and its EC2 Spot service-linked role. Both lookups list rather
-// than get, so an absent cluster or role is an answer, not an error.
-func lookupAccount(ctx *pulumi.Context, clusterName string) (account, error) {
+// lookupAccount reads the account's EKS clusters, its EC2 Spot service-linked role and, when the cluster exists,
+// the access entries of the configured cluster admins. The first two lookups list rather than get, so an absent
+// cluster or role is an answer, not an error.
+func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 	clusters, err := awseks.GetClusters(ctx)
 	if err != nil {
 		return account{}, fmt.Errorf("listing the account's EKS clusters: %w", err)
@@ -230,10 +241,43 @@ func lookupAccount(ctx *pulumi.Context, clusterName string) (account, error) {
 	if err != nil {
 		return account{}, fmt.Errorf("looking up the EC2 Spot service-linked role %s: %w", karpenteriam.SpotServiceLinkedRoleName, err)
 	}
-	return account{
-		clusterExists:  slices.Contains(clusters.Names, clusterName),
+	a := account{
+		clusterExists:  slices.Contains(clusters.Names, cfg.ClusterName),
 		spotRoleExists: slices.Contains(roles.Names, karpenteriam.SpotServiceLinkedRoleName),
-	}, nil
+	}
+	if !a.clusterExists || !cfg.CanTellAccessEntries() {
+		return a, nil
+	}
+	a.adminEntries = map[string]config.AccessEntry{}
+	for _, arn := range cfg.ClusterAdminPrincipalArns {
+		entry, err := awseks.LookupAccessEntry(ctx, &awseks.LookupAccessEntryArgs{ClusterName: cfg.ClusterName, PrincipalArn: arn})
+		if accessEntryNotFound(err, cfg.ClusterName, arn) {
+			continue
+		}
+		if err != nil {
+			return account{}, fmt.Errorf("looking up the access entry of %s on EKS cluster %s: %w", arn, cfg.ClusterName, err)
+		}
+		tags := maps.Clone(entry.TagsAll)
+		if tags == nil {
+			tags = map[string]string{}
+		}
+		maps.Copy(tags, entry.Tags)
+		a.adminEntries[arn] = config.AccessEntry{PrincipalArn: entry.PrincipalArn, Tags: tags}
+	}
+	return a, nil
+}
+
+// accessEntryNotFound reports whether err is the aws:eks/getAccessEntry:getAccessEntry invoke's answer for a
+// principal without an access entry on cluster: the invoke has no empty result, it fails. The text is the
+// provider's: terraform-provider-aws v5.100.0 (the upstream of pulumi-aws v6.83.x),
+// internal/service/eks/access_entry_datasource.go, dataSourceAccessEntryRead, fails with "reading EKS Access Entry
+// (%s): %s" of the ID accessEntryCreateResourceID makes ("<cluster>:<principal ARN>") and the error of
+// findAccessEntryByTwoPartKey (internal/service/eks/access_entry.go), which turns EKS's ResourceNotFoundException
+// into terraform-plugin-sdk/v2's helper/retry.NotFoundError, whose Error() is "couldn't find resource". The engine
+// passes the diagnostic on as text only, so it is matched as text, with the cluster and the principal, so that no
+// other failure (access denied, throttling) passes for an absent entry.
+func accessEntryNotFound(err error, cluster, principalARN string) bool {
+	return err != nil && strings.Contains(err.Error(), "reading EKS Access Entry ("+cluster+":"+principalARN+"): couldn't find resource")
 }
 
 // resolveAMIs returns the EC2NodeClass alias (al2023@vYYYYMMDD) and the AL2023 NVIDIA AMI id of the same release,
