@@ -120,7 +120,7 @@ func TestANamespaceChangeReplacesOnlyTheControllerAndKeepsThePools(t *testing.T)
 // A Karpenter version bump updates both releases in place, the CRDs first: the controller release depends on the
 // CRD release, and the engine updates a resource only after its dependencies.
 func TestAKarpenterVersionBumpUpgradesTheCRDsFirst(t *testing.T) {
-	base := with(devConfig(t), map[string]string{config.KeyKarpenterVersion: "1.14.1"})
+	base := with(devConfig(t), map[string]string{config.KeyKarpenterVersion: "1.14.0"})
 	before, err := render(t, base)
 	require.NoError(t, err)
 	after := renderDev(t)

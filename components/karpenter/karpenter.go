@@ -54,7 +54,7 @@ type Args struct {
 	Scope karpenteriam.Scope
 	// ClusterName is the EKS cluster's name output; it carries the dependency on the cluster. Required.
 	ClusterName pulumi.StringInput
-	// Version is the chart version of both charts, without a "v", e.g. "1.14.0". Required.
+	// Version is the chart version of both charts, without a "v", e.g. "1.14.3". Required.
 	Version string
 	// Namespace of the controller release and its service account (the CRD release stays in CRDNamespace). Optional;
 	// default "kube-system".
@@ -127,7 +127,7 @@ func (a *Args) withDefaults() (Args, error) {
 		errs = append(errs, errors.New("missing ClusterName"))
 	}
 	if !chartVersion.MatchString(out.Version) {
-		errs = append(errs, fmt.Errorf("invalid Version %q: want a chart version such as \"1.14.0\"", out.Version))
+		errs = append(errs, fmt.Errorf("invalid Version %q: want a chart version such as \"1.14.3\"", out.Version))
 	}
 	for _, q := range []struct{ field, value string }{
 		{"ControllerCPU", out.ControllerCPU},

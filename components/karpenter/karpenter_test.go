@@ -126,7 +126,7 @@ func deploy(t *testing.T, edit func(*karpenter.Args)) deployment {
 		args := &karpenter.Args{
 			Scope:                scope,
 			ClusterName:          pulumi.String(clusterName),
-			Version:              "1.14.0",
+			Version:              "1.14.3",
 			CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
 			Tags:                 tags,
 			KubernetesProvider:   provider,
@@ -192,7 +192,7 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 		{"no cluster name", func(a *karpenter.Args) { a.ClusterName = nil }, "ClusterName"},
 		{"cluster name too long for IAM", func(a *karpenter.Args) { a.Scope.ClusterName = strings.Repeat("c", 41) }, "Scope.ClusterName"},
 		{"no version", func(a *karpenter.Args) { a.Version = "" }, "Version"},
-		{"version with a v", func(a *karpenter.Args) { a.Version = "v1.14.0" }, "Version"},
+		{"version with a v", func(a *karpenter.Args) { a.Version = "v1.14.3" }, "Version"},
 		{"bad CPU", func(a *karpenter.Args) { a.ControllerCPU = "one" }, "ControllerCPU"},
 		{"bad memory", func(a *karpenter.Args) { a.ControllerMemory = "1 GB" }, "ControllerMemory"},
 		{"negative replicas", func(a *karpenter.Args) { a.Replicas = -1 }, "Replicas"},
@@ -392,7 +392,7 @@ func TestReleases(t *testing.T) {
 			in := inputs(res)
 			require.Equal(t, tt.name, in["name"], "release name")
 			require.Equal(t, tt.chart, in["chart"], "chart")
-			require.Equal(t, "1.14.0", in["version"], "chart version")
+			require.Equal(t, "1.14.3", in["version"], "chart version")
 			require.Equal(t, "kube-system", in["namespace"], "namespace")
 			require.Equal(t, tt.skipCRDs, in["skipCrds"], "skipCrds")
 			require.Contains(t, res.Provider, "pulumi:providers:kubernetes::k8s", "release provider")
@@ -488,7 +488,7 @@ func TestOutputs(t *testing.T) {
 		{"node role ARN", d.out.nodeRoleArn, "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter"},
 		{"node role name", d.out.nodeRoleName, "KarpenterNodeRole-cluster-with-karpenter"},
 		{"queue name", d.out.queueName, clusterName},
-		{"version", d.out.version, "1.14.0"},
+		{"version", d.out.version, "1.14.3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

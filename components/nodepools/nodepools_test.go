@@ -54,7 +54,7 @@ func run(t *testing.T, set *nodepool.Set) (*recorder, []string, error) {
 			return err
 		}
 		release, err := pulumik8s.NewRelease(ctx, "karpenter", &pulumik8s.ReleaseArgs{
-			Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.0"),
+			Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.3"),
 		}, pulumi.Provider(provider))
 		if err != nil {
 			return err

@@ -14,11 +14,11 @@ import (
 )
 
 // ClusterTagKey is the tag Kubernetes puts on what it creates for a cluster ("owned") and the stack puts on the
-// cluster's subnets ("shared"); Karpenter puts it on its instances too (pkg/utils/utils.go:117).
+// cluster's subnets ("shared"); Karpenter puts it on its instances too (GetTags in pkg/utils/utils.go).
 func ClusterTagKey(cluster string) string { return "kubernetes.io/cluster/" + cluster }
 
 // liveStates are the states of an instance that still needs terminating; Karpenter's own list also takes
-// shutting-down ones (instance.go:71-80), which are already going.
+// shutting-down ones (instanceStateFilter in pkg/providers/instance/instance.go), which are already going.
 var liveStates = []string{
 	string(ec2types.InstanceStateNamePending),
 	string(ec2types.InstanceStateNameRunning),
@@ -26,9 +26,10 @@ var liveStates = []string{
 	string(ec2types.InstanceStateNameStopped),
 }
 
-// findInstances lists the cluster's instances the way Karpenter lists its own (karpenter-provider-aws v1.14.0
-// pkg/providers/instance/instance.go:219-237): tag eks:eks-cluster-name=<cluster> and tag keys karpenter.sh/nodepool
-// and karpenter.k8s.aws/ec2nodeclass, all three set on every instance it launches (pkg/utils/utils.go:116-121).
+// findInstances lists the cluster's instances the way Karpenter lists its own (karpenter-provider-aws v1.14.3,
+// DefaultProvider.List in pkg/providers/instance/instance.go): tag eks:eks-cluster-name=<cluster> and tag keys
+// karpenter.sh/nodepool and karpenter.k8s.aws/ec2nodeclass, all three set on every instance it launches (GetTags in
+// pkg/utils/utils.go).
 // The managed node group's instances carry none of Karpenter's keys.
 func (c *Cleaner) findInstances(ctx context.Context, _ io.Writer) ([]Item, error) {
 	p := ec2.NewDescribeInstancesPaginator(c.clients.EC2, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
@@ -85,10 +86,11 @@ func (c *Cleaner) waitInstances(ctx context.Context, items []Item) error {
 }
 
 // findLaunchTemplates lists the launch templates Karpenter created for the cluster: tagged eks:eks-cluster-name
-// (the filter Karpenter lists its own by, pkg/providers/launchtemplate/launchtemplate.go:439-445) and
-// karpenter.k8s.aws/ec2nodeclass (its DeleteAll filter, launchtemplate.go:488-498) — both from the instance tags it
-// also puts on the template (types.go:144-149) — and named "karpenter.k8s.aws/<hash>" (launchtemplate.go:208-209,
-// pkg/apis/v1/labels.go:184).
+// (the filter Karpenter lists its own by, DefaultProvider.hydrateCache in
+// pkg/providers/launchtemplate/launchtemplate.go) and karpenter.k8s.aws/ec2nodeclass (its DefaultProvider.DeleteAll
+// filter) — both from the instance tags it also puts on the template (CreateLaunchTemplateInputBuilder.Build in
+// types.go) — and named "karpenter.k8s.aws/<hash>" (LaunchTemplateName in launchtemplate.go, LaunchTemplateNamePrefix
+// in pkg/apis/v1/labels.go); all karpenter-provider-aws v1.14.3.
 func (c *Cleaner) findLaunchTemplates(ctx context.Context, _ io.Writer) ([]Item, error) {
 	p := ec2.NewDescribeLaunchTemplatesPaginator(c.clients.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{
 		tagFilter(awsv1.EKSClusterNameTagKey, c.opts.Cluster),

@@ -14,15 +14,16 @@ import (
 
 // InstanceProfilePath is the IAM path prefix of the instance profiles Karpenter creates for a cluster:
 // "/karpenter/<region>/<cluster>/", under which each EC2NodeClass's profiles sit in "<nodeclass uid>/"
-// (karpenter-provider-aws v1.14.0 pkg/controllers/nodeclass/instanceprofile.go:91; its garbage collector lists them
-// by this prefix, pkg/controllers/nodeclass/garbagecollection/controller.go:115).
+// (karpenter-provider-aws v1.14.3, InstanceProfile.Reconcile in pkg/controllers/nodeclass/instanceprofile.go; its
+// garbage collector lists them by this prefix, Controller.cleanupInactiveProfiles in
+// pkg/controllers/nodeclass/garbagecollection/controller.go).
 func InstanceProfilePath(region, cluster string) string {
 	return instanceprofile.FormatPath("karpenter", region, cluster)
 }
 
 // findInstanceProfiles lists the profiles under the cluster's path that also carry Karpenter's tag
-// eks:eks-cluster-name=<cluster> (pkg/apis/v1/ec2nodeclass.go:624-631). ListInstanceProfiles returns no tags, so
-// each profile's are read with ListInstanceProfileTags.
+// eks:eks-cluster-name=<cluster> (EC2NodeClass.InstanceProfileTags in pkg/apis/v1/ec2nodeclass.go).
+// ListInstanceProfiles returns no tags, so each profile's are read with ListInstanceProfileTags.
 func (c *Cleaner) findInstanceProfiles(ctx context.Context, _ io.Writer) ([]Item, error) {
 	path := InstanceProfilePath(c.opts.Region, c.opts.Cluster)
 	p := iam.NewListInstanceProfilesPaginator(c.clients.IAM, &iam.ListInstanceProfilesInput{PathPrefix: aws.String(path)})

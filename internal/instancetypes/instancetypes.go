@@ -1,7 +1,7 @@
 // Package instancetypes turns catalog specs and prices into the cloudprovider.InstanceTypes Karpenter's scheduler
 // packs onto, built by Karpenter's AWS provider itself: its resolver computes capacity, kube-reserved, eviction
-// threshold, VM memory overhead, ENI-limited max pods and every requirement label, and its base offering resolver
-// attaches the on-demand and spot offerings per zone.
+// threshold, VM memory overhead, ENI-limited max pods and every requirement label, and its offering provider
+// (InjectOfferings) attaches the on-demand and spot offerings per zone.
 package instancetypes
 
 import (
@@ -22,9 +22,11 @@ import (
 	awsoptions "github.com/aws/karpenter-provider-aws/pkg/operator/options"
 	"github.com/aws/karpenter-provider-aws/pkg/providers/instancetype"
 	"github.com/aws/karpenter-provider-aws/pkg/providers/instancetype/offering"
+	"github.com/aws/karpenter-provider-aws/pkg/providers/placementgroup"
 	"github.com/patrickmn/go-cache"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"sigs.k8s.io/karpenter/pkg/cloudprovider"
+	coreoptions "sigs.k8s.io/karpenter/pkg/operator/options"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
@@ -97,26 +99,31 @@ func (b *Builder) For(ctx context.Context, nodeClass *awsv1.EC2NodeClass) []*clo
 	if its, ok := b.cache[key]; ok {
 		return its
 	}
-	offerings := &offering.BaseResolver{
-		PricingProvider:                b.prices,
-		UnavailableOfferings:           awscache.NewUnavailableOfferings(),
-		LastUnavailableOfferingsSeqNum: &sync.Map{},
-		Cache:                          cache.New(cache.NoExpiration, cache.NoExpiration),
-		ZonalshiftProvider:             noZonalShift{},
-		GetOverlayPrice:                func(context.Context, string) (float64, bool) { return 0, false },
-	}
-	allZones := sets.New(b.zones...)
-	its := make([]*cloudprovider.InstanceType, 0, len(b.infos))
+	// The capacity reservation provider is never asked: the ReservedCapacity gate is off in offeringContext.
+	offerings := offering.NewDefaultProvider(b.prices, nil, noPlacementGroup{}, awscache.NewUnavailableOfferings(),
+		cache.New(cache.NoExpiration, cache.NoExpiration), noZonalShift{}, nil)
+	resolved := make([]*cloudprovider.InstanceType, 0, len(b.infos))
+	infos := make(map[ec2types.InstanceType]ec2types.InstanceTypeInfo, len(b.infos))
 	for _, info := range b.infos {
-		it := resolver.Resolve(ctx, info, b.zones, nc)
-		it.Offerings = offerings.ResolveOfferings(ctx, it, nil, info, nc, allZones, sets.New[string](), nil)
+		resolved = append(resolved, resolver.Resolve(ctx, info, b.zones, nc))
+		infos[info.InstanceType] = info
+	}
+	its := offerings.InjectOfferings(offeringContext(ctx), resolved, infos, nc, sets.New(b.zones...))
+	for _, it := range its {
 		// The resolver ranges over a set of zones, so its offerings come in a different order on every run; whatever
 		// takes the first of equally cheap offerings (Karpenter's Offerings.Cheapest, the lower bound) would too.
 		slices.SortFunc(it.Offerings, compareOfferings)
-		its = append(its, it)
 	}
 	b.cache[key] = its
 	return its
+}
+
+// offeringContext gives the offering provider Karpenter's core options with every feature gate off. It reads two:
+// ReservedCapacity (offerings of the node class's capacity reservations, which an estimate has none of) and
+// NodeOverlay (prices of NodeOverlays in the cluster, which it has none of). Fixing them here keeps the offerings the
+// same whatever options the caller's context carries, as the cache shared between callers needs.
+func offeringContext(ctx context.Context) context.Context {
+	return coreoptions.ToContext(ctx, &coreoptions.Options{})
 }
 
 // compareOfferings orders offerings by zone, then capacity type.
@@ -260,3 +267,10 @@ func (noZonalShift) IsZonalShifted(context.Context, string) bool { return false 
 func (noZonalShift) UpdateZonalShifts(context.Context) error { return nil }
 
 func (noZonalShift) ShiftedZones() sets.Set[string] { return sets.New[string]() }
+
+// noPlacementGroup is a placement group provider that finds none: an estimate launches outside placement groups.
+type noPlacementGroup struct{}
+
+func (noPlacementGroup) Get(context.Context, placementgroup.NodeClass) (*placementgroup.PlacementGroup, error) {
+	return nil, nil
+}

@@ -14,7 +14,8 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
 )
 
-// templatePath is Karpenter's getting-started CloudFormation for the pinned version, kept verbatim.
+// templatePath is Karpenter's getting-started CloudFormation for the pinned minor (v1.14), kept verbatim; its header
+// says why one copy serves every 1.14.x patch.
 const templatePath = "testdata/cloudformation.yaml"
 
 // cfnResource is one resource of a CloudFormation template, after intrinsic functions are resolved.

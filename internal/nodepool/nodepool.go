@@ -108,20 +108,18 @@ var (
 )
 
 // Build validates o and returns the objects of the enabled pools: classes default then gpu, pools default, graviton,
-// gpu.
+// gpu. It also refuses a node class with an empty selector term (selectorTermErrors), naming the class and the term
+// next to the Options field that caused it.
 func Build(o Options) (*Set, error) {
-	if err := o.validate(); err != nil {
+	classes := o.nodeClasses()
+	errs := []error{o.validate()}
+	for _, nc := range classes {
+		errs = append(errs, nc.selectorTermErrors()...)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	set := &Set{}
-	if o.Default.Enabled || o.Graviton.Enabled {
-		set.NodeClasses = append(set.NodeClasses, o.nodeClass(Default, intentApps,
-			AMISelectorTerm{Alias: o.AMIAlias}, nil, rootVolumeSize))
-	}
-	if o.GPU.Enabled {
-		set.NodeClasses = append(set.NodeClasses, o.nodeClass(GPU, intentGPU,
-			AMISelectorTerm{ID: o.GPUAMIID}, new(AMIFamilyAL2023), gpuRootVolumeSize))
-	}
+	set := &Set{NodeClasses: classes}
 	if o.Default.Enabled {
 		set.NodePools = append(set.NodePools, defaultPool(o.Default))
 	}
@@ -164,6 +162,20 @@ func toMap(obj any) (map[string]any, error) {
 		return nil, fmt.Errorf("unmarshal: %w", err)
 	}
 	return m, nil
+}
+
+// nodeClasses builds the classes of the enabled pools. Unlike the pools, they build from any Options, so Build can
+// check their selector terms even when o is invalid.
+func (o Options) nodeClasses() []*EC2NodeClass {
+	var classes []*EC2NodeClass
+	if o.Default.Enabled || o.Graviton.Enabled {
+		classes = append(classes, o.nodeClass(Default, intentApps, AMISelectorTerm{Alias: o.AMIAlias}, nil, rootVolumeSize))
+	}
+	if o.GPU.Enabled {
+		classes = append(classes, o.nodeClass(GPU, intentGPU, AMISelectorTerm{ID: o.GPUAMIID}, new(AMIFamilyAL2023),
+			gpuRootVolumeSize))
+	}
+	return classes
 }
 
 func (o Options) nodeClass(name, intent string, ami AMISelectorTerm, family *string, volumeSize string) *EC2NodeClass {

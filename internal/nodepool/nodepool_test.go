@@ -233,6 +233,48 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 	}
 }
 
+// Options that leave a selector term empty are refused twice: by the Options field, and by the node class and term
+// they would have produced.
+func TestBuildRejectsEmptySelectorTerms(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*nodepool.Options)
+		want   []string
+	}{
+		{"no discovery tag key", func(o *nodepool.Options) { o.DiscoveryTagKey = "" }, []string{
+			`Options.DiscoveryTagKey = "": required`,
+			`EC2NodeClass "default": spec.subnetSelectorTerms[0] has a tag with an empty key (value "` + cluster + `")`,
+			`EC2NodeClass "default": spec.securityGroupSelectorTerms[0] has a tag with an empty key`,
+			`EC2NodeClass "gpu": spec.subnetSelectorTerms[0] has a tag with an empty key`,
+			`EC2NodeClass "gpu": spec.securityGroupSelectorTerms[0] has a tag with an empty key`,
+		}},
+		{"no cluster name for the discovery tag's value", func(o *nodepool.Options) { o.ClusterName = "" }, []string{
+			`Options.ClusterName = "": required`,
+			`EC2NodeClass "default": spec.subnetSelectorTerms[0] has tag "karpenter.sh/discovery/` + cluster + `" with an empty value`,
+			`EC2NodeClass "gpu": spec.securityGroupSelectorTerms[0] has tag "karpenter.sh/discovery/` + cluster + `" with an empty value`,
+		}},
+		{"no AMI alias", func(o *nodepool.Options) { o.AMIAlias = "" }, []string{
+			`Options.AMIAlias = "": want <family>@<version>`,
+			`EC2NodeClass "default": spec.amiSelectorTerms[0] is empty: want an alias or an id`,
+		}},
+		{"no GPU AMI id", func(o *nodepool.Options) { o.GPUAMIID = "" }, []string{
+			`Options.GPUAMIID = "": want an AMI id`,
+			`EC2NodeClass "gpu": spec.amiSelectorTerms[0] is empty: want an alias or an id`,
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := nodepooltest.Options()
+			tc.mutate(&o)
+			set, err := nodepool.Build(o)
+			require.Nil(t, set, "expected no Set on error")
+			for _, want := range tc.want {
+				require.ErrorContains(t, err, want)
+			}
+		})
+	}
+}
+
 func TestDisabledPoolSpecsAreNotValidated(t *testing.T) {
 	o := nodepooltest.Options()
 	o.GPU = nodepool.PoolSpec{}

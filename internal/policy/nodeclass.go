@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +47,85 @@ func NodeClassHardening(rec *mockcloud.Recording) []Violation {
 		}
 	}
 	return out
+}
+
+// selectorLists are an EC2NodeClass's selector term lists and the fields of a term that select something, as
+// Karpenter's CRD lists them in its "expected at least one, got none" rules; an AMI term's owner only narrows the
+// others.
+var selectorLists = []struct {
+	list   string
+	fields []string
+}{
+	{"subnetSelectorTerms", []string{"tags", "id"}},
+	{"securityGroupSelectorTerms", []string{"tags", "id", "name"}},
+	{"amiSelectorTerms", []string{"tags", "id", "name", "alias", "ssmParameter"}},
+}
+
+// NodeClassSelectorTerms reports EC2NodeClasses with an empty selector term: a subnet, security group or AMI term
+// that sets none of its selecting fields, or a tag with an empty key or value, or a list with no term. Karpenter's
+// CRD (the karpenter-crd-schema rule) refuses most of these, but accepts a term whose tags are {}, which
+// karpenter-provider-aws v1.14.3 turns into a Describe call with no filter: every subnet, security group or AMI the
+// account can see. nodepool.Build refuses the same terms before they are declared.
+func NodeClassSelectorTerms(rec *mockcloud.Recording) []Violation {
+	var out []Violation
+	for _, r := range rec.Resources {
+		if !isNodeClass(r.Type) {
+			continue
+		}
+		class := "EC2NodeClass without metadata.name"
+		if name, ok := lookup(r.Inputs, "metadata", "name").(string); ok {
+			class = "EC2NodeClass " + strconv.Quote(name)
+		}
+		add := func(format string, args ...any) {
+			out = append(out, violation(RuleNodeClassSelectorTerms, r, class+": "+format, args...))
+		}
+		spec, ok := r.Inputs["spec"].(map[string]any)
+		if !ok {
+			add("has no spec to check")
+			continue
+		}
+		for _, sel := range selectorLists {
+			terms, _ := spec[sel.list].([]any)
+			if len(terms) == 0 {
+				add("spec.%s has no term; want at least one", sel.list)
+			}
+			for i, term := range terms {
+				name := fmt.Sprintf("spec.%s[%d]", sel.list, i)
+				m, ok := term.(map[string]any)
+				if !ok {
+					add("%s is %s, not a selector term", name, describe(term))
+					continue
+				}
+				if !slices.ContainsFunc(sel.fields, func(f string) bool { return isSet(m[f]) }) {
+					add("%s is empty; want one of %s set", name, strings.Join(sel.fields, ", "))
+				}
+				tags, _ := m["tags"].(map[string]any)
+				for _, k := range slices.Sorted(maps.Keys(tags)) {
+					switch {
+					case k == "":
+						add("%s has a tag with an empty key (value %s)", name, describe(tags[k]))
+					case tags[k] == nil || tags[k] == "":
+						add("%s has tag %q with an empty value", name, k)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// isSet reports whether a recorded selector field selects something: a non-empty string or a non-empty map.
+func isSet(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case string:
+		return v != ""
+	case map[string]any:
+		return len(v) > 0
+	default:
+		return true
+	}
 }
 
 // isNodeClass matches Karpenter's EC2NodeClass at any API version, e.g. kubernetes:karpenter.k8s.aws/v1:EC2NodeClass.

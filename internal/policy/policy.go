@@ -15,14 +15,15 @@ import (
 
 // Rule names, as violations report them.
 const (
-	RuleIAMWildcardAction   = "iam-wildcard-action"
-	RuleIAMPassRoleWildcard = "iam-passrole-wildcard" //nolint:gosec // G101: PassRole is an IAM action, not a password
-	RuleNodeClassHardening  = "nodeclass-hardening"
-	RuleControlPlaneLogging = "control-plane-logging"
-	RuleSecretsEncryption   = "secrets-encryption"
-	RulePublicEndpoint      = "public-endpoint"
-	RuleStackTags           = "stack-tags"
-	RuleNameLimits          = "name-limits"
+	RuleIAMWildcardAction      = "iam-wildcard-action"
+	RuleIAMPassRoleWildcard    = "iam-passrole-wildcard" //nolint:gosec // G101: PassRole is an IAM action, not a password
+	RuleNodeClassHardening     = "nodeclass-hardening"
+	RuleNodeClassSelectorTerms = "nodeclass-selector-terms"
+	RuleControlPlaneLogging    = "control-plane-logging"
+	RuleSecretsEncryption      = "secrets-encryption"
+	RulePublicEndpoint         = "public-endpoint"
+	RuleStackTags              = "stack-tags"
+	RuleNameLimits             = "name-limits"
 	// Rules on the Kubernetes objects and pulumi-eks resources a deep render adds (cmd/render --deep); they also run
 	// on whatever a plain render holds.
 	RuleContainerRequests       = "container-requests"
@@ -68,6 +69,7 @@ func Check(rec *mockcloud.Recording, opts Options) []Violation {
 		IAMWildcardActions(rec),
 		IAMPassRoleWildcards(rec),
 		NodeClassHardening(rec),
+		NodeClassSelectorTerms(rec),
 		ControlPlaneLogging(rec),
 		SecretsEncryption(rec),
 		PublicEndpoint(rec, opts.PublicAccessCidrs),

@@ -126,7 +126,10 @@ func TestIAMPassRoleWildcards(t *testing.T) {
 // nodeClass is an EC2NodeClass as the nodepools component records it; edit mutates a copy of its spec.
 func nodeClass(edit func(spec map[string]any)) *mockcloud.Recording {
 	spec := map[string]any{
-		"metadataOptions": map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 1.0, "httpEndpoint": "enabled"},
+		"subnetSelectorTerms":        []any{map[string]any{"tags": map[string]any{"karpenter.sh/discovery": "c"}}},
+		"securityGroupSelectorTerms": []any{map[string]any{"tags": map[string]any{"karpenter.sh/discovery": "c"}}},
+		"amiSelectorTerms":           []any{map[string]any{"alias": "al2023@v20251120"}},
+		"metadataOptions":            map[string]any{"httpTokens": "required", "httpPutResponseHopLimit": 1.0, "httpEndpoint": "enabled"},
 		"blockDeviceMappings": []any{map[string]any{
 			"deviceName": "/dev/xvda",
 			"ebs":        map[string]any{"encrypted": true, "volumeSize": "20Gi", "volumeType": "gp3"},
@@ -164,6 +167,39 @@ func TestNodeClassHardening(t *testing.T) {
 			s["blockDeviceMappings"] = []any{map[string]any{"deviceName": "/dev/xvda"}}
 		}), []string{"ebs.encrypted is unset"}},
 		{"another API version is checked too", recording(resource("kubernetes:karpenter.k8s.aws/v1beta1:EC2NodeClass", "old", map[string]any{})), []string{"has no spec"}},
+		{"a NodePool is not a node class", recording(resource("kubernetes:karpenter.sh/v1:NodePool", "np", map[string]any{"spec": map[string]any{}})), nil},
+	})
+}
+
+func TestNodeClassSelectorTerms(t *testing.T) {
+	terms := func(list string, ts ...any) func(map[string]any) {
+		return func(s map[string]any) { s[list] = ts }
+	}
+	runCases(t, RuleNodeClassSelectorTerms, NodeClassSelectorTerms, []ruleCase{
+		{"tags, an alias and one term each pass", nodeClass(nil), nil},
+		{"a subnet id passes", nodeClass(terms("subnetSelectorTerms", map[string]any{"id": "subnet-0123"})), nil},
+		{"a security group name passes", nodeClass(terms("securityGroupSelectorTerms", map[string]any{"name": "nodes"})), nil},
+		{"an AMI id, name or SSM parameter passes", nodeClass(terms("amiSelectorTerms",
+			map[string]any{"id": "ami-0123"}, map[string]any{"name": "al2023-*", "owner": "amazon"}, map[string]any{"ssmParameter": "/ami"})), nil},
+		{"a subnet term with no field fails", nodeClass(terms("subnetSelectorTerms", map[string]any{})),
+			[]string{`EC2NodeClass "default": spec.subnetSelectorTerms[0] is empty; want one of tags, id set`}},
+		{"a security group term whose tags are {} fails", nodeClass(terms("securityGroupSelectorTerms", map[string]any{"tags": map[string]any{}})),
+			[]string{`EC2NodeClass "default": spec.securityGroupSelectorTerms[0] is empty; want one of tags, id, name set`}},
+		{"an AMI term with only an owner fails", nodeClass(terms("amiSelectorTerms", map[string]any{"owner": "amazon"})),
+			[]string{`spec.amiSelectorTerms[0] is empty; want one of tags, id, name, alias, ssmParameter set`}},
+		{"an empty string is not set", nodeClass(terms("amiSelectorTerms", map[string]any{"alias": ""})),
+			[]string{`spec.amiSelectorTerms[0] is empty`}},
+		{"an empty tag key fails", nodeClass(terms("subnetSelectorTerms", map[string]any{"tags": map[string]any{"": "c"}})),
+			[]string{`spec.subnetSelectorTerms[0] has a tag with an empty key (value "c")`}},
+		{"an empty tag value fails", nodeClass(terms("securityGroupSelectorTerms",
+			map[string]any{"tags": map[string]any{"karpenter.sh/discovery": "c"}}, map[string]any{"tags": map[string]any{"team": ""}})),
+			[]string{`spec.securityGroupSelectorTerms[1] has tag "team" with an empty value`}},
+		{"no subnet term fails", nodeClass(func(s map[string]any) { delete(s, "subnetSelectorTerms") }),
+			[]string{"spec.subnetSelectorTerms has no term"}},
+		{"a term that is not an object fails", nodeClass(terms("amiSelectorTerms", "al2023@latest")),
+			[]string{`spec.amiSelectorTerms[0] is "al2023@latest", not a selector term`}},
+		{"a node class without a spec cannot pass", recording(resource("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "nc", map[string]any{})),
+			[]string{"EC2NodeClass without metadata.name: has no spec"}},
 		{"a NodePool is not a node class", recording(resource("kubernetes:karpenter.sh/v1:NodePool", "np", map[string]any{"spec": map[string]any{}})), nil},
 	})
 }
