@@ -52,7 +52,7 @@ deep: deep-deps ## Deep offline preview: yaml/v2, Helm and pulumi-eks children, 
 # A count, not a duration: with -fuzztime=<duration>, go1.26's fuzz coordinator can report its own deadline as a
 # failure ("context deadline exceeded", no crasher; golang/go#75804, fixed in go1.27). 15000 runs take 10-30 s here.
 fuzz: ## Fuzz config.Load with 15000 hostile configurations
-	$(GO) test $(TESTFLAGS) -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/config/
+	$(GO) test $(TESTFLAGS) -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/program/config/
 
 bench-build: ## Cold builds of the program, cmd/render and reference B (tools/benchref), each from an empty GOCACHE
 	GO=$(GO) tools/bench-build.sh

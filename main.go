@@ -5,7 +5,7 @@ package main
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/stack"
 )
 
 func main() {

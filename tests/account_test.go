@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 )
 
 const spotRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
@@ -15,14 +15,14 @@ const spotRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 func TestSpotServiceLinkedRoleIsCreatedOrAdopted(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		account    mockcloud.Account
+		account    mocks.Account
 		wantImport bool
 	}{
-		{"an account that never used spot gets the role", mockcloud.Account{}, false},
-		{"an account that has it adopts it", mockcloud.Account{SpotRoleExists: true}, true},
+		{"an account that never used spot gets the role", mocks.Account{}, false},
+		{"an account that has it adopts it", mocks.Account{SpotRoleExists: true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec, err := render(t, devConfig(t), mockcloud.WithAccount(tc.account))
+			rec, err := render(t, devConfig(t), mocks.WithAccount(tc.account))
 			require.NoError(t, err)
 			roles := rec.ByType(spotRoleType)
 			require.Len(t, roles, 1)
@@ -51,7 +51,7 @@ func TestAdminListIncludingTheCreatorIsRejectedBeforeAnythingIsDeclared(t *testi
 	require.Empty(t, rec.Resources, "nothing is declared")
 	require.Empty(t, accessEntryLookups(rec), "no cluster, no access entries to look up")
 
-	_, err = render(t, values, mockcloud.WithAccount(mockcloud.Account{Clusters: []string{"cluster-with-karpenter"}}))
+	_, err = render(t, values, mocks.WithAccount(mocks.Account{Clusters: []string{"cluster-with-karpenter"}}))
 	require.NoError(t, err, "once the cluster exists, the identity updating it may be listed: EKS holds no entry for it")
 }
 
@@ -84,7 +84,7 @@ func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *t
 		{name: "no entries yet", entries: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rec, err := render(t, values, mockcloud.WithAccount(mockcloud.Account{
+			rec, err := render(t, values, mocks.WithAccount(mocks.Account{
 				Clusters: []string{"cluster-with-karpenter"}, AccessEntries: tc.entries,
 			}))
 			if tc.wantErr == "" {
@@ -105,7 +105,7 @@ func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *t
 // A lookup that fails for another reason than a missing entry stops the preview: it does not pass for "no entry".
 func TestAccessEntryLookupFailureIsNotTakenForAMissingEntry(t *testing.T) {
 	values := with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin"]`})
-	_, err := render(t, values, mockcloud.WithAccount(mockcloud.Account{
+	_, err := render(t, values, mocks.WithAccount(mocks.Account{
 		Clusters:       []string{"cluster-with-karpenter"},
 		AccessEntryErr: errors.New("AccessDeniedException: not authorized to perform eks:DescribeAccessEntry"),
 	}))
@@ -114,7 +114,7 @@ func TestAccessEntryLookupFailureIsNotTakenForAMissingEntry(t *testing.T) {
 }
 
 // accessEntryLookups returns the arguments of every aws:eks/getAccessEntry:getAccessEntry invoke.
-func accessEntryLookups(rec *mockcloud.Recording) []map[string]any {
+func accessEntryLookups(rec *mocks.Recording) []map[string]any {
 	var out []map[string]any
 	for _, inv := range rec.Invokes {
 		if inv.Token == "aws:eks/getAccessEntry:getAccessEntry" {

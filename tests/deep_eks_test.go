@@ -13,16 +13,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/deep"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 )
 
 const harnessDir = "../tools/eks-harness"
 
 // eksDev renders the dev stack with what Helm and pulumi-eks add, and returns the recorded eks:index:Cluster.
-func eksDev(t *testing.T) (*mockcloud.Recording, mockcloud.Resource) {
+func eksDev(t *testing.T) (*mocks.Recording, mocks.Resource) {
 	t.Helper()
 	_, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
@@ -30,7 +30,7 @@ func eksDev(t *testing.T) (*mockcloud.Recording, mockcloud.Resource) {
 }
 
 // eksRender renders the stack with values, with what Helm and pulumi-eks add.
-func eksRender(t *testing.T, values project.Config) (*mockcloud.Recording, mockcloud.Resource) {
+func eksRender(t *testing.T, values project.Config) (*mocks.Recording, mocks.Resource) {
 	t.Helper()
 	rec := deepRender(t, values)
 	clusters := rec.ByType(deep.EKSClusterType)
@@ -40,7 +40,7 @@ func eksRender(t *testing.T, values project.Config) (*mockcloud.Recording, mockc
 }
 
 // under is the URN prefix of everything registered below the component.
-func under(component mockcloud.Resource) string {
+func under(component mocks.Resource) string {
 	return strings.TrimSuffix(component.URN, "::"+component.Name) + "$"
 }
 
@@ -83,7 +83,7 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	role, ok := rec.ByURN(roleURN)
 	require.True(t, ok)
 	require.NotEmpty(t, role.PhysicalName)
-	require.Equal(t, fmt.Sprintf("arn:%s:iam::%s:role/%s", mockcloud.Partition, mockcloud.AccountID, role.PhysicalName), in["roleArn"])
+	require.Equal(t, fmt.Sprintf("arn:%s:iam::%s:role/%s", mocks.Partition, mocks.AccountID, role.PhysicalName), in["roleArn"])
 	require.Contains(t, eks.Dependencies, roleURN, "the cluster waits for the program's role")
 	for _, r := range rec.ByType("aws:iam/role:Role") {
 		require.False(t, r.URN != roleURN && r.Name == role.Name, "the referenced role is not registered again (%s)", r.URN)
@@ -93,7 +93,7 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	require.True(t, ok)
 	nodeSG, ok := rec.Named("aws:ec2/securityGroup:SecurityGroup", name+"-nodeSecurityGroup")
 	require.True(t, ok)
-	for _, sg := range []mockcloud.Resource{clusterSG, nodeSG} {
+	for _, sg := range []mocks.Resource{clusterSG, nodeSG} {
 		require.Equal(t, component.URN, sg.Parent)
 		require.Equal(t, component.Inputs["vpcId"], sg.Inputs["vpcId"])
 		require.Equal(t, true, sg.Inputs["revokeRulesOnDelete"])
@@ -101,7 +101,7 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	require.Contains(t, eks.Dependencies, clusterSG.URN)
 	require.Equal(t, "owned", nodeSG.Inputs["tags"].(map[string]any)["kubernetes.io/cluster/"+component.Inputs["name"].(string)])
 
-	rule := func(suffix string) mockcloud.Resource {
+	rule := func(suffix string) mocks.Resource {
 		r, ok := rec.Named("aws:ec2/securityGroupRule:SecurityGroupRule", name+"-"+suffix)
 		require.True(t, ok, suffix)
 		require.Equal(t, component.URN, r.Parent)
@@ -151,10 +151,10 @@ func TestEKSChildrenSitUnderTheRecordedComponent(t *testing.T) {
 		config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin"]`,
 	}))
 	harnessRoot := fmt.Sprintf("urn:pulumi:dev::%s::%s", "karpenter-savings", deep.EKSClusterType)
-	at := slices.IndexFunc(rec.Resources, func(r mockcloud.Resource) bool { return r.URN == component.URN })
+	at := slices.IndexFunc(rec.Resources, func(r mocks.Resource) bool { return r.URN == component.URN })
 	require.GreaterOrEqual(t, at, 0)
 
-	var children []mockcloud.Resource
+	var children []mocks.Resource
 	for i, r := range rec.Resources {
 		for _, u := range append([]string{r.URN, r.Parent, r.Provider}, r.Dependencies...) {
 			require.False(t, strings.HasPrefix(u, harnessRoot), "%s: %s is left as the harness rooted it", r.URN, u)

@@ -5,16 +5,16 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/deep"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/stack"
 )
 
-func deepDev(t *testing.T) *mockcloud.Recording {
+func deepDev(t *testing.T) *mocks.Recording {
 	t.Helper()
 	_, values, err := project.LoadConfig("..", "dev")
 	require.NoError(t, err)
@@ -22,9 +22,9 @@ func deepDev(t *testing.T) *mockcloud.Recording {
 }
 
 // deepRender renders the stack with values and adds what the Karpenter releases install, as Helm renders it.
-func deepRender(t *testing.T, values project.Config) *mockcloud.Recording {
+func deepRender(t *testing.T, values project.Config) *mocks.Recording {
 	t.Helper()
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
+	rec, err := mocks.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	charts, err := deep.ModuleCharts("..")
 	require.NoError(t, err)

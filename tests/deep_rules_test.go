@@ -8,10 +8,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/policy"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/policy"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 )
 
 // The deep render of dev holds the objects of the two Karpenter charts, every object of the sample app in its
@@ -73,7 +73,7 @@ func TestDeepRenderWithTheLongestClusterNamePassesEveryRule(t *testing.T) {
 }
 
 // mutate replaces the one resource of rec named name.
-func mutate(t *testing.T, rec *mockcloud.Recording, token, name string, edit func(r *mockcloud.Resource)) {
+func mutate(t *testing.T, rec *mocks.Recording, token, name string, edit func(r *mocks.Resource)) {
 	t.Helper()
 	for i := range rec.Resources {
 		if rec.Resources[i].Type == token && rec.Resources[i].Name == name {
@@ -87,7 +87,7 @@ func mutate(t *testing.T, rec *mockcloud.Recording, token, name string, edit fun
 func TestDeepRulesCatchAChartContainerWithoutRequests(t *testing.T) {
 	rec, _ := eksDev(t)
 	const controller = "cluster-with-karpenter-karpenter-release:kube-system/karpenter"
-	mutate(t, rec, "kubernetes:apps/v1:Deployment", controller, func(r *mockcloud.Resource) {
+	mutate(t, rec, "kubernetes:apps/v1:Deployment", controller, func(r *mocks.Resource) {
 		containers := r.Inputs["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
 		delete(containers[0].(map[string]any), "resources")
 	})
@@ -100,11 +100,11 @@ func TestDeepRulesCatchAChartContainerWithoutRequests(t *testing.T) {
 func TestDeepRulesCatchASampleAppObjectInDefault(t *testing.T) {
 	rec, _ := eksDev(t)
 	const ui = "cluster-with-karpenter-sampleapp-manifest:retail-store/ui"
-	mutate(t, rec, "kubernetes:apps/v1:Deployment", ui, func(r *mockcloud.Resource) {
+	mutate(t, rec, "kubernetes:apps/v1:Deployment", ui, func(r *mocks.Resource) {
 		delete(r.Inputs["metadata"].(map[string]any), "namespace")
 	})
 	// Without its provider's namespace, yaml/v2 would have put it in "default".
-	mutate(t, rec, "pulumi:providers:kubernetes", "cluster-with-karpenter-sampleapp-k8s", func(r *mockcloud.Resource) {
+	mutate(t, rec, "pulumi:providers:kubernetes", "cluster-with-karpenter-sampleapp-k8s", func(r *mocks.Resource) {
 		delete(r.Inputs, "namespace")
 	})
 	got := policy.NotInDefault(rec)

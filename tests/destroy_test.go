@@ -5,19 +5,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 )
 
 // urn returns the URN of the one resource of a type and name: names alone are not unique (a subnet, its route table
 // and its association share one).
-func urn(t *testing.T, rec *mockcloud.Recording, token, name string) string {
+func urn(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
 	return one(t, rec, token, name).URN
 }
 
 // egressPath are the URNs of everything the private subnets reach EC2 and the internet through in the dev stack
 // (single NAT gateway in the first zone): without any of them, Karpenter's controller cannot call EC2.
-func egressPath(t *testing.T, rec *mockcloud.Recording) []string {
+func egressPath(t *testing.T, rec *mocks.Recording) []string {
 	t.Helper()
 	n := "cluster-with-karpenter-network"
 	var urns []string

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 )
 
 const (
@@ -108,7 +108,7 @@ func TestPublicEndpointCidrsArePassedWhenSet(t *testing.T) {
 func TestClusterSecurityGroupCarriesTheDiscoveryTag(t *testing.T) {
 	rec := renderDev(t)
 	tag := one(t, rec, "aws:ec2/tag:Tag", "cluster-with-karpenter-sg-discovery")
-	require.Equal(t, mockcloud.ClusterSecurityGroup, tag.Inputs["resourceId"], "the EKS-created cluster security group, from the cluster lookup")
+	require.Equal(t, mocks.ClusterSecurityGroup, tag.Inputs["resourceId"], "the EKS-created cluster security group, from the cluster lookup")
 	require.Equal(t, discoveryKey, tag.Inputs["key"])
 	require.Equal(t, clusterName, tag.Inputs["value"])
 }
@@ -116,7 +116,7 @@ func TestClusterSecurityGroupCarriesTheDiscoveryTag(t *testing.T) {
 func TestAddOns(t *testing.T) {
 	rec := renderDev(t)
 	addons := rec.ByType("aws:eks/addon:Addon")
-	got := map[string]mockcloud.Resource{}
+	got := map[string]mocks.Resource{}
 	for _, a := range addons {
 		got[a.Inputs["addonName"].(string)] = a
 	}
@@ -167,7 +167,7 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 
 // attachedPolicies lists the policy ARNs attached to the role with the given logical name.
 // attachedPolicies are the policy ARNs attached to the role of the given logical name, by the role's physical name.
-func attachedPolicies(rec *mockcloud.Recording, role string) []any {
+func attachedPolicies(rec *mocks.Recording, role string) []any {
 	r, _ := rec.Named("aws:iam/role:Role", role)
 	var policies []any
 	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
@@ -205,7 +205,7 @@ func TestFoundationOutputs(t *testing.T) {
 	rec := renderDev(t)
 	out := rec.Outputs
 	require.Equal(t, clusterName, out["clusterName"])
-	require.Equal(t, mockcloud.ClusterEndpoint, out["clusterEndpoint"])
+	require.Equal(t, mocks.ClusterEndpoint, out["clusterEndpoint"])
 	require.Equal(t, "[secret]", out["kubeconfig"], "the kubeconfig is exported as a secret")
 	require.Regexp(t, `^vpc-[0-9a-f]{17}$`, out["vpcId"])
 	require.Len(t, out["privateSubnetIds"], 2)

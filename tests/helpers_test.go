@@ -1,4 +1,4 @@
-// Package tests runs the stack's one Pulumi program (internal/stack.Program) under Pulumi mocks with the dev
+// Package tests runs the stack's one Pulumi program (internal/program/stack.Program) under Pulumi mocks with the dev
 // stack's configuration and asserts, as data, what it declares.
 package tests
 
@@ -9,11 +9,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/stack"
 )
 
 // devConfig is the dev stack's merged configuration (Pulumi.yaml defaults + Pulumi.dev.yaml), as the engine
@@ -36,13 +36,13 @@ func with(base project.Config, overrides map[string]string) project.Config {
 
 // render runs the program under mocks, against an empty account unless opts say otherwise, with the yaml/v2
 // ConfigFile's children registered by the provider's own code.
-func render(t *testing.T, values project.Config, opts ...mockcloud.Option) (*mockcloud.Recording, error) {
+func render(t *testing.T, values project.Config, opts ...mocks.Option) (*mocks.Recording, error) {
 	t.Helper()
-	return mockcloud.Run(config.Project, "dev", values, stack.Program, append([]mockcloud.Option{yamlv2.Option()}, opts...)...)
+	return mocks.Run(config.Project, "dev", values, stack.Program, append([]mocks.Option{yamlv2.Option()}, opts...)...)
 }
 
 // renderDev runs the dev stack and fails the test on error.
-func renderDev(t *testing.T) *mockcloud.Recording {
+func renderDev(t *testing.T) *mocks.Recording {
 	t.Helper()
 	rec, err := render(t, devConfig(t))
 	require.NoError(t, err)
@@ -50,14 +50,14 @@ func renderDev(t *testing.T) *mockcloud.Recording {
 }
 
 // one returns the single resource of a type with the given name.
-func one(t *testing.T, rec *mockcloud.Recording, token, name string) mockcloud.Resource {
+func one(t *testing.T, rec *mocks.Recording, token, name string) mocks.Resource {
 	t.Helper()
 	r, ok := rec.Named(token, name)
 	require.Truef(t, ok, "expected a %s named %q; declared: %v", token, name, names(rec.ByType(token)))
 	return r
 }
 
-func names(rs []mockcloud.Resource) []string {
+func names(rs []mocks.Resource) []string {
 	out := make([]string, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, r.Name)

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 )
 
 // The pieces the components build separately must agree once wired: names the controller, Helm and the node
@@ -42,9 +42,9 @@ func TestNodeClassesUseTheAMIsSSMPublishes(t *testing.T) {
 	rec := renderDev(t)
 	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
 	require.Equal(t, []any{map[string]any{"alias": "al2023@v20251120"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"],
-		"the alias is the release SSM recommends (mocked %s)", mockcloud.AL2023ReleaseVersion)
+		"the alias is the release SSM recommends (mocked %s)", mocks.AL2023ReleaseVersion)
 	gpu := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-gpu")
-	require.Equal(t, []any{map[string]any{"id": mockcloud.NvidiaAMIID}}, gpu.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
+	require.Equal(t, []any{map[string]any{"id": mocks.NvidiaAMIID}}, gpu.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
 }
 
 // Both node classes must run one AMI release: the NVIDIA AMI is read from that release's own parameter.
@@ -56,7 +56,7 @@ func TestGPUAMIIsTheSameReleaseAsTheAlias(t *testing.T) {
 }
 
 // ssmParameters are the names of the SSM parameters the program read.
-func ssmParameters(rec *mockcloud.Recording) []any {
+func ssmParameters(rec *mocks.Recording) []any {
 	var names []any
 	for _, inv := range rec.Invokes {
 		if inv.Token == "aws:ssm/getParameter:getParameter" {
@@ -83,7 +83,7 @@ func TestKarpenterOutputs(t *testing.T) {
 	require.Equal(t, clusterName, out["karpenterQueueName"])
 	require.Equal(t, "1.14.3", out["karpenterVersion"])
 	require.Equal(t, []any{"default", "graviton", "gpu"}, out["nodePools"])
-	require.Equal(t, mockcloud.UIServiceHostname, out["sampleAppUiAddress"])
+	require.Equal(t, mocks.UIServiceHostname, out["sampleAppUiAddress"])
 }
 
 func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {

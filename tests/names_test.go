@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/policy"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/policy"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 )
 
 // longestClusterName is the longest cluster name the configuration allows.

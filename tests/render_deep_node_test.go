@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/deep"
-	"github.com/karpenter-savings/karpenter-savings/internal/render/rendertest"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/render/rendertest"
 )
 
 // --deep adds what the Karpenter releases install, rendered by Helm, names the chart it cannot render offline, and

@@ -7,14 +7,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/deep"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
-	"github.com/karpenter-savings/karpenter-savings/internal/policy"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/render/rendertest"
-	"github.com/karpenter-savings/karpenter-savings/internal/stack"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/policy"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/render/rendertest"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/stack"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.
@@ -35,7 +35,7 @@ func TestCheckListsEachViolationAndFails(t *testing.T) {
 	require.NoError(t, err)
 	values[config.Project+":"+config.KeyEndpointPublicAccessCidrs] = `["203.0.113.0/24"]`
 	cfg.EndpointPublicAccessCidrs = []string{"203.0.113.0/24"}
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
+	rec, err := mocks.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	for i, r := range rec.Resources {
 		if r.Type == "eks:index:Cluster" {
@@ -61,7 +61,7 @@ func TestDevStackHasNoViolations(t *testing.T) {
 	require.NoError(t, err)
 	cfg, err := config.Load(values.Lookup)
 	require.NoError(t, err)
-	rec, err := mockcloud.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
+	rec, err := mocks.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	require.NotEmpty(t, rec.Resources)
 

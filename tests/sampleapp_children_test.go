@@ -10,12 +10,12 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/yamlv2"
 )
 
 // The sample-app component's tests that need the ConfigFile's children, which pulumi-kubernetes' yaml/v2 code
-// registers (internal/mockcloud/yamlv2): they live here, in the one test binary that links that code with the
+// registers (internal/offline/mocks/yamlv2): they live here, in the one test binary that links that code with the
 // stack, rather than in components/sampleapp, whose other tests then link no engine.
 
 const (
@@ -25,25 +25,25 @@ const (
 	appProviderType   = "pulumi:providers:kubernetes"
 )
 
-// runSampleApp declares a stand-in for the node pools and the component under mockcloud's mocks, then registers the
+// runSampleApp declares a stand-in for the node pools and the component under the offline mocks, then registers the
 // ConfigFile's children with pulumi-kubernetes' yaml/v2 code, and returns the recording.
-func runSampleApp(t *testing.T, args sampleapp.Args) *mockcloud.Recording {
+func runSampleApp(t *testing.T, args sampleapp.Args) *mocks.Recording {
 	t.Helper()
-	mocks := mockcloud.New("us-east-1")
-	yamlv2.Option()(mocks)
+	m := mocks.New("us-east-1")
+	yamlv2.Option()(m)
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		args.Kubeconfig = pulumi.String(mockcloud.Kubeconfig("test", "us-east-1"))
+		args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", "us-east-1"))
 		args.DependsOn = []pulumi.Resource{pools}
 		_, err = sampleapp.New(ctx, "app", &args)
 		return err
-	}, pulumi.WithMocks("karpenter-savings", "test", mocks))
+	}, pulumi.WithMocks("karpenter-savings", "test", m))
 	require.NoError(t, err)
-	require.NoError(t, mocks.Construct("karpenter-savings", "test"))
-	return mocks.Recording
+	require.NoError(t, m.Construct("karpenter-savings", "test"))
+	return m.Recording
 }
 
 // yaml/v2 gives a namespaced object without a namespace its provider's default namespace before any transform

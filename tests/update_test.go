@@ -8,15 +8,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud/update"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/update"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // Day 2: each test renders the dev stack before and after one configuration change, with what the Karpenter charts
-// install, and plans the update a deployed stack would take (internal/mockcloud/update): what is replaced and how,
+// install, and plans the update a deployed stack would take (internal/offline/update): what is replaced and how,
 // in which order, and whether Helm meets an object another release owns.
 
 const (
@@ -28,12 +28,12 @@ const (
 )
 
 // change renders dev and dev with overrides, and plans the update between them.
-func change(t *testing.T, overrides map[string]string) (plan *update.Plan, before, after *mockcloud.Recording) {
+func change(t *testing.T, overrides map[string]string) (plan *update.Plan, before, after *mocks.Recording) {
 	t.Helper()
 	return changeFrom(t, devConfig(t), overrides)
 }
 
-func changeFrom(t *testing.T, base project.Config, overrides map[string]string) (plan *update.Plan, before, after *mockcloud.Recording) {
+func changeFrom(t *testing.T, base project.Config, overrides map[string]string) (plan *update.Plan, before, after *mocks.Recording) {
 	t.Helper()
 	before = deepRender(t, base)
 	after = deepRender(t, with(base, overrides))
@@ -44,7 +44,7 @@ func changeFrom(t *testing.T, base project.Config, overrides map[string]string) 
 }
 
 // changed lists the plan's changes as "<op> <type> <name>", with the replace mode.
-func changed(t *testing.T, plan *update.Plan, after *mockcloud.Recording) []string {
+func changed(t *testing.T, plan *update.Plan, after *mocks.Recording) []string {
 	t.Helper()
 	var out []string
 	for _, s := range plan.Changed() {
@@ -62,7 +62,7 @@ func changed(t *testing.T, plan *update.Plan, after *mockcloud.Recording) []stri
 	return out
 }
 
-func urnOf(t *testing.T, rec *mockcloud.Recording, token, name string) string {
+func urnOf(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
 	return one(t, rec, token, name).URN
 }
@@ -139,9 +139,9 @@ func TestAKarpenterVersionBumpUpgradesTheCRDsFirst(t *testing.T) {
 // instance of another release owns it. Helm refuses such an install ("invalid ownership metadata", helm v3.20,
 // pkg/action/validate.go, checkOwnership). An uninstall removes the release's objects, except those with the keep
 // resource policy, which stay with their old owner (pkg/action/uninstall.go, filterManifestsToKeep).
-func ownershipConflicts(plan *update.Plan, before, after *mockcloud.Recording) []string {
+func ownershipConflicts(plan *update.Plan, before, after *mocks.Recording) []string {
 	type owner struct{ name, namespace string }
-	objects := func(rec *mockcloud.Recording, release string) (map[string]bool, owner) {
+	objects := func(rec *mocks.Recording, release string) (map[string]bool, owner) {
 		r, _ := rec.ByURN(release)
 		name, _ := r.Inputs["name"].(string)
 		ns, _ := r.Inputs["namespace"].(string)
@@ -200,7 +200,7 @@ func mapKeys(m map[string]bool) func(func(string) bool) {
 }
 
 // objectKey is what Kubernetes identifies an object by: kind, namespace (empty when cluster-scoped) and name.
-func objectKey(o mockcloud.Resource) string {
+func objectKey(o mocks.Resource) string {
 	meta, _ := o.Inputs["metadata"].(map[string]any)
 	ns, _ := meta["namespace"].(string)
 	name, _ := meta["name"].(string)
@@ -208,7 +208,7 @@ func objectKey(o mockcloud.Resource) string {
 }
 
 // keep reports the helm.sh/resource-policy: keep annotation.
-func keep(o mockcloud.Resource) bool {
+func keep(o mocks.Resource) bool {
 	meta, _ := o.Inputs["metadata"].(map[string]any)
 	annotations, _ := meta["annotations"].(map[string]any)
 	return annotations["helm.sh/resource-policy"] == "keep"

@@ -34,5 +34,5 @@ done
 echo
 groups=$($GO list -deps . | grep -cE '^github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/[a-z0-9]+/v[0-9a-z]+$' || true)
 echo "generated pulumi-kubernetes API-group packages linked by the program: $groups"
-heavy=$($GO list -deps ./internal/config | grep -E '^github.com/aws/aws-sdk-go-v2/service/|^k8s.io/client-go/|^sigs.k8s.io/controller-runtime/|^github.com/aws/karpenter-provider-aws/|^helm.sh/' || true)
-echo "engines linked by internal/config: ${heavy:-none}"
+heavy=$($GO list -deps ./internal/program/config | grep -E '^github.com/aws/aws-sdk-go-v2/service/|^k8s.io/client-go/|^sigs.k8s.io/controller-runtime/|^github.com/aws/karpenter-provider-aws/|^helm.sh/' || true)
+echo "engines linked by internal/program/config: ${heavy:-none}"

@@ -24,7 +24,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/cleanup"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/cleanup"
 )
 
 func main() {

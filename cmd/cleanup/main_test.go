@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/cleanup"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/cleanup"
 )
 
 // emptyEC2 is an account where all that is left of the cluster is one available interface in its VPC. The embedded

@@ -21,8 +21,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/preflight"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/preflight"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 )
 
 func main() {

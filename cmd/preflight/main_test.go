@@ -26,8 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/preflight"
-	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/preflight"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/samplemanifest"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.

@@ -12,7 +12,7 @@
 // With --deep it adds what those create: the ConfigFile's objects registered by pulumi-kubernetes' own yaml/v2 code,
 // the objects of the Helm releases whose charts are available offline (Helm's Go SDK, marked "h") and the children of
 // pulumi-eks's Cluster (its npm package under Node mocks, tools/eks-harness; `make deep-deps` installs it). With
-// --check it runs the policy rules (internal/policy) on that deep render instead, prints one line per violation and
+// --check it runs the policy rules (internal/offline/policy) on that deep render instead, prints one line per violation and
 // exits 1 if any. Both run cmd/render-deep, which links the engines, from the module's directory, so they work from
 // any directory.
 //
@@ -24,7 +24,7 @@ package main
 import (
 	"os"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/render"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/render"
 )
 
 func main() {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/render/rendertest"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/render/rendertest"
 )
 
 // repoRoot holds the real Pulumi.yaml and Pulumi.dev.yaml.

@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
-	"github.com/karpenter-savings/karpenter-savings/internal/savingsdiff"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/savingsdiff"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // errAboveThreshold marks a diff whose increase is over --fail-above: exit 3, not the 1 of an error.

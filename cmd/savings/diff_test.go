@@ -12,7 +12,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
-	"github.com/karpenter-savings/karpenter-savings/internal/savingsdiff"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/savingsdiff"
 )
 
 // diffWorkload is small enough to place on one node of any pool: two replicas of a multi-arch image.

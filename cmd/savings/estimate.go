@@ -10,7 +10,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // progressPods is the workload size above which an estimate takes long enough to show its progress.

@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/live"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/live"
 )
 
 // Price sources for `savings live --prices`.

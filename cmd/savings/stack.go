@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/config"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
 )
 

@@ -15,9 +15,10 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/awstags"
-	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
-	"github.com/karpenter-savings/karpenter-savings/internal/principal"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/awstags"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/iampolicy"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/principal"
 )
 
 // CriticalAddonsTaint keeps everything but critical add-ons (and Karpenter) off the managed node group.
@@ -365,7 +366,7 @@ var ClusterRolePolicies = []string{
 
 // newRole declares an IAM role trusted by trust and attaches the AWS-managed policies; it returns the role and the
 // attachments, which users of the role must wait for.
-func newRole(ctx *pulumi.Context, name, description string, trust karpenteriam.Document, partition string, policies []string,
+func newRole(ctx *pulumi.Context, name, description string, trust iampolicy.Document, partition string, policies []string,
 	tags pulumi.StringMap, opts ...pulumi.ResourceOption,
 ) (*iam.Role, []pulumi.Resource, error) {
 	doc, err := trust.JSON()
@@ -395,13 +396,13 @@ func newRole(ctx *pulumi.Context, name, description string, trust karpenteriam.D
 }
 
 // serviceTrust lets an AWS service assume a role.
-func serviceTrust(service string) karpenteriam.Document {
-	return karpenteriam.Document{
-		Version: karpenteriam.PolicyVersion,
-		Statement: []karpenteriam.Statement{{
-			Effect:    karpenteriam.Allow,
-			Principal: &karpenteriam.Principal{Service: karpenteriam.Values{service}},
-			Action:    karpenteriam.Values{"sts:AssumeRole"},
+func serviceTrust(service string) iampolicy.Document {
+	return iampolicy.Document{
+		Version: iampolicy.PolicyVersion,
+		Statement: []iampolicy.Statement{{
+			Effect:    iampolicy.Allow,
+			Principal: &iampolicy.Principal{Service: iampolicy.Values{service}},
+			Action:    iampolicy.Values{"sts:AssumeRole"},
 		}},
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // Chart coordinates of NVIDIA's device plugin.
@@ -48,7 +48,7 @@ func Values() map[string]any {
 				"requiredDuringSchedulingIgnoredDuringExecution": map[string]any{
 					"nodeSelectorTerms": []any{map[string]any{
 						"matchExpressions": []any{map[string]any{
-							"key": nodepool.LabelInstanceGPUManufacturer, "operator": "In", "values": []any{"nvidia"},
+							"key": poolspec.LabelInstanceGPUManufacturer, "operator": "In", "values": []any{"nvidia"},
 						}},
 					}},
 				},

@@ -19,8 +19,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/api/resource"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/iampolicy"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // The OCI charts of the controller and of its CRDs; both are installed at the same version.
@@ -225,7 +226,7 @@ type builder struct {
 
 func (b builder) child(suffix string) string { return b.name + "-" + suffix }
 
-func documentJSON(d karpenteriam.Document, what string) (pulumi.String, error) {
+func documentJSON(d iampolicy.Document, what string) (pulumi.String, error) {
 	s, err := d.JSON()
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)

@@ -14,7 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
-	"github.com/karpenter-savings/karpenter-savings/internal/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/iampolicy"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 )
 
 // Type tokens of the resources the component creates.
@@ -162,11 +163,11 @@ func deployOK(t *testing.T) deployment {
 
 func inputs(res pulumi.MockResourceArgs) map[string]any { return res.Inputs.Mappable() }
 
-func decodeDocument(t *testing.T, raw any) karpenteriam.Document {
+func decodeDocument(t *testing.T, raw any) iampolicy.Document {
 	t.Helper()
 	s, ok := raw.(string)
 	require.True(t, ok, "policy document: want a JSON string, got %T", raw)
-	var d karpenteriam.Document
+	var d iampolicy.Document
 	require.NoError(t, json.Unmarshal([]byte(s), &d), "decode policy document %s", s)
 	return d
 }
@@ -218,17 +219,17 @@ func TestNewRejectsNilArgs(t *testing.T) {
 	require.ErrorContains(t, err, "args are required", "nil args")
 }
 
-// The documents are compared with Karpenter's template in internal/karpenteriam; this checks that the component
+// The documents are compared with Karpenter's template in internal/program/karpenteriam; this checks that the component
 // declares every one of them, named as the template names them.
 func TestComponentRegistersTheControllerPolicies(t *testing.T) {
 	d := deployOK(t)
-	got := map[string]karpenteriam.Document{}
+	got := map[string]iampolicy.Document{}
 	for _, res := range d.rec.ofType(policyType) {
 		in := inputs(res)
 		got[in["name"].(string)] = decodeDocument(t, in["policy"])
 		require.Equal(t, "/", in["path"], "policy %s path", in["name"])
 	}
-	want := map[string]karpenteriam.Document{}
+	want := map[string]iampolicy.Document{}
 	for _, p := range karpenteriam.ControllerPolicies(scope) {
 		want[p.Name] = p.Document
 	}
@@ -240,7 +241,7 @@ func TestPassRoleNamesTheNodeRole(t *testing.T) {
 	nodeRole := d.rec.one(t, roleType, "karpenter-node-role")
 	nodeRoleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, inputs(nodeRole)["name"])
 
-	var resources []karpenteriam.Values
+	var resources []iampolicy.Values
 	for _, res := range d.rec.ofType(policyType) {
 		for _, st := range decodeDocument(t, inputs(res)["policy"]).Statement {
 			for _, a := range st.Action {
@@ -250,7 +251,7 @@ func TestPassRoleNamesTheNodeRole(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, []karpenteriam.Values{{nodeRoleARN}}, resources, "iam:PassRole: expected one statement naming the node role only")
+	require.Equal(t, []iampolicy.Values{{nodeRoleARN}}, resources, "iam:PassRole: expected one statement naming the node role only")
 }
 
 func TestEveryControllerPolicyIsAttachedToTheControllerRole(t *testing.T) {
@@ -281,15 +282,15 @@ func TestRoles(t *testing.T) {
 		name      string
 		logical   string
 		roleName  string
-		wantTrust karpenteriam.Document
+		wantTrust iampolicy.Document
 	}{
 		// Written out, not taken from karpenteriam: EKS Pod Identity needs both actions from pods.eks.amazonaws.com.
-		{"controller", "karpenter-controller-role", "KarpenterControllerRole-" + clusterName, karpenteriam.Document{
+		{"controller", "karpenter-controller-role", "KarpenterControllerRole-" + clusterName, iampolicy.Document{
 			Version: "2012-10-17",
-			Statement: []karpenteriam.Statement{{
-				Effect:    karpenteriam.Allow,
-				Principal: &karpenteriam.Principal{Service: karpenteriam.Values{"pods.eks.amazonaws.com"}},
-				Action:    karpenteriam.Values{"sts:AssumeRole", "sts:TagSession"},
+			Statement: []iampolicy.Statement{{
+				Effect:    iampolicy.Allow,
+				Principal: &iampolicy.Principal{Service: iampolicy.Values{"pods.eks.amazonaws.com"}},
+				Action:    iampolicy.Values{"sts:AssumeRole", "sts:TagSession"},
 			}},
 		}},
 		{"node", "karpenter-node-role", "KarpenterNodeRole-" + clusterName, karpenteriam.NodeTrustPolicy(scope)},

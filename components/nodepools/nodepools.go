@@ -1,8 +1,8 @@
 // Package nodepools is the Pulumi component that declares Karpenter's EC2NodeClasses and NodePools from a
-// nodepool.Set.
+// poolspec.Set.
 //
 // It checks the Set's structure (every pool's class declared before it), not the objects against Karpenter's CRDs:
-// that check runs the API server's validation code (internal/crdvalidate), an engine the program does not link.
+// that check runs the API server's validation code (internal/offline/crdvalidate), an engine the program does not link.
 // config.Load is the gate that refuses a bad pool configuration, naming its key; the tests (FuzzLoad among them) and
 // `render --check` run every object the configuration can produce through the CRDs' OpenAPI and CEL rules.
 package nodepools
@@ -17,13 +17,13 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 )
 
 // Args configures NodePools.
 type Args struct {
-	// Set is the node classes and pools to declare, from nodepool.Build. Required.
-	Set *nodepool.Set
+	// Set is the node classes and pools to declare, from poolspec.Build. Required.
+	Set *poolspec.Set
 	// Provider is the Kubernetes provider of the cluster. Required.
 	Provider pulumi.ProviderResource
 	// DependsOn should hold the Karpenter Helm releases: the CRDs must exist before the objects, and on destroy the
@@ -63,7 +63,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	var names []pulumi.StringInput
 	for _, o := range objs {
 		childOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn)}
-		if o.kind == nodepool.KindNodePool {
+		if o.kind == poolspec.KindNodePool {
 			childOpts = append(childOpts, pulumi.DependsOn([]pulumi.Resource{classes[o.nodeClass]}))
 		}
 		spec, _ := o.value["spec"].(map[string]any)
@@ -77,7 +77,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, fmt.Errorf("nodepools: declare %s %q: %w", o.kind, o.name, err)
 		}
 		c.Resources = append(c.Resources, cr)
-		if o.kind == nodepool.KindNodePool {
+		if o.kind == poolspec.KindNodePool {
 			names = append(names, cr.Metadata.Name().Elem())
 		} else {
 			classes[o.name] = cr
@@ -110,7 +110,7 @@ func validate(args *Args) ([]object, error) {
 	for _, v := range values {
 		o := object{name: dig(v, "metadata", "name"), value: v}
 		o.kind, _ = v["kind"].(string)
-		if o.kind != nodepool.KindNodePool {
+		if o.kind != poolspec.KindNodePool {
 			classes[o.name] = true
 			objs = append(objs, o)
 			continue

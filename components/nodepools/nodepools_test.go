@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/nodepooltest"
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec/poolspectest"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 const (
@@ -22,9 +22,9 @@ const (
 	ec2NodeClassType = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 )
 
-// recorder adds the provider reference of every resource to mockcloud's recording.
+// recorder adds the provider reference of every resource to the mocks' recording.
 type recorder struct {
-	*mockcloud.Mocks
+	*mocks.Mocks
 	mu        sync.Mutex
 	providers map[string]string
 }
@@ -36,17 +36,17 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	return r.Mocks.NewResource(args)
 }
 
-func labSet(t *testing.T) *nodepool.Set {
+func labSet(t *testing.T) *poolspec.Set {
 	t.Helper()
-	set, err := nodepool.Build(nodepooltest.Options())
-	require.NoError(t, err, "nodepool.Build")
+	set, err := poolspec.Build(poolspectest.Options())
+	require.NoError(t, err, "poolspec.Build")
 	return set
 }
 
 // run declares a Kubernetes provider, a stand-in Karpenter release and the component under mocks.
-func run(t *testing.T, set *nodepool.Set) (*recorder, []string, error) {
+func run(t *testing.T, set *poolspec.Set) (*recorder, []string, error) {
 	t.Helper()
-	mocks := &recorder{Mocks: mockcloud.New("us-east-1"), providers: map[string]string{}}
+	rec := &recorder{Mocks: mocks.New("us-east-1"), providers: map[string]string{}}
 	var names []string
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
@@ -65,19 +65,19 @@ func run(t *testing.T, set *nodepool.Set) (*recorder, []string, error) {
 		}
 		pools.Names.ApplyT(func(n []string) []string { names = n; return n })
 		return nil
-	}, pulumi.WithMocks("karpenter-savings", "test", mocks))
-	return mocks, names, err
+	}, pulumi.WithMocks("karpenter-savings", "test", rec))
+	return rec, names, err
 }
 
 func TestDeclaresTheSetsObjects(t *testing.T) {
 	set := labSet(t)
-	mocks, _, err := run(t, set)
+	rec, _, err := run(t, set)
 	require.NoError(t, err)
 	want, err := set.Objects()
 	require.NoError(t, err)
 	var got []map[string]any
 	for _, typ := range []string{ec2NodeClassType, nodePoolType} {
-		for _, res := range mocks.Recording.ByType(typ) {
+		for _, res := range rec.Recording.ByType(typ) {
 			got = append(got, res.Inputs)
 		}
 	}
@@ -87,14 +87,14 @@ func TestDeclaresTheSetsObjects(t *testing.T) {
 func TestNamesOutput(t *testing.T) {
 	_, names, err := run(t, labSet(t))
 	require.NoError(t, err)
-	require.Equal(t, []string{nodepool.Default, nodepool.Graviton, nodepool.GPU}, names, "Names output")
+	require.Equal(t, []string{poolspec.Default, poolspec.Graviton, poolspec.GPU}, names, "Names output")
 }
 
 func TestChildrenWiring(t *testing.T) {
-	mocks, _, err := run(t, labSet(t))
+	rec, _, err := run(t, labSet(t))
 	require.NoError(t, err)
 	urn := func(typ, name string) string {
-		res, ok := mocks.Recording.Named(typ, name)
+		res, ok := rec.Recording.Named(typ, name)
 		require.True(t, ok, "expected %s %s to be declared", typ, name)
 		return res.URN
 	}
@@ -112,12 +112,12 @@ func TestChildrenWiring(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, ok := mocks.Recording.Named(tc.typ, tc.name)
+			res, ok := rec.Recording.Named(tc.typ, tc.name)
 			require.True(t, ok, "expected %s %s to be declared", tc.typ, tc.name)
 			require.Equal(t, urn("karpenter-savings:index:NodePools", "pools"), res.Parent, "parent")
 			require.ElementsMatch(t, tc.wantDeps, res.Dependencies, "dependencies")
-			require.True(t, strings.Contains(mocks.providers[tc.name], "::k8s::"),
-				"expected the k8s provider, got %q", mocks.providers[tc.name])
+			require.True(t, strings.Contains(rec.providers[tc.name], "::k8s::"),
+				"expected the k8s provider, got %q", rec.providers[tc.name])
 		})
 	}
 }
@@ -125,12 +125,12 @@ func TestChildrenWiring(t *testing.T) {
 func TestInvalidSetDeclaresNothing(t *testing.T) {
 	cases := []struct {
 		name   string
-		mutate func(*nodepool.Set)
+		mutate func(*poolspec.Set)
 		want   []string
 	}{
 		{
 			name:   "pool references a missing class",
-			mutate: func(s *nodepool.Set) { s.NodePools[1].Spec.Template.Spec.NodeClassRef.Name = "arm" },
+			mutate: func(s *poolspec.Set) { s.NodePools[1].Spec.Template.Spec.NodeClassRef.Name = "arm" },
 			want:   []string{`NodePool "graviton" references EC2NodeClass "arm", which the Set does not declare`},
 		},
 	}
@@ -138,13 +138,13 @@ func TestInvalidSetDeclaresNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			set := labSet(t)
 			tc.mutate(set)
-			mocks, _, err := run(t, set)
+			rec, _, err := run(t, set)
 			require.Error(t, err)
 			for _, want := range tc.want {
 				require.ErrorContains(t, err, want)
 			}
 			var declared []string
-			for _, res := range mocks.Recording.Resources {
+			for _, res := range rec.Recording.Resources {
 				declared = append(declared, res.Type)
 			}
 			require.ElementsMatch(t, []string{"pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release"}, declared,
@@ -161,7 +161,7 @@ func TestRequiredArgs(t *testing.T) {
 	}{
 		{"nil args", func(pulumi.ProviderResource) *nodepools.Args { return nil }, "nodepools: args are required"},
 		{"no set", func(p pulumi.ProviderResource) *nodepools.Args { return &nodepools.Args{Provider: p} }, "Args.Set is required"},
-		{"no provider", func(pulumi.ProviderResource) *nodepools.Args { return &nodepools.Args{Set: &nodepool.Set{}} },
+		{"no provider", func(pulumi.ProviderResource) *nodepools.Args { return &nodepools.Args{Set: &poolspec.Set{}} },
 			"Args.Provider is required"},
 	}
 	for _, tc := range cases {
@@ -173,7 +173,7 @@ func TestRequiredArgs(t *testing.T) {
 				}
 				_, err = nodepools.New(ctx, "pools", tc.args(provider))
 				return err
-			}, pulumi.WithMocks("karpenter-savings", "test", mockcloud.New("us-east-1")))
+			}, pulumi.WithMocks("karpenter-savings", "test", mocks.New("us-east-1")))
 			require.ErrorContains(t, err, tc.want)
 		})
 	}

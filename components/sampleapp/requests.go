@@ -5,7 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/podspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/podspec"
 )
 
 // DefaultRequests is a resource transform that gives every container and init container of a workload object a CPU

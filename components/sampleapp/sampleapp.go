@@ -16,8 +16,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/pulumik8s"
-	"github.com/karpenter-savings/karpenter-savings/internal/samplemanifest"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/samplemanifest"
 )
 
 // ReleaseManifestURL is the Kubernetes manifest of the retail store's v1.3.0 release (2025-09-16), rendered by the

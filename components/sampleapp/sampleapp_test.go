@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
-	"github.com/karpenter-savings/karpenter-savings/internal/mockcloud"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 )
 
 const (
@@ -21,9 +21,9 @@ const (
 	componentType  = "karpenter-savings:index:SampleApp"
 )
 
-// recorder adds to mockcloud's recording the id of every read.
+// recorder adds to the mocks' recording the id of every read.
 type recorder struct {
-	*mockcloud.Mocks
+	*mocks.Mocks
 	mu  sync.Mutex
 	ids map[string]string
 }
@@ -43,13 +43,13 @@ type result struct {
 // run declares a stand-in for the node pools and the component; dryRun makes it a preview.
 func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 	t.Helper()
-	res := result{mocks: &recorder{Mocks: mockcloud.New("us-east-1"), ids: map[string]string{}}}
+	res := result{mocks: &recorder{Mocks: mocks.New("us-east-1"), ids: map[string]string{}}}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		args.Kubeconfig = pulumi.String(mockcloud.Kubeconfig("test", "us-east-1"))
+		args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", "us-east-1"))
 		args.DependsOn = []pulumi.Resource{pools}
 		app, err := sampleapp.New(ctx, "app", &args)
 		if err != nil {
@@ -66,7 +66,7 @@ func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 }
 
 // urnOf returns the URN of the one recorded resource of a type and name.
-func urnOf(t *testing.T, rec *mockcloud.Recording, token, name string) string {
+func urnOf(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
 	r, ok := rec.Named(token, name)
 	require.Truef(t, ok, "expected a %s named %s", token, name)
@@ -110,7 +110,7 @@ func TestUIServiceAddress(t *testing.T) {
 	require.True(t, ok && r.Read, "expected the ui Service to be read")
 	read, _ := res.mocks.Recording.Named(serviceType, "app-ui")
 	require.Equal(t, []string{urnOf(t, res.mocks.Recording, configFileType, "app-manifest")}, read.Dependencies, "expected the read to wait for the manifest")
-	require.Equal(t, mockcloud.UIServiceHostname, res.address, "UIServiceAddress")
+	require.Equal(t, mocks.UIServiceHostname, res.address, "UIServiceAddress")
 }
 
 func TestPreviewDoesNotReadTheService(t *testing.T) {

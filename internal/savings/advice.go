@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	"sigs.k8s.io/yaml"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // maxImageAdvice bounds how many amd64-only workloads get a scheduling pass of their own; the largest come first.

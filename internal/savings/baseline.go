@@ -14,8 +14,8 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	"sigs.k8s.io/karpenter/pkg/utils/resources"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // BaselineGroup is an on-demand node group the baseline adds for pods that fit no node of its own instance type:
@@ -43,7 +43,7 @@ type baseGroup struct {
 func (e *estimator) planBaseline(ctx context.Context) ([]baseGroup, []BaselineGroup, error) {
 	gpuTaints := []corev1.Taint{{Key: string(workload.GPUResource), Value: "true", Effect: corev1.TaintEffectNoSchedule}}
 	base := []baseGroup{
-		{pool: baselinePool, class: nodepool.Default, instanceType: e.o.BaselineType},
+		{pool: baselinePool, class: poolspec.Default, instanceType: e.o.BaselineType},
 		{pool: baselineGPUPool, class: e.gpuClass, instanceType: e.o.BaselineGPUType, taints: gpuTaints},
 	}
 	types := make([][]*cloudprovider.InstanceType, len(base))

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // Limits compares what the estimate's nodes add up to in each limited pool with the pool's limits. Costs place

@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	"sigs.k8s.io/karpenter/pkg/utils/resources"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 const gib = 1 << 30

@@ -18,10 +18,10 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool/karpenterapi"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/karpenterapi"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // Baseline instance types: the lab's "before" picture is an on-demand managed node group of one x86 type, and a
@@ -52,7 +52,7 @@ const Method = "Causes are measured by turning one feature off at a time, with K
 	"where interaction effects land."
 
 // LabDefaultPool is the lab's default NodePool: amd64 spot, 16 vCPU and 32Gi. Scenario lab-default runs it alone.
-var LabDefaultPool = nodepool.PoolSpec{
+var LabDefaultPool = poolspec.PoolSpec{
 	Enabled:       true,
 	CapacityTypes: []string{karpv1.CapacityTypeSpot},
 	CPULimit:      "16",
@@ -67,7 +67,7 @@ type Options struct {
 	Zones []string
 	// Pools are the stack's node pools: the multiarch scenario. Their EC2NodeClass settings (AMI family, block
 	// devices, kubelet) also serve the other scenarios, so that every scenario has the same per-node overhead.
-	Pools nodepool.Options
+	Pools poolspec.Options
 	// BaselineType is the baseline node group's instance type. Optional; default DefaultBaselineType.
 	BaselineType string
 	// BaselineGPUType is the baseline GPU node group's instance type. Optional; default DefaultBaselineGPUType.
@@ -242,13 +242,13 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		return nil, fmt.Errorf("savings: lab default pool: %w", err)
 	}
 	e := &estimator{o: o, w: w, pods: withUIDs(w.Pods), builder: b, stack: stack, lab: lab,
-		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: nodepool.Default}
+		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default}
 	// The lab set's default class is the stack's default class built from the same options; both sets agree.
 	for _, nc := range append(slices.Clone(lab.NodeClasses), stack.NodeClasses...) {
 		e.classes[nc.Name] = nc
 	}
-	if _, ok := e.classes[nodepool.GPU]; ok {
-		e.gpuClass = nodepool.GPU
+	if _, ok := e.classes[poolspec.GPU]; ok {
+		e.gpuClass = poolspec.GPU
 	}
 	e.baseGroups, e.extraGroups, err = e.planBaseline(ctx)
 	if err != nil {
@@ -258,8 +258,8 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 }
 
 // build builds the pools of o as Karpenter's types, which its scheduler packs onto.
-func build(o nodepool.Options) (*karpenterapi.Set, error) {
-	set, err := nodepool.Build(o)
+func build(o poolspec.Options) (*karpenterapi.Set, error) {
+	set, err := poolspec.Build(o)
 	if err != nil {
 		return nil, err
 	}

@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
-	"github.com/karpenter-savings/karpenter-savings/internal/nodepool"
-	"github.com/karpenter-savings/karpenter-savings/internal/project"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // smallCatalog has a handful of real instance types at round prices, so that expected costs can be worked out
@@ -55,7 +55,7 @@ func smallCatalog(t *testing.T) *catalog.Catalog {
 
 // stackPools are the dev stack's node pools, read from Pulumi.yaml and Pulumi.dev.yaml exactly as cmd/savings reads
 // them, so that the tests cannot drift from what the stack deploys.
-func stackPools(t testing.TB) nodepool.Options {
+func stackPools(t testing.TB) poolspec.Options {
 	t.Helper()
 	cfg, _, err := project.LoadConfig("../..", "dev")
 	require.NoError(t, err)
@@ -132,7 +132,7 @@ func mustScenario(t *testing.T, r *Report, name string) Scenario {
 	return s
 }
 
-// The expected nodes follow from Karpenter's CPU allocatable (see internal/instancetypes): an m6i.large leaves
+// The expected nodes follow from Karpenter's CPU allocatable (see internal/savings/instancetypes): an m6i.large leaves
 // 1930m CPU for pods, a 4-vCPU node 3920m, an 8-vCPU node 7910m.
 func TestHandCheckedPlacements(t *testing.T) {
 	cat := smallCatalog(t)
@@ -519,7 +519,7 @@ func TestLimitsCheckReportsPoolsOverTheirLimitsAndPendingPods(t *testing.T) {
 	require.Equal(t, []placed{{"m6i.2xlarge", "spot", 2}, {"m6i.xlarge", "spot", 1}}, nodesOf(mustScenario(t, r, Multiarch)))
 	var def *PoolUsage
 	for i, u := range r.Limits.Pools {
-		if u.Scenario == Multiarch && u.NodePool == nodepool.Default {
+		if u.Scenario == Multiarch && u.NodePool == poolspec.Default {
 			def = &r.Limits.Pools[i]
 		}
 	}

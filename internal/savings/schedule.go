@@ -30,8 +30,8 @@ import (
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	nodepoolutils "sigs.k8s.io/karpenter/pkg/utils/nodepool"
 
-	"github.com/karpenter-savings/karpenter-savings/internal/instancetypes"
-	"github.com/karpenter-savings/karpenter-savings/internal/workload"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // maxPodErrors bounds how many unplaceable pods an error lists.

@@ -1,0 +1,43 @@
+package config
+
+import (
+	"maps"
+	"strings"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+)
+
+// AMIAlias is the EC2NodeClass alias for an AL2023 release version as SSM publishes it ("1.35.0-20251120") or as
+// configured ("v20251120").
+func AMIAlias(release string) string {
+	if i := strings.LastIndex(release, "-"); i >= 0 {
+		release = "v" + release[i+1:]
+	}
+	return "al2023@" + release
+}
+
+// NodePoolOptions maps the configuration onto the node pool builder shared by the stack and cmd/savings. amiAlias
+// and gpuAMIID come from SSM (or the pinned nodeAmiVersion).
+func (c *Config) NodePoolOptions(amiAlias, gpuAMIID string) poolspec.Options {
+	spec := func(p Pool) poolspec.PoolSpec {
+		return poolspec.PoolSpec{
+			Enabled:       p.Enabled,
+			Weight:        p.Weight,
+			CapacityTypes: p.CapacityTypes,
+			CPULimit:      p.CPU,
+			MemoryLimit:   p.Memory,
+			GPULimit:      p.GPU,
+		}
+	}
+	return poolspec.Options{
+		ClusterName:     c.ClusterName,
+		NodeRoleName:    c.NodeRoleName(),
+		DiscoveryTagKey: c.DiscoveryTagKey(),
+		AMIAlias:        amiAlias,
+		GPUAMIID:        gpuAMIID,
+		Tags:            maps.Clone(c.Tags),
+		Default:         spec(c.NodePools.Default),
+		Graviton:        spec(c.NodePools.Graviton),
+		GPU:             spec(c.NodePools.GPU),
+	}
+}
