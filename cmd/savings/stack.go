@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
@@ -13,6 +14,9 @@ import (
 // placeholderGPUAMI stands in for the NVIDIA AMI id the stack resolves from SSM at deploy time: an estimate needs
 // only the AMI family, which the GPU EC2NodeClass pins to AL2023.
 const placeholderGPUAMI = "ami-00000000000000000"
+
+// now dates a report, which says how old its prices are; tests pin it so that their output does not change daily.
+var now = time.Now
 
 // stackFlags are the flags that choose the stack configuration and the baseline.
 type stackFlags struct {
@@ -54,6 +58,7 @@ func (s *stackFlags) optionsFor(cfg *config.Config) savings.Options {
 		Pools:           cfg.NodePoolOptions(alias, placeholderGPUAMI),
 		BaselineType:    s.baseline,
 		BaselineGPUType: s.gpu,
+		Now:             now(),
 	}
 	if s.region != "" && s.region != cfg.Region {
 		o.Region = s.region
