@@ -94,21 +94,26 @@ func (l link) where(page string) string {
 	return page + ":" + strconv.Itoa(l.line) + ": (" + l.target + ")"
 }
 
-// links returns the inline links of a Markdown page, outside fenced code blocks and code spans.
+// links returns the inline links of a Markdown page, outside fenced code blocks and code spans; a link's text may
+// run over several lines.
 func links(md string) []link {
-	var out []link
+	lines := strings.Split(md, "\n")
 	fenced := false
-	for i, line := range strings.Split(md, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+	for i, line := range lines {
+		fence := strings.HasPrefix(strings.TrimSpace(line), "```")
+		if fence || fenced {
+			lines[i] = ""
+		}
+		if fence {
 			fenced = !fenced
-			continue
 		}
-		if fenced {
-			continue
-		}
-		for _, m := range mdLink.FindAllStringSubmatch(codeSpan.ReplaceAllString(line, ""), -1) {
-			out = append(out, link{line: i + 1, target: m[1]})
-		}
+	}
+	text := codeSpan.ReplaceAllStringFunc(strings.Join(lines, "\n"), func(span string) string {
+		return strings.Repeat("\n", strings.Count(span, "\n")) // keeps line numbers
+	})
+	var out []link
+	for _, m := range mdLink.FindAllStringSubmatchIndex(text, -1) {
+		out = append(out, link{line: strings.Count(text[:m[0]], "\n") + 1, target: text[m[2]:m[3]]})
 	}
 	return out
 }
