@@ -11,9 +11,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The README's configuration table is generated from Pulumi.yaml, the one home of keys, types, defaults and
+// docs/configuration.md's table of keys is generated from Pulumi.yaml, the one home of keys, types, defaults and
 // descriptions; this test keeps the two from drifting and prints the table to paste when they do.
-func TestREADMEConfigTableMatchesPulumiYAML(t *testing.T) {
+func TestDocsConfigTableMatchesPulumiYAML(t *testing.T) {
 	raw, err := os.ReadFile("../Pulumi.yaml")
 	require.NoError(t, err)
 	var project struct {
@@ -42,8 +42,8 @@ func TestREADMEConfigTableMatchesPulumiYAML(t *testing.T) {
 		fmt.Fprintf(&table, "| `%s` | %s | `%s` | %s |\n", key, decl.Type, def, strings.Join(strings.Fields(decl.Description), " "))
 	}
 
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/configuration.md")
 	require.NoError(t, err)
-	require.Containsf(t, string(readme), table.String(),
-		"README.md's configuration table is out of date; replace it with:\n\n%s", table.String())
+	require.Containsf(t, string(doc), table.String(),
+		"docs/configuration.md's configuration table is out of date; replace it with:\n\n%s", table.String())
 }

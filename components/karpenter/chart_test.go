@@ -142,7 +142,7 @@ func TestChartRendersWithTheComponentsValues(t *testing.T) {
 	})
 }
 
-// TestCRDChartRendersTheCRDsAsTemplates backs the upgrade choice in README.md: Helm upgrades what the CRD
+// TestCRDChartRendersTheCRDsAsTemplates backs the upgrade choice in docs/architecture.md: Helm upgrades what the CRD
 // chart renders from templates/, whereas it only ever installs a chart's crds/ directory. With the component's
 // values every CRD carries Helm's keep policy, so an uninstall of the release leaves the CRDs (and the NodePools).
 func TestCRDChartRendersTheCRDsAsTemplates(t *testing.T) {
