@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 )
 
@@ -15,7 +16,7 @@ const (
 
 func TestVPCHasTheLabsCIDRAndDNS(t *testing.T) {
 	rec := renderDev(t)
-	vpcs := rec.ByType("aws:ec2/vpc:Vpc")
+	vpcs := rec.ByType(mocks.TypeVpc)
 	require.Len(t, vpcs, 1)
 	require.Equal(t, "10.42.0.0/20", vpcs[0].Inputs["cidrBlock"])
 	require.Equal(t, true, vpcs[0].Inputs["enableDnsHostnames"])
@@ -33,10 +34,10 @@ func TestSubnetsSplitTheVPCAcrossTheLabsZones(t *testing.T) {
 		{"cluster-with-karpenter-network-public-us-east-1a", "10.42.8.0/24", "us-east-1a", "kubernetes.io/role/elb", false},
 		{"cluster-with-karpenter-network-public-us-east-1c", "10.42.9.0/24", "us-east-1c", "kubernetes.io/role/elb", false},
 	}
-	require.Len(t, rec.ByType("aws:ec2/subnet:Subnet"), len(want))
+	require.Len(t, rec.ByType(mocks.TypeSubnet), len(want))
 	for _, w := range want {
 		t.Run(w.name, func(t *testing.T) {
-			s := one(t, rec, "aws:ec2/subnet:Subnet", w.name)
+			s := one(t, rec, mocks.TypeSubnet, w.name)
 			require.Equal(t, w.cidr, s.Inputs["cidrBlock"])
 			require.Equal(t, w.zone, s.Inputs["availabilityZone"])
 			tags := s.Inputs["tags"].(map[string]any)
@@ -54,36 +55,36 @@ func TestSubnetsSplitTheVPCAcrossTheLabsZones(t *testing.T) {
 
 func TestOneNATGatewayByDefaultAndOnePerZoneWhenAsked(t *testing.T) {
 	rec := renderDev(t)
-	require.Len(t, rec.ByType("aws:ec2/natGateway:NatGateway"), 1)
+	require.Len(t, rec.ByType(mocks.TypeNatGateway), 1)
 
 	rec, err := render(t, with(devConfig(t), map[string]string{"natGateways": "per-az"}))
 	require.NoError(t, err)
-	nats := rec.ByType("aws:ec2/natGateway:NatGateway")
+	nats := rec.ByType(mocks.TypeNatGateway)
 	require.Len(t, nats, 2)
 	for _, zone := range []string{"us-east-1a", "us-east-1c"} {
-		rt := one(t, rec, "aws:ec2/routeTable:RouteTable", "cluster-with-karpenter-network-private-"+zone)
+		rt := one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-"+zone)
 		routes := rt.Inputs["routes"].([]any)
 		require.Len(t, routes, 1)
 		require.Contains(t, routes[0].(map[string]any)["natGatewayId"], "nat-", "zone %s routes through a NAT gateway", zone)
 	}
 	require.NotEqual(t,
-		one(t, rec, "aws:ec2/routeTable:RouteTable", "cluster-with-karpenter-network-private-us-east-1a").Inputs["routes"],
-		one(t, rec, "aws:ec2/routeTable:RouteTable", "cluster-with-karpenter-network-private-us-east-1c").Inputs["routes"],
+		one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-us-east-1a").Inputs["routes"],
+		one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-us-east-1c").Inputs["routes"],
 		"per-az: each zone uses its own NAT gateway")
 }
 
 func TestSharedDiscoveryTagUsesKarpentersDocumentedKey(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{"discoveryTag": "shared"}))
 	require.NoError(t, err)
-	s := one(t, rec, "aws:ec2/subnet:Subnet", "cluster-with-karpenter-network-private-us-east-1a")
+	s := one(t, rec, mocks.TypeSubnet, "cluster-with-karpenter-network-private-us-east-1a")
 	require.Equal(t, clusterName, s.Inputs["tags"].(map[string]any)["karpenter.sh/discovery"])
-	tag := one(t, rec, "aws:ec2/tag:Tag", "cluster-with-karpenter-sg-discovery")
+	tag := one(t, rec, mocks.TypeTag, "cluster-with-karpenter-sg-discovery")
 	require.Equal(t, "karpenter.sh/discovery", tag.Inputs["key"])
 }
 
 func TestEKSClusterComponent(t *testing.T) {
 	rec := renderDev(t)
-	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	c := one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks")
 	in := c.Inputs
 	require.Equal(t, clusterName, in["name"])
 	require.Equal(t, "1.35", in["version"])
@@ -101,13 +102,13 @@ func TestEKSClusterComponent(t *testing.T) {
 func TestPublicEndpointCidrsArePassedWhenSet(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{"endpointPublicAccessCidrs": `["203.0.113.0/24"]`}))
 	require.NoError(t, err)
-	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	c := one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks")
 	require.Equal(t, []any{"203.0.113.0/24"}, c.Inputs["publicAccessCidrs"])
 }
 
 func TestClusterSecurityGroupCarriesTheDiscoveryTag(t *testing.T) {
 	rec := renderDev(t)
-	tag := one(t, rec, "aws:ec2/tag:Tag", "cluster-with-karpenter-sg-discovery")
+	tag := one(t, rec, mocks.TypeTag, "cluster-with-karpenter-sg-discovery")
 	require.Equal(t, mocks.ClusterSecurityGroup, tag.Inputs["resourceId"], "the EKS-created cluster security group, from the cluster lookup")
 	require.Equal(t, discoveryKey, tag.Inputs["key"])
 	require.Equal(t, clusterName, tag.Inputs["value"])
@@ -115,7 +116,7 @@ func TestClusterSecurityGroupCarriesTheDiscoveryTag(t *testing.T) {
 
 func TestAddOns(t *testing.T) {
 	rec := renderDev(t)
-	addons := rec.ByType("aws:eks/addon:Addon")
+	addons := rec.ByType(mocks.TypeAddon)
 	got := map[string]mocks.Resource{}
 	for _, a := range addons {
 		got[a.Inputs["addonName"].(string)] = a
@@ -138,13 +139,13 @@ func TestAddOns(t *testing.T) {
 		"enableNetworkPolicy": "true",
 		"nodeAgent":           map[string]any{"enablePolicyEventLogs": "true"},
 	}, parseJSON(t, got["vpc-cni"].Inputs["configurationValues"]))
-	require.Contains(t, got["coredns"].Dependencies, urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
+	require.Contains(t, got["coredns"].Dependencies, urn(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only"),
 		"CoreDNS waits for nodes to run on")
 }
 
 func TestCriticalAddonsNodeGroup(t *testing.T) {
 	rec := renderDev(t)
-	ng := one(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only")
+	ng := one(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
 	in := ng.Inputs
 	require.Nil(t, in["nodeGroupName"], "a fixed name would make a replacement delete-before-create")
 	require.Equal(t, "critical-addons-", in["nodeGroupNamePrefix"])
@@ -168,9 +169,9 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 // attachedPolicies lists the policy ARNs attached to the role with the given logical name.
 // attachedPolicies are the policy ARNs attached to the role of the given logical name, by the role's physical name.
 func attachedPolicies(rec *mocks.Recording, role string) []any {
-	r, _ := rec.Named("aws:iam/role:Role", role)
+	r, _ := rec.Named(mocks.TypeRole, role)
 	var policies []any
-	for _, a := range rec.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment") {
+	for _, a := range rec.ByType(mocks.TypeRolePolicyAttachment) {
 		if r.PhysicalName != "" && a.Inputs["role"] == r.PhysicalName {
 			policies = append(policies, a.Inputs["policyArn"])
 		}
@@ -181,9 +182,9 @@ func attachedPolicies(rec *mocks.Recording, role string) []any {
 // Security groups for pods (the lab's ENABLE_POD_ENI) need the VPC resource controller on the cluster role.
 func TestClusterRoleCanManagePodENIs(t *testing.T) {
 	rec := renderDev(t)
-	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	c := one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks")
 	require.Contains(t, c.Inputs["serviceRole"], "cluster-with-karpenter-cluster-role")
-	role := one(t, rec, "aws:iam/role:Role", "cluster-with-karpenter-cluster-role")
+	role := one(t, rec, mocks.TypeRole, "cluster-with-karpenter-cluster-role")
 	require.Equal(t, map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
@@ -194,7 +195,7 @@ func TestClusterRoleCanManagePodENIs(t *testing.T) {
 		"arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
 		"arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
 	}, attachedPolicies(rec, "cluster-with-karpenter-cluster-role"))
-	attachment := "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	attachment := mocks.TypeRolePolicyAttachment
 	require.Subset(t, c.Dependencies, []string{
 		urn(t, rec, attachment, "cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy"),
 		urn(t, rec, attachment, "cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController"),
@@ -215,17 +216,17 @@ func TestFoundationOutputs(t *testing.T) {
 
 func TestSecretsAreEncryptedWithARotatedKMSKey(t *testing.T) {
 	rec := renderDev(t)
-	key := one(t, rec, "aws:kms/key:Key", "cluster-with-karpenter-secrets-key")
+	key := one(t, rec, mocks.TypeKey, "cluster-with-karpenter-secrets-key")
 	require.Equal(t, true, key.Inputs["enableKeyRotation"])
-	alias := one(t, rec, "aws:kms/alias:Alias", "cluster-with-karpenter-secrets-key-alias")
+	alias := one(t, rec, mocks.TypeAlias, "cluster-with-karpenter-secrets-key-alias")
 	require.Equal(t, "alias/cluster-with-karpenter-eks-secrets", alias.Inputs["name"])
 	require.NotEmpty(t, alias.Inputs["targetKeyId"])
-	c := one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks")
+	c := one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks")
 	require.Regexp(t, `^arn:aws:kms:us-east-1:123456789012:key/`+alias.Inputs["targetKeyId"].(string)+`$`, c.Inputs["encryptionConfigKeyArn"])
 }
 
 func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
-	require.NotContains(t, one(t, renderDev(t), "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs, "accessEntries",
+	require.NotContains(t, one(t, renderDev(t), deep.EKSClusterType, "cluster-with-karpenter-eks").Inputs, "accessEntries",
 		"none configured: only the cluster creator is an admin")
 
 	rec, err := render(t, with(devConfig(t), map[string]string{
@@ -244,7 +245,7 @@ func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
 	require.Equal(t, map[string]any{
 		"admin-123456789012-role-platform-admin": entry("arn:aws:iam::123456789012:role/platform-admin"),
 		"admin-123456789012-role-github-deploy":  entry("arn:aws:iam::123456789012:role/github-deploy"),
-	}, one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs["accessEntries"])
+	}, one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks").Inputs["accessEntries"])
 }
 
 // pulumi-eks names each access entry's resources after its key: a key by list position would make removing the
@@ -253,7 +254,7 @@ func TestRemovingAnAdminLeavesTheOtherEntriesAlone(t *testing.T) {
 	entries := func(arns string) map[string]any {
 		rec, err := render(t, with(devConfig(t), map[string]string{"clusterAdminPrincipalArns": arns}))
 		require.NoError(t, err)
-		return one(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks").Inputs["accessEntries"].(map[string]any)
+		return one(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks").Inputs["accessEntries"].(map[string]any)
 	}
 	before := entries(`["arn:aws:iam::123456789012:role/platform-admin","arn:aws:iam::123456789012:role/github-deploy"]`)
 	after := entries(`["arn:aws:iam::123456789012:role/github-deploy"]`)

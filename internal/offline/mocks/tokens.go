@@ -39,7 +39,7 @@ const (
 	TypeInstanceProfile         = "aws:iam/instanceProfile:InstanceProfile"
 	TypeKey                     = "aws:kms/key:Key"
 	TypeAlias                   = "aws:kms/alias:Alias"
-	TypeAwsEKSCluster           = "aws:eks/cluster:Cluster"
+	TypeAWSEKSCluster           = "aws:eks/cluster:Cluster"
 	TypeNodeGroup               = "aws:eks/nodeGroup:NodeGroup"
 	TypeAddon                   = "aws:eks/addon:Addon"
 	TypeAccessEntry             = "aws:eks/accessEntry:AccessEntry"
