@@ -16,63 +16,24 @@ const (
 	discoveryKey = "karpenter.sh/discovery/" + clusterName
 )
 
-func TestVPCHasTheLabsCIDRAndDNS(t *testing.T) {
+// The configuration reaches the network: CIDR, zones, cluster name and NAT mode. components/network tests what the
+// component makes of them (address plan, tags, routes).
+func TestNetworkGetsTheLabsConfig(t *testing.T) {
 	rec := renderDev(t)
-	vpcs := rec.ByType(mocks.TypeVpc)
-	require.Len(t, vpcs, 1)
-	require.Equal(t, "10.42.0.0/20", vpcs[0].Inputs["cidrBlock"])
-	require.Equal(t, true, vpcs[0].Inputs["enableDnsHostnames"])
-	require.Equal(t, true, vpcs[0].Inputs["enableDnsSupport"])
-}
-
-func TestSubnetsSplitTheVPCAcrossTheLabsZones(t *testing.T) {
-	rec := renderDev(t)
-	want := []struct {
-		name, cidr, zone, roleTag string
-		discovery                 bool
-	}{
-		{"cluster-with-karpenter-network-private-us-east-1a", "10.42.0.0/22", "us-east-1a", "kubernetes.io/role/internal-elb", true},
-		{"cluster-with-karpenter-network-private-us-east-1c", "10.42.4.0/22", "us-east-1c", "kubernetes.io/role/internal-elb", true},
-		{"cluster-with-karpenter-network-public-us-east-1a", "10.42.8.0/24", "us-east-1a", "kubernetes.io/role/elb", false},
-		{"cluster-with-karpenter-network-public-us-east-1c", "10.42.9.0/24", "us-east-1c", "kubernetes.io/role/elb", false},
+	require.Equal(t, "10.42.0.0/20", one(t, rec, mocks.TypeVpc, "cluster-with-karpenter-network-vpc").Inputs["cidrBlock"])
+	zones := map[string]bool{}
+	for _, s := range rec.ByType(mocks.TypeSubnet) {
+		zones[s.Inputs["availabilityZone"].(string)] = true
 	}
-	require.Len(t, rec.ByType(mocks.TypeSubnet), len(want))
-	for _, w := range want {
-		t.Run(w.name, func(t *testing.T) {
-			s := one(t, rec, mocks.TypeSubnet, w.name)
-			require.Equal(t, w.cidr, s.Inputs["cidrBlock"])
-			require.Equal(t, w.zone, s.Inputs["availabilityZone"])
-			tags := s.Inputs["tags"].(map[string]any)
-			require.Equal(t, "1", tags[w.roleTag])
-			require.Equal(t, "shared", tags["kubernetes.io/cluster/"+clusterName])
-			require.Equal(t, "karpenter-savings", tags["project"], "stack tags on every subnet")
-			if w.discovery {
-				require.Equal(t, clusterName, tags[discoveryKey], "Karpenter finds private subnets by the discovery tag")
-			} else {
-				require.NotContains(t, tags, discoveryKey, "Karpenter must not put nodes in public subnets")
-			}
-		})
-	}
-}
-
-func TestOneNATGatewayByDefaultAndOnePerZoneWhenAsked(t *testing.T) {
-	rec := renderDev(t)
+	require.Equal(t, map[string]bool{"us-east-1a": true, "us-east-1c": true}, zones)
+	s := one(t, rec, mocks.TypeSubnet, "cluster-with-karpenter-network-private-us-east-1a")
+	require.Equal(t, clusterName, s.Inputs["tags"].(map[string]any)[discoveryKey], "Karpenter finds private subnets by the discovery tag")
+	require.Equal(t, "karpenter-savings", s.Inputs["tags"].(map[string]any)["project"], "stack tags on every subnet")
 	require.Len(t, rec.ByType(mocks.TypeNatGateway), 1)
 
 	rec, err := render(t, with(devConfig(t), map[string]string{"natGateways": "per-az"}))
 	require.NoError(t, err)
-	nats := rec.ByType(mocks.TypeNatGateway)
-	require.Len(t, nats, 2)
-	for _, zone := range []string{"us-east-1a", "us-east-1c"} {
-		rt := one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-"+zone)
-		routes := rt.Inputs["routes"].([]any)
-		require.Len(t, routes, 1)
-		require.Contains(t, routes[0].(map[string]any)["natGatewayId"], "nat-", "zone %s routes through a NAT gateway", zone)
-	}
-	require.NotEqual(t,
-		one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-us-east-1a").Inputs["routes"],
-		one(t, rec, mocks.TypeRouteTable, "cluster-with-karpenter-network-private-us-east-1c").Inputs["routes"],
-		"per-az: each zone uses its own NAT gateway")
+	require.Len(t, rec.ByType(mocks.TypeNatGateway), 2)
 }
 
 func TestSharedDiscoveryTagUsesKarpentersDocumentedKey(t *testing.T) {
