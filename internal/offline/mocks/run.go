@@ -22,8 +22,8 @@ func WithConstructor(token string, c Constructor) Option {
 	return func(m *Mocks) { m.constructors[token] = c }
 }
 
-// WithDryRun runs the program as `pulumi preview` does: the SDK skips reads, and what only an update learns stays
-// unknown.
+// WithDryRun runs the program as `pulumi preview` does: ctx.DryRun() is true, so a program that reads only during
+// an update (sampleapp's Service) skips the read.
 func WithDryRun() Option { return func(m *Mocks) { m.dryRun = true } }
 
 // WithAccount runs against an account where a, rather than nothing, exists already.
