@@ -338,6 +338,7 @@ func TestReleases(t *testing.T) {
 			require.Equal(t, "kube-system", in["namespace"], "namespace")
 			require.Equal(t, tt.skipCRDs, in["skipCrds"], "skipCrds")
 			require.Contains(t, res.Provider, "pulumi:providers:kubernetes::k8s", "release provider")
+			require.Equal(t, d.one(t, mocks.TypeKarpenterComponent, "karpenter").URN, res.Parent, "release parent")
 		})
 	}
 }

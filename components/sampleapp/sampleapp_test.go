@@ -129,7 +129,7 @@ func TestDefaultRequestsLeavesLimitsAndOtherKindsAlone(t *testing.T) {
 		"kind": pulumi.String("Deployment"),
 		"spec": pulumi.Map{"template": pulumi.Map{"spec": pulumi.Map{"containers": pulumi.Array{container}}}},
 	}
-	out := transform(t.Context(), &pulumi.ResourceTransformArgs{Type: "kubernetes:apps/v1:Deployment", Props: props})
+	out := transform(t.Context(), &pulumi.ResourceTransformArgs{Type: mocks.TypeDeployment, Props: props})
 	require.NotNil(t, out)
 	resources := container["resources"].(pulumi.Map)
 	require.Equal(t, pulumi.Map{"cpu": pulumi.String("250m")}, resources["requests"], "a memory limit alone gives the request (Kubernetes copies it); only CPU is added")
