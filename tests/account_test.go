@@ -8,9 +8,8 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
-
-const spotRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 
 func TestSpotServiceLinkedRoleIsCreatedOrAdopted(t *testing.T) {
 	for _, tc := range []struct {
@@ -24,7 +23,7 @@ func TestSpotServiceLinkedRoleIsCreatedOrAdopted(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := render(t, devConfig(t), mocks.WithAccount(tc.account))
 			require.NoError(t, err)
-			roles := rec.ByType(spotRoleType)
+			roles := rec.ByType(mocks.TypeServiceLinkedRole)
 			require.Len(t, roles, 1)
 			require.Equal(t, "spot.amazonaws.com", roles[0].Inputs["awsServiceName"])
 			var looked bool
@@ -134,13 +133,13 @@ func TestDuplicateAdminPrincipalsAreRejected(t *testing.T) {
 func TestKarpenterNamespaceIsCreatedWhenNotBuiltIn(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{config.KeyKarpenterNamespace: "karpenter"}))
 	require.NoError(t, err)
-	ns := one(t, rec, "kubernetes:core/v1:Namespace", "cluster-with-karpenter-karpenter-namespace")
+	ns := one(t, rec, mocks.TypeNamespace, "cluster-with-karpenter-karpenter-namespace")
 	require.Equal(t, map[string]any{"name": "karpenter"}, ns.Inputs["metadata"])
-	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-release")
+	release := one(t, rec, pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-release")
 	require.Equal(t, "karpenter", release.Inputs["namespace"])
 	require.Contains(t, release.Dependencies, ns.URN, "the controller release waits for its namespace")
-	crds := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-crd-release")
+	crds := one(t, rec, pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-crd-release")
 	require.Equal(t, "kube-system", crds.Inputs["namespace"], "the CRDs are cluster-scoped: their release stays in kube-system")
-	pod := one(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "cluster-with-karpenter-karpenter-pod-identity")
+	pod := one(t, rec, mocks.TypePodIdentityAssociation, "cluster-with-karpenter-karpenter-pod-identity")
 	require.Equal(t, "karpenter", pod.Inputs["namespace"])
 }

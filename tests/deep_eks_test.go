@@ -48,7 +48,7 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	rec, component := eksDev(t)
 	name := component.Name
 
-	eks, ok := rec.Named("aws:eks/cluster:Cluster", name+"-eksCluster")
+	eks, ok := rec.Named(mocks.TypeAWSEKSCluster, name+"-eksCluster")
 	require.True(t, ok, "pulumi-eks registers the EKS cluster itself")
 	require.Equal(t, under(component)+"aws:eks/cluster:Cluster::"+name+"-eksCluster", eks.URN)
 	require.Equal(t, component.URN, eks.Parent)
@@ -85,13 +85,13 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	require.NotEmpty(t, role.PhysicalName)
 	require.Equal(t, fmt.Sprintf("arn:%s:iam::%s:role/%s", mocks.Partition, mocks.AccountID, role.PhysicalName), in["roleArn"])
 	require.Contains(t, eks.Dependencies, roleURN, "the cluster waits for the program's role")
-	for _, r := range rec.ByType("aws:iam/role:Role") {
+	for _, r := range rec.ByType(mocks.TypeRole) {
 		require.False(t, r.URN != roleURN && r.Name == role.Name, "the referenced role is not registered again (%s)", r.URN)
 	}
 
-	clusterSG, ok := rec.Named("aws:ec2/securityGroup:SecurityGroup", name+"-eksClusterSecurityGroup")
+	clusterSG, ok := rec.Named(mocks.TypeSecurityGroup, name+"-eksClusterSecurityGroup")
 	require.True(t, ok)
-	nodeSG, ok := rec.Named("aws:ec2/securityGroup:SecurityGroup", name+"-nodeSecurityGroup")
+	nodeSG, ok := rec.Named(mocks.TypeSecurityGroup, name+"-nodeSecurityGroup")
 	require.True(t, ok)
 	for _, sg := range []mocks.Resource{clusterSG, nodeSG} {
 		require.Equal(t, component.URN, sg.Parent)
@@ -102,7 +102,7 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	require.Equal(t, "owned", nodeSG.Inputs["tags"].(map[string]any)["kubernetes.io/cluster/"+component.Inputs["name"].(string)])
 
 	rule := func(suffix string) mocks.Resource {
-		r, ok := rec.Named("aws:ec2/securityGroupRule:SecurityGroupRule", name+"-"+suffix)
+		r, ok := rec.Named(mocks.TypeSecurityGroupRule, name+"-"+suffix)
 		require.True(t, ok, suffix)
 		require.Equal(t, component.URN, r.Parent)
 		return r
@@ -129,15 +129,15 @@ func TestEKSClusterChildrenComeFromPulumiEKS(t *testing.T) {
 	// role. The stack passes an empty instanceRoles, so pulumi-eks creates no instance role (its auto-named
 	// <cluster>-eks-instanceRole-role broke IAM's 64 characters for long cluster names) and no access entry for one:
 	// EKS makes the managed node group's entry, components/karpenter makes the Karpenter nodes'.
-	awsAuth, ok := rec.Named("kubernetes:core/v1:ConfigMap", name+"-nodeAccess")
+	awsAuth, ok := rec.Named(mocks.TypeConfigMap, name+"-nodeAccess")
 	require.True(t, ok)
 	require.Equal(t, "aws-auth", awsAuth.Inputs["metadata"].(map[string]any)["name"])
 	require.Equal(t, "[]\n", awsAuth.Inputs["data"].(map[string]any)["mapRoles"])
 	k8s, ok := rec.ByURN(awsAuth.Provider)
 	require.True(t, ok, "the ConfigMap's provider is one pulumi-eks registers")
-	require.Equal(t, "pulumi:providers:kubernetes", k8s.Type)
+	require.Equal(t, mocks.TypeKubernetesProvider, k8s.Type)
 	require.Equal(t, component.URN, k8s.Parent)
-	_, ok = rec.Named("aws:eks/accessEntry:AccessEntry", name+"-defaultNodeGroupInstanceRole")
+	_, ok = rec.Named(mocks.TypeAccessEntry, name+"-defaultNodeGroupInstanceRole")
 	require.False(t, ok, "no access entry for an instance role pulumi-eks no longer creates")
 	for _, r := range rec.Resources {
 		require.Falsef(t, strings.HasPrefix(r.URN, under(component)) && strings.Contains(r.Name, "instanceRole"),
@@ -189,8 +189,8 @@ func TestEKSChildrenSitUnderTheRecordedComponent(t *testing.T) {
 		types = append(types, c.Type)
 	}
 	require.Subset(t, types, []string{
-		"pulumi:providers:kubernetes", "aws:eks/cluster:Cluster", "aws:ec2/securityGroup:SecurityGroup",
-		"kubernetes:core/v1:ConfigMap", "aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+		mocks.TypeKubernetesProvider, mocks.TypeAWSEKSCluster, mocks.TypeSecurityGroup,
+		mocks.TypeConfigMap, mocks.TypeAccessEntry, mocks.TypeAccessPolicyAssociation,
 	})
 }
 

@@ -37,7 +37,7 @@ func TestKarpenterChartsAreRenderedUnderTheirReleases(t *testing.T) {
 	crdRelease, ok := rec.Named(pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-crd-release")
 	require.True(t, ok)
 	var crds []string
-	for _, r := range rec.ByType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition") {
+	for _, r := range rec.ByType(mocks.TypeCRD) {
 		require.Equal(t, crdRelease.URN, r.Parent, "the CRDs are the CRD release's")
 		require.True(t, r.Emulated)
 		meta := r.Inputs["metadata"].(map[string]any)
@@ -46,7 +46,7 @@ func TestKarpenterChartsAreRenderedUnderTheirReleases(t *testing.T) {
 	}
 	require.Subset(t, crds, []string{"nodepools.karpenter.sh", "nodeclaims.karpenter.sh", "ec2nodeclasses.karpenter.k8s.aws"})
 
-	deployment, ok := rec.Named("kubernetes:apps/v1:Deployment", "cluster-with-karpenter-karpenter-release:kube-system/karpenter")
+	deployment, ok := rec.Named(mocks.TypeDeployment, "cluster-with-karpenter-karpenter-release:kube-system/karpenter")
 	require.True(t, ok, "the controller Deployment, in the release's namespace")
 	spec := deployment.Inputs["spec"].(map[string]any)
 	require.EqualValues(t, 2, spec["replicas"])

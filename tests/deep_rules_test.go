@@ -87,7 +87,7 @@ func mutate(t *testing.T, rec *mocks.Recording, token, name string, edit func(r 
 func TestDeepRulesCatchAChartContainerWithoutRequests(t *testing.T) {
 	rec, _ := eksDev(t)
 	const controller = "cluster-with-karpenter-karpenter-release:kube-system/karpenter"
-	mutate(t, rec, "kubernetes:apps/v1:Deployment", controller, func(r *mocks.Resource) {
+	mutate(t, rec, mocks.TypeDeployment, controller, func(r *mocks.Resource) {
 		containers := r.Inputs["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
 		delete(containers[0].(map[string]any), "resources")
 	})
@@ -100,11 +100,11 @@ func TestDeepRulesCatchAChartContainerWithoutRequests(t *testing.T) {
 func TestDeepRulesCatchASampleAppObjectInDefault(t *testing.T) {
 	rec, _ := eksDev(t)
 	const ui = "cluster-with-karpenter-sampleapp-manifest:retail-store/ui"
-	mutate(t, rec, "kubernetes:apps/v1:Deployment", ui, func(r *mocks.Resource) {
+	mutate(t, rec, mocks.TypeDeployment, ui, func(r *mocks.Resource) {
 		delete(r.Inputs["metadata"].(map[string]any), "namespace")
 	})
 	// Without its provider's namespace, yaml/v2 would have put it in "default".
-	mutate(t, rec, "pulumi:providers:kubernetes", "cluster-with-karpenter-sampleapp-k8s", func(r *mocks.Resource) {
+	mutate(t, rec, mocks.TypeKubernetesProvider, "cluster-with-karpenter-sampleapp-k8s", func(r *mocks.Resource) {
 		delete(r.Inputs, "namespace")
 	})
 	got := policy.NotInDefault(rec)

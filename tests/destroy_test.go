@@ -5,7 +5,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // urn returns the URN of the one resource of a type and name: names alone are not unique (a subnet, its route table
@@ -22,20 +24,20 @@ func egressPath(t *testing.T, rec *mocks.Recording) []string {
 	n := "cluster-with-karpenter-network"
 	var urns []string
 	for _, r := range []struct{ token, name string }{
-		{"aws:ec2/internetGateway:InternetGateway", n + "-igw"},
-		{"aws:ec2/routeTable:RouteTable", n + "-public"},
-		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-public-us-east-1a"},
-		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-public-us-east-1c"},
-		{"aws:ec2/eip:Eip", n + "-nat-us-east-1a"},
-		{"aws:ec2/natGateway:NatGateway", n + "-nat-us-east-1a"},
-		{"aws:ec2/subnet:Subnet", n + "-public-us-east-1a"},
-		{"aws:ec2/routeTable:RouteTable", n + "-private-us-east-1a"},
-		{"aws:ec2/routeTable:RouteTable", n + "-private-us-east-1c"},
-		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-private-us-east-1a"},
-		{"aws:ec2/routeTableAssociation:RouteTableAssociation", n + "-private-us-east-1c"},
-		{"aws:ec2/subnet:Subnet", n + "-private-us-east-1a"},
-		{"aws:ec2/subnet:Subnet", n + "-private-us-east-1c"},
-		{"aws:ec2/vpc:Vpc", n + "-vpc"},
+		{mocks.TypeInternetGateway, n + "-igw"},
+		{mocks.TypeRouteTable, n + "-public"},
+		{mocks.TypeRouteTableAssociation, n + "-public-us-east-1a"},
+		{mocks.TypeRouteTableAssociation, n + "-public-us-east-1c"},
+		{mocks.TypeEip, n + "-nat-us-east-1a"},
+		{mocks.TypeNatGateway, n + "-nat-us-east-1a"},
+		{mocks.TypeSubnet, n + "-public-us-east-1a"},
+		{mocks.TypeRouteTable, n + "-private-us-east-1a"},
+		{mocks.TypeRouteTable, n + "-private-us-east-1c"},
+		{mocks.TypeRouteTableAssociation, n + "-private-us-east-1a"},
+		{mocks.TypeRouteTableAssociation, n + "-private-us-east-1c"},
+		{mocks.TypeSubnet, n + "-private-us-east-1a"},
+		{mocks.TypeSubnet, n + "-private-us-east-1c"},
+		{mocks.TypeVpc, n + "-vpc"},
 	} {
 		urns = append(urns, urn(t, rec, r.token, r.name))
 	}
@@ -51,23 +53,23 @@ func TestDestroyDeletesNodePoolsWhileKarpenterStillRuns(t *testing.T) {
 	rec := renderDev(t)
 	k := "cluster-with-karpenter-karpenter"
 	mustOutlive := append(egressPath(t, rec),
-		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-release"),
-		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-crd-release"),
-		urn(t, rec, "aws:iam/role:Role", k+"-controller-role"),
-		urn(t, rec, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", k+"-controller-node-lifecycle-attachment"),
-		urn(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", k+"-pod-identity"),
-		urn(t, rec, "aws:sqs/queue:Queue", k+"-interruption-queue"),
-		urn(t, rec, "aws:iam/role:Role", k+"-node-role"),
-		urn(t, rec, "aws:eks/accessEntry:AccessEntry", k+"-node-access-entry"),
-		urn(t, rec, "aws:iam/serviceLinkedRole:ServiceLinkedRole", k+"-spot-service-linked-role"),
-		urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
-		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-eks-pod-identity-agent"),
-		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-vpc-cni"),
-		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-coredns"),
-		urn(t, rec, "eks:index:Cluster", "cluster-with-karpenter-eks"),
-		urn(t, rec, "pulumi:providers:kubernetes", "cluster-with-karpenter-k8s"),
+		urn(t, rec, pulumik8s.ReleaseType, k+"-release"),
+		urn(t, rec, pulumik8s.ReleaseType, k+"-crd-release"),
+		urn(t, rec, mocks.TypeRole, k+"-controller-role"),
+		urn(t, rec, mocks.TypeRolePolicyAttachment, k+"-controller-node-lifecycle-attachment"),
+		urn(t, rec, mocks.TypePodIdentityAssociation, k+"-pod-identity"),
+		urn(t, rec, mocks.TypeQueue, k+"-interruption-queue"),
+		urn(t, rec, mocks.TypeRole, k+"-node-role"),
+		urn(t, rec, mocks.TypeAccessEntry, k+"-node-access-entry"),
+		urn(t, rec, mocks.TypeServiceLinkedRole, k+"-spot-service-linked-role"),
+		urn(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only"),
+		urn(t, rec, mocks.TypeAddon, "cluster-with-karpenter-eks-pod-identity-agent"),
+		urn(t, rec, mocks.TypeAddon, "cluster-with-karpenter-vpc-cni"),
+		urn(t, rec, mocks.TypeAddon, "cluster-with-karpenter-coredns"),
+		urn(t, rec, deep.EKSClusterType, "cluster-with-karpenter-eks"),
+		urn(t, rec, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s"),
 	)
-	objects := append(rec.ByType("kubernetes:karpenter.sh/v1:NodePool"), rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")...)
+	objects := append(rec.ByType(mocks.TypeNodePool), rec.ByType(mocks.TypeEC2NodeClass)...)
 	require.Len(t, objects, 5, "three NodePools and two EC2NodeClasses")
 	for _, obj := range objects {
 		outlive := rec.Outlives(obj.URN)
@@ -81,9 +83,9 @@ func TestDestroyDeletesNodePoolsWhileKarpenterStillRuns(t *testing.T) {
 // gateway and the public routes cannot go while it exists, so the sample app (and with it the Service) goes first.
 func TestDestroyRemovesTheSampleAppBeforeThePoolsAndThePublicRoutes(t *testing.T) {
 	rec := renderDev(t)
-	ui := urn(t, rec, "kubernetes:core/v1:Service", "cluster-with-karpenter-sampleapp-manifest:retail-store/ui")
+	ui := urn(t, rec, mocks.TypeService, "cluster-with-karpenter-sampleapp-manifest:retail-store/ui")
 	outlive := rec.Outlives(ui)
-	for _, pool := range rec.ByType("kubernetes:karpenter.sh/v1:NodePool") {
+	for _, pool := range rec.ByType(mocks.TypeNodePool) {
 		require.Truef(t, outlive[pool.URN], "the ui Service must be deleted before %s", pool.URN)
 	}
 	for _, want := range egressPath(t, rec) {
@@ -94,18 +96,18 @@ func TestDestroyRemovesTheSampleAppBeforeThePoolsAndThePublicRoutes(t *testing.T
 func TestKarpenterControllerWaitsForItsNodeGroupAndPodIdentity(t *testing.T) {
 	rec := renderDev(t)
 	k := "cluster-with-karpenter-karpenter"
-	release := urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-release")
+	release := urn(t, rec, pulumik8s.ReleaseType, k+"-release")
 	outlive := rec.Outlives(release)
 	for _, want := range []string{
-		urn(t, rec, "aws:eks/nodeGroup:NodeGroup", "cluster-with-karpenter-critical-addons-only"),
-		urn(t, rec, "aws:eks/addon:Addon", "cluster-with-karpenter-eks-pod-identity-agent"),
-		urn(t, rec, "aws:eks/podIdentityAssociation:PodIdentityAssociation", k+"-pod-identity"),
-		urn(t, rec, "kubernetes:helm.sh/v3:Release", k+"-crd-release"),
-		urn(t, rec, "aws:iam/serviceLinkedRole:ServiceLinkedRole", k+"-spot-service-linked-role"),
+		urn(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only"),
+		urn(t, rec, mocks.TypeAddon, "cluster-with-karpenter-eks-pod-identity-agent"),
+		urn(t, rec, mocks.TypePodIdentityAssociation, k+"-pod-identity"),
+		urn(t, rec, pulumik8s.ReleaseType, k+"-crd-release"),
+		urn(t, rec, mocks.TypeServiceLinkedRole, k+"-spot-service-linked-role"),
 	} {
 		require.Truef(t, outlive[want], "the Karpenter release depends on %s", want)
 	}
-	for _, pool := range rec.ByType("kubernetes:karpenter.sh/v1:NodePool") {
+	for _, pool := range rec.ByType(mocks.TypeNodePool) {
 		require.Falsef(t, outlive[pool.URN], "the release must not depend on %s: that would invert the destroy order", pool.URN)
 	}
 }
@@ -115,9 +117,9 @@ func TestKarpenterControllerWaitsForItsNodeGroupAndPodIdentity(t *testing.T) {
 func TestOutlivesDistinguishesResourcesThatShareAName(t *testing.T) {
 	rec := renderDev(t)
 	n := "cluster-with-karpenter-network-private-us-east-1a"
-	subnet := urn(t, rec, "aws:ec2/subnet:Subnet", n)
+	subnet := urn(t, rec, mocks.TypeSubnet, n)
 	outlive := rec.Outlives(subnet)
-	require.False(t, outlive[urn(t, rec, "aws:ec2/routeTable:RouteTable", n)], "a subnet does not depend on its route table")
-	require.False(t, outlive[urn(t, rec, "aws:ec2/routeTableAssociation:RouteTableAssociation", n)], "nor on its association")
-	require.True(t, outlive[urn(t, rec, "aws:ec2/vpc:Vpc", "cluster-with-karpenter-network-vpc")], "it depends on its VPC")
+	require.False(t, outlive[urn(t, rec, mocks.TypeRouteTable, n)], "a subnet does not depend on its route table")
+	require.False(t, outlive[urn(t, rec, mocks.TypeRouteTableAssociation, n)], "nor on its association")
+	require.True(t, outlive[urn(t, rec, mocks.TypeVpc, "cluster-with-karpenter-network-vpc")], "it depends on its VPC")
 }

@@ -65,16 +65,6 @@ func names(rs []mocks.Resource) []string {
 	return out
 }
 
-// parseJSON decodes a JSON string input (IAM documents, add-on configuration) so tests compare data, not strings.
-func parseJSON(t *testing.T, v any) any {
-	t.Helper()
-	s, ok := v.(string)
-	require.Truef(t, ok, "expected a JSON string, got %T", v)
-	var out any
-	require.NoError(t, json.Unmarshal([]byte(s), &out))
-	return out
-}
-
 // pools returns the dev stack's nodePools object with the named pools replaced by the given JSON: nodePools is
 // always written in full, as Pulumi replaces an object default wholesale.
 func pools(t *testing.T, replace map[string]string) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // The pieces the components build separately must agree once wired: names the controller, Helm and the node
@@ -15,17 +16,17 @@ import (
 func TestKarpenterWiringAgreesAcrossComponents(t *testing.T) {
 	rec := renderDev(t)
 
-	queue := one(t, rec, "aws:sqs/queue:Queue", "cluster-with-karpenter-karpenter-interruption-queue")
-	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-karpenter-release")
+	queue := one(t, rec, mocks.TypeQueue, "cluster-with-karpenter-karpenter-interruption-queue")
+	release := one(t, rec, pulumik8s.ReleaseType, "cluster-with-karpenter-karpenter-release")
 	settings := release.Inputs["values"].(map[string]any)["settings"].(map[string]any)
 	require.Equal(t, queue.Inputs["name"], settings["interruptionQueue"], "Helm gets the queue's name, not its ARN")
 	require.Equal(t, clusterName, settings["clusterName"])
 	require.Equal(t, "1.14.3", release.Inputs["version"])
 	require.Equal(t, "kube-system", release.Inputs["namespace"])
 
-	nodeRole := one(t, rec, "aws:iam/role:Role", "cluster-with-karpenter-karpenter-node-role")
+	nodeRole := one(t, rec, mocks.TypeRole, "cluster-with-karpenter-karpenter-node-role")
 	require.Equal(t, "KarpenterNodeRole-"+clusterName, nodeRole.Inputs["name"])
-	for _, class := range rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass") {
+	for _, class := range rec.ByType(mocks.TypeEC2NodeClass) {
 		spec := class.Inputs["spec"].(map[string]any)
 		require.Equal(t, nodeRole.Inputs["name"], spec["role"], "%s launches nodes with the node role", class.Name)
 		require.Equal(t, []any{map[string]any{"tags": map[string]any{discoveryKey: clusterName}}}, spec["subnetSelectorTerms"])
@@ -33,17 +34,17 @@ func TestKarpenterWiringAgreesAcrossComponents(t *testing.T) {
 			"the same tag the cluster security group carries")
 	}
 
-	access := one(t, rec, "aws:eks/accessEntry:AccessEntry", "cluster-with-karpenter-karpenter-node-access-entry")
+	access := one(t, rec, mocks.TypeAccessEntry, "cluster-with-karpenter-karpenter-node-access-entry")
 	require.Equal(t, "EC2_LINUX", access.Inputs["type"])
 	require.Equal(t, clusterName, access.Inputs["clusterName"])
 }
 
 func TestNodeClassesUseTheAMIsSSMPublishes(t *testing.T) {
 	rec := renderDev(t)
-	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
+	def := one(t, rec, mocks.TypeEC2NodeClass, "cluster-with-karpenter-nodepools-ec2nodeclass-default")
 	require.Equal(t, []any{map[string]any{"alias": "al2023@v20251120"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"],
 		"the alias is the release SSM recommends (mocked %s)", mocks.AL2023ReleaseVersion)
-	gpu := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-gpu")
+	gpu := one(t, rec, mocks.TypeEC2NodeClass, "cluster-with-karpenter-nodepools-ec2nodeclass-gpu")
 	require.Equal(t, []any{map[string]any{"id": mocks.NvidiaAMIID}}, gpu.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
 }
 
@@ -69,7 +70,7 @@ func ssmParameters(rec *mocks.Recording) []any {
 func TestPinnedAMIVersionSkipsTheRecommendedParameter(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{"nodeAmiVersion": "v20250901"}))
 	require.NoError(t, err)
-	def := one(t, rec, "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "cluster-with-karpenter-nodepools-ec2nodeclass-default")
+	def := one(t, rec, mocks.TypeEC2NodeClass, "cluster-with-karpenter-nodepools-ec2nodeclass-default")
 	require.Equal(t, []any{map[string]any{"alias": "al2023@v20250901"}}, def.Inputs["spec"].(map[string]any)["amiSelectorTerms"])
 	require.Equal(t, []any{
 		"/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/nvidia/amazon-eks-node-al2023-x86_64-nvidia-1.35-v20250901/image_id",
@@ -93,10 +94,10 @@ func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {
 			`"graviton":{"enabled":false},"gpu":{"enabled":false}}`,
 	}))
 	require.NoError(t, err)
-	require.Len(t, rec.ByType("kubernetes:karpenter.sh/v1:NodePool"), 1)
-	require.Len(t, rec.ByType("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"), 1)
-	require.Empty(t, rec.ByType("kubernetes:yaml/v2:ConfigFile"))
-	require.Empty(t, rec.ByType("karpenter-savings:index:DevicePlugin"), "no GPU pool, no device plugin")
+	require.Len(t, rec.ByType(mocks.TypeNodePool), 1)
+	require.Len(t, rec.ByType(mocks.TypeEC2NodeClass), 1)
+	require.Empty(t, rec.ByType(pulumik8s.ConfigFileType))
+	require.Empty(t, rec.ByType(mocks.TypeDevicePluginComponent), "no GPU pool, no device plugin")
 	require.NotContains(t, rec.Outputs, "sampleAppUiAddress")
 }
 
@@ -112,20 +113,15 @@ func TestRestrictedTagFailsAtTheTagsKeyBeforeAnyResource(t *testing.T) {
 }
 
 // GPU nodes advertise nvidia.com/gpu only through NVIDIA's device plugin; without it a GPU pod would wait forever
-// on the node Karpenter launched for it.
+// on the node Karpenter launched for it. components/deviceplugin tests the release itself; this checks the wiring.
 func TestGPUPoolComesWithTheNvidiaDevicePlugin(t *testing.T) {
 	rec := renderDev(t)
-	release := one(t, rec, "kubernetes:helm.sh/v3:Release", "cluster-with-karpenter-nvidia-device-plugin-release")
+	release := one(t, rec, pulumik8s.ReleaseType, "cluster-with-karpenter-nvidia-device-plugin-release")
 	require.Equal(t, "nvidia-device-plugin", release.Inputs["chart"])
-	require.Equal(t, "0.17.1", release.Inputs["version"])
-	require.Equal(t, map[string]any{"repo": "https://nvidia.github.io/k8s-device-plugin"}, release.Inputs["repositoryOpts"])
-	values := release.Inputs["values"].(map[string]any)
-	require.Equal(t, []any{map[string]any{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}}, values["tolerations"],
-		"it must run on nodes carrying the GPU pool's taint")
-	terms := values["affinity"].(map[string]any)["nodeAffinity"].(map[string]any)["requiredDuringSchedulingIgnoredDuringExecution"].(map[string]any)["nodeSelectorTerms"]
-	require.Equal(t, []any{map[string]any{"matchExpressions": []any{map[string]any{
-		"key": "karpenter.k8s.aws/instance-gpu-manufacturer", "operator": "In", "values": []any{"nvidia"},
-	}}}}, terms)
+	require.Equal(t, "0.17.1", release.Inputs["version"], "the version is the configuration's")
+	require.Equal(t, urn(t, rec, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s"), release.Provider, "installed in the cluster")
+	require.Contains(t, release.Dependencies, urn(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only"),
+		"installed once the cluster has nodes")
 }
 
 // The sample app's pinned release has one home, Pulumi.yaml; the component's exported constant must not drift from it.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/policy"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 )
@@ -40,7 +41,7 @@ func TestPhysicalNamesFitAWSLimitsWithTheLongestClusterName(t *testing.T) {
 
 func TestInterruptionRulesAreNamedAfterTheCluster(t *testing.T) {
 	rec := renderDev(t)
-	rules := rec.ByType("aws:cloudwatch/eventRule:EventRule")
+	rules := rec.ByType(mocks.TypeEventRule)
 	require.Len(t, rules, 5)
 	for _, r := range rules {
 		require.Truef(t, strings.HasPrefix(r.PhysicalName, "cluster-with-karpenter-"), "rule %s is named %q", r.URN, r.PhysicalName)

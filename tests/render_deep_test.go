@@ -38,7 +38,7 @@ func TestCheckListsEachViolationAndFails(t *testing.T) {
 	rec, err := mocks.Run(config.Project, "dev", values, stack.Program, yamlv2.Option())
 	require.NoError(t, err)
 	for i, r := range rec.Resources {
-		if r.Type == "eks:index:Cluster" {
+		if r.Type == deep.EKSClusterType {
 			rec.Resources[i].Inputs["publicAccessCidrs"] = []any{"0.0.0.0/0"}
 		}
 	}

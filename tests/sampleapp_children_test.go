@@ -12,48 +12,40 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/yamlv2"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // The sample-app component's tests that need the ConfigFile's children, which pulumi-kubernetes' yaml/v2 code
 // registers (internal/offline/mocks/yamlv2): they live here, in the one test binary that links that code with the
 // stack, rather than in components/sampleapp, whose other tests then link no engine.
 
-const (
-	appConfigFileType = "kubernetes:yaml/v2:ConfigFile"
-	appServiceType    = "kubernetes:core/v1:Service"
-	appNamespaceType  = "kubernetes:core/v1:Namespace"
-	appProviderType   = "pulumi:providers:kubernetes"
-)
-
-// runSampleApp declares a stand-in for the node pools and the component under the offline mocks, then registers the
-// ConfigFile's children with pulumi-kubernetes' yaml/v2 code, and returns the recording.
+// runSampleApp declares a stand-in for the node pools and the component under the offline mocks, with the
+// ConfigFile's children registered by pulumi-kubernetes' yaml/v2 code, and returns the recording.
 func runSampleApp(t *testing.T, args sampleapp.Args) *mocks.Recording {
 	t.Helper()
-	m := mocks.New("us-east-1")
-	yamlv2.Option()(m)
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	rec, err := mocks.RunFunc(config.Project, "test", func(ctx *pulumi.Context) error {
 		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", "us-east-1"))
+		args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", mocks.DefaultRegion))
 		args.DependsOn = []pulumi.Resource{pools}
 		_, err = sampleapp.New(ctx, "app", &args)
 		return err
-	}, pulumi.WithMocks("karpenter-savings", "test", m))
+	}, yamlv2.Option())
 	require.NoError(t, err)
-	require.NoError(t, m.Construct("karpenter-savings", "test"))
-	return m.Recording
+	return rec
 }
 
 // yaml/v2 gives a namespaced object without a namespace its provider's default namespace before any transform
 // runs, so the component's own provider must carry the application's namespace.
 func TestManifestAppliedThroughAProviderInTheAppNamespace(t *testing.T) {
 	rec := runSampleApp(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL})
-	provider, ok := rec.Named(appProviderType, "app-k8s")
+	provider, ok := rec.Named(mocks.TypeKubernetesProvider, "app-k8s")
 	require.True(t, ok, "expected the component's own Kubernetes provider")
 	require.Equal(t, sampleapp.DefaultNamespace, provider.Inputs["namespace"], "provider default namespace")
-	for _, token := range []string{appConfigFileType, appNamespaceType, appServiceType} {
+	for _, token := range []string{pulumik8s.ConfigFileType, mocks.TypeNamespace, mocks.TypeService} {
 		for _, r := range rec.ByType(token) {
 			require.Equalf(t, provider.URN, r.Provider, "%s %s must use the app's provider", token, r.Name)
 		}
@@ -62,7 +54,7 @@ func TestManifestAppliedThroughAProviderInTheAppNamespace(t *testing.T) {
 
 func TestEveryNamespacedObjectLandsInTheAppNamespace(t *testing.T) {
 	rec := runSampleApp(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL})
-	file := rec.ByType(appConfigFileType)[0]
+	file := rec.ByType(pulumik8s.ConfigFileType)[0]
 	var children int
 	for _, r := range rec.Resources {
 		if r.Parent != file.URN {
@@ -79,14 +71,14 @@ func TestEveryNamespacedObjectLandsInTheAppNamespace(t *testing.T) {
 		require.Equalf(t, "app-manifest:retail-store/"+meta["name"].(string), r.Name, "yaml/v2 names children <prefix>:<namespace>/<name>")
 	}
 	require.Equal(t, 33, children, "objects of the v1.3.0 manifest: 7 Deployments, 3 StatefulSets, 10 Services, 5 ConfigMaps, 5 ServiceAccounts, 3 Secrets")
-	_, ok := rec.Named(appServiceType, "app-manifest:retail-store/ui")
+	_, ok := rec.Named(mocks.TypeService, "app-manifest:retail-store/ui")
 	require.True(t, ok, "the ui Service the component reads back is in the manifest, in the app's namespace")
 }
 
 func TestEveryContainerOfTheManifestGetsRequests(t *testing.T) {
 	rec := runSampleApp(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL, DefaultCPURequest: "300m", DefaultMemoryRequest: "384Mi"})
 	requests := map[string]any{}
-	for _, token := range []string{"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"} {
+	for _, token := range []string{mocks.TypeDeployment, mocks.TypeStatefulSet} {
 		for _, r := range rec.ByType(token) {
 			for _, c := range containersOf(r.Inputs) {
 				resources, _ := c["resources"].(map[string]any)

@@ -20,8 +20,6 @@ import (
 // in which order, and whether Helm meets an object another release owns.
 
 const (
-	nodePoolType  = "kubernetes:karpenter.sh/v1:NodePool"
-	nodeClassType = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 	nodeGroupName = "cluster-with-karpenter-critical-addons-only"
 	controller    = "cluster-with-karpenter-karpenter-release"
 	crdRelease    = "cluster-with-karpenter-karpenter-crd-release"
@@ -73,7 +71,7 @@ func TestAPoolChangeUpdatesOnlyThatNodePool(t *testing.T) {
 	plan, _, after := change(t, map[string]string{config.KeyNodePools: pools(t, map[string]string{
 		"default": `{"enabled": true, "weight": 10, "capacityTypes": ["spot"], "cpu": "24", "memory": "48Gi"}`,
 	})})
-	require.Equal(t, []string{"update " + nodePoolType + " cluster-with-karpenter-nodepools-nodepool-default"}, changed(t, plan, after))
+	require.Equal(t, []string{"update " + mocks.TypeNodePool + " cluster-with-karpenter-nodepools-nodepool-default"}, changed(t, plan, after))
 }
 
 // The node group's name is a prefix: a change of instance types replaces it create-before-delete, so the new group
@@ -88,7 +86,7 @@ func TestANodeGroupTypeChangeCreatesTheNewGroupFirst(t *testing.T) {
 			plan, _, after := change(t, key)
 			require.Equal(t, []string{"replace aws:eks/nodeGroup:NodeGroup " + nodeGroupName}, changed(t, plan, after),
 				"only the group changes: the controller's release is untouched")
-			ng := urnOf(t, after, "aws:eks/nodeGroup:NodeGroup", nodeGroupName)
+			ng := urnOf(t, after, mocks.TypeNodeGroup, nodeGroupName)
 			created, deleted := plan.Index(update.Create, ng, false), plan.Index(update.Delete, ng, true)
 			require.True(t, created >= 0 && deleted > created, "the new group is created before the old one is deleted: %v", plan.Events)
 		})
@@ -105,13 +103,13 @@ func TestANamespaceChangeReplacesOnlyTheControllerAndKeepsThePools(t *testing.T)
 		"replace aws:eks/podIdentityAssociation:PodIdentityAssociation cluster-with-karpenter-karpenter-pod-identity",
 		"replace " + pulumik8s.ReleaseType + " " + controller + " (delete first)",
 	}, changed(t, plan, after))
-	for _, token := range []string{nodePoolType, nodeClassType} {
+	for _, token := range []string{mocks.TypeNodePool, mocks.TypeEC2NodeClass} {
 		for _, r := range before.ByType(token) {
 			require.Equalf(t, update.Same, plan.Steps[r.URN].Op, "%s survives the move", r.URN)
 		}
 	}
 	release := urnOf(t, after, pulumik8s.ReleaseType, controller)
-	ns := urnOf(t, after, "kubernetes:core/v1:Namespace", "cluster-with-karpenter-karpenter-namespace")
+	ns := urnOf(t, after, mocks.TypeNamespace, "cluster-with-karpenter-karpenter-namespace")
 	deleted, created := plan.Index(update.Delete, release, true), plan.Index(update.Create, release, false)
 	require.True(t, deleted >= 0 && created > deleted, "the old controller goes before the new one: %v", plan.Events)
 	require.Less(t, plan.Index(update.Create, ns, false), created, "the namespace exists before the release")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
@@ -14,142 +13,86 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/iampolicy"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
-// Type tokens of the resources the component creates.
 const (
-	roleType              = "aws:iam/role:Role"
-	policyType            = "aws:iam/policy:Policy"
-	attachmentType        = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-	podIdentityType       = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
-	accessEntryType       = "aws:eks/accessEntry:AccessEntry"
-	queueType             = "aws:sqs/queue:Queue"
-	queuePolicyType       = "aws:sqs/queuePolicy:QueuePolicy"
-	eventRuleType         = "aws:cloudwatch/eventRule:EventRule"
-	eventTargetType       = "aws:cloudwatch/eventTarget:EventTarget"
-	releaseType           = "kubernetes:helm.sh/v3:Release"
-	namespaceType         = "kubernetes:core/v1:Namespace"
-	serviceLinkedRoleType = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
-	accountID             = "123456789012"
 	clusterName           = "cluster-with-karpenter"
 	criticalNodeGroupKey  = "karpenter-savings/node-group"
 	criticalNodeGroupName = "critical-addons"
 )
 
-var scope = karpenteriam.Scope{Partition: "aws", Region: "us-east-1", AccountID: accountID, ClusterName: clusterName}
+var scope = karpenteriam.Scope{Partition: mocks.Partition, Region: mocks.DefaultRegion, AccountID: mocks.AccountID, ClusterName: clusterName}
 
 var tags = map[string]string{"project": "karpenter-savings", "stack": "dev"}
 
-// recorder is a mock that keeps every registered resource and answers with its inputs, plus the
-// name, ARN and URL AWS would assign.
-type recorder struct {
-	mu        sync.Mutex
-	resources map[string][]pulumi.MockResourceArgs
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.resources[args.TypeToken] = append(r.resources[args.TypeToken], args)
-
-	outs := args.Inputs.Copy()
-	name := args.Name
-	if v, ok := outs["name"]; ok && v.IsString() {
-		name = v.StringValue()
-	}
-	outs["name"] = resource.NewProperty(name)
-	switch args.TypeToken {
-	case roleType:
-		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, name))
-	case policyType:
-		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:iam::%s:policy/%s", accountID, name))
-	case queueType:
-		outs["arn"] = resource.NewProperty(fmt.Sprintf("arn:aws:sqs:us-east-1:%s:%s", accountID, name))
-		outs["url"] = resource.NewProperty(fmt.Sprintf("https://sqs.us-east-1.amazonaws.com/%s/%s", accountID, name))
-	}
-	return args.Name + "-id", outs, nil
-}
-
-func (*recorder) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return resource.PropertyMap{}, nil
-}
-
-// ofType is every recorded resource of one type.
-func (r *recorder) ofType(typ string) []pulumi.MockResourceArgs {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.resources[typ]
-}
-
-// one is the only recorded resource of typ whose logical name is name.
-func (r *recorder) one(t *testing.T, typ, name string) pulumi.MockResourceArgs {
-	t.Helper()
-	for _, res := range r.ofType(typ) {
-		if res.Name == name {
-			return res
-		}
-	}
-	require.Failf(t, "resource not registered", "expected %s %q", typ, name)
-	return pulumi.MockResourceArgs{}
-}
-
-// outputs are the component's outputs, captured once resolved.
-type outputs struct {
-	controllerRoleArn, nodeRoleArn, nodeRoleName, queueName, version string
-}
-
-// deployment is one mocked run of the component.
+// deployment is one mocked run of the component: what it declared and its outputs, or the error it failed with.
 type deployment struct {
-	rec *recorder
-	out outputs
+	rec *mocks.Recording
 	err error
+}
+
+// one is the only recorded resource of token whose logical name is name.
+func (d deployment) one(t *testing.T, token, name string) mocks.Resource {
+	t.Helper()
+	res, err := d.rec.One(token, name)
+	require.NoError(t, err)
+	return res
+}
+
+// output is the component's output name, resolved.
+func (d deployment) output(t *testing.T, name string) string {
+	t.Helper()
+	v, ok := d.rec.Outputs[name].(string)
+	require.True(t, ok, "output %s: want a string, got %T", name, d.rec.Outputs[name])
+	return v
 }
 
 // deploy runs karpenter.New under mocks with valid arguments that edit may change; it adds an EKS add-on
 // as the caller's extra dependency.
 func deploy(t *testing.T, edit func(*karpenter.Args)) deployment {
 	t.Helper()
-	d := deployment{rec: &recorder{resources: map[string][]pulumi.MockResourceArgs{}}}
-	d.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		agent, err := eks.NewAddon(ctx, "pod-identity-agent", &eks.AddonArgs{
-			ClusterName: pulumi.String(clusterName),
-			AddonName:   pulumi.String("eks-pod-identity-agent"),
+	var d deployment
+	d.rec, d.err = mocks.Run("karpenter-savings", "dev", map[string]string{"aws:region": mocks.DefaultRegion},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+			if err != nil {
+				return nil, err
+			}
+			agent, err := eks.NewAddon(ctx, "pod-identity-agent", &eks.AddonArgs{
+				ClusterName: pulumi.String(clusterName),
+				AddonName:   pulumi.String("eks-pod-identity-agent"),
+			})
+			if err != nil {
+				return nil, err
+			}
+			args := &karpenter.Args{
+				Scope:                scope,
+				ClusterName:          pulumi.String(clusterName),
+				Version:              "1.14.3",
+				CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
+				Tags:                 tags,
+				KubernetesProvider:   provider,
+				DependsOn:            []pulumi.Resource{agent},
+			}
+			if edit != nil {
+				edit(args)
+			}
+			k, err := karpenter.New(ctx, "karpenter", args)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{
+				"controllerRoleArn": k.ControllerRoleArn,
+				"nodeRoleArn":       k.NodeRoleArn,
+				"nodeRoleName":      k.NodeRoleName,
+				"queueName":         k.QueueName,
+				"version":           k.Version,
+			}, nil
 		})
-		if err != nil {
-			return err
-		}
-		args := &karpenter.Args{
-			Scope:                scope,
-			ClusterName:          pulumi.String(clusterName),
-			Version:              "1.14.3",
-			CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
-			Tags:                 tags,
-			KubernetesProvider:   provider,
-			DependsOn:            []pulumi.Resource{agent},
-		}
-		if edit != nil {
-			edit(args)
-		}
-		k, err := karpenter.New(ctx, "karpenter", args)
-		if err != nil {
-			return err
-		}
-		capture := func(o pulumi.StringOutput, into *string) {
-			o.ApplyT(func(s string) string { *into = s; return s })
-		}
-		capture(k.ControllerRoleArn, &d.out.controllerRoleArn)
-		capture(k.NodeRoleArn, &d.out.nodeRoleArn)
-		capture(k.NodeRoleName, &d.out.nodeRoleName)
-		capture(k.QueueName, &d.out.queueName)
-		capture(k.Version, &d.out.version)
-		return nil
-	}, pulumi.WithMocks("karpenter-savings", "dev", d.rec))
 	return d
 }
 
@@ -160,8 +103,6 @@ func deployOK(t *testing.T) deployment {
 	require.NoError(t, d.err, "deploy with valid args")
 	return d
 }
-
-func inputs(res pulumi.MockResourceArgs) map[string]any { return res.Inputs.Mappable() }
 
 func decodeDocument(t *testing.T, raw any) iampolicy.Document {
 	t.Helper()
@@ -206,16 +147,16 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 			d := deploy(t, tt.edit)
 			require.Error(t, d.err, "expected an error naming %s", tt.field)
 			require.Contains(t, d.err.Error(), tt.field, "error should name the field")
-			require.Empty(t, d.rec.ofType(roleType), "no resource should be created from invalid args")
+			require.Empty(t, d.rec.ByType(mocks.TypeRole), "no resource should be created from invalid args")
 		})
 	}
 }
 
 func TestNewRejectsNilArgs(t *testing.T) {
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	_, err := mocks.RunFunc("karpenter-savings", "dev", func(ctx *pulumi.Context) error {
 		_, err := karpenter.New(ctx, "karpenter", nil)
 		return err
-	}, pulumi.WithMocks("karpenter-savings", "dev", &recorder{resources: map[string][]pulumi.MockResourceArgs{}}))
+	})
 	require.ErrorContains(t, err, "args are required", "nil args")
 }
 
@@ -224,8 +165,8 @@ func TestNewRejectsNilArgs(t *testing.T) {
 func TestComponentRegistersTheControllerPolicies(t *testing.T) {
 	d := deployOK(t)
 	got := map[string]iampolicy.Document{}
-	for _, res := range d.rec.ofType(policyType) {
-		in := inputs(res)
+	for _, res := range d.rec.ByType(mocks.TypePolicy) {
+		in := res.Inputs
 		got[in["name"].(string)] = decodeDocument(t, in["policy"])
 		require.Equal(t, "/", in["path"], "policy %s path", in["name"])
 	}
@@ -238,12 +179,12 @@ func TestComponentRegistersTheControllerPolicies(t *testing.T) {
 
 func TestPassRoleNamesTheNodeRole(t *testing.T) {
 	d := deployOK(t)
-	nodeRole := d.rec.one(t, roleType, "karpenter-node-role")
-	nodeRoleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", accountID, inputs(nodeRole)["name"])
+	nodeRole := d.one(t, mocks.TypeRole, "karpenter-node-role")
+	nodeRoleARN := fmt.Sprintf("arn:aws:iam::%s:role/%s", mocks.AccountID, nodeRole.Inputs["name"])
 
 	var resources []iampolicy.Values
-	for _, res := range d.rec.ofType(policyType) {
-		for _, st := range decodeDocument(t, inputs(res)["policy"]).Statement {
+	for _, res := range d.rec.ByType(mocks.TypePolicy) {
+		for _, st := range decodeDocument(t, res.Inputs["policy"]).Statement {
 			for _, a := range st.Action {
 				if strings.HasPrefix(a, "iam:Pass") || a == "iam:*" {
 					resources = append(resources, st.Resource)
@@ -256,16 +197,16 @@ func TestPassRoleNamesTheNodeRole(t *testing.T) {
 
 func TestEveryControllerPolicyIsAttachedToTheControllerRole(t *testing.T) {
 	d := deployOK(t)
-	controllerRole := inputs(d.rec.one(t, roleType, "karpenter-controller-role"))
+	controllerRole := d.one(t, mocks.TypeRole, "karpenter-controller-role").Inputs
 	var want []string
-	for _, res := range d.rec.ofType(policyType) {
-		want = append(want, fmt.Sprintf("arn:aws:iam::%s:policy/%s", accountID, inputs(res)["name"]))
+	for _, res := range d.rec.ByType(mocks.TypePolicy) {
+		want = append(want, fmt.Sprintf("arn:aws:iam::%s:policy/%s", mocks.AccountID, res.Inputs["name"]))
 	}
 	want = append(want, karpenteriam.NodeManagedPolicyARNs("aws")...)
 
 	var got []string
-	for _, res := range d.rec.ofType(attachmentType) {
-		in := inputs(res)
+	for _, res := range d.rec.ByType(mocks.TypeRolePolicyAttachment) {
+		in := res.Inputs
 		got = append(got, in["policyArn"].(string))
 		wantRole := controllerRole["name"]
 		if strings.HasPrefix(res.Name, "karpenter-node-role-") {
@@ -297,7 +238,7 @@ func TestRoles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := inputs(d.rec.one(t, roleType, tt.logical))
+			in := d.one(t, mocks.TypeRole, tt.logical).Inputs
 			require.Equal(t, tt.roleName, in["name"], "role name")
 			require.Equal(t, tt.wantTrust, decodeDocument(t, in["assumeRolePolicy"]), "trust policy")
 		})
@@ -306,12 +247,12 @@ func TestRoles(t *testing.T) {
 
 func TestPodIdentityAssociation(t *testing.T) {
 	d := deployOK(t)
-	in := inputs(d.rec.one(t, podIdentityType, "karpenter-pod-identity"))
+	in := d.one(t, mocks.TypePodIdentityAssociation, "karpenter-pod-identity").Inputs
 	want := map[string]any{
 		"clusterName":    clusterName,
 		"namespace":      "kube-system",
 		"serviceAccount": "karpenter",
-		"roleArn":        fmt.Sprintf("arn:aws:iam::%s:role/KarpenterControllerRole-%s", accountID, clusterName),
+		"roleArn":        fmt.Sprintf("arn:aws:iam::%s:role/KarpenterControllerRole-%s", mocks.AccountID, clusterName),
 		"tags":           asData(t, tags),
 	}
 	require.Equal(t, want, in, "pod identity association inputs")
@@ -319,7 +260,7 @@ func TestPodIdentityAssociation(t *testing.T) {
 
 func TestNodeAccessEntry(t *testing.T) {
 	d := deployOK(t)
-	in := inputs(d.rec.one(t, accessEntryType, "karpenter-node-access-entry"))
+	in := d.one(t, mocks.TypeAccessEntry, "karpenter-node-access-entry").Inputs
 	require.Equal(t, "EC2_LINUX", in["type"], "access entry type")
 	require.Equal(t, scope.NodeRoleARN(), in["principalArn"], "access entry principal")
 	require.Equal(t, clusterName, in["clusterName"], "access entry cluster")
@@ -327,13 +268,13 @@ func TestNodeAccessEntry(t *testing.T) {
 
 func TestInterruptionQueue(t *testing.T) {
 	d := deployOK(t)
-	queue := inputs(d.rec.one(t, queueType, "karpenter-interruption-queue"))
+	queue := d.one(t, mocks.TypeQueue, "karpenter-interruption-queue").Inputs
 	require.Equal(t, clusterName, queue["name"], "queue name")
 	require.Equal(t, float64(300), queue["messageRetentionSeconds"], "queue retention seconds")
 	require.Equal(t, true, queue["sqsManagedSseEnabled"], "queue SSE")
 
-	policy := inputs(d.rec.one(t, queuePolicyType, "karpenter-interruption-queue-policy"))
-	require.Equal(t, fmt.Sprintf("https://sqs.us-east-1.amazonaws.com/%s/%s", accountID, clusterName), policy["queueUrl"], "queue policy target")
+	policy := d.one(t, mocks.TypeQueuePolicy, "karpenter-interruption-queue-policy").Inputs
+	require.Equal(t, fmt.Sprintf("https://sqs.us-east-1.amazonaws.com/%s/%s", mocks.AccountID, clusterName), policy["queueUrl"], "queue policy target")
 	require.Equal(t, karpenteriam.QueuePolicy(scope), decodeDocument(t, policy["policy"]), "queue policy document")
 }
 
@@ -344,19 +285,19 @@ func TestInterruptionRulesSendToTheQueue(t *testing.T) {
 		want = append(want, asData(t, r.EventPattern))
 	}
 	ruleNames := map[string]bool{}
-	for _, res := range d.rec.ofType(eventRuleType) {
+	for _, res := range d.rec.ByType(mocks.TypeEventRule) {
 		var pattern any
-		require.NoError(t, json.Unmarshal([]byte(inputs(res)["eventPattern"].(string)), &pattern), "rule %s pattern", res.Name)
+		require.NoError(t, json.Unmarshal([]byte(res.Inputs["eventPattern"].(string)), &pattern), "rule %s pattern", res.Name)
 		got = append(got, pattern)
-		ruleNames[inputs(res)["name"].(string)] = true
+		ruleNames[res.Inputs["name"].(string)] = true
 	}
 	require.ElementsMatch(t, want, got, "event patterns: expected karpenteriam's (first), got the registered (second)")
 
-	targets := d.rec.ofType(eventTargetType)
+	targets := d.rec.ByType(mocks.TypeEventTarget)
 	require.Len(t, targets, len(want), "one target per rule")
 	targeted := map[string]bool{}
 	for _, res := range targets {
-		in := inputs(res)
+		in := res.Inputs
 		require.Equal(t, scope.QueueARN(), in["arn"], "target %s ARN", res.Name)
 		require.Equal(t, "KarpenterInterruptionQueueTarget", in["targetId"], "target %s id", res.Name)
 		targeted[in["rule"].(string)] = true
@@ -367,11 +308,11 @@ func TestInterruptionRulesSendToTheQueue(t *testing.T) {
 func TestTagsOnEveryTaggableResource(t *testing.T) {
 	d := deployOK(t)
 	want := asData(t, tags)
-	for _, typ := range []string{roleType, policyType, podIdentityType, accessEntryType, queueType, eventRuleType} {
-		resources := d.rec.ofType(typ)
+	for _, typ := range []string{mocks.TypeRole, mocks.TypePolicy, mocks.TypePodIdentityAssociation, mocks.TypeAccessEntry, mocks.TypeQueue, mocks.TypeEventRule} {
+		resources := d.rec.ByType(typ)
 		require.NotEmpty(t, resources, "no %s registered", typ)
 		for _, res := range resources {
-			require.Equal(t, want, inputs(res)["tags"], "%s %s tags", typ, res.Name)
+			require.Equal(t, want, res.Inputs["tags"], "%s %s tags", typ, res.Name)
 		}
 	}
 }
@@ -389,23 +330,24 @@ func TestReleases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.logical, func(t *testing.T) {
-			res := d.rec.one(t, releaseType, tt.logical)
-			in := inputs(res)
+			res := d.one(t, pulumik8s.ReleaseType, tt.logical)
+			in := res.Inputs
 			require.Equal(t, tt.name, in["name"], "release name")
 			require.Equal(t, tt.chart, in["chart"], "chart")
 			require.Equal(t, "1.14.3", in["version"], "chart version")
 			require.Equal(t, "kube-system", in["namespace"], "namespace")
 			require.Equal(t, tt.skipCRDs, in["skipCrds"], "skipCrds")
 			require.Contains(t, res.Provider, "pulumi:providers:kubernetes::k8s", "release provider")
+			require.Equal(t, d.one(t, mocks.TypeKarpenterComponent, "karpenter").URN, res.Parent, "release parent")
 		})
 	}
 }
 
 func TestReleaseValues(t *testing.T) {
 	d := deployOK(t)
-	values, ok := inputs(d.rec.one(t, releaseType, "karpenter-release"))["values"].(map[string]any)
+	values, ok := d.one(t, pulumik8s.ReleaseType, "karpenter-release").Inputs["values"].(map[string]any)
 	require.True(t, ok, "release values: want a map")
-	queueName := inputs(d.rec.one(t, queueType, "karpenter-interruption-queue"))["name"]
+	queueName := d.one(t, mocks.TypeQueue, "karpenter-interruption-queue").Inputs["name"]
 
 	want := asData(t, karpenter.HelmValues(karpenter.ReleaseValues{
 		ClusterName:          clusterName,
@@ -459,20 +401,20 @@ func TestReleaseValues(t *testing.T) {
 
 func TestReleaseWaitsForWhatTheControllerNeeds(t *testing.T) {
 	d := deployOK(t)
-	release := d.rec.one(t, releaseType, "karpenter-release")
-	require.NotNil(t, release.RegisterRPC, "register request of the release")
+	release := d.one(t, pulumik8s.ReleaseType, "karpenter-release")
+	require.False(t, release.Read, "the release is declared, not read")
 	got := map[string]bool{}
-	for _, urn := range release.RegisterRPC.GetDependencies() {
+	for _, urn := range release.Dependencies {
 		got[resource.URN(urn).Name()] = true
 	}
 
 	want := []string{"karpenter-crd-release", "pod-identity-agent"}
-	for _, typ := range []string{attachmentType, podIdentityType, accessEntryType, queueType, queuePolicyType, eventTargetType} {
-		for _, res := range d.rec.ofType(typ) {
+	for _, typ := range []string{mocks.TypeRolePolicyAttachment, mocks.TypePodIdentityAssociation, mocks.TypeAccessEntry, mocks.TypeQueue, mocks.TypeQueuePolicy, mocks.TypeEventTarget} {
+		for _, res := range d.rec.ByType(typ) {
 			want = append(want, res.Name)
 		}
 	}
-	require.Len(t, d.rec.ofType(attachmentType), 10, "policy attachments: six controller, four node")
+	require.Len(t, d.rec.ByType(mocks.TypeRolePolicyAttachment), 10, "policy attachments: six controller, four node")
 	for _, name := range want {
 		require.True(t, got[name], "release dependencies: expected %s among %v", name, got)
 	}
@@ -485,11 +427,11 @@ func TestOutputs(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"controller role ARN", d.out.controllerRoleArn, "arn:aws:iam::123456789012:role/KarpenterControllerRole-cluster-with-karpenter"},
-		{"node role ARN", d.out.nodeRoleArn, "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter"},
-		{"node role name", d.out.nodeRoleName, "KarpenterNodeRole-cluster-with-karpenter"},
-		{"queue name", d.out.queueName, clusterName},
-		{"version", d.out.version, "1.14.3"},
+		{"controller role ARN", d.output(t, "controllerRoleArn"), "arn:aws:iam::123456789012:role/KarpenterControllerRole-cluster-with-karpenter"},
+		{"node role ARN", d.output(t, "nodeRoleArn"), "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter"},
+		{"node role name", d.output(t, "nodeRoleName"), "KarpenterNodeRole-cluster-with-karpenter"},
+		{"queue name", d.output(t, "queueName"), clusterName},
+		{"version", d.output(t, "version"), "1.14.3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -507,8 +449,8 @@ func TestOptionalArgsOverrideDefaults(t *testing.T) {
 		a.Replicas = 3
 	})
 	require.NoError(t, d.err, "deploy")
-	release := inputs(d.rec.one(t, releaseType, "karpenter-release"))
-	association := inputs(d.rec.one(t, podIdentityType, "karpenter-pod-identity"))
+	release := d.one(t, pulumik8s.ReleaseType, "karpenter-release").Inputs
+	association := d.one(t, mocks.TypePodIdentityAssociation, "karpenter-pod-identity").Inputs
 	values := release["values"].(map[string]any)
 	tests := []struct {
 		name string
@@ -533,8 +475,8 @@ func TestOptionalArgsOverrideDefaults(t *testing.T) {
 }
 
 // dependsOnURN reports whether a registered resource depends on the resource with the given logical name and type.
-func dependsOnURN(res pulumi.MockResourceArgs, typ, name string) bool {
-	for _, urn := range res.RegisterRPC.GetDependencies() {
+func dependsOnURN(res mocks.Resource, typ, name string) bool {
+	for _, urn := range res.Dependencies {
 		u := resource.URN(urn)
 		if u.Name() == name && string(u.Type()) == typ {
 			return true
@@ -556,15 +498,15 @@ func TestNamespaceIsCreatedUnlessBuiltIn(t *testing.T) {
 		t.Run(tc.namespace, func(t *testing.T) {
 			d := deploy(t, func(a *karpenter.Args) { a.Namespace = tc.namespace })
 			require.NoError(t, d.err)
-			namespaces := d.rec.ofType(namespaceType)
+			namespaces := d.rec.ByType(mocks.TypeNamespace)
 			if !tc.created {
 				require.Empty(t, namespaces, "a built-in namespace is not declared")
 				return
 			}
 			require.Len(t, namespaces, 1)
-			require.Equal(t, map[string]any{"name": tc.namespace}, inputs(namespaces[0])["metadata"])
+			require.Equal(t, map[string]any{"name": tc.namespace}, namespaces[0].Inputs["metadata"])
 			require.Contains(t, namespaces[0].Provider, "pulumi:providers:kubernetes::k8s", "namespace provider")
-			require.True(t, dependsOnURN(d.rec.one(t, releaseType, "karpenter-release"), namespaceType, "karpenter-namespace"),
+			require.True(t, dependsOnURN(d.one(t, pulumik8s.ReleaseType, "karpenter-release"), mocks.TypeNamespace, "karpenter-namespace"),
 				"the controller release waits for its namespace")
 		})
 	}
@@ -577,8 +519,8 @@ func TestCRDReleaseStaysInKubeSystem(t *testing.T) {
 		t.Run(namespace, func(t *testing.T) {
 			d := deploy(t, func(a *karpenter.Args) { a.Namespace = namespace })
 			require.NoError(t, d.err)
-			require.Equal(t, "kube-system", inputs(d.rec.one(t, releaseType, "karpenter-crd-release"))["namespace"])
-			require.Equal(t, namespace, inputs(d.rec.one(t, releaseType, "karpenter-release"))["namespace"])
+			require.Equal(t, "kube-system", d.one(t, pulumik8s.ReleaseType, "karpenter-crd-release").Inputs["namespace"])
+			require.Equal(t, namespace, d.one(t, pulumik8s.ReleaseType, "karpenter-release").Inputs["namespace"])
 		})
 	}
 }
@@ -588,15 +530,15 @@ func TestCRDReleaseStaysInKubeSystem(t *testing.T) {
 // deleting it first would uninstall the CRDs' owner (kept by the keep policy) for nothing.
 func TestControllerReleaseIsDeletedBeforeItIsReplaced(t *testing.T) {
 	d := deployOK(t)
-	require.True(t, d.rec.one(t, releaseType, "karpenter-release").RegisterRPC.GetDeleteBeforeReplace())
-	require.False(t, d.rec.one(t, releaseType, "karpenter-crd-release").RegisterRPC.GetDeleteBeforeReplace())
+	require.True(t, d.one(t, pulumik8s.ReleaseType, "karpenter-release").DeleteBeforeReplace)
+	require.False(t, d.one(t, pulumik8s.ReleaseType, "karpenter-crd-release").DeleteBeforeReplace)
 }
 
 // Replacing the karpenter-crd release (a new chart source, a renamed release) uninstalls it; without the keep
 // policy Helm would delete the CRDs and Kubernetes every NodePool, NodeClaim and node with them.
 func TestCRDReleaseKeepsTheCRDs(t *testing.T) {
 	d := deployOK(t)
-	values := inputs(d.rec.one(t, releaseType, "karpenter-crd-release"))["values"]
+	values := d.one(t, pulumik8s.ReleaseType, "karpenter-crd-release").Inputs["values"]
 	require.Equal(t, map[string]any{"additionalAnnotations": map[string]any{"helm.sh/resource-policy": "keep"}}, values)
 	require.Equal(t, asData(t, karpenter.CRDHelmValues()), values)
 }
@@ -609,17 +551,17 @@ func TestSpotServiceLinkedRole(t *testing.T) {
 		t.Run(fmt.Sprintf("exists=%v", exists), func(t *testing.T) {
 			d := deploy(t, func(a *karpenter.Args) { a.SpotRoleExists = exists })
 			require.NoError(t, d.err)
-			role := d.rec.one(t, serviceLinkedRoleType, "karpenter-spot-service-linked-role")
-			require.Equal(t, "spot.amazonaws.com", inputs(role)["awsServiceName"])
-			require.True(t, role.RegisterRPC.GetRetainOnDelete(), "the role belongs to the account: retained on destroy")
+			role := d.one(t, mocks.TypeServiceLinkedRole, "karpenter-spot-service-linked-role")
+			require.Equal(t, "spot.amazonaws.com", role.Inputs["awsServiceName"])
+			require.True(t, role.RetainOnDelete, "the role belongs to the account: retained on destroy")
 			if exists {
 				require.Equal(t, "arn:aws:iam::123456789012:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
-					role.RegisterRPC.GetImportId(), "an existing role is imported by its ARN")
-				require.Subset(t, role.RegisterRPC.GetIgnoreChanges(), []string{"description", "tags"}, "EC2's own description and tags are kept")
+					role.ImportID, "an existing role is imported by its ARN")
+				require.Subset(t, role.IgnoreChanges, []string{"description", "tags"}, "EC2's own description and tags are kept")
 			} else {
-				require.Empty(t, role.RegisterRPC.GetImportId(), "an absent role is created")
+				require.Empty(t, role.ImportID, "an absent role is created")
 			}
-			require.True(t, dependsOnURN(d.rec.one(t, releaseType, "karpenter-release"), serviceLinkedRoleType, "karpenter-spot-service-linked-role"),
+			require.True(t, dependsOnURN(d.one(t, pulumik8s.ReleaseType, "karpenter-release"), mocks.TypeServiceLinkedRole, "karpenter-spot-service-linked-role"),
 				"the controller starts once spot can be used")
 		})
 	}

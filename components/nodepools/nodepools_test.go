@@ -1,12 +1,9 @@
 package nodepools_test
 
 import (
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
@@ -17,25 +14,6 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
-const (
-	nodePoolType     = "kubernetes:karpenter.sh/v1:NodePool"
-	ec2NodeClassType = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
-)
-
-// recorder adds the provider reference of every resource to the mocks' recording.
-type recorder struct {
-	*mocks.Mocks
-	mu        sync.Mutex
-	providers map[string]string
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	r.providers[args.Name] = args.Provider
-	r.mu.Unlock()
-	return r.Mocks.NewResource(args)
-}
-
 func labSet(t *testing.T) *poolspec.Set {
 	t.Helper()
 	set, err := poolspec.Build(poolspectest.Options())
@@ -43,30 +21,38 @@ func labSet(t *testing.T) *poolspec.Set {
 	return set
 }
 
-// run declares a Kubernetes provider, a stand-in Karpenter release and the component under mocks.
-func run(t *testing.T, set *poolspec.Set) (*recorder, []string, error) {
+// run declares a Kubernetes provider, a stand-in Karpenter release and the component under mocks, and returns the
+// recording and the component's Names output.
+func run(t *testing.T, set *poolspec.Set) (*mocks.Recording, []any, error) {
 	t.Helper()
-	rec := &recorder{Mocks: mocks.New("us-east-1"), providers: map[string]string{}}
-	var names []string
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		release, err := pulumik8s.NewRelease(ctx, "karpenter", &pulumik8s.ReleaseArgs{
-			Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.3"),
-		}, pulumi.Provider(provider))
-		if err != nil {
-			return err
-		}
-		pools, err := nodepools.New(ctx, "pools", &nodepools.Args{Set: set, Provider: provider, DependsOn: []pulumi.Resource{release}})
-		if err != nil {
-			return err
-		}
-		pools.Names.ApplyT(func(n []string) []string { names = n; return n })
-		return nil
-	}, pulumi.WithMocks("karpenter-savings", "test", rec))
+	rec, err := mocks.Run("karpenter-savings", "test", map[string]string{"aws:region": mocks.DefaultRegion},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
+			if err != nil {
+				return nil, err
+			}
+			release, err := pulumik8s.NewRelease(ctx, "karpenter", &pulumik8s.ReleaseArgs{
+				Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.3"),
+			}, pulumi.Provider(provider))
+			if err != nil {
+				return nil, err
+			}
+			pools, err := nodepools.New(ctx, "pools", &nodepools.Args{Set: set, Provider: provider, DependsOn: []pulumi.Resource{release}})
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{"names": pools.Names}, nil
+		})
+	names, _ := rec.Outputs["names"].([]any)
 	return rec, names, err
+}
+
+// urn is the URN of the one recorded resource of token named name.
+func urn(t *testing.T, rec *mocks.Recording, token, name string) string {
+	t.Helper()
+	res, err := rec.One(token, name)
+	require.NoError(t, err)
+	return res.URN
 }
 
 func TestDeclaresTheSetsObjects(t *testing.T) {
@@ -76,8 +62,8 @@ func TestDeclaresTheSetsObjects(t *testing.T) {
 	want, err := set.Objects()
 	require.NoError(t, err)
 	var got []map[string]any
-	for _, typ := range []string{ec2NodeClassType, nodePoolType} {
-		for _, res := range rec.Recording.ByType(typ) {
+	for _, typ := range []string{mocks.TypeEC2NodeClass, mocks.TypeNodePool} {
+		for _, res := range rec.ByType(typ) {
 			got = append(got, res.Inputs)
 		}
 	}
@@ -87,37 +73,32 @@ func TestDeclaresTheSetsObjects(t *testing.T) {
 func TestNamesOutput(t *testing.T) {
 	_, names, err := run(t, labSet(t))
 	require.NoError(t, err)
-	require.Equal(t, []string{poolspec.Default, poolspec.Graviton, poolspec.GPU}, names, "Names output")
+	require.Equal(t, []any{poolspec.Default, poolspec.Graviton, poolspec.GPU}, names, "Names output")
 }
 
 func TestChildrenWiring(t *testing.T) {
 	rec, _, err := run(t, labSet(t))
 	require.NoError(t, err)
-	urn := func(typ, name string) string {
-		res, ok := rec.Recording.Named(typ, name)
-		require.True(t, ok, "expected %s %s to be declared", typ, name)
-		return res.URN
-	}
-	release := urn("kubernetes:helm.sh/v3:Release", "karpenter")
-	defaultClass, gpuClass := urn(ec2NodeClassType, "pools-ec2nodeclass-default"), urn(ec2NodeClassType, "pools-ec2nodeclass-gpu")
+	release := urn(t, rec, pulumik8s.ReleaseType, "karpenter")
+	provider := urn(t, rec, mocks.TypeKubernetesProvider, "k8s")
+	defaultClass, gpuClass := urn(t, rec, mocks.TypeEC2NodeClass, "pools-ec2nodeclass-default"), urn(t, rec, mocks.TypeEC2NodeClass, "pools-ec2nodeclass-gpu")
 	cases := []struct {
 		typ, name string
 		wantDeps  []string
 	}{
-		{ec2NodeClassType, "pools-ec2nodeclass-default", []string{release}},
-		{ec2NodeClassType, "pools-ec2nodeclass-gpu", []string{release}},
-		{nodePoolType, "pools-nodepool-default", []string{release, defaultClass}},
-		{nodePoolType, "pools-nodepool-graviton", []string{release, defaultClass}},
-		{nodePoolType, "pools-nodepool-gpu", []string{release, gpuClass}},
+		{mocks.TypeEC2NodeClass, "pools-ec2nodeclass-default", []string{release}},
+		{mocks.TypeEC2NodeClass, "pools-ec2nodeclass-gpu", []string{release}},
+		{mocks.TypeNodePool, "pools-nodepool-default", []string{release, defaultClass}},
+		{mocks.TypeNodePool, "pools-nodepool-graviton", []string{release, defaultClass}},
+		{mocks.TypeNodePool, "pools-nodepool-gpu", []string{release, gpuClass}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, ok := rec.Recording.Named(tc.typ, tc.name)
+			res, ok := rec.Named(tc.typ, tc.name)
 			require.True(t, ok, "expected %s %s to be declared", tc.typ, tc.name)
-			require.Equal(t, urn("karpenter-savings:index:NodePools", "pools"), res.Parent, "parent")
+			require.Equal(t, urn(t, rec, mocks.TypeNodePoolsComponent, "pools"), res.Parent, "parent")
 			require.ElementsMatch(t, tc.wantDeps, res.Dependencies, "dependencies")
-			require.True(t, strings.Contains(rec.providers[tc.name], "::k8s::"),
-				"expected the k8s provider, got %q", rec.providers[tc.name])
+			require.Equal(t, provider, res.Provider, "expected the k8s provider")
 		})
 	}
 }
@@ -144,10 +125,10 @@ func TestInvalidSetDeclaresNothing(t *testing.T) {
 				require.ErrorContains(t, err, want)
 			}
 			var declared []string
-			for _, res := range rec.Recording.Resources {
+			for _, res := range rec.Resources {
 				declared = append(declared, res.Type)
 			}
-			require.ElementsMatch(t, []string{"pulumi:providers:kubernetes", "kubernetes:helm.sh/v3:Release"}, declared,
+			require.ElementsMatch(t, []string{mocks.TypeKubernetesProvider, pulumik8s.ReleaseType}, declared,
 				"expected no component and no Karpenter objects")
 		})
 	}
@@ -166,14 +147,14 @@ func TestRequiredArgs(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+			_, err := mocks.RunFunc("karpenter-savings", "test", func(ctx *pulumi.Context) error {
 				provider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 				if err != nil {
 					return err
 				}
 				_, err = nodepools.New(ctx, "pools", tc.args(provider))
 				return err
-			}, pulumi.WithMocks("karpenter-savings", "test", mocks.New("us-east-1")))
+			})
 			require.ErrorContains(t, err, tc.want)
 		})
 	}

@@ -1,87 +1,66 @@
 package sampleapp_test
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
-
-const (
-	configFileType = "kubernetes:yaml/v2:ConfigFile"
-	serviceType    = "kubernetes:core/v1:Service"
-	namespaceType  = "kubernetes:core/v1:Namespace"
-	providerType   = "pulumi:providers:kubernetes"
-	componentType  = "karpenter-savings:index:SampleApp"
-)
-
-// recorder adds to the mocks' recording the id of every read.
-type recorder struct {
-	*mocks.Mocks
-	mu  sync.Mutex
-	ids map[string]string
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	r.ids[args.Name] = args.ID
-	r.mu.Unlock()
-	return r.Mocks.NewResource(args)
-}
 
 type result struct {
-	mocks              *recorder
+	rec                *mocks.Recording
 	address, namespace string
 }
 
 // run declares a stand-in for the node pools and the component; dryRun makes it a preview.
 func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 	t.Helper()
-	res := result{mocks: &recorder{Mocks: mocks.New("us-east-1"), ids: map[string]string{}}}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
-		if err != nil {
-			return err
-		}
-		args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", "us-east-1"))
-		args.DependsOn = []pulumi.Resource{pools}
-		app, err := sampleapp.New(ctx, "app", &args)
-		if err != nil {
-			return err
-		}
-		app.UIServiceAddress.ApplyT(func(a string) string { res.address = a; return a })
-		app.Namespace.ApplyT(func(n string) string { res.namespace = n; return n })
-		return nil
-	}, pulumi.WithMocks("karpenter-savings", "test", res.mocks), func(info *pulumi.RunInfo) { info.DryRun = dryRun })
-	if err != nil {
-		return res, err
+	var opts []mocks.Option
+	if dryRun {
+		opts = append(opts, mocks.WithDryRun())
 	}
-	return res, res.mocks.Construct("karpenter-savings", "test")
+	rec, err := mocks.Run("karpenter-savings", "test", map[string]string{"aws:region": mocks.DefaultRegion},
+		func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+			pools, err := kubernetes.NewProvider(ctx, "pools", &kubernetes.ProviderArgs{})
+			if err != nil {
+				return nil, err
+			}
+			args.Kubeconfig = pulumi.String(mocks.Kubeconfig("test", mocks.DefaultRegion))
+			args.DependsOn = []pulumi.Resource{pools}
+			app, err := sampleapp.New(ctx, "app", &args)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]pulumi.Output{"address": app.UIServiceAddress, "namespace": app.Namespace}, nil
+		}, opts...)
+	res := result{rec: rec}
+	res.address, _ = rec.Outputs["address"].(string)
+	res.namespace, _ = rec.Outputs["namespace"].(string)
+	return res, err
 }
 
 // urnOf returns the URN of the one recorded resource of a type and name.
 func urnOf(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
-	r, ok := rec.Named(token, name)
-	require.Truef(t, ok, "expected a %s named %s", token, name)
+	r, err := rec.One(token, name)
+	require.NoError(t, err)
 	return r.URN
 }
 
 func TestManifestFromPinnedRelease(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
 	require.NoError(t, err)
-	rec := res.mocks.Recording
-	files := rec.ByType(configFileType)
+	rec := res.rec
+	files := rec.ByType(pulumik8s.ConfigFileType)
 	require.Len(t, files, 1, "expected one ConfigFile")
 	require.Equal(t, sampleapp.ReleaseManifestURL, files[0].Inputs["file"], "ConfigFile file")
-	require.Equal(t, urnOf(t, rec, componentType, "app"), files[0].Parent, "ConfigFile parent")
-	require.ElementsMatch(t, []string{urnOf(t, rec, namespaceType, "app-namespace"), urnOf(t, rec, providerType, "pools")},
+	require.Equal(t, urnOf(t, rec, mocks.TypeSampleAppComponent, "app"), files[0].Parent, "ConfigFile parent")
+	require.ElementsMatch(t, []string{urnOf(t, rec, mocks.TypeNamespace, "app-namespace"), urnOf(t, rec, mocks.TypeKubernetesProvider, "pools")},
 		files[0].Dependencies, "expected the ConfigFile to depend on its namespace and the node pools")
 }
 
@@ -94,11 +73,13 @@ func TestNamespace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL, Namespace: tc.arg}, false)
 			require.NoError(t, err)
-			ns, ok := res.mocks.Recording.Named(namespaceType, "app-namespace")
+			ns, ok := res.rec.Named(mocks.TypeNamespace, "app-namespace")
 			require.True(t, ok, "expected a Namespace")
 			require.Equal(t, map[string]any{"name": tc.want}, ns.Inputs["metadata"], "Namespace metadata")
 			require.Equal(t, tc.want, res.namespace, "Namespace output")
-			require.Equal(t, tc.want+"/ui", res.mocks.ids["app-ui"], "expected the ui Service read in the namespace")
+			ui, err := res.rec.One(mocks.TypeService, "app-ui")
+			require.NoError(t, err)
+			require.Equal(t, tc.want+"/ui", ui.ReadID, "expected the ui Service read in the namespace")
 		})
 	}
 }
@@ -106,17 +87,17 @@ func TestNamespace(t *testing.T) {
 func TestUIServiceAddress(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, false)
 	require.NoError(t, err)
-	r, ok := res.mocks.Recording.Named(serviceType, "app-ui")
+	r, ok := res.rec.Named(mocks.TypeService, "app-ui")
 	require.True(t, ok && r.Read, "expected the ui Service to be read")
-	read, _ := res.mocks.Recording.Named(serviceType, "app-ui")
-	require.Equal(t, []string{urnOf(t, res.mocks.Recording, configFileType, "app-manifest")}, read.Dependencies, "expected the read to wait for the manifest")
+	read, _ := res.rec.Named(mocks.TypeService, "app-ui")
+	require.Equal(t, []string{urnOf(t, res.rec, pulumik8s.ConfigFileType, "app-manifest")}, read.Dependencies, "expected the read to wait for the manifest")
 	require.Equal(t, mocks.UIServiceHostname, res.address, "UIServiceAddress")
 }
 
 func TestPreviewDoesNotReadTheService(t *testing.T) {
 	res, err := run(t, sampleapp.Args{ManifestURL: sampleapp.ReleaseManifestURL}, true)
 	require.NoError(t, err)
-	_, read := res.mocks.Recording.Named(serviceType, "app-ui")
+	_, read := res.rec.Named(mocks.TypeService, "app-ui")
 	require.False(t, read, "expected no Service read during preview")
 	require.Empty(t, res.address, "expected UIServiceAddress to stay unknown during preview")
 }
@@ -136,7 +117,7 @@ func TestRejectsArgs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := run(t, sampleapp.Args{ManifestURL: tc.url}, false)
 			require.ErrorContains(t, err, tc.want)
-			require.Empty(t, res.mocks.Recording.ByType(configFileType), "expected nothing declared")
+			require.Empty(t, res.rec.ByType(pulumik8s.ConfigFileType), "expected nothing declared")
 		})
 	}
 }
@@ -148,7 +129,7 @@ func TestDefaultRequestsLeavesLimitsAndOtherKindsAlone(t *testing.T) {
 		"kind": pulumi.String("Deployment"),
 		"spec": pulumi.Map{"template": pulumi.Map{"spec": pulumi.Map{"containers": pulumi.Array{container}}}},
 	}
-	out := transform(t.Context(), &pulumi.ResourceTransformArgs{Type: "kubernetes:apps/v1:Deployment", Props: props})
+	out := transform(t.Context(), &pulumi.ResourceTransformArgs{Type: mocks.TypeDeployment, Props: props})
 	require.NotNil(t, out)
 	resources := container["resources"].(pulumi.Map)
 	require.Equal(t, pulumi.Map{"cpu": pulumi.String("250m")}, resources["requests"], "a memory limit alone gives the request (Kubernetes copies it); only CPU is added")

@@ -54,11 +54,20 @@ type Resource struct {
 	DeleteBeforeReplace bool `json:"deleteBeforeReplace,omitempty"`
 	// ReplaceOnChanges are the resource option's input paths whose change forces a replacement.
 	ReplaceOnChanges []string `json:"replaceOnChanges,omitempty"`
+	// IgnoreChanges are the resource option's input paths whose changes the engine leaves out of its diff.
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// RetainOnDelete is the resource option: `pulumi destroy` removes the resource from the state, not from the cloud.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// ImportID is the import resource option: the id of an existing cloud resource the engine adopts instead of
+	// creating one.
+	ImportID string `json:"importId,omitempty"`
 	// PhysicalName is the name the cloud sees: the explicit name input, or the logical name plus the 8 characters
 	// Pulumi's auto-naming appends. Empty for types without a name.
 	PhysicalName string `json:"physicalName,omitempty"`
 	// Read marks a resource the program reads (a Get function) rather than declares.
 	Read bool `json:"read,omitempty"`
+	// ReadID is the id a read resource is looked up by.
+	ReadID string `json:"readId,omitempty"`
 	// Emulated marks an object a Helm release installs, rendered offline (internal/offline/deep); Helm, not the Pulumi
 	// engine, creates and deletes it.
 	Emulated bool `json:"emulated,omitempty"`
@@ -127,6 +136,18 @@ func (r *Recording) Named(token, name string) (Resource, bool) {
 		}
 	}
 	return Resource{}, false
+}
+
+// One returns the resource with the given type and name, or an error that lists the names declared with that type.
+func (r *Recording) One(token, name string) (Resource, error) {
+	if res, ok := r.Named(token, name); ok {
+		return res, nil
+	}
+	var names []string
+	for _, res := range r.ByType(token) {
+		names = append(names, res.Name)
+	}
+	return Resource{}, fmt.Errorf("no %s named %q; declared: %q", token, name, names)
 }
 
 // ByURN returns the resource with the given URN.
@@ -236,6 +257,8 @@ type Mocks struct {
 	Account Account
 	// constructors register remote components' children, by type token (WithConstructor).
 	constructors map[string]Constructor
+	// dryRun runs the program as a preview (WithDryRun).
+	dryRun bool
 }
 
 // Account is the state of the mocked account that the program looks up.
@@ -285,6 +308,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		parent, deps, provider = rpc.GetParent(), rpc.GetDependencies(), rpc.GetProvider()
 		rec.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+		rec.IgnoreChanges = rpc.GetIgnoreChanges()
+		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.ImportID = rpc.GetImportId()
 		for key, pd := range rpc.GetPropertyDependencies() {
 			if urns := pd.GetUrns(); len(urns) > 0 {
 				if rec.PropertyDependencies == nil {
@@ -295,7 +321,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	case args.ReadRPC != nil:
 		parent, deps, provider = args.ReadRPC.GetParent(), args.ReadRPC.GetDependencies(), args.ReadRPC.GetProvider()
-		rec.Read = true
+		rec.Read, rec.ReadID = true, args.ReadRPC.GetId()
 	}
 	rec.URN = ChildURN(parent, args.TypeToken, args.Name)
 	if p := resource.URN(parent); p.IsValid() && p.QualifiedType() != resource.RootStackType {
@@ -320,7 +346,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	service, kind := serviceOf(args.TypeToken)
 	switch args.TypeToken {
-	case "eks:index:Cluster":
+	case TypeEKSCluster:
 		name := args.Inputs["name"].StringValue()
 		kubeconfig := Kubeconfig(name, m.Region)
 		outputs["kubeconfigJson"] = resource.NewStringProperty(kubeconfig)
@@ -329,18 +355,18 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			"endpoint": resource.NewStringProperty(ClusterEndpoint),
 			"vpcId":    args.Inputs["vpcId"],
 		})
-	case "aws:eks/nodeGroup:NodeGroup":
+	case TypeNodeGroup:
 		set("arn", fmt.Sprintf("arn:%s:eks:%s:%s:nodegroup/%s", Partition, m.Region, AccountID, id))
-	case "aws:iam/role:Role", "aws:iam/policy:Policy":
+	case TypeRole, TypePolicy:
 		set("arn", fmt.Sprintf("arn:%s:iam::%s:%s/%s", Partition, AccountID, kind, rec.PhysicalName))
-	case "aws:kms/key:Key":
+	case TypeKey:
 		set("keyId", id)
 		set("arn", fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", Partition, m.Region, AccountID, id))
-	case "aws:sqs/queue:Queue":
+	case TypeQueue:
 		name := rec.PhysicalName
 		set("arn", fmt.Sprintf("arn:%s:sqs:%s:%s:%s", Partition, m.Region, AccountID, name))
 		set("url", fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", m.Region, AccountID, name))
-	case "kubernetes:core/v1:Service":
+	case TypeService:
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
 			"loadBalancer": resource.NewObjectProperty(resource.PropertyMap{
 				"ingress": resource.NewArrayProperty([]resource.PropertyValue{
@@ -400,13 +426,13 @@ func (m *Mocks) Construct(project, stack string) error {
 
 // autoNamed maps each type the stack declares that Pulumi auto-names to the input that holds its name.
 var autoNamed = map[string]string{
-	"aws:iam/role:Role":                   "name",
-	"aws:iam/policy:Policy":               "name",
-	"aws:sqs/queue:Queue":                 "name",
-	"aws:cloudwatch/eventRule:EventRule":  "name",
-	"aws:ec2/securityGroup:SecurityGroup": "name",
-	"aws:eks/nodeGroup:NodeGroup":         "nodeGroupName",
-	pulumik8s.ReleaseType:                 "name",
+	TypeRole:              "name",
+	TypePolicy:            "name",
+	TypeQueue:             "name",
+	TypeEventRule:         "name",
+	TypeSecurityGroup:     "name",
+	TypeNodeGroup:         "nodeGroupName",
+	pulumik8s.ReleaseType: "name",
 }
 
 // physicalName is the name input prop when the program sets it, else the provider's name from the input
@@ -571,15 +597,15 @@ func toAny(ss []string) []any {
 
 // idPrefixes are the prefixes AWS gives the ids of the EC2 resources the stack declares.
 var idPrefixes = map[string]string{
-	"aws:ec2/vpc:Vpc":                                     "vpc-",
-	"aws:ec2/subnet:Subnet":                               "subnet-",
-	"aws:ec2/internetGateway:InternetGateway":             "igw-",
-	"aws:ec2/natGateway:NatGateway":                       "nat-",
-	"aws:ec2/eip:Eip":                                     "eipalloc-",
-	"aws:ec2/routeTable:RouteTable":                       "rtb-",
-	"aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
-	"aws:ec2/securityGroup:SecurityGroup":                 "sg-",
-	"aws:kms/key:Key":                                     "",
+	TypeVpc:                   "vpc-",
+	TypeSubnet:                "subnet-",
+	TypeInternetGateway:       "igw-",
+	TypeNatGateway:            "nat-",
+	TypeEip:                   "eipalloc-",
+	TypeRouteTable:            "rtb-",
+	TypeRouteTableAssociation: "rtbassoc-",
+	TypeSecurityGroup:         "sg-",
+	TypeKey:                   "",
 }
 
 // physicalID makes a stable, AWS-shaped id from the logical name, so renders are reproducible.

@@ -22,8 +22,24 @@ func WithConstructor(token string, c Constructor) Option {
 	return func(m *Mocks) { m.constructors[token] = c }
 }
 
+// WithDryRun runs the program as `pulumi preview` does: ctx.DryRun() is true, so a program that reads only during
+// an update (sampleapp's Service) skips the read.
+func WithDryRun() Option { return func(m *Mocks) { m.dryRun = true } }
+
 // WithAccount runs against an account where a, rather than nothing, exists already.
 func WithAccount(a Account) Option { return func(m *Mocks) { m.Account = a } }
+
+// DefaultRegion is the region RunFunc runs in.
+const DefaultRegion = "us-east-1"
+
+// RunFunc runs fn under the mocks in DefaultRegion, as Run runs the stack, and returns everything it declared: the
+// harness of a component's tests, where fn declares the component and stand-ins for what it needs. A test that
+// asserts outputs uses Run with a Program that returns them, and reads them from Recording.Outputs.
+func RunFunc(project, stack string, fn func(ctx *pulumi.Context) error, opts ...Option) (*Recording, error) {
+	return Run(project, stack, map[string]string{"aws:region": DefaultRegion}, func(ctx *pulumi.Context) (map[string]pulumi.Output, error) {
+		return nil, fn(ctx)
+	}, opts...)
+}
 
 // Run executes program under the mocks with config (fully qualified keys, as internal/program/project returns them) and
 // returns everything it declared. RunErr waits for every output, so the recording is complete when it returns.
@@ -32,7 +48,10 @@ func Run(project, stack string, config map[string]string, program Program, opts 
 	for _, opt := range opts {
 		opt(m)
 	}
-	withConfig := func(info *pulumi.RunInfo) { info.Config = maps.Clone(config) }
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config = maps.Clone(config)
+		info.DryRun = m.dryRun
+	}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		outputs, err := program(ctx)
 		if err != nil {
