@@ -16,9 +16,9 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # Flags of every go test here. Test binaries are linked without DWARF and symbol table (-s -w): the stack's test
-# binaries are ~550 MB each, and stripping cmd/render.test takes its link from 60 s to 43 s; tracebacks still name
-# files and lines. go vet is not run here: make lint runs golangci-lint's govet, which has go vet's analyzers, so go
-# test's own vet pass over ~2,000 dependencies would only repeat it.
+# binaries are large, and stripping shortens their link; tracebacks still name files and lines. go vet is not run
+# here: make lint runs golangci-lint's govet, which has go vet's analyzers, so go test's own vet pass over every
+# dependency would only repeat it.
 TESTFLAGS := -vet=off -ldflags='-s -w'
 
 test: ## Run every test (mock stack tests, CRD/CEL validation, IAM, savings); what CI runs
@@ -49,8 +49,7 @@ deep: deep-deps ## Deep offline preview: yaml/v2, Helm and pulumi-eks children, 
 	$(GO) test -count=1 $(TESTFLAGS) -tags deep ./tests/ ./cmd/render/
 	$(GO) run ./cmd/render --stack $(STACK) --deep
 
-# A count, not a duration: with -fuzztime=<duration>, go1.26's fuzz coordinator can report its own deadline as a
-# failure ("context deadline exceeded", no crasher; golang/go#75804, fixed in go1.27). 15000 runs take 10-30 s here.
+# A count, not a duration: every machine, fast or slow, runs the same 15000 inputs.
 fuzz: ## Fuzz config.Load with 15000 hostile configurations
 	$(GO) test $(TESTFLAGS) -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/program/config/
 

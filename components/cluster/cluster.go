@@ -108,32 +108,28 @@ type Cluster struct {
 
 func (a *Args) validate() error {
 	var errs []error
-	if a.Name == "" {
-		errs = append(errs, errors.New("field Name is required"))
-	}
-	if a.Version == "" {
-		errs = append(errs, errors.New("field Version is required"))
-	}
-	if a.Partition == "" {
-		errs = append(errs, errors.New("field Partition is required"))
-	}
-	if a.VpcID == nil || a.PublicSubnetIDs == nil || a.PrivateSubnetIDs == nil {
-		errs = append(errs, errors.New("fields VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"))
-	}
-	if a.DiscoveryTagKey == "" {
-		errs = append(errs, errors.New("field DiscoveryTagKey is required"))
+	for _, f := range []struct {
+		field string
+		unset bool
+	}{
+		{"Name", a.Name == ""},
+		{"Version", a.Version == ""},
+		{"Partition", a.Partition == ""},
+		{"VpcID", a.VpcID == nil},
+		{"PublicSubnetIDs", a.PublicSubnetIDs == nil},
+		{"PrivateSubnetIDs", a.PrivateSubnetIDs == nil},
+		{"DiscoveryTagKey", a.DiscoveryTagKey == ""},
+		{"NodeGroup.InstanceTypes", len(a.NodeGroup.InstanceTypes) == 0},
+	} {
+		if f.unset {
+			errs = append(errs, fmt.Errorf("cluster: Args.%s is required", f.field))
+		}
 	}
 	ng := a.NodeGroup
-	if len(ng.InstanceTypes) == 0 {
-		errs = append(errs, errors.New("field NodeGroup.InstanceTypes is required"))
-	}
 	if ng.MinSize < 1 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize {
-		errs = append(errs, fmt.Errorf("field NodeGroup sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
+		errs = append(errs, fmt.Errorf("cluster: Args.NodeGroup: sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("cluster: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // VpcCniConfiguration is the vpc-cni add-on's configuration, exactly as the lab sets it: prefix delegation for
@@ -162,7 +158,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	c := &Cluster{}
 	if err := ctx.RegisterComponentResource("karpenter-savings:index:Cluster", name, c, opts...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: register %q: %w", name, err)
 	}
 	parent := pulumi.Parent(c)
 	tags := pulumi.StringMap{}
@@ -179,24 +175,24 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Tags:                 tags,
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: secrets KMS key %s: %w", name+"-secrets-key", err)
 	}
 	if _, err := kms.NewAlias(ctx, name+"-secrets-key-alias", &kms.AliasArgs{
 		Name:        pulumi.String(SecretsKeyAlias(args.Name)),
 		TargetKeyId: secretsKey.KeyId,
 	}, parent); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: secrets KMS key alias %s: %w", SecretsKeyAlias(args.Name), err)
 	}
 
 	clusterRole, clusterRoleAttachments, err := newRole(ctx, name+"-cluster-role", "Control plane of EKS cluster "+args.Name,
 		serviceTrust("eks.amazonaws.com"), args.Partition, ClusterRolePolicies, tags, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: control plane role: %w", err)
 	}
 
 	accessEntries, err := adminAccessEntries(args.Partition, args.AdminPrincipalArns)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: Args.AdminPrincipalArns: %w", err)
 	}
 	skipDefaultNodeGroup, useDefaultVpcCni := true, true
 	// The lab's mode: access entries, with the aws-auth ConfigMap still honoured for tools that edit it.
@@ -230,7 +226,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		// the engine runs this on each of them.
 		pulumi.Transforms([]pulumi.ResourceTransform{awstags.Transform(args.Tags)}))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: EKS cluster %s (%s): %w", args.Name, name+"-eks", err)
 	}
 	// The name as an output of the control plane, so that every consumer waits for the cluster to exist.
 	c.Name = eksCluster.Core.Endpoint().ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
@@ -242,7 +238,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		EnableServerSideApply: pulumi.Bool(true),
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: Kubernetes provider %s: %w", name+"-k8s", err)
 	}
 
 	// Karpenter selects its nodes' security group by the discovery tag: tag the EKS-created cluster security group,
@@ -254,12 +250,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Key:        pulumi.String(args.DiscoveryTagKey),
 		Value:      pulumi.String(args.Name),
 	}, parent); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: discovery tag %s on the cluster security group: %w", name+"-sg-discovery", err)
 	}
 
 	vpcCniConfig, err := json.Marshal(VpcCniConfiguration())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: vpc-cni add-on configuration: %w", err)
 	}
 	addon := func(addonName string, configuration []byte, extra ...pulumi.ResourceOption) (*awseks.Addon, error) {
 		a := &awseks.AddonArgs{
@@ -281,20 +277,20 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}{{"vpc-cni", vpcCniConfig}, {"kube-proxy", nil}, {"eks-pod-identity-agent", nil}} {
 		r, err := addon(a.name, a.config)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cluster: %s add-on: %w", a.name, err)
 		}
 		nodeReady = append(nodeReady, r)
 	}
 
 	nodeGroup, err := newNodeGroup(ctx, name, args, c.Name, tags, append([]pulumi.ResourceOption{parent}, pulumi.DependsOn(nodeReady))...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	c.NodeGroupName = nodeGroup.NodeGroupName
 	// CoreDNS only turns healthy once there are nodes to run it (it tolerates CriticalAddonsOnly).
 	coredns, err := addon("coredns", nil, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: coredns add-on: %w", err)
 	}
 	c.Ready = append(nodeReady, nodeGroup, coredns)
 
@@ -305,7 +301,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"securityGroupId": c.SecurityGroupID,
 		"nodeGroupName":   c.NodeGroupName,
 	}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cluster: register outputs of %q: %w", name, err)
 	}
 	return c, nil
 }
@@ -321,11 +317,11 @@ func adminAccessEntries(partition string, principals []string) (map[string]eks.A
 	for _, arn := range principals {
 		p, err := principal.ParseIAM(arn)
 		if err != nil {
-			return nil, fmt.Errorf("cluster: AdminPrincipalArns: %w", err)
+			return nil, err
 		}
 		key := "admin-" + p.Key()
 		if _, dup := entries[key]; dup {
-			return nil, fmt.Errorf("cluster: AdminPrincipalArns: %q names an identity listed before", arn)
+			return nil, fmt.Errorf("%q names an identity listed before", arn)
 		}
 		entries[key] = eks.AccessEntryArgs{
 			PrincipalArn: pulumi.String(arn),
@@ -371,7 +367,7 @@ func newRole(ctx *pulumi.Context, name, description string, trust iampolicy.Docu
 ) (*iam.Role, []pulumi.Resource, error) {
 	doc, err := trust.JSON()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("trust policy of role %s: %w", name, err)
 	}
 	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
 		AssumeRolePolicy: pulumi.String(doc),
@@ -379,7 +375,7 @@ func newRole(ctx *pulumi.Context, name, description string, trust iampolicy.Docu
 		Tags:             tags,
 	}, opts...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("IAM role %s: %w", name, err)
 	}
 	attachments := make([]pulumi.Resource, 0, len(policies))
 	for _, policy := range policies {
@@ -388,7 +384,7 @@ func newRole(ctx *pulumi.Context, name, description string, trust iampolicy.Docu
 			PolicyArn: pulumi.String(fmt.Sprintf("arn:%s:iam::aws:policy/%s", partition, policy)),
 		}, opts...)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("attach %s to role %s: %w", policy, name, err)
 		}
 		attachments = append(attachments, a)
 	}
@@ -412,10 +408,10 @@ func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulu
 	role, attachments, err := newRole(ctx, name+"-node-group", "Nodes of the "+NodeGroupLabelValue+" managed node group of "+args.Name,
 		karpenteriam.NodeTrustPolicy(karpenteriam.Scope{Partition: args.Partition}), args.Partition, NodeGroupPolicies, tags, opts...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("managed node group role: %w", err)
 	}
 	ng := args.NodeGroup
-	return awseks.NewNodeGroup(ctx, name+"-critical-addons-only", &awseks.NodeGroupArgs{
+	nodeGroup, err := awseks.NewNodeGroup(ctx, name+"-critical-addons-only", &awseks.NodeGroupArgs{
 		ClusterName:         clusterName,
 		NodeGroupNamePrefix: pulumi.String(NodeGroupNamePrefix),
 		Labels:              pulumi.StringMap{NodeGroupLabel: pulumi.String(NodeGroupLabelValue)},
@@ -438,4 +434,8 @@ func newNodeGroup(ctx *pulumi.Context, name string, args *Args, clusterName pulu
 		}},
 		Tags: tags,
 	}, append(opts, pulumi.DependsOn(attachments))...)
+	if err != nil {
+		return nil, fmt.Errorf("managed node group %s: %w", name+"-critical-addons-only", err)
+	}
+	return nodeGroup, nil
 }

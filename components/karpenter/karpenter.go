@@ -108,7 +108,7 @@ var chartVersion = regexp.MustCompile(`^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?
 // withDefaults validates args and returns a copy with the optional fields filled in.
 func (a *Args) withDefaults() (Args, error) {
 	if a == nil {
-		return Args{}, errors.New("args are required")
+		return Args{}, errors.New("karpenter: args are required")
 	}
 	out := *a
 	setDefault(&out.Namespace, DefaultNamespace)
@@ -119,38 +119,41 @@ func (a *Args) withDefaults() (Args, error) {
 		out.Replicas = DefaultReplicas
 	}
 
-	errs := []error{out.Scope.Validate()}
+	var errs []error
+	for _, f := range out.Scope.Missing() {
+		errs = append(errs, fmt.Errorf("karpenter: Args.Scope.%s is required", f))
+	}
 	if n := len(out.Scope.ControllerRoleName()); n > maxRoleNameLength {
-		errs = append(errs, fmt.Errorf("invalid Scope.ClusterName %q: role %s has %d characters, IAM allows %d",
+		errs = append(errs, fmt.Errorf("karpenter: Args.Scope.ClusterName: %q makes role %s %d characters long, IAM allows %d",
 			out.Scope.ClusterName, out.Scope.ControllerRoleName(), n, maxRoleNameLength))
 	}
 	if out.ClusterName == nil {
-		errs = append(errs, errors.New("missing ClusterName"))
+		errs = append(errs, errors.New("karpenter: Args.ClusterName is required"))
 	}
 	if !chartVersion.MatchString(out.Version) {
-		errs = append(errs, fmt.Errorf("invalid Version %q: want a chart version such as \"1.14.3\"", out.Version))
+		errs = append(errs, fmt.Errorf("karpenter: Args.Version: %q is not a chart version such as \"1.14.3\"", out.Version))
 	}
 	for _, q := range []struct{ field, value string }{
 		{"ControllerCPU", out.ControllerCPU},
 		{"ControllerMemory", out.ControllerMemory},
 	} {
 		if _, err := resource.ParseQuantity(q.value); err != nil {
-			errs = append(errs, fmt.Errorf("invalid %s %q: %w", q.field, q.value, err))
+			errs = append(errs, fmt.Errorf("karpenter: Args.%s: %q: %w", q.field, q.value, err))
 		}
 	}
 	if out.Replicas < 0 {
-		errs = append(errs, fmt.Errorf("invalid Replicas %d: want at least 1", out.Replicas))
+		errs = append(errs, fmt.Errorf("karpenter: Args.Replicas: %d, want at least 1", out.Replicas))
 	}
 	if len(out.CriticalNodeSelector) == 0 {
-		errs = append(errs, errors.New("missing CriticalNodeSelector: the controller must not run on nodes it launches"))
+		errs = append(errs, errors.New("karpenter: Args.CriticalNodeSelector is required: the controller must not run on nodes it launches"))
 	}
 	for k := range out.CriticalNodeSelector {
 		if k == "" {
-			errs = append(errs, errors.New("empty label key in CriticalNodeSelector"))
+			errs = append(errs, errors.New("karpenter: Args.CriticalNodeSelector: empty label key"))
 		}
 	}
 	if out.KubernetesProvider == nil {
-		errs = append(errs, errors.New("missing KubernetesProvider"))
+		errs = append(errs, errors.New("karpenter: Args.KubernetesProvider is required"))
 	}
 	return out, errors.Join(errs...)
 }
@@ -165,11 +168,11 @@ func setDefault(field *string, value string) {
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Karpenter, error) {
 	a, err := args.withDefaults()
 	if err != nil {
-		return nil, fmt.Errorf("karpenter %q: invalid args: %w", name, err)
+		return nil, err
 	}
 	c := &Karpenter{}
 	if err := ctx.RegisterComponentResource("karpenter-savings:index:Karpenter", name, c, opts...); err != nil {
-		return nil, fmt.Errorf("register karpenter %q: %w", name, err)
+		return nil, fmt.Errorf("karpenter: register %q: %w", name, err)
 	}
 	b := builder{ctx: ctx, name: name, args: a, parent: pulumi.Parent(c)}
 	if len(a.Tags) > 0 {
@@ -178,23 +181,23 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	controllerRole, controllerDeps, err := b.controller()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("karpenter: %w", err)
 	}
 	nodeRole, nodeDeps, err := b.node()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("karpenter: %w", err)
 	}
 	queue, queueDeps, err := b.interruption()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("karpenter: %w", err)
 	}
 	spotRole, err := b.spotRole()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("karpenter: %w", err)
 	}
 	release, err := b.releases(queue.Name, slices.Concat(controllerDeps, nodeDeps, queueDeps, []pulumi.Resource{spotRole}, a.DependsOn))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("karpenter: %w", err)
 	}
 
 	c.ControllerRoleArn = controllerRole.Arn
@@ -210,7 +213,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"queueName":         c.QueueName,
 		"version":           c.Version,
 	}); err != nil {
-		return nil, fmt.Errorf("register karpenter %q outputs: %w", name, err)
+		return nil, fmt.Errorf("karpenter: register outputs of %q: %w", name, err)
 	}
 	return c, nil
 }
@@ -226,20 +229,17 @@ type builder struct {
 
 func (b builder) child(suffix string) string { return b.name + "-" + suffix }
 
-func documentJSON(d iampolicy.Document, what string) (pulumi.String, error) {
+func documentJSON(d iampolicy.Document) (pulumi.String, error) {
 	s, err := d.JSON()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
-	}
-	return pulumi.String(s), nil
+	return pulumi.String(s), err
 }
 
 // controller creates the controller role, its six policies and the Pod Identity association.
 func (b builder) controller() (*iam.Role, []pulumi.Resource, error) {
 	scope := b.args.Scope
-	trust, err := documentJSON(karpenteriam.ControllerTrustPolicy(), "controller trust policy")
+	trust, err := documentJSON(karpenteriam.ControllerTrustPolicy())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("controller trust policy: %w", err)
 	}
 	role, err := iam.NewRole(b.ctx, b.child("controller-role"), &iam.RoleArgs{
 		Name:             pulumi.String(scope.ControllerRoleName()),
@@ -248,14 +248,14 @@ func (b builder) controller() (*iam.Role, []pulumi.Resource, error) {
 		Tags:             b.tags,
 	}, b.parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("controller role: %w", err)
+		return nil, nil, fmt.Errorf("controller role %s: %w", scope.ControllerRoleName(), err)
 	}
 
 	var deps []pulumi.Resource
 	for _, p := range karpenteriam.ControllerPolicies(scope) {
-		doc, err := documentJSON(p.Document, p.Name)
+		doc, err := documentJSON(p.Document)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("policy document %s: %w", p.Name, err)
 		}
 		policy, err := iam.NewPolicy(b.ctx, b.child("controller-"+p.ID+"-policy"), &iam.PolicyArgs{
 			Name:   pulumi.String(p.Name),
@@ -292,9 +292,9 @@ func (b builder) controller() (*iam.Role, []pulumi.Resource, error) {
 // node creates the node role, its managed policy attachments and the access entry that lets nodes join.
 func (b builder) node() (*iam.Role, []pulumi.Resource, error) {
 	scope := b.args.Scope
-	trust, err := documentJSON(karpenteriam.NodeTrustPolicy(scope), "node trust policy")
+	trust, err := documentJSON(karpenteriam.NodeTrustPolicy(scope))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("node trust policy: %w", err)
 	}
 	role, err := iam.NewRole(b.ctx, b.child("node-role"), &iam.RoleArgs{
 		Name:             pulumi.String(scope.NodeRoleName()),
@@ -303,7 +303,7 @@ func (b builder) node() (*iam.Role, []pulumi.Resource, error) {
 		Tags:             b.tags,
 	}, b.parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("node role: %w", err)
+		return nil, nil, fmt.Errorf("node role %s: %w", scope.NodeRoleName(), err)
 	}
 
 	var deps []pulumi.Resource
@@ -340,11 +340,11 @@ func (b builder) interruption() (*sqs.Queue, []pulumi.Resource, error) {
 		Tags:                    b.tags,
 	}, b.parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("interruption queue: %w", err)
+		return nil, nil, fmt.Errorf("interruption queue %s: %w", scope.QueueName(), err)
 	}
-	doc, err := documentJSON(karpenteriam.QueuePolicy(scope), "interruption queue policy")
+	doc, err := documentJSON(karpenteriam.QueuePolicy(scope))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("interruption queue policy document: %w", err)
 	}
 	policy, err := sqs.NewQueuePolicy(b.ctx, b.child("interruption-queue-policy"), &sqs.QueuePolicyArgs{
 		QueueUrl: queue.Url,
@@ -356,14 +356,14 @@ func (b builder) interruption() (*sqs.Queue, []pulumi.Resource, error) {
 
 	deps := []pulumi.Resource{queue, policy}
 	for _, r := range karpenteriam.InterruptionRules() {
-		pattern, err := marshalPattern(r)
+		pattern, err := json.Marshal(r.EventPattern)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("event pattern of rule %s: %w", r.Name, err)
 		}
 		rule, err := cloudwatch.NewEventRule(b.ctx, b.child(r.Name), &cloudwatch.EventRuleArgs{
 			Name:         pulumi.String(scope.RuleName(r)),
 			Description:  pulumi.String(fmt.Sprintf("Karpenter interruption events (%s) for cluster %s", r.Name, scope.ClusterName)),
-			EventPattern: pattern,
+			EventPattern: pulumi.String(pattern),
 			Tags:         b.tags,
 		}, b.parent)
 		if err != nil {
@@ -477,12 +477,4 @@ func (b builder) releases(queueName pulumi.StringOutput, deps []pulumi.Resource)
 		return nil, fmt.Errorf("karpenter release: %w", err)
 	}
 	return release, nil
-}
-
-func marshalPattern(r karpenteriam.Rule) (pulumi.String, error) {
-	b, err := json.Marshal(r.EventPattern)
-	if err != nil {
-		return "", fmt.Errorf("event pattern of rule %s: %w", r.Name, err)
-	}
-	return pulumi.String(b), nil
 }

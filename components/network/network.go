@@ -89,23 +89,14 @@ func Plan(cidr string, zones int) (Subnets, error) {
 
 // New declares the VPC and everything in it.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Network, error) {
-	if args == nil {
-		return nil, errors.New("network: args are required")
-	}
-	if len(args.AvailabilityZones) < 2 {
-		return nil, fmt.Errorf("network: %d availability zones given, at least 2 are required", len(args.AvailabilityZones))
-	}
-	if args.ClusterName == "" || args.DiscoveryTagKey == "" {
-		return nil, errors.New("network: ClusterName and DiscoveryTagKey are required")
-	}
-	plan, err := Plan(args.CIDR, len(args.AvailabilityZones))
+	plan, err := args.validate()
 	if err != nil {
-		return nil, fmt.Errorf("network: %w", err)
+		return nil, err
 	}
 
 	n := &Network{}
 	if err := ctx.RegisterComponentResource("karpenter-savings:index:Network", name, n, opts...); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network: register %q: %w", name, err)
 	}
 	parent := pulumi.Parent(n)
 	tags := func(extra map[string]string) pulumi.StringMap {
@@ -127,14 +118,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Tags:               tags(map[string]string{"Name": name + "-vpc"}),
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network: VPC %s: %w", name+"-vpc", err)
 	}
 	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
 		VpcId: vpc.ID(),
 		Tags:  tags(map[string]string{"Name": name + "-igw"}),
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network: internet gateway %s: %w", name+"-igw", err)
 	}
 	n.Egress = append(n.Egress, igw)
 	publicRT, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
@@ -143,52 +134,54 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Tags:   tags(map[string]string{"Name": name + "-public"}),
 	}, parent)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network: public route table %s: %w", name+"-public", err)
 	}
 	n.Egress = append(n.Egress, publicRT)
 
 	var publicIDs, privateIDs pulumi.StringArray
 	var nats []*ec2.NatGateway
 	for i, zone := range args.AvailabilityZones {
-		public, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.SubnetArgs{
+		publicName := fmt.Sprintf("%s-public-%s", name, zone)
+		public, err := ec2.NewSubnet(ctx, publicName, &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
 			CidrBlock:           pulumi.String(plan.Public[i].String()),
 			AvailabilityZone:    pulumi.String(zone),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
 			Tags: tags(map[string]string{
-				"Name":                   fmt.Sprintf("%s-public-%s", name, zone),
+				"Name":                   publicName,
 				"kubernetes.io/role/elb": "1",
 				clusterTag:               "shared",
 			}),
 		}, parent)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("network: public subnet %s: %w", publicName, err)
 		}
-		publicAssoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-public-%s", name, zone), &ec2.RouteTableAssociationArgs{
+		publicAssoc, err := ec2.NewRouteTableAssociation(ctx, publicName, &ec2.RouteTableAssociationArgs{
 			SubnetId:     public.ID(),
 			RouteTableId: publicRT.ID(),
 		}, parent)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("network: route table association %s: %w", publicName, err)
 		}
 		n.Egress = append(n.Egress, publicAssoc)
 		publicIDs = append(publicIDs, public.ID().ToStringOutput())
 
 		if i == 0 || args.NATPerZone {
-			eip, err := ec2.NewEip(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.EipArgs{
+			natName := fmt.Sprintf("%s-nat-%s", name, zone)
+			eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{
 				Domain: pulumi.String("vpc"),
-				Tags:   tags(map[string]string{"Name": fmt.Sprintf("%s-nat-%s", name, zone)}),
+				Tags:   tags(map[string]string{"Name": natName}),
 			}, parent)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("network: NAT gateway elastic IP %s: %w", natName, err)
 			}
-			nat, err := ec2.NewNatGateway(ctx, fmt.Sprintf("%s-nat-%s", name, zone), &ec2.NatGatewayArgs{
+			nat, err := ec2.NewNatGateway(ctx, natName, &ec2.NatGatewayArgs{
 				AllocationId: eip.ID(),
 				SubnetId:     public.ID(),
-				Tags:         tags(map[string]string{"Name": fmt.Sprintf("%s-nat-%s", name, zone)}),
+				Tags:         tags(map[string]string{"Name": natName}),
 			}, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("network: NAT gateway %s: %w", natName, err)
 			}
 			nats = append(nats, nat)
 			n.Egress = append(n.Egress, eip, nat)
@@ -196,39 +189,40 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 
 	for i, zone := range args.AvailabilityZones {
+		privateName := fmt.Sprintf("%s-private-%s", name, zone)
 		privateTags := map[string]string{
-			"Name":                            fmt.Sprintf("%s-private-%s", name, zone),
+			"Name":                            privateName,
 			"kubernetes.io/role/internal-elb": "1",
 			clusterTag:                        "shared",
 			args.DiscoveryTagKey:              args.ClusterName,
 		}
-		private, err := ec2.NewSubnet(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.SubnetArgs{
+		private, err := ec2.NewSubnet(ctx, privateName, &ec2.SubnetArgs{
 			VpcId:            vpc.ID(),
 			CidrBlock:        pulumi.String(plan.Private[i].String()),
 			AvailabilityZone: pulumi.String(zone),
 			Tags:             tags(privateTags),
 		}, parent)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("network: private subnet %s: %w", privateName, err)
 		}
 		nat := nats[0]
 		if args.NATPerZone {
 			nat = nats[i]
 		}
-		rt, err := ec2.NewRouteTable(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableArgs{
+		rt, err := ec2.NewRouteTable(ctx, privateName, &ec2.RouteTableArgs{
 			VpcId:  vpc.ID(),
 			Routes: ec2.RouteTableRouteArray{ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}},
-			Tags:   tags(map[string]string{"Name": fmt.Sprintf("%s-private-%s", name, zone)}),
+			Tags:   tags(map[string]string{"Name": privateName}),
 		}, parent)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("network: private route table %s: %w", privateName, err)
 		}
-		privateAssoc, err := ec2.NewRouteTableAssociation(ctx, fmt.Sprintf("%s-private-%s", name, zone), &ec2.RouteTableAssociationArgs{
+		privateAssoc, err := ec2.NewRouteTableAssociation(ctx, privateName, &ec2.RouteTableAssociationArgs{
 			SubnetId:     private.ID(),
 			RouteTableId: rt.ID(),
 		}, parent)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("network: route table association %s: %w", privateName, err)
 		}
 		n.Egress = append(n.Egress, rt, privateAssoc)
 		privateIDs = append(privateIDs, private.ID().ToStringOutput())
@@ -242,7 +236,29 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"publicSubnetIds":  n.PublicSubnetIDs,
 		"privateSubnetIds": n.PrivateSubnetIDs,
 	}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("network: register outputs of %q: %w", name, err)
 	}
 	return n, nil
+}
+
+// validate checks args, reporting every problem at once, and returns the address plan.
+func (a *Args) validate() (Subnets, error) {
+	if a == nil {
+		return Subnets{}, errors.New("network: args are required")
+	}
+	var errs []error
+	if len(a.AvailabilityZones) < 2 {
+		errs = append(errs, fmt.Errorf("network: Args.AvailabilityZones: %d given, at least 2 are required", len(a.AvailabilityZones)))
+	}
+	if a.ClusterName == "" {
+		errs = append(errs, errors.New("network: Args.ClusterName is required"))
+	}
+	if a.DiscoveryTagKey == "" {
+		errs = append(errs, errors.New("network: Args.DiscoveryTagKey is required"))
+	}
+	plan, err := Plan(a.CIDR, max(len(a.AvailabilityZones), 1))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("network: Args.CIDR: %w", err))
+	}
+	return plan, errors.Join(errs...)
 }

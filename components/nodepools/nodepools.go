@@ -102,7 +102,7 @@ func validate(args *Args) ([]object, error) {
 	}
 	values, err := args.Set.Objects()
 	if err != nil {
-		return nil, fmt.Errorf("nodepools: %w", err)
+		return nil, fmt.Errorf("nodepools: Args.Set: %w", err)
 	}
 	var errs []error
 	objs := make([]object, 0, len(values))
@@ -117,12 +117,12 @@ func validate(args *Args) ([]object, error) {
 		}
 		o.nodeClass = dig(v, "spec", "template", "spec", "nodeClassRef", "name")
 		if !classes[o.nodeClass] {
-			errs = append(errs, fmt.Errorf("NodePool %q references EC2NodeClass %q, which the Set does not declare before it", o.name, o.nodeClass))
+			errs = append(errs, fmt.Errorf("nodepools: Args.Set: NodePool %q references EC2NodeClass %q, which the Set does not declare before it", o.name, o.nodeClass))
 		}
 		objs = append(objs, o)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("nodepools: invalid objects: %w", errors.Join(errs...))
+		return nil, errors.Join(errs...)
 	}
 	return objs, nil
 }

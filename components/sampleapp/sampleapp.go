@@ -121,7 +121,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.Namespace = ns.Metadata.Name().Elem()
 	c.UIServiceAddress, err = uiAddress(ctx, name, namespace, manifest, parent, provider)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sampleapp: %w", err)
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"namespace":        c.Namespace,
@@ -142,7 +142,7 @@ func uiAddress(ctx *pulumi.Context, name, namespace string, manifest *pulumik8s.
 	svc, err := corev1.GetService(ctx, name+"-ui", pulumi.ID(namespace+"/"+UIService), nil,
 		append(opts, pulumi.DependsOn([]pulumi.Resource{manifest}))...)
 	if err != nil {
-		return pulumi.StringOutput{}, fmt.Errorf("sampleapp: read Service %s/%s: %w", namespace, UIService, err)
+		return pulumi.StringOutput{}, fmt.Errorf("read Service %s/%s: %w", namespace, UIService, err)
 	}
 	return svc.Status.LoadBalancer().Ingress().Index(pulumi.Int(0)).Hostname().Elem(), nil
 }

@@ -190,10 +190,10 @@ func (c *Cleaner) deleteNetworkInterface(ctx context.Context, it Item) error {
 const loadBalancerGroupPrefix = "k8s-elb-"
 
 // findSecurityGroups lists the security groups the cloud provider created for the cluster's load balancers: tagged
-// with the cluster's tag and named k8s-elb-…. The name matters: pulumi-eks v2.8.1 gives the stack's own node
-// security group the same tag (nodejs/eks/securitygroup.ts:110, created unconditionally by cluster.ts:1919), EKS
-// gives it to the cluster security group it creates (eks-cluster-sg-…), and a VPC's "default" group never carries
-// the prefix.
+// with the cluster's tag and named k8s-elb-…. The name matters: pulumi-eks gives the stack's own node security group
+// the same tag (pulumi-eks v2.8.1, nodejs/eks/securitygroup.ts, createNodeGroupSecurityGroup, which cluster.ts
+// createCluster calls unconditionally), EKS gives it to the cluster security group it creates (eks-cluster-sg-…),
+// and a VPC's "default" group never carries the prefix.
 func (c *Cleaner) findSecurityGroups(ctx context.Context, _ io.Writer) ([]Item, error) {
 	p := ec2.NewDescribeSecurityGroupsPaginator(c.clients.EC2, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		{Name: aws.String("tag-key"), Values: []string{ClusterTagKey(c.opts.Cluster)}},

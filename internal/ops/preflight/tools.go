@@ -41,8 +41,10 @@ const (
 	installKubectl = "install kubectl 1.24 or later: https://kubernetes.io/docs/tasks/tools/"
 )
 
-// The oldest versions pulumi-eks v2.8.1 accepts: its Cluster runs `aws --version` and `kubectl version --client
-// --output=json` at preview and fails below these (nodejs/eks/dependencies.ts:19-21, called from cluster.ts:405-408).
+// The oldest versions pulumi-eks accepts: its Cluster runs `aws --version` and `kubectl version --client
+// --output=json` at preview and fails below these (pulumi-eks v2.8.1, nodejs/eks/dependencies.ts, minKubectlVersion
+// and minAWSCLIV2Version, checked by assertCompatibleKubectlVersionExists and assertCompatibleAWSCLIExists, which
+// cluster.ts createCore calls).
 // It would also accept AWS CLI v1 from 1.24.0; this project supports only v2.
 var (
 	minKubectl  = version{major: 1, minor: 24}

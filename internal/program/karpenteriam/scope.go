@@ -16,6 +16,15 @@ type Scope struct {
 // Validate reports every empty field, named as Scope.<Field>.
 func (s Scope) Validate() error {
 	var errs []error
+	for _, f := range s.Missing() {
+		errs = append(errs, fmt.Errorf("missing Scope.%s", f))
+	}
+	return errors.Join(errs...)
+}
+
+// Missing names the empty fields, e.g. "Region", so a caller can report them in its own terms.
+func (s Scope) Missing() []string {
+	var missing []string
 	for _, f := range []struct{ name, value string }{
 		{"Partition", s.Partition},
 		{"Region", s.Region},
@@ -23,10 +32,10 @@ func (s Scope) Validate() error {
 		{"ClusterName", s.ClusterName},
 	} {
 		if f.value == "" {
-			errs = append(errs, fmt.Errorf("missing Scope.%s", f.name))
+			missing = append(missing, f.name)
 		}
 	}
-	return errors.Join(errs...)
+	return missing
 }
 
 // URLSuffix is the partition's domain (CloudFormation's AWS::URLSuffix), used in service principals.

@@ -69,10 +69,10 @@ func bootsAL2023(spec catalog.Spec) bool {
 // unpricedRegion stands for a region the snapshot has no prices for: Check then resolves every type without a price.
 const unpricedRegion = "xx-test-1"
 
-// TestTable recomputes nodes.csv with Karpenter and fails on any difference. The table is keyed by instance type, while
-// Check used to resolve each type with the stack's region and that region's price: so every row is resolved in every
-// region the catalog prices, with the price Check would pass there (none where the type is not offered), and in a
-// region without prices, and the results must agree.
+// TestTable recomputes nodes.csv with Karpenter and fails on any difference. The table is keyed by instance type
+// alone, so a row must not depend on the region or the price Karpenter resolves the type with: every row is resolved
+// in every region the catalog prices, with that region's price (none where the type is not offered), and in a region
+// without prices, and the results must agree.
 func TestTable(t *testing.T) {
 	cat := mustLoad(t)
 	ctx := instancetypes.WithDefaultOptions(context.Background())

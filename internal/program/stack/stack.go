@@ -171,7 +171,7 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		Provider: eks.Provider,
 		// kp.Release by name too: the SDK expands a dependency on a component to the children it holds at that moment,
 		// and a child joins its parent in its registration goroutine (prepareResourceInputs), so the release could be
-		// missed (2 renders in 40 lost the edge, TestDestroyDeletesNodePoolsWhileKarpenterStillRuns).
+		// missed; TestDestroyDeletesNodePoolsWhileKarpenterStillRuns checks the edge.
 		DependsOn: append([]pulumi.Resource{kp, kp.Release}, net.Egress...),
 	})
 	if err != nil {
