@@ -47,8 +47,8 @@ func egressPath(t *testing.T, rec *mocks.Recording) []string {
 // `pulumi destroy` deletes a resource before anything it depends on. Karpenter launches EC2 instances Pulumi does
 // not know; they are only terminated if the NodePools and EC2NodeClasses are deleted while the controller, its
 // IAM, its queue, the node group it runs on, the cluster, and the network path by which it reaches EC2 still exist.
-// Before the egress resources were made dependencies, the NodePools depended on no route table, association, NAT
-// gateway, EIP or internet gateway: destroy removed them first and stranded the instances.
+// Without the egress resources among their dependencies, destroy would remove the route tables, NAT gateways and
+// internet gateway first, and Karpenter could not reach EC2 to terminate its instances.
 func TestDestroyDeletesNodePoolsWhileKarpenterStillRuns(t *testing.T) {
 	rec := renderDev(t)
 	k := "cluster-with-karpenter-karpenter"

@@ -17,9 +17,9 @@ func longestClusterName() string {
 }
 
 // Auto-naming appends 8 characters to the logical name, which carries the cluster name: with the longest cluster
-// name the configuration allows, every name must still fit. Before the interruption rules got explicit names,
-// "<cluster>-karpenter-capacity-reservation-interruption" plus 8 characters broke EventBridge's 64 even with the
-// default cluster name. The deep render's twin, with pulumi-eks's children, is
+// name the configuration allows, every name must still fit; a logical name such as
+// "<cluster>-karpenter-capacity-reservation-interruption" would not, which is why the interruption rules are named
+// explicitly. The deep render's twin, with pulumi-eks's children, is
 // TestDeepRenderWithTheLongestClusterNamePassesEveryRule.
 func TestPhysicalNamesFitAWSLimitsWithTheLongestClusterName(t *testing.T) {
 	for _, name := range []string{"cluster-with-karpenter", longestClusterName()} {

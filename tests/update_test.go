@@ -76,7 +76,7 @@ func TestAPoolChangeUpdatesOnlyThatNodePool(t *testing.T) {
 
 // The node group's name is a prefix: a change of instance types replaces it create-before-delete, so the new group
 // exists before the old one goes, and the controller's node selector, a label of the stack's, does not change.
-// With the fixed name it had, the bridge replaced it delete-before-create and the controller was down for the swap.
+// A fixed name would make the bridge replace it delete-before-create, with the controller down for the swap.
 func TestANodeGroupTypeChangeCreatesTheNewGroupFirst(t *testing.T) {
 	for _, key := range []map[string]string{
 		{config.KeyNodeGroupInstanceTypes: `["c7g.large","c6g.large"]`},

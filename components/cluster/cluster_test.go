@@ -113,27 +113,27 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 		edit func(*cluster.Args)
 		want string
 	}{
-		{"no name", func(a *cluster.Args) { a.Name = "" }, "field Name is required"},
-		{"no version", func(a *cluster.Args) { a.Version = "" }, "field Version is required"},
-		{"no partition", func(a *cluster.Args) { a.Partition = "" }, "field Partition is required"},
-		{"no VPC", func(a *cluster.Args) { a.VpcID = nil }, "fields VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"},
-		{"no public subnets", func(a *cluster.Args) { a.PublicSubnetIDs = nil }, "fields VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"},
-		{"no private subnets", func(a *cluster.Args) { a.PrivateSubnetIDs = nil }, "fields VpcID, PublicSubnetIDs and PrivateSubnetIDs are required"},
-		{"no discovery tag", func(a *cluster.Args) { a.DiscoveryTagKey = "" }, "field DiscoveryTagKey is required"},
-		{"no instance types", func(a *cluster.Args) { a.NodeGroup.InstanceTypes = nil }, "field NodeGroup.InstanceTypes is required"},
+		{"no name", func(a *cluster.Args) { a.Name = "" }, "cluster: Args.Name is required"},
+		{"no version", func(a *cluster.Args) { a.Version = "" }, "cluster: Args.Version is required"},
+		{"no partition", func(a *cluster.Args) { a.Partition = "" }, "cluster: Args.Partition is required"},
+		{"no VPC", func(a *cluster.Args) { a.VpcID = nil }, "cluster: Args.VpcID is required"},
+		{"no public subnets", func(a *cluster.Args) { a.PublicSubnetIDs = nil }, "cluster: Args.PublicSubnetIDs is required"},
+		{"no private subnets", func(a *cluster.Args) { a.PrivateSubnetIDs = nil }, "cluster: Args.PrivateSubnetIDs is required"},
+		{"no discovery tag", func(a *cluster.Args) { a.DiscoveryTagKey = "" }, "cluster: Args.DiscoveryTagKey is required"},
+		{"no instance types", func(a *cluster.Args) { a.NodeGroup.InstanceTypes = nil }, "cluster: Args.NodeGroup.InstanceTypes is required"},
 		{"no nodes", func(a *cluster.Args) { a.NodeGroup.MinSize = 0 }, "1 <= min <= desired <= max, got 0/2/3"},
 		{"desired below min", func(a *cluster.Args) { a.NodeGroup.DesiredSize = 1 }, "1 <= min <= desired <= max, got 2/1/3"},
 		{"desired above max", func(a *cluster.Args) { a.NodeGroup.DesiredSize = 4 }, "1 <= min <= desired <= max, got 2/4/3"},
-		{"admin that is no IAM ARN", func(a *cluster.Args) { a.AdminPrincipalArns = []string{"platform-admin"} }, "cluster: AdminPrincipalArns: "},
+		{"admin that is no IAM ARN", func(a *cluster.Args) { a.AdminPrincipalArns = []string{"platform-admin"} }, "cluster: Args.AdminPrincipalArns: "},
 		{"admin listed twice", func(a *cluster.Args) {
 			a.AdminPrincipalArns = []string{"arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/ops/platform-admin"}
-		}, `cluster: AdminPrincipalArns: "arn:aws:iam::123456789012:role/ops/platform-admin" names an identity listed before`},
+		}, `cluster: Args.AdminPrincipalArns: "arn:aws:iam::123456789012:role/ops/platform-admin" names an identity listed before`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, err := deploy(t, tc.edit)
 			require.ErrorContains(t, err, tc.want)
-			if !strings.HasPrefix(tc.want, "cluster: AdminPrincipalArns") {
+			if !strings.HasPrefix(tc.want, "cluster: Args.AdminPrincipalArns") {
 				require.Empty(t, rec.Resources, "invalid args declare nothing")
 			}
 			require.Empty(t, rec.ByType(mocks.TypeEKSCluster), "invalid args declare no cluster")
@@ -144,7 +144,7 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 // Every problem is reported at once, as the configuration does.
 func TestNewReportsEveryInvalidArgAtOnce(t *testing.T) {
 	_, err := deploy(t, func(a *cluster.Args) { a.Name, a.Version, a.NodeGroup.InstanceTypes = "", "", nil })
-	for _, want := range []string{"field Name is required", "field Version is required", "field NodeGroup.InstanceTypes is required"} {
+	for _, want := range []string{"cluster: Args.Name is required", "cluster: Args.Version is required", "cluster: Args.NodeGroup.InstanceTypes is required"} {
 		require.ErrorContains(t, err, want)
 	}
 }

@@ -74,11 +74,11 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 		edit func(*network.Args)
 		want string
 	}{
-		{"one zone", func(a *network.Args) { a.AvailabilityZones = a.AvailabilityZones[:1] }, "network: 1 availability zones given, at least 2 are required"},
-		{"no cluster name", func(a *network.Args) { a.ClusterName = "" }, "network: ClusterName and DiscoveryTagKey are required"},
-		{"no discovery tag", func(a *network.Args) { a.DiscoveryTagKey = "" }, "network: ClusterName and DiscoveryTagKey are required"},
-		{"cidr too small", func(a *network.Args) { a.CIDR = "192.168.0.0/26" }, "network: vpc cidr \"192.168.0.0/26\" is too small for 2 zones"},
-		{"IPv6 cidr", func(a *network.Args) { a.CIDR = "fd00::/56" }, "network: vpc cidr \"fd00::/56\" is not an IPv4 prefix"},
+		{"one zone", func(a *network.Args) { a.AvailabilityZones = a.AvailabilityZones[:1] }, "network: Args.AvailabilityZones: 1 given, at least 2 are required"},
+		{"no cluster name", func(a *network.Args) { a.ClusterName = "" }, "network: Args.ClusterName is required"},
+		{"no discovery tag", func(a *network.Args) { a.DiscoveryTagKey = "" }, "network: Args.DiscoveryTagKey is required"},
+		{"cidr too small", func(a *network.Args) { a.CIDR = "192.168.0.0/26" }, "network: Args.CIDR: vpc cidr \"192.168.0.0/26\" is too small for 2 zones"},
+		{"IPv6 cidr", func(a *network.Args) { a.CIDR = "fd00::/56" }, "network: Args.CIDR: vpc cidr \"fd00::/56\" is not an IPv4 prefix"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

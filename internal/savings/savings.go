@@ -43,7 +43,7 @@ const (
 	stepOnDemand      = "multiarch-on-demand"
 )
 
-// Method explains the split into causes; the report and the README carry it.
+// Method explains the split into causes; the report and docs/savings.md carry it.
 const Method = "Causes are measured by turning one feature off at a time, with Karpenter re-packing each time: " +
 	"packing = baseline - (multiarch pools restricted to on-demand and amd64); " +
 	"graviton = (on-demand, amd64) - (on-demand, arm64 allowed); " +

@@ -22,7 +22,7 @@ import (
 const HarnessDir = "tools/eks-harness"
 
 // EKSClusterType is the token of pulumi-eks' Cluster component.
-const EKSClusterType = "eks:index:Cluster"
+const EKSClusterType = mocks.TypeEKSCluster
 
 // eksNotePrefix starts every note the pulumi-eks harness adds to a recording.
 const eksNotePrefix = "pulumi-eks 2.8.1: "
