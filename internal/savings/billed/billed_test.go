@@ -205,7 +205,9 @@ func (f *fakeCE) GetCostAndUsage(_ context.Context, in *costexplorer.GetCostAndU
 }
 
 func sdkPage(token string, pool, instanceType, unblended, hours string) *costexplorer.GetCostAndUsageOutput {
-	mv := func(a, u string) cetypes.MetricValue { return cetypes.MetricValue{Amount: aws.String(a), Unit: aws.String(u)} }
+	mv := func(a, u string) cetypes.MetricValue {
+		return cetypes.MetricValue{Amount: aws.String(a), Unit: aws.String(u)}
+	}
 	out := &costexplorer.GetCostAndUsageOutput{
 		GroupDefinitions: []cetypes.GroupDefinition{
 			{Type: cetypes.GroupDefinitionTypeTag, Key: aws.String("karpenter.sh/nodepool")},

@@ -127,7 +127,7 @@ func Compute(pages []Page, cat *catalog.Catalog, o Options) (*Report, error) {
 	}
 	for _, name := range order {
 		p := pools[name]
-		p.Totals.finish()
+		p.finish()
 		r.Pools = append(r.Pools, *p)
 		r.Karpenter.BilledUSD += p.BilledUSD
 		r.Karpenter.AmortizedUSD += p.AmortizedUSD
@@ -150,7 +150,7 @@ func (t *Totals) finish() {
 func notes(r *Report, o Options) []string {
 	n := []string{
 		fmt.Sprintf("Figures rest on the bill (Cost Explorer, EC2 running hours, %s to %s, end exclusive), not on pod requests.", r.Period.Start, r.Period.End),
-		fmt.Sprintf("The baseline is capacity-equivalent, not requests-based: each instance-hour of type T counts as max(vCPU(T)/vCPU(%[1]s), memory(T)/memory(%[1]s)) hours of on-demand %[1]s at %[2]s prices of %[3]s in %[4]s.",
+		fmt.Sprintf("The baseline is capacity-equivalent, not requests-based: each instance-hour of type T counts as max(vCPU(T)/vCPU(%[1]s), memory(T)/memory(%[1]s)) hours of on-demand %[1]s, priced in %[4]s from %[2]s, dated %[3]s.",
 			o.BaselineType, r.Prices.Source, r.Prices.Date, r.Prices.Region),
 		"Usage without a karpenter.sh/nodepool tag (the managed node group, nodes launched before the tag was active) is shown as untagged and not counted as Karpenter's.",
 	}
@@ -158,7 +158,7 @@ func notes(r *Report, o Options) []string {
 		n = append(n, "Cost Explorer marks part of the period as estimated: the bill for it is not final.")
 	}
 	if len(r.UnknownInstanceTypes) > 0 {
-		n = append(n, fmt.Sprintf("The catalog does not know %v: their cost is counted as billed, but they have no baseline, so the saving is understated.", r.UnknownInstanceTypes))
+		n = append(n, fmt.Sprintf("The catalog does not know %v: their hours and cost are counted as billed, but they have no baseline, so the saving is understated.", r.UnknownInstanceTypes))
 	}
 	if o.Requests > 0 {
 		n = append(n, fmt.Sprintf("Cost Explorer bills each API request (USD %.2f at AWS's list price): this report made %d, USD %.2f.", RequestPriceUSD, o.Requests, RequestPriceUSD*float64(o.Requests)))
@@ -185,7 +185,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		row(p.Name, p.Totals)
 	}
 	row("karpenter", r.Karpenter)
-	fmt.Fprintf(tw, "untagged\t%.1f\t%.2f\t\t\t\t\t\n", r.Untagged.InstanceHours, r.Untagged.BilledUSD)
+	fmt.Fprintf(tw, "untagged\t%.1f\t%.2f\t-\t-\t-\t-\t\n", r.Untagged.InstanceHours, r.Untagged.BilledUSD)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
