@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/costtags"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/billed"
+)
+
+// billedPeriodDays is the default period: the last 30 complete days.
+const billedPeriodDays = 30
+
+// costExplorerRegion is where Cost Explorer's one endpoint lives.
+const costExplorerRegion = "us-east-1"
+
+func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("savings billed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	end := now().UTC().Truncate(24 * time.Hour)
+	startFlag := fs.String("start", end.AddDate(0, 0, -billedPeriodDays).Format(time.DateOnly), "first day of the period, YYYY-MM-DD (default: 30 days before --end)")
+	endFlag := fs.String("end", end.Format(time.DateOnly), "day after the period, YYYY-MM-DD, exclusive (default: today, UTC)")
+	granularity := fs.String("granularity", "MONTHLY", "DAILY or MONTHLY")
+	var sf stackFlags
+	fs.StringVar(&sf.stack, "stack", "dev", "stack whose clusterName and aws:region the report reads")
+	fs.StringVar(&sf.dir, "dir", ".", "directory holding Pulumi.yaml")
+	fs.StringVar(&sf.baseline, "baseline-type", savings.DefaultBaselineType, "instance type of the on-demand x86 baseline")
+	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot; auto: current AWS prices when credentials work, else the snapshot")
+	asJSON := fs.Bool("json", false, `print one JSON object {"pools", "karpenter", "untagged", ...} instead of a table`)
+	ceJSON := fs.String("ce-json", "", "replay a saved `aws ce get-cost-and-usage --output json` response (one page or an array of pages) instead of calling AWS")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *prices != pricesAuto && *prices != pricesSnapshot {
+		fmt.Fprintf(stderr, "savings billed: --prices %q: want %s or %s\n", *prices, pricesAuto, pricesSnapshot)
+		return errUsage
+	}
+	if *granularity != "DAILY" && *granularity != "MONTHLY" {
+		fmt.Fprintf(stderr, "savings billed: --granularity %q: want DAILY or MONTHLY\n", *granularity)
+		return errUsage
+	}
+	start, err1 := time.Parse(time.DateOnly, *startFlag)
+	stop, err2 := time.Parse(time.DateOnly, *endFlag)
+	if err1 != nil || err2 != nil || !start.Before(stop) {
+		fmt.Fprintf(stderr, "savings billed: --start %q --end %q: want two YYYY-MM-DD days, start before end\n", *startFlag, *endFlag)
+		return errUsage
+	}
+	cfg, _, err := project.LoadConfig(sf.dir, sf.stack)
+	if err != nil {
+		return fmt.Errorf("stack %s: %w", sf.stack, err)
+	}
+	o := sf.optionsFor(cfg)
+	cat, err := catalog.Load()
+	if err != nil {
+		return err
+	}
+	var fallbackReason string
+	if *prices == pricesAuto {
+		cat, fallbackReason = currentPrices(ctx, cat, o)
+	}
+
+	var pages []billed.Page
+	requests := 0
+	if *ceJSON != "" {
+		f, err := os.Open(*ceJSON)
+		if err != nil {
+			return fmt.Errorf("--ce-json: %w", err)
+		}
+		pages, err = billed.Decode(f)
+		if err := errors.Join(err, f.Close()); err != nil {
+			return fmt.Errorf("--ce-json %s: %w", *ceJSON, err)
+		}
+	} else {
+		awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(costExplorerRegion))
+		if err != nil {
+			return fmt.Errorf("AWS configuration: %w", err)
+		}
+		ce := &countingCE{Client: costexplorer.NewFromConfig(awsCfg)}
+		statuses, err := costtags.Check(ctx, ce)
+		if err != nil {
+			return err
+		}
+		for _, s := range statuses {
+			if s.State != costtags.Active {
+				fmt.Fprintf(stderr, "savings billed: cost allocation tag %s is %s: %s\n", s.Key, s.State, s.Fix)
+				fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged or nothing at all")
+			}
+		}
+		q := billed.Query{ClusterName: cfg.ClusterName, Start: *startFlag, End: *endFlag, Granularity: *granularity}
+		pages, err = billed.Fetch(ctx, ce, q)
+		requests = ce.requests
+		fmt.Fprintf(stderr, "savings billed: %d Cost Explorer requests, billed USD %.2f each (AWS's list price)\n", requests, billed.RequestPriceUSD)
+		if err != nil {
+			return err
+		}
+	}
+	r, err := billed.Compute(pages, cat, billed.Options{Region: o.Region, BaselineType: sf.baseline, Granularity: *granularity, Requests: requests})
+	if err != nil {
+		return err
+	}
+	if fallbackReason != "" {
+		r.Notes = append(r.Notes, "Prices come from the embedded snapshot because current AWS prices were unavailable: "+fallbackReason)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return billed.WriteTable(stdout, r)
+}
+
+// countingCE counts the Cost Explorer requests, because AWS bills each one.
+type countingCE struct {
+	*costexplorer.Client
+	requests int
+}
+
+func (c *countingCE) GetCostAndUsage(ctx context.Context, in *costexplorer.GetCostAndUsageInput, opts ...func(*costexplorer.Options)) (*costexplorer.GetCostAndUsageOutput, error) {
+	c.requests++
+	return c.Client.GetCostAndUsage(ctx, in, opts...)
+}
+
+func (c *countingCE) ListCostAllocationTags(ctx context.Context, in *costexplorer.ListCostAllocationTagsInput, opts ...func(*costexplorer.Options)) (*costexplorer.ListCostAllocationTagsOutput, error) {
+	c.requests++
+	return c.Client.ListCostAllocationTags(ctx, in, opts...)
+}
