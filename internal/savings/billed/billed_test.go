@@ -256,3 +256,19 @@ func TestFetchPaginates(t *testing.T) {
 	require.Equal(t, 2, r.Requests)
 	require.Contains(t, strings.Join(r.Notes, "\n"), "this report made 2, USD 0.02")
 }
+
+// 30 days are 720 h: 0.05/h multiarch → 36.00, 0.20/h baseline → 144.00; against 40.00 billed the estimate is
+// 4.00 (10 %) low.
+func TestPredict(t *testing.T) {
+	r := &Report{Period: Period{Start: "2026-11-01", End: "2026-12-01"}, Karpenter: Totals{BilledUSD: 40}}
+	require.NoError(t, r.Predict("app.yaml", 0.05, 0.20))
+	require.Equal(t, "app.yaml", r.Prediction.Workload)
+	require.InDelta(t, 720, r.Prediction.Hours, 1e-9)
+	require.InDelta(t, 36, r.Prediction.MultiarchUSD, 1e-9)
+	require.InDelta(t, 144, r.Prediction.BaselineUSD, 1e-9)
+	require.InDelta(t, -4, r.Prediction.ErrorUSD, 1e-9)
+	require.InDelta(t, -10, r.Prediction.ErrorPct, 1e-9)
+
+	bad := &Report{Period: Period{Start: "November", End: "2026-12-01"}}
+	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20), "the bill's period")
+}

@@ -1,10 +1,12 @@
 package billed
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"text/tabwriter"
+	"time"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
@@ -20,6 +22,8 @@ type Report struct {
 	UnknownInstanceTypes []string `json:"unknownInstanceTypes"`
 	Requests             int      `json:"requests"`
 	Notes                []string `json:"notes"`
+	// Prediction is set by --workload.
+	Prediction *Prediction `json:"prediction,omitempty"`
 }
 
 // Totals are the billed and baseline figures of one pool or of all of them.
@@ -190,10 +194,46 @@ func WriteTable(w io.Writer, r *Report) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	if p := r.Prediction; p != nil {
+		fmt.Fprintf(w, "Estimate for %s over %.0f h: multiarch %.2f USD, baseline %.2f USD; billed %.2f USD; estimate's error %+.2f USD (%+.1f %%)\n\n",
+			p.Workload, p.Hours, p.MultiarchUSD, p.BaselineUSD, r.Karpenter.BilledUSD, p.ErrorUSD, p.ErrorPct)
+	}
 	for _, n := range r.Notes {
 		if _, err := fmt.Fprintln(w, "- "+n); err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// Prediction is what `savings estimate` predicted for a workload over the bill's hours, beside the bill.
+type Prediction struct {
+	Workload string  `json:"workload"`
+	Hours    float64 `json:"hours"`
+	// MultiarchUSD and BaselineUSD are the estimate's hourly costs × Hours.
+	MultiarchUSD float64 `json:"multiarchUSD"`
+	BaselineUSD  float64 `json:"baselineUSD"`
+	// ErrorUSD is MultiarchUSD − the bill of Karpenter's pools; ErrorPct is it in percent of the bill.
+	ErrorUSD float64 `json:"errorUSD"`
+	ErrorPct float64 `json:"errorPct"`
+}
+
+// Predict sets the estimate's hourly multiarch and baseline costs for workload, over the bill's period, beside the
+// bill of Karpenter's pools.
+func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float64) error {
+	start, err1 := time.Parse(time.DateOnly, r.Period.Start)
+	end, err2 := time.Parse(time.DateOnly, r.Period.End)
+	if err := errors.Join(err1, err2); err != nil {
+		return fmt.Errorf("the bill's period: %w", err)
+	}
+	p := &Prediction{Workload: workload, Hours: end.Sub(start).Hours()}
+	p.MultiarchUSD = multiarchHourly * p.Hours
+	p.BaselineUSD = baselineHourly * p.Hours
+	p.ErrorUSD = p.MultiarchUSD - r.Karpenter.BilledUSD
+	if r.Karpenter.BilledUSD > 0 {
+		p.ErrorPct = 100 * p.ErrorUSD / r.Karpenter.BilledUSD
+	}
+	r.Prediction = p
+	r.Notes = append(r.Notes, fmt.Sprintf("The estimate for %s is requests-based: its multiarch cost × %.0f h of the period, against the bill of Karpenter's pools; the difference is the estimate's error.", workload, p.Hours))
 	return nil
 }
