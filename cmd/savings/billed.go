@@ -18,6 +18,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/billed"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // billedPeriodDays is the default period: the last 30 complete days.
@@ -40,6 +41,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot; auto: current AWS prices when credentials work, else the snapshot")
 	asJSON := fs.Bool("json", false, `print one JSON object {"pools", "karpenter", "untagged", ...} instead of a table`)
 	ceJSON := fs.String("ce-json", "", "replay a saved `aws ce get-cost-and-usage --output json` response (one page or an array of pages) instead of calling AWS")
+	workloadFile := fs.String("workload", "", "also set what `savings estimate` predicts for this manifest over the same hours beside the bill")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -88,16 +90,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("AWS configuration: %w", err)
 		}
 		ce := &countingCE{Client: costexplorer.NewFromConfig(awsCfg)}
-		statuses, err := costtags.Check(ctx, ce)
-		if err != nil {
-			return err
-		}
-		for _, s := range statuses {
-			if s.State != costtags.Active {
-				fmt.Fprintf(stderr, "savings billed: cost allocation tag %s is %s: %s\n", s.Key, s.State, s.Fix)
-				fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged or nothing at all")
-			}
-		}
+		warnTags(ctx, ce, stderr)
 		q := billed.Query{ClusterName: cfg.ClusterName, Start: *startFlag, End: *endFlag, Granularity: *granularity}
 		pages, err = billed.Fetch(ctx, ce, q)
 		requests = ce.requests
@@ -109,6 +102,11 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	r, err := billed.Compute(pages, cat, billed.Options{Region: o.Region, BaselineType: sf.baseline, Granularity: *granularity, Requests: requests})
 	if err != nil {
 		return err
+	}
+	if *workloadFile != "" {
+		if err := predict(ctx, r, cat, o, *workloadFile); err != nil {
+			return err
+		}
 	}
 	if fallbackReason != "" {
 		r.Notes = append(r.Notes, "Prices come from the embedded snapshot because current AWS prices were unavailable: "+fallbackReason)
@@ -135,4 +133,41 @@ func (c *countingCE) GetCostAndUsage(ctx context.Context, in *costexplorer.GetCo
 func (c *countingCE) ListCostAllocationTags(ctx context.Context, in *costexplorer.ListCostAllocationTagsInput, opts ...func(*costexplorer.Options)) (*costexplorer.ListCostAllocationTagsOutput, error) {
 	c.requests++
 	return c.Client.ListCostAllocationTags(ctx, in, opts...)
+}
+
+// predict runs the estimate for a workload in-process, on the same prices, and sets it beside the bill.
+func predict(ctx context.Context, r *billed.Report, cat *catalog.Catalog, o savings.Options, file string) error {
+	w, err := workload.ReadFiles(file)
+	if err != nil {
+		return err
+	}
+	est, err := savings.Estimate(ctx, cat, w, o)
+	if err != nil {
+		return fmt.Errorf("--workload %s: %w", file, err)
+	}
+	hourly := map[string]float64{}
+	for _, s := range est.Scenarios {
+		hourly[s.Name] = s.HourlyUSD
+	}
+	return r.Predict(file, hourly["multiarch"], hourly["baseline"])
+}
+
+// warnTags prints the fix of each cost allocation tag that is not active; the report still runs, since Cost Explorer
+// answers without them, only without the split they give.
+func warnTags(ctx context.Context, api costtags.API, stderr io.Writer) {
+	statuses, err := costtags.Check(ctx, api)
+	if err != nil {
+		fmt.Fprintf(stderr, "savings billed: could not check the cost allocation tags, continuing: %v\n", err)
+		return
+	}
+	inactive := false
+	for _, s := range statuses {
+		if s.State != costtags.Active {
+			inactive = true
+			fmt.Fprintf(stderr, "savings billed: cost allocation tag %s is %s: %s\n", s.Key, s.State, s.Fix)
+		}
+	}
+	if inactive {
+		fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged, or nothing if the cluster tag is not active")
+	}
 }

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
+	cetypes "github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/billed"
@@ -101,4 +104,57 @@ func TestBilledErrors(t *testing.T) {
 			require.Contains(t, stderr.String(), tc.want)
 		})
 	}
+}
+
+// --workload runs the estimate in-process: its prediction is the estimate's multiarch hourly cost × the 720 h of
+// the fixture's period, and the error is that minus the 52.29 billed.
+func TestBilledWorkload(t *testing.T) {
+	t.Chdir(repo)
+	workloadFile := filepath.Join("examples", "retail-store.yaml")
+	var est, stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run(context.Background(), []string{"estimate", "-f", workloadFile, "--json"}, &est, &stderr), "stderr: %s", stderr.String())
+	var e struct {
+		Scenarios []struct {
+			Name      string  `json:"name"`
+			HourlyUSD float64 `json:"hourlyUSD"`
+		} `json:"scenarios"`
+	}
+	require.NoError(t, json.Unmarshal(est.Bytes(), &e))
+	hourly := map[string]float64{}
+	for _, s := range e.Scenarios {
+		hourly[s.Name] = s.HourlyUSD
+	}
+
+	code := run(context.Background(), []string{"billed", "--ce-json", billedFixture, "--workload", workloadFile, "--json"}, &stdout, &stderr)
+	require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
+	var r billed.Report
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r))
+	require.NotNil(t, r.Prediction, "expected a prediction")
+	require.InDelta(t, 720, r.Prediction.Hours, 1e-9)
+	require.InDelta(t, hourly["multiarch"]*720, r.Prediction.MultiarchUSD, 1e-6)
+	require.InDelta(t, hourly["baseline"]*720, r.Prediction.BaselineUSD, 1e-6)
+	require.InDelta(t, hourly["multiarch"]*720-52.29, r.Prediction.ErrorUSD, 1e-6)
+}
+
+// fakeTags answers ListCostAllocationTags with fixed states.
+type fakeTags struct{ states map[string]string }
+
+func (f fakeTags) ListCostAllocationTags(context.Context, *costexplorer.ListCostAllocationTagsInput, ...func(*costexplorer.Options)) (*costexplorer.ListCostAllocationTagsOutput, error) {
+	out := &costexplorer.ListCostAllocationTagsOutput{}
+	for k, s := range f.states {
+		out.CostAllocationTags = append(out.CostAllocationTags, cetypes.CostAllocationTag{TagKey: aws.String(k), Status: cetypes.CostAllocationTagStatus(s)})
+	}
+	return out, nil
+}
+
+func TestWarnTags(t *testing.T) {
+	var stderr bytes.Buffer
+	warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Inactive"}}, &stderr)
+	require.Contains(t, stderr.String(), "karpenter.sh/nodepool is Inactive: activate it")
+	require.NotContains(t, stderr.String(), "eks:eks-cluster-name is")
+	require.Contains(t, stderr.String(), "may show everything as untagged")
+
+	stderr.Reset()
+	warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Active"}}, &stderr)
+	require.Empty(t, stderr.String(), "expected no warning when both tags are active")
 }
