@@ -189,7 +189,6 @@ type usage struct {
 type period struct {
 	start, end string
 	estimated  bool
-	periods    int
 }
 
 // collect checks the pages' shape and sums them by pool and instance type.
@@ -210,7 +209,6 @@ func collect(pages []Page) ([]usage, period, error) {
 				per.end = rt.TimePeriod.End
 			}
 			per.estimated = per.estimated || rt.Estimated
-			per.periods++
 			for _, g := range rt.Groups {
 				u, err := cell(g)
 				if err != nil {
