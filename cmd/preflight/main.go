@@ -6,8 +6,9 @@
 // It checks the local tools pulumi-eks runs (Pulumi CLI, AWS CLI v2, kubectl >= 1.24), the AWS credentials and the
 // stack's region, the EC2 Spot service-linked role, that no leftover of an earlier stack holds one of the fixed
 // names the stack gives its resources, and, once the cluster exists, that no principal of clusterAdminPrincipalArns
-// already has an access entry the stack did not create. It exits 1 when a check fails. Without credentials the account checks are
-// skipped, not failed: the exit status then reflects the local checks only.
+// already has an access entry the stack did not create. It reports the state of the cost allocation tags `savings
+// billed` groups the bill by (ce:ListCostAllocationTags, from the payer account). It exits 1 when a check fails.
+// Without credentials the account checks are skipped, not failed: the exit status then reflects the local checks only.
 package main
 
 import (

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -98,9 +99,14 @@ func (cleanAccount) DescribeRule(context.Context, *eventbridge.DescribeRuleInput
 	return nil, &ebtypes.ResourceNotFoundException{}
 }
 
+// ListCostAllocationTags lists no tag: no bill has carried them yet, as before a first deploy.
+func (cleanAccount) ListCostAllocationTags(context.Context, *costexplorer.ListCostAllocationTagsInput, ...func(*costexplorer.Options)) (*costexplorer.ListCostAllocationTagsOutput, error) {
+	return &costexplorer.ListCostAllocationTagsOutput{}, nil
+}
+
 func clientsOf(a cleanAccount) newClients {
 	return func(context.Context, string) (preflight.Clients, error) {
-		return preflight.Clients{STS: a, IAM: a, SQS: a, KMS: a, EKS: a, EventBridge: a}, nil
+		return preflight.Clients{STS: a, IAM: a, SQS: a, KMS: a, EKS: a, EventBridge: a, CostExplorer: a}, nil
 	}
 }
 
@@ -122,7 +128,8 @@ func TestRun(t *testing.T) {
 				"Preflight of stack dev: cluster cluster-with-karpenter in us-east-1.",
 				"ok no EKS cluster cluster-with-karpenter none",
 				"ok sample-app manifest https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml serves the local copy's 33 objects and images",
-				"preflight: 17 ok, 0 failed, 0 skipped",
+				"ok cost allocation tag karpenter.sh/nodepool not yet on a bill -> no bill has carried it yet",
+				"preflight: 19 ok, 0 failed, 0 skipped",
 			},
 		},
 		{
@@ -131,7 +138,7 @@ func TestRun(t *testing.T) {
 			tools:   goodTools,
 			clients: clientsOf(cleanAccount{clusterLeft: true}),
 			code:    1,
-			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 16 ok, 1 failed, 0 skipped"},
+			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 18 ok, 1 failed, 0 skipped"},
 		},
 		{
 			name:  "without an AWS configuration the account checks are skipped, not failed",
@@ -141,7 +148,7 @@ func TestRun(t *testing.T) {
 			},
 			stdout: []string{
 				"skipped AWS credentials (STS GetCallerIdentity) no credentials (loading the AWS configuration: failed to get shared config profile, nope)",
-				"preflight: 5 ok, 0 failed, 12 skipped",
+				"preflight: 5 ok, 0 failed, 14 skipped",
 				"account checks skipped: no credentials",
 			},
 		},

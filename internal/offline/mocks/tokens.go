@@ -45,6 +45,7 @@ const (
 	TypeQueuePolicy             = "aws:sqs/queuePolicy:QueuePolicy"
 	TypeEventRule               = "aws:cloudwatch/eventRule:EventRule"
 	TypeEventTarget             = "aws:cloudwatch/eventTarget:EventTarget"
+	TypeCostAllocationTag       = "aws:costexplorer/costAllocationTag:CostAllocationTag"
 
 	TypeNamespace    = "kubernetes:core/v1:Namespace"
 	TypeService      = "kubernetes:core/v1:Service"

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -291,6 +292,7 @@ func TestTaggableMatchesTheSDKs(t *testing.T) {
 		"aws:cloudwatch/eventRule:EventRule":                      cloudwatch.EventRuleArgs{},
 		"aws:cloudwatch/eventTarget:EventTarget":                  cloudwatch.EventTargetArgs{},
 		"aws:cloudwatch/logGroup:LogGroup":                        cloudwatch.LogGroupArgs{},
+		"aws:costexplorer/costAllocationTag:CostAllocationTag":    costexplorer.CostAllocationTagArgs{},
 		"aws:ec2/eip:Eip":                                         ec2.EipArgs{},
 		"aws:ec2/internetGateway:InternetGateway":                 ec2.InternetGatewayArgs{},
 		"aws:ec2/launchTemplate:LaunchTemplate":                   ec2.LaunchTemplateArgs{},

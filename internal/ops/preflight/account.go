@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/karpenter-savings/karpenter-savings/components/cluster"
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/costtags"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 )
@@ -63,6 +65,8 @@ type Clients struct {
 	KMS         KMSAPI
 	EKS         EKSAPI
 	EventBridge EventBridgeAPI
+	// CostExplorer lists the cost allocation tags, which are the payer account's, not the region's.
+	CostExplorer costtags.API
 	// Fetch reads a URL over HTTPS (the sample-app manifest check; cmd/preflight sets HTTPFetch); nil skips that
 	// check.
 	Fetch Fetch
@@ -71,12 +75,13 @@ type Clients struct {
 // NewClients builds the clients from an AWS configuration.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
-		STS:         sts.NewFromConfig(cfg),
-		IAM:         iam.NewFromConfig(cfg),
-		SQS:         sqs.NewFromConfig(cfg),
-		KMS:         kms.NewFromConfig(cfg),
-		EKS:         eks.NewFromConfig(cfg),
-		EventBridge: eventbridge.NewFromConfig(cfg),
+		STS:          sts.NewFromConfig(cfg),
+		IAM:          iam.NewFromConfig(cfg),
+		SQS:          sqs.NewFromConfig(cfg),
+		KMS:          kms.NewFromConfig(cfg),
+		EKS:          eks.NewFromConfig(cfg),
+		EventBridge:  eventbridge.NewFromConfig(cfg),
+		CostExplorer: costexplorer.NewFromConfig(cfg),
 	}
 }
 

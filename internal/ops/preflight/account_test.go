@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
+	cetypes "github.com/aws/aws-sdk-go-v2/service/costexplorer/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -48,10 +50,13 @@ type fakeAccount struct {
 	describeErr   error
 	// listTokens records the NextToken of each ListAccessEntries call ("" for the first page).
 	listTokens []string
+	// costTags are the cost allocation tags Cost Explorer lists, by key; a key not in it no bill has carried.
+	costTags    map[string]cetypes.CostAllocationTagStatus
+	costTagsErr error
 }
 
 func (f *fakeAccount) clients() preflight.Clients {
-	return preflight.Clients{STS: f, IAM: f, SQS: f, KMS: f, EKS: f, EventBridge: f}
+	return preflight.Clients{STS: f, IAM: f, SQS: f, KMS: f, EKS: f, EventBridge: f, CostExplorer: f}
 }
 
 // opErr wraps err the way the SDK returns it.
@@ -160,6 +165,19 @@ func (f *fakeAccount) DescribeRule(_ context.Context, in *eventbridge.DescribeRu
 		return nil, opErr("EventBridge", "DescribeRule", &ebtypes.ResourceNotFoundException{Message: aws.String("Rule " + name + " does not exist.")})
 	}
 	return &eventbridge.DescribeRuleOutput{Arn: aws.String("arn:aws:events:us-east-1:111122223333:rule/" + name)}, nil
+}
+
+func (f *fakeAccount) ListCostAllocationTags(_ context.Context, in *costexplorer.ListCostAllocationTagsInput, _ ...func(*costexplorer.Options)) (*costexplorer.ListCostAllocationTagsOutput, error) {
+	if f.costTagsErr != nil {
+		return nil, opErr("Cost Explorer", "ListCostAllocationTags", f.costTagsErr)
+	}
+	out := &costexplorer.ListCostAllocationTagsOutput{}
+	for _, key := range in.TagKeys {
+		if status, ok := f.costTags[key]; ok {
+			out.CostAllocationTags = append(out.CostAllocationTags, cetypes.CostAllocationTag{TagKey: aws.String(key), Status: status, Type: in.Type})
+		}
+	}
+	return out, nil
 }
 
 var demo = &config.Config{ClusterName: "demo", Region: "us-east-1"}

@@ -2,7 +2,8 @@
 // tools pulumi-eks runs, working AWS credentials, and an account free of leftovers that carry the fixed names the
 // stack gives its resources (an earlier stack or an interrupted destroy leaves them, and the up then fails halfway).
 // Once the cluster exists, it also checks that no configured cluster admin already has an access entry the stack did
-// not create (the one EKS made for the cluster's creator): the up would fail halfway on that too.
+// not create (the one EKS made for the cluster's creator): the up would fail halfway on that too. It reports the
+// state of the cost allocation tags `savings billed` groups the bill by, which activateCostAllocationTags activates.
 //
 // Every check yields one Result. A check that could not run is skipped, not failed: without credentials the local
 // checks still run and the account checks are reported as skipped, so that the exit status reflects only what was
@@ -15,6 +16,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/ops/costtags"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 )
 
@@ -36,7 +38,8 @@ type Result struct {
 	Status Status
 	// Found is what the check found, or why it was skipped.
 	Found string
-	// Fix says what to do; set when Status is StatusFail.
+	// Fix says what to do; set when Status is StatusFail, and on a result that leaves a step for later (a cost
+	// allocation tag that no bill has carried yet cannot be activated before one has).
 	Fix string
 }
 
@@ -48,8 +51,8 @@ type Report struct {
 }
 
 // Run runs the local tool checks through runner, the sample-app manifest check through clients.Fetch (when set and
-// the app is enabled), then the account checks through clients, in the stack's region: the fixed names, then the
-// access entries of the configured cluster admins.
+// the app is enabled), then the account checks through clients, in the stack's region: the fixed names, the cost
+// allocation tags, then the access entries of the configured cluster admins.
 func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config) Report {
 	results := Tools(ctx, runner)
 	if cfg.SampleApp.Enabled && clients.Fetch != nil {
@@ -58,11 +61,15 @@ func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config
 	account, skipped := Account(ctx, clients, cfg.Region, FixedNames(cfg))
 	results = append(results, account...)
 	if skipped != "" {
+		for _, key := range costtags.Keys {
+			results = append(results, Result{Check: costTagCheck(key), Status: StatusSkipped, Found: "no credentials"})
+		}
 		for _, arn := range cfg.ClusterAdminPrincipalArns {
 			results = append(results, Result{Check: accessEntryCheck(arn), Status: StatusSkipped, Found: "no credentials"})
 		}
 		return Report{Results: results, AccountSkipped: skipped}
 	}
+	results = append(results, CostAllocationTags(ctx, clients.CostExplorer, cfg.ActivateCostAllocationTags)...)
 	return Report{Results: append(results, AccessEntries(ctx, clients.EKS, cfg)...)}
 }
 

@@ -17,6 +17,7 @@ var Taggable = map[string]bool{
 	"aws:cloudwatch/eventRule:EventRule":                      true,
 	"aws:cloudwatch/eventTarget:EventTarget":                  false,
 	"aws:cloudwatch/logGroup:LogGroup":                        true,
+	"aws:costexplorer/costAllocationTag:CostAllocationTag":    false,
 	"aws:ec2/eip:Eip":                                         true,
 	"aws:ec2/internetGateway:InternetGateway":                 true,
 	"aws:ec2/launchTemplate:LaunchTemplate":                   true,

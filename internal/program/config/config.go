@@ -21,33 +21,34 @@ const RegionKey = "aws:region"
 
 // Keys of the project namespace, exactly as Pulumi.yaml declares them.
 const (
-	KeyClusterName               = "clusterName"
-	KeyKubernetesVersion         = "kubernetesVersion"
-	KeyVpcCidr                   = "vpcCidr"
-	KeyAvailabilityZones         = "availabilityZones"
-	KeyNatGateways               = "natGateways"
-	KeyDiscoveryTag              = "discoveryTag"
-	KeyEndpointPublicAccessCidrs = "endpointPublicAccessCidrs"
-	KeyClusterAdminPrincipals    = "clusterAdminPrincipalArns"
-	KeyNodeGroupInstanceTypes    = "nodeGroupInstanceTypes"
-	KeyNodeGroupCapacityType     = "nodeGroupCapacityType"
-	KeyNodeGroupMinSize          = "nodeGroupMinSize"
-	KeyNodeGroupMaxSize          = "nodeGroupMaxSize"
-	KeyNodeGroupDesiredSize      = "nodeGroupDesiredSize"
-	KeyTags                      = "tags"
-	KeyKarpenterVersion          = "karpenterVersion"
-	KeyKarpenterNamespace        = "karpenterNamespace"
-	KeyKarpenterReplicas         = "karpenterReplicas"
-	KeyKarpenterControllerCPU    = "karpenterControllerCpu"
-	KeyKarpenterControllerMemory = "karpenterControllerMemory"
-	KeyNodeAMIVersion            = "nodeAmiVersion"
-	KeyNodePools                 = "nodePools"
-	KeyNvidiaDevicePluginVersion = "nvidiaDevicePluginVersion"
-	KeySampleAppEnabled          = "sampleAppEnabled"
-	KeySampleAppManifestURL      = "sampleAppManifestUrl"
-	KeySampleAppCPURequest       = "sampleAppDefaultCpuRequest"
-	KeySampleAppMemoryRequest    = "sampleAppDefaultMemoryRequest"
-	KeySavingsWorkloads          = "savingsWorkloads"
+	KeyClusterName                = "clusterName"
+	KeyKubernetesVersion          = "kubernetesVersion"
+	KeyVpcCidr                    = "vpcCidr"
+	KeyAvailabilityZones          = "availabilityZones"
+	KeyNatGateways                = "natGateways"
+	KeyDiscoveryTag               = "discoveryTag"
+	KeyEndpointPublicAccessCidrs  = "endpointPublicAccessCidrs"
+	KeyClusterAdminPrincipals     = "clusterAdminPrincipalArns"
+	KeyNodeGroupInstanceTypes     = "nodeGroupInstanceTypes"
+	KeyNodeGroupCapacityType      = "nodeGroupCapacityType"
+	KeyNodeGroupMinSize           = "nodeGroupMinSize"
+	KeyNodeGroupMaxSize           = "nodeGroupMaxSize"
+	KeyNodeGroupDesiredSize       = "nodeGroupDesiredSize"
+	KeyTags                       = "tags"
+	KeyKarpenterVersion           = "karpenterVersion"
+	KeyKarpenterNamespace         = "karpenterNamespace"
+	KeyKarpenterReplicas          = "karpenterReplicas"
+	KeyKarpenterControllerCPU     = "karpenterControllerCpu"
+	KeyKarpenterControllerMemory  = "karpenterControllerMemory"
+	KeyNodeAMIVersion             = "nodeAmiVersion"
+	KeyNodePools                  = "nodePools"
+	KeyNvidiaDevicePluginVersion  = "nvidiaDevicePluginVersion"
+	KeySampleAppEnabled           = "sampleAppEnabled"
+	KeySampleAppManifestURL       = "sampleAppManifestUrl"
+	KeySampleAppCPURequest        = "sampleAppDefaultCpuRequest"
+	KeySampleAppMemoryRequest     = "sampleAppDefaultMemoryRequest"
+	KeySavingsWorkloads           = "savingsWorkloads"
+	KeyActivateCostAllocationTags = "activateCostAllocationTags"
 )
 
 // Keys lists every project key, in Pulumi.yaml order; a loader reads exactly these.
@@ -57,8 +58,20 @@ var Keys = []string{
 	KeyNodeGroupMaxSize, KeyNodeGroupDesiredSize, KeyTags, KeyKarpenterVersion, KeyKarpenterNamespace,
 	KeyKarpenterReplicas, KeyKarpenterControllerCPU, KeyKarpenterControllerMemory, KeyNodeAMIVersion,
 	KeyNodePools, KeyNvidiaDevicePluginVersion, KeySampleAppEnabled, KeySampleAppManifestURL,
-	KeySampleAppCPURequest, KeySampleAppMemoryRequest, KeySavingsWorkloads,
+	KeySampleAppCPURequest, KeySampleAppMemoryRequest, KeySavingsWorkloads, KeyActivateCostAllocationTags,
 }
+
+// The cost allocation tags activateCostAllocationTags activates: keys Karpenter puts on every instance it launches
+// (karpenter-provider-aws v1.14.3, pkg/controllers/nodeclaim/tagging), by which `savings billed` groups the bill. They
+// are internal/ops/costtags' NodePoolKey and ClusterKey, spelled here because the program links no AWS SDK (a test
+// in tests/ keeps them equal).
+const (
+	CostTagNodePool = "karpenter.sh/nodepool"
+	CostTagCluster  = "eks:eks-cluster-name"
+)
+
+// CostAllocationTags are both cost allocation tag keys.
+var CostAllocationTags = []string{CostTagNodePool, CostTagCluster}
 
 // NAT gateway modes.
 const (
@@ -95,6 +108,8 @@ type Config struct {
 	SampleApp                 SampleApp
 	// SavingsWorkloads are the manifests `savings diff` prices a change on, relative to the project directory.
 	SavingsWorkloads []string
+	// ActivateCostAllocationTags makes the stack activate CostAllocationTags in Cost Explorer.
+	ActivateCostAllocationTags bool
 }
 
 // NodeGroup sizes the critical-add-ons managed node group.
@@ -196,7 +211,8 @@ func Load(lookup Lookup) (*Config, error) {
 			CPURequest:    r.str(Project + ":" + KeySampleAppCPURequest),
 			MemoryRequest: r.str(Project + ":" + KeySampleAppMemoryRequest),
 		},
-		SavingsWorkloads: r.strings(Project + ":" + KeySavingsWorkloads),
+		SavingsWorkloads:           r.strings(Project + ":" + KeySavingsWorkloads),
+		ActivateCostAllocationTags: r.bool(Project + ":" + KeyActivateCostAllocationTags),
 	}
 	r.object(Project+":"+KeyNodePools, &c.NodePools)
 	r.complete(Project+":"+KeyNodePools, []string{"default", "graviton", "gpu"}, "enabled")

@@ -253,7 +253,7 @@ func validateTags(tags map[string]string) []error {
 // karpenterRestrictedTags are the tag keys (or key prefixes, ending in "/") the EC2NodeClass CRD of Karpenter 1.14
 // rejects in spec.tags; the stack puts the configured tags there, so they are rejected here, at the key.
 var karpenterRestrictedTags = []string{
-	"eks:eks-cluster-name", "kubernetes.io/cluster/", "karpenter.sh/nodepool", "karpenter.sh/nodeclaim",
+	CostTagCluster, "kubernetes.io/cluster/", CostTagNodePool, "karpenter.sh/nodeclaim",
 	"karpenter.k8s.aws/ec2nodeclass",
 }
 

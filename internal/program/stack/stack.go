@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -178,6 +179,12 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		return nil, err
 	}
 
+	if cfg.ActivateCostAllocationTags {
+		if err := activateCostAllocationTags(ctx, cfg.ClusterName, np); err != nil {
+			return nil, err
+		}
+	}
+
 	if cfg.NodePools.GPU.Enabled {
 		if _, err := deviceplugin.New(ctx, cfg.ClusterName+"-nvidia-device-plugin", &deviceplugin.Args{
 			Version:   cfg.NvidiaDevicePluginVersion,
@@ -217,6 +224,25 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		outputs["sampleAppUiAddress"] = app.UIServiceAddress
 	}
 	return outputs, nil
+}
+
+// activateCostAllocationTags activates, in Cost Explorer, the tags Karpenter puts on the instances it launches, so that
+// the bill can be grouped by node pool. They follow the node pools: a tag can be activated only once a bill has
+// carried it, so the rest of the stack is in place when the activation fails for that. They are retained on delete:
+// a cost allocation tag is the payer account's, shared by every cluster it pays for, and deactivating it would stop
+// the grouping of the others' bills too.
+func activateCostAllocationTags(ctx *pulumi.Context, clusterName string, pools pulumi.Resource) error {
+	suffixes := map[string]string{config.CostTagNodePool: "nodepool", config.CostTagCluster: "cluster-name"}
+	for _, key := range config.CostAllocationTags {
+		name := clusterName + "-cost-allocation-tag-" + suffixes[key]
+		if _, err := costexplorer.NewCostAllocationTag(ctx, name, &costexplorer.CostAllocationTagArgs{
+			TagKey: pulumi.String(key),
+			Status: pulumi.String("Active"),
+		}, pulumi.DependsOn([]pulumi.Resource{pools}), pulumi.RetainOnDelete(true)); err != nil {
+			return fmt.Errorf("activating the cost allocation tag %s: %w", key, err)
+		}
+	}
+	return nil
 }
 
 // account is what the stack needs to know of the account before it declares anything.
