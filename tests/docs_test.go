@@ -162,3 +162,37 @@ func headingAnchors(md string) map[string]bool {
 	}
 	return out
 }
+
+// A docs page that shows a golden output (a fenced block holding the golden file's command line) shows it whole and
+// current: the golden tests keep examples/*.out equal to what the tools print.
+func TestDocsShowCurrentGoldenOutputs(t *testing.T) {
+	goldens, err := filepath.Glob("../examples/*.out")
+	require.NoError(t, err)
+	pages, err := filepath.Glob("../docs/*.md")
+	require.NoError(t, err)
+	shown := 0
+	for _, page := range append([]string{"../README.md"}, pages...) {
+		md, err := os.ReadFile(page)
+		require.NoError(t, err)
+		blocks := strings.Split(string(md), "```")
+		for i := 1; i < len(blocks); i += 2 {
+			body := blocks[i][strings.Index(blocks[i], "\n")+1:]
+			for _, g := range goldens {
+				want, err := os.ReadFile(g)
+				require.NoError(t, err)
+				command := ""
+				for _, line := range strings.Split(string(want), "\n") {
+					if strings.HasPrefix(line, "$ go run ") {
+						command = line
+						break
+					}
+				}
+				if command != "" && strings.Contains(body, command+"\n") {
+					require.Equalf(t, string(want), body, "%s shows %s, which has changed: copy it again", page, g)
+					shown++
+				}
+			}
+		}
+	}
+	require.Positive(t, shown, "docs/savings.md shows the billed replay")
+}
