@@ -64,13 +64,9 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("stack %s: %w", sf.stack, err)
 	}
 	o := sf.optionsFor(cfg)
-	cat, err := catalog.Load()
+	cat, fallbackReason, err := loadPrices(ctx, *prices, o)
 	if err != nil {
 		return err
-	}
-	var fallbackReason string
-	if *prices == pricesAuto {
-		cat, fallbackReason = currentPrices(ctx, cat, o)
 	}
 
 	var pages []billed.Page

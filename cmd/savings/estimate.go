@@ -55,13 +55,9 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cat, err := catalog.Load()
+	cat, fallbackReason, err := loadPrices(ctx, *prices, o)
 	if err != nil {
 		return err
-	}
-	var fallbackReason string
-	if *prices == pricesAuto {
-		cat, fallbackReason = currentPrices(ctx, cat, o)
 	}
 	if len(w.Pods) > progressPods && isTerminal(stderr) {
 		o.Progress = func(done, total int) {
@@ -82,6 +78,19 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.Join(errors.New("writing the report"), err)
 	}
 	return nil
+}
+
+// loadPrices loads the catalog and, with --prices auto, re-prices it with current AWS prices; fallbackReason says
+// why the snapshot was kept when current prices could not be had.
+func loadPrices(ctx context.Context, prices string, o savings.Options) (cat *catalog.Catalog, fallbackReason string, err error) {
+	cat, err = catalog.Load()
+	if err != nil {
+		return nil, "", fmt.Errorf("loading the price catalog: %w", err)
+	}
+	if prices == pricesAuto {
+		cat, fallbackReason = currentPrices(ctx, cat, o)
+	}
+	return cat, fallbackReason, nil
 }
 
 // currentPrices re-prices the catalog's region with current AWS prices (the Price List API and EC2's spot price
