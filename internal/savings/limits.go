@@ -3,9 +3,13 @@ package savings
 import (
 	"context"
 	"fmt"
+	"math"
 
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+	"sigs.k8s.io/karpenter/pkg/cloudprovider"
+	karpscheduling "sigs.k8s.io/karpenter/pkg/controllers/provisioning/scheduling"
+	"sigs.k8s.io/karpenter/pkg/scheduling"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
@@ -31,6 +35,9 @@ type PoolUsage struct {
 	// LimitGPU is the pool's nvidia.com/gpu limit; 0 when it has none.
 	LimitGPU int64 `json:"limitGPU"`
 	Exceeded bool  `json:"exceeded"`
+	// CeilingMonthlyUSD is the most the pool's cpu and memory limits let it spend per month at on-demand list
+	// price; absent when it limits neither.
+	CeilingMonthlyUSD *float64 `json:"ceilingMonthlyUSD,omitempty"`
 }
 
 // PendingPods are the pods Karpenter's scheduler leaves out of one scenario when the pools' limits hold.
@@ -44,9 +51,11 @@ type PendingPods struct {
 // find the pods a cluster would leave pending after spilling what it can into the other pools.
 func (e *estimator) checkLimits(ctx context.Context, scenarios []scenario, placed map[string]Scenario) (Limits, error) {
 	capacity := map[string]map[string]corev1.ResourceList{} // class → instance type → capacity
+	types := map[string][]*cloudprovider.InstanceType{}     // class → instance types
 	for name, nc := range e.classes {
 		capacity[name] = map[string]corev1.ResourceList{}
-		for _, it := range e.builder.For(ctx, nc) {
+		types[name] = e.builder.For(ctx, nc)
+		for _, it := range types[name] {
 			capacity[name][it.Name] = it.Capacity
 		}
 	}
@@ -57,7 +66,9 @@ func (e *estimator) checkLimits(ctx context.Context, scenarios []scenario, place
 			if len(np.Spec.Limits) == 0 {
 				continue
 			}
-			u := usage(s.name, np, placed[s.name].Nodes, capacity[np.Spec.Template.Spec.NodeClassRef.Name])
+			class := np.Spec.Template.Spec.NodeClassRef.Name
+			u := usage(s.name, np, placed[s.name].Nodes, capacity[class])
+			u.CeilingMonthlyUSD = ceiling(np, types[class])
 			exceeded = exceeded || u.Exceeded
 			out.Pools = append(out.Pools, u)
 		}
@@ -104,4 +115,48 @@ func usage(scenario string, np *karpv1.NodePool, nodes []Node, capacity map[stri
 		u.Exceeded = u.Exceeded || u.GPU > u.LimitGPU
 	}
 	return u
+}
+
+// ceiling is the most a pool's limits let it spend per month at on-demand list price, or nil when it limits neither
+// cpu nor memory. Karpenter stops launching when either limit would be exceeded, so both hold at once: the pool's
+// nodes cost at most cpu limit × the priciest $/vCPU-hour among the instance types it can launch, and at most memory
+// limit × the priciest $/GiB-hour. Each product alone bounds the spend, so the ceiling is the smaller of the two.
+// The instance types are those Karpenter's scheduler would offer the pool (its requirements and template labels,
+// then the types the limits leave room for); each is priced at its on-demand offerings, whatever capacity types the
+// pool allows, since that is the list price.
+func ceiling(np *karpv1.NodePool, its []*cloudprovider.InstanceType) *float64 {
+	limits := corev1.ResourceList(np.Spec.Limits)
+	cpu, hasCPU := limits[corev1.ResourceCPU]
+	mem, hasMem := limits[corev1.ResourceMemory]
+	if !hasCPU && !hasMem {
+		return nil
+	}
+	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
+	onDemand := scheduling.NewRequirements(reqs.Values()...)
+	onDemand[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, karpv1.CapacityTypeOnDemand)
+	var perVCPU, perGiB float64 // the priciest $/hour per unit of each resource
+	for _, it := range capped(its, np.Spec.Limits) {
+		if it.Requirements.Intersects(reqs) != nil {
+			continue
+		}
+		price := 0.0
+		for _, o := range it.Offerings.Available().Compatible(onDemand) {
+			price = max(price, o.Price)
+		}
+		if v := it.Capacity.Cpu().AsApproximateFloat64(); v > 0 {
+			perVCPU = max(perVCPU, price/v)
+		}
+		if g := it.Capacity.Memory().AsApproximateFloat64() / gib; g > 0 {
+			perGiB = max(perGiB, price/g)
+		}
+	}
+	hourly := math.Inf(1)
+	if hasCPU {
+		hourly = min(hourly, cpu.AsApproximateFloat64()*perVCPU)
+	}
+	if hasMem {
+		hourly = min(hourly, mem.AsApproximateFloat64()/gib*perGiB)
+	}
+	monthly := round6(hourly * HoursPerMonth)
+	return &monthly
 }

@@ -225,15 +225,19 @@ func writeLimits(b *strings.Builder, l Limits) {
 	if len(l.Pools) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n%-13s %-10s %16s %20s %9s  %s\n", "LIMITS", "POOL", "VCPU USED/LIMIT", "GIB USED/LIMIT", "GPU", "")
+	fmt.Fprintf(b, "\n%-13s %-10s %16s %20s %9s %12s  %s\n", "LIMITS", "POOL", "VCPU USED/LIMIT", "GIB USED/LIMIT", "GPU", "CEILING/MO", "")
 	for _, u := range l.Pools {
 		flag := ""
 		if u.Exceeded {
 			flag = "over its limits"
 		}
-		fmt.Fprintf(b, "%-13s %-10s %16s %20s %9s  %s\n", u.Scenario, u.NodePool,
+		ceiling := "-"
+		if u.CeilingMonthlyUSD != nil {
+			ceiling = fmt.Sprintf("$%.2f", *u.CeilingMonthlyUSD)
+		}
+		fmt.Fprintf(b, "%-13s %-10s %16s %20s %9s %12s  %s\n", u.Scenario, u.NodePool,
 			fmt.Sprintf("%g/%g", u.VCPU, u.LimitVCPU), fmt.Sprintf("%.1f/%g", u.MemoryGiB, u.LimitMemoryGiB),
-			gpuUse(u), flag)
+			gpuUse(u), ceiling, flag)
 	}
 	for _, p := range l.Pending {
 		if len(p.Workloads) == 0 {
