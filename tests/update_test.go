@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -176,7 +177,7 @@ func ownershipConflicts(plan *update.Plan, before, after *mocks.Recording) []str
 				}
 			}
 		case update.Create, update.Update:
-			for _, k := range slices.Sorted(mapKeys(keys)) {
+			for _, k := range slices.Sorted(maps.Keys(keys)) {
 				if prev, ok := owned[k]; ok && prev != o {
 					conflicts = append(conflicts, fmt.Sprintf("%s: %s is owned by release %s/%s", e, k, prev.namespace, prev.name))
 				}
@@ -185,16 +186,6 @@ func ownershipConflicts(plan *update.Plan, before, after *mocks.Recording) []str
 		}
 	}
 	return conflicts
-}
-
-func mapKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // objectKey is what Kubernetes identifies an object by: kind, namespace (empty when cluster-scoped) and name.

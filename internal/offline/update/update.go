@@ -160,11 +160,7 @@ func diff(prev, r mocks.Resource) (Step, error) {
 	if len(changed) == 0 || !r.Custom {
 		return step, nil
 	}
-	rules, known := replaceRules[r.Type]
-	if strings.HasPrefix(r.Type, "kubernetes:") && r.Type != "kubernetes:helm.sh/v3:Release" {
-		rules, known = kubernetesReplaceRules, true
-	}
-	rules = append(slices.Clone(rules), r.ReplaceOnChanges...)
+	rules, known := replaceKeys(r)
 	var forcing []string
 	for _, path := range rules {
 		if !reflect.DeepEqual(at(prev.Inputs, path), at(r.Inputs, path)) {
@@ -181,6 +177,16 @@ func diff(prev, r mocks.Resource) (Step, error) {
 	step.Op, step.Keys = Replace, forcing
 	step.DeleteBeforeReplace = r.DeleteBeforeReplace || explicitlyNamed(r)
 	return step, nil
+}
+
+// replaceKeys returns the input paths whose change replaces r: its provider's rules and its replaceOnChanges option;
+// known is false when the provider's rules for its type are not in this package.
+func replaceKeys(r mocks.Resource) (paths []string, known bool) {
+	rules, known := replaceRules[r.Type]
+	if strings.HasPrefix(r.Type, "kubernetes:") && r.Type != "kubernetes:helm.sh/v3:Release" {
+		rules, known = kubernetesReplaceRules, true
+	}
+	return append(slices.Clone(rules), r.ReplaceOnChanges...), known
 }
 
 // explicitlyNamed reports whether the program set the input the bridge would auto-name.
@@ -255,16 +261,13 @@ func (p *Plan) replacedBy(r mocks.Resource) string {
 	if r.Provider != "" && dbr(r.Provider) {
 		return r.Provider
 	}
-	rules := replaceRules[r.Type]
-	if strings.HasPrefix(r.Type, "kubernetes:") && r.Type != "kubernetes:helm.sh/v3:Release" {
-		rules = kubernetesReplaceRules
-	}
+	rules, _ := replaceKeys(r)
 	for key, deps := range r.PropertyDependencies {
 		for _, dep := range deps {
 			if !dbr(dep) {
 				continue
 			}
-			for _, path := range append(slices.Clone(rules), r.ReplaceOnChanges...) {
+			for _, path := range rules {
 				if path == key || strings.HasPrefix(path, key+".") {
 					return dep
 				}
