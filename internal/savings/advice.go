@@ -22,7 +22,8 @@ const maxImageAdvice = 10
 const preferArm64Weight = 100
 
 // Advice is what the estimate suggests changing in the workload. Every figure comes from re-running Karpenter's
-// scheduler on the multiarch scenario with the change made, and is measured against multiarch as declared.
+// scheduler and consolidation on the multiarch scenario with the change made, and is measured against the steady
+// state of multiarch as declared.
 type Advice struct {
 	// PreferArm64 is set when arm-capable workloads landed on amd64 and preferring arm64 saves money.
 	PreferArm64 *PreferArm64 `json:"preferArm64,omitempty"`
@@ -122,9 +123,10 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []
 					pods[idx] = preferArm64(e.pods[idx], r.strip)
 				}
 			}
-			var nodes []Node
-			nodes, errs[i] = solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes}, pods, e.w.DaemonSetPods, e.o.MaxShardPods)
-			results[i] = NewScenario(Multiarch, nodes, "")
+			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes}, pods, e.w.DaemonSetPods, e.o.MaxShardPods, true)
+			errs[i] = err
+			// The advice compares steady states: each run consolidated, against multiarch consolidated.
+			results[i] = NewScenario(Multiarch, settled, "")
 		})
 	}
 	wg.Wait()

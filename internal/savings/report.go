@@ -57,6 +57,25 @@ type Scenario struct {
 	MonthlyUSD float64 `json:"monthlyUSD"`
 	Nodes      []Node  `json:"nodes"`
 	Note       string  `json:"note,omitempty"`
+	// Consolidated is the steady state of a Karpenter scenario: its nodes once Karpenter's consolidation has run
+	// until it finds nothing more to do. The figures above are the first scale-up. Absent for node groups, which
+	// do not consolidate, and for bounds.
+	Consolidated *SteadyState `json:"consolidated,omitempty"`
+}
+
+// SteadyState is what a Karpenter scenario runs once consolidated.
+type SteadyState struct {
+	HourlyUSD  float64 `json:"hourlyUSD"`
+	MonthlyUSD float64 `json:"monthlyUSD"`
+	Nodes      []Node  `json:"nodes"`
+}
+
+// Steady is the scenario as it runs day to day: its consolidated state when it has one, else its nodes as placed.
+func (s Scenario) Steady() SteadyState {
+	if s.Consolidated != nil {
+		return *s.Consolidated
+	}
+	return SteadyState{HourlyUSD: s.HourlyUSD, MonthlyUSD: s.MonthlyUSD, Nodes: s.Nodes}
 }
 
 // Floor is a cost no scenario can go below, and how it was reached.
@@ -197,6 +216,14 @@ func NewScenario(name string, nodes []Node, note string) Scenario {
 	}
 	hourly := round6(total)
 	return Scenario{Name: name, HourlyUSD: hourly, MonthlyUSD: round6(hourly * HoursPerMonth), Nodes: nodes, Note: note}
+}
+
+// newKarpenterScenario is a Karpenter scenario's first scale-up, nodes, and its steady state, settled.
+func newKarpenterScenario(name string, nodes, settled []Node, note string) Scenario {
+	s := NewScenario(name, nodes, note)
+	c := NewScenario(name, settled, "")
+	s.Consolidated = &SteadyState{HourlyUSD: c.HourlyUSD, MonthlyUSD: c.MonthlyUSD, Nodes: c.Nodes}
+	return s
 }
 
 // NewAmount expresses an hourly saving per hour, per month and as a share of baseline's hourly cost.

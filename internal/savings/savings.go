@@ -44,7 +44,8 @@ const (
 )
 
 // Method explains the split into causes; the report and docs/savings.md carry it.
-const Method = "Causes are measured by turning one feature off at a time, with Karpenter re-packing each time: " +
+const Method = "Causes are measured by turning one feature off at a time, with Karpenter re-packing and consolidating each time, " +
+	"and compare steady states (the baseline's node groups do not consolidate): " +
 	"packing = baseline - (multiarch pools restricted to on-demand and amd64); " +
 	"graviton = (on-demand, amd64) - (on-demand, arm64 allowed); " +
 	"spot = (on-demand) - multiarch as declared. " +
@@ -91,10 +92,10 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	onDemand := restricted(multiarch, karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand)
 	scenarios := []scenario{
 		e.baseline(),
-		{LabDefault, e.lab.NodePools, "the lab's default NodePool alone: amd64, spot"},
-		{Multiarch, multiarch, "this stack's NodePools: " + poolNames(multiarch)},
-		{stepOnDemand, onDemand, ""},
-		{stepOnDemandAMD64, restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64), ""},
+		{name: LabDefault, pools: e.lab.NodePools, note: "the lab's default NodePool alone: amd64, spot"},
+		{name: Multiarch, pools: multiarch, note: "this stack's NodePools: " + poolNames(multiarch)},
+		{name: stepOnDemand, pools: onDemand},
+		{name: stepOnDemandAMD64, pools: restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64)},
 	}
 	// Five scenarios, then the limits check and the advice.
 	e.steps = len(scenarios) + 2
@@ -124,7 +125,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		e.stepDone()
 	})
 	wg.Go(func() {
-		advice, adviceErr = e.advise(ctx, placed[Multiarch], multiarch, placed[Baseline].HourlyUSD)
+		advice, adviceErr = e.advise(ctx, NewScenario(Multiarch, placed[Multiarch].Steady().Nodes, ""), multiarch, placed[Baseline].HourlyUSD)
 		e.stepDone()
 	})
 	wg.Wait()
@@ -136,7 +137,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
 	r := &Report{
 		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
-		Savings:        split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].HourlyUSD, placed[stepOnDemand].HourlyUSD, placed[Multiarch].HourlyUSD),
+		Savings:        split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].Steady().HourlyUSD, placed[stepOnDemand].Steady().HourlyUSD, placed[Multiarch].Steady().HourlyUSD),
 		Prices:         Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region, Basis: Basis, AgeDays: Age(cat.Date(), e.o.Now)},
 		Workload:       Summarize(w),
 		Notes:          e.notes(),
@@ -161,11 +162,13 @@ func EstimateBaseline(ctx context.Context, cat *catalog.Catalog, w *workload.Wor
 	return placed[Baseline], e.workloadNotes(), nil
 }
 
-// scenario is a named set of NodePools to schedule on.
+// scenario is a named set of NodePools to schedule on. Karpenter scenarios consolidate to a steady state; the
+// baseline's node groups do not.
 type scenario struct {
-	name  string
-	pools []*karpv1.NodePool
-	note  string
+	name      string
+	pools     []*karpv1.NodePool
+	note      string
+	nodeGroup bool
 }
 
 // estimator holds what every scenario of one estimate shares.
@@ -273,18 +276,19 @@ func (e *estimator) baseline() scenario {
 	for _, g := range e.extraGroups {
 		note += fmt.Sprintf(", plus %s for pods too big for %s", g.InstanceType, g.Extends)
 	}
-	return scenario{name: Baseline, pools: baselinePools(e.baseGroups), note: note}
+	return scenario{name: Baseline, pools: baselinePools(e.baseGroups), note: note, nodeGroup: true}
 }
 
 // solveAll schedules every scenario concurrently; each has its own scheduler and shares only read-only
 // instance types.
 func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[string]Scenario, error) {
 	nodes := make([][]Node, len(scenarios))
+	settled := make([][]Node, len(scenarios))
 	errs := make([]error, len(scenarios))
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		wg.Go(func() {
-			nodes[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods)
+			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods, !s.nodeGroup)
 			e.stepDone()
 			switch {
 			case errs[i] != nil && s.name == Baseline:
@@ -301,7 +305,11 @@ func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[str
 	}
 	out := make(map[string]Scenario, len(scenarios))
 	for i, s := range scenarios {
-		out[s.name] = NewScenario(s.name, nodes[i], s.note)
+		if s.nodeGroup {
+			out[s.name] = NewScenario(s.name, nodes[i], s.note)
+		} else {
+			out[s.name] = newKarpenterScenario(s.name, nodes[i], settled[i], s.note)
+		}
 	}
 	return out, nil
 }
@@ -378,6 +386,7 @@ func (e *estimator) notes() []string {
 			"the limits section says which pools go over their limits and which pods a cluster would then leave pending.",
 		fmt.Sprintf("Every instance type priced in %s is offered in %v; spot is the mean of the region's per-AZ spot prices.", e.o.Region, e.o.Zones),
 		"Spot nodes are priced at the cheapest compatible offering; EC2's price-capacity-optimized strategy may pick a deeper, slightly dearer pool.",
+		ConsolidationRules,
 	}
 	return append(out, e.workloadNotes()...)
 }

@@ -44,11 +44,11 @@ type pools struct {
 }
 
 // solve places pods with Karpenter's provisioning scheduler on an empty cluster with the given pools, then
-// launches each NodeClaim the way Karpenter's AWS provider picks an offering, and returns the nodes. Large
+// launches each NodeClaim the way Karpenter's AWS provider picks an offering, and returns the nodes. With steady,
+// it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain. Large
 // workloads are cut into identical shards first (see shard).
-func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int) ([]Node, error) {
+func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int, steady bool) (first, settled []Node, err error) {
 	k, base, rest := shard(pods, maxShardPods)
-	var nodes []Node
 	for _, part := range []struct {
 		pods  []*corev1.Pod
 		times int
@@ -56,37 +56,53 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 		if len(part.pods) == 0 {
 			continue
 		}
-		placed, err := solveOnce(ctx, b, p, part.pods, daemonSetPods)
+		pass, err := scheduleOnce(ctx, b, p, part.pods, daemonSetPods, false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if len(pass.podErrors) > 0 {
+			return nil, nil, podErrors(pass.podErrors)
+		}
+		placed := canonicalZones(pass.placed, b.Zones())
+		var kept []Node
+		if steady {
+			remaining, err := consolidate(ctx, pass, daemonSetPods)
+			if err != nil {
+				return nil, nil, fmt.Errorf("consolidation: %w", err)
+			}
+			kept = canonicalZones(remaining, b.Zones())
 		}
 		for range part.times {
-			nodes = append(nodes, placed...)
+			first = append(first, placed...)
+			settled = append(settled, kept...)
 		}
 	}
-	sortNodes(nodes)
-	return nodes, nil
-}
-
-func solveOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod) ([]Node, error) {
-	nodes, podErrs, err := schedule(ctx, b, p, pods, daemonSetPods, false)
-	if err != nil {
-		return nil, err
-	}
-	if len(podErrs) > 0 {
-		return nil, podErrors(podErrs)
-	}
-	return nodes, nil
+	sortNodes(first)
+	sortNodes(settled)
+	return first, settled, nil
 }
 
 // schedule runs one pass of Karpenter's scheduler and launches its NodeClaims. With keepLimits, the pools' limits
 // bound their totals as in a cluster, and the pods they leave out come back as pod errors; without, only the size
 // of each node.
 func schedule(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, keepLimits bool) ([]Node, map[*corev1.Pod]error, error) {
-	ctx = schedulerContext(ctx)
-	// The scheduler sorts the pod slice and relaxes DaemonSet pods in place; scenarios run concurrently on the same
-	// pods, so each pass gets its own copies.
-	pods, daemonSetPods = deepCopy(pods), deepCopy(daemonSetPods)
+	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, keepLimits)
+	if err != nil {
+		return nil, nil, err
+	}
+	return canonicalZones(pass.placed, b.Zones()), pass.podErrors, nil
+}
+
+// pass is one scheduling pass: the pools as Karpenter saw them, what it launched, and the pods it left out.
+type pass struct {
+	nodePools []*karpv1.NodePool
+	its       map[string][]*cloudprovider.InstanceType
+	placed    []placement
+	podErrors map[*corev1.Pod]error
+}
+
+// prepare orders p's pools as the provisioner does and resolves each pool's instance types.
+func prepare(ctx context.Context, b *instancetypes.Builder, p pools, keepLimits bool) ([]*karpv1.NodePool, map[string][]*cloudprovider.InstanceType, error) {
 	nodePools := make([]*karpv1.NodePool, len(p.nodePools))
 	its := map[string][]*cloudprovider.InstanceType{}
 	for i, np := range p.nodePools {
@@ -106,6 +122,18 @@ func schedule(ctx context.Context, b *instancetypes.Builder, p pools, pods, daem
 	}
 	// The provisioner orders pools by weight before it builds the scheduler, which tries them in slice order.
 	nodepoolutils.OrderByWeight(nodePools)
+	return nodePools, its, nil
+}
+
+func scheduleOnce(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, keepLimits bool) (pass, error) {
+	ctx = schedulerContext(ctx)
+	// The scheduler sorts the pod slice and relaxes DaemonSet pods in place; scenarios run concurrently on the same
+	// pods, so each pass gets its own copies.
+	pods, daemonSetPods = deepCopy(pods), deepCopy(daemonSetPods)
+	nodePools, its, err := prepare(ctx, b, p, keepLimits)
+	if err != nil {
+		return pass{}, err
+	}
 	kube := fakeclient.NewClientBuilder().Build()
 	clk := clock.RealClock{}
 	// The cluster state is empty: an estimate starts from no nodes. Nothing reads the cloud provider of an empty
@@ -113,29 +141,32 @@ func schedule(ctx context.Context, b *instancetypes.Builder, p pools, pods, daem
 	cluster := state.NewCluster(clk, kube, nil)
 	topology, err := karpscheduling.NewTopology(ctx, kube, cluster, nil, nodePools, its, pods)
 	if err != nil {
-		return nil, nil, fmt.Errorf("topology: %w", err)
+		return pass{}, fmt.Errorf("topology: %w", err)
 	}
 	s := karpscheduling.NewScheduler(ctx, kube, nodePools, cluster, nil, topology, its, daemonSetPods,
 		events.NewRecorder(&record.FakeRecorder{}), clk, nil, nil)
 	results, err := s.Solve(ctx, pods)
 	if err != nil {
-		return nil, nil, fmt.Errorf("solve: %w", err)
+		return pass{}, fmt.Errorf("solve: %w", err)
 	}
 	placed := make([]placement, 0, len(results.NewNodeClaims))
 	for _, nc := range results.NewNodeClaims {
 		p, err := launch(nc)
 		if err != nil {
-			return nil, nil, err
+			return pass{}, err
 		}
 		placed = append(placed, p)
 	}
-	return canonicalZones(placed, b.Zones()), results.PodErrors, nil
+	return pass{nodePools: nodePools, its: its, placed: placed, podErrors: results.PodErrors}, nil
 }
 
-// placement is a launched node and every zone it could have launched in at the same price.
+// placement is a launched node, every zone it could have launched in at the same price, and what Karpenter launched
+// it for: the NodeClaim, its instance type and its pods.
 type placement struct {
 	node  Node
 	zones []string
+	claim *karpscheduling.NodeClaim
+	it    *cloudprovider.InstanceType
 }
 
 // canonicalZones names the zones of one scheduling pass's nodes the same way on every run. Zones are
@@ -312,6 +343,8 @@ func launch(nc *karpscheduling.NodeClaim) (placement, error) {
 			Workloads:    CountWorkloads(nc.Pods),
 		},
 		zones: zones,
+		claim: nc,
+		it:    bestType,
 	}, nil
 }
 

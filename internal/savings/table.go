@@ -30,13 +30,22 @@ func WriteTable(w io.Writer, r *Report) error {
 			vs = fmt.Sprintf("%+.1f%%", 100*(s.HourlyUSD-base.HourlyUSD)/base.HourlyUSD)
 		}
 		fmt.Fprintf(&b, "%-13s %6s %10.4f %12s %12s\n", s.Name, nodes, s.HourlyUSD, money(s.MonthlyUSD), vs)
+		if c := s.Consolidated; c != nil {
+			vs := "-"
+			if base.HourlyUSD > 0 {
+				vs = fmt.Sprintf("%+.1f%%", 100*(c.HourlyUSD-base.HourlyUSD)/base.HourlyUSD)
+			}
+			fmt.Fprintf(&b, "%-13s %6d %10.4f %12s %12s\n", "  steady", len(c.Nodes), c.HourlyUSD, money(c.MonthlyUSD), vs)
+		}
 	}
+	fmt.Fprintf(&b, "(steady: the scenario once Karpenter's consolidation finds nothing more to do; the row above it is the first scale-up)\n")
 
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(&b, "\n%s: %s\n", s.Name, s.Note)
-		for _, g := range groupNodes(s.Nodes) {
-			fmt.Fprintf(&b, "  %4d × %-16s %-9s %-5s %-12s %6d pods in all  $%.4f/h each  pool %s\n",
-				g.count, g.InstanceType, g.CapacityType, g.Arch, g.Zone, g.pods, g.HourlyUSD, g.NodePool)
+		writeNodes(&b, s.Nodes)
+		if c := s.Consolidated; c != nil {
+			fmt.Fprintf(&b, "  steady state:\n")
+			writeNodes(&b, c.Nodes)
 		}
 	}
 
@@ -82,6 +91,14 @@ func WriteTable(w io.Writer, r *Report) error {
 		return fmt.Errorf("table: %w", err)
 	}
 	return nil
+}
+
+// writeNodes prints nodes, identical ones counted together.
+func writeNodes(b *strings.Builder, nodes []Node) {
+	for _, g := range groupNodes(nodes) {
+		fmt.Fprintf(b, "  %4d × %-16s %-9s %-5s %-12s %6d pods in all  $%.4f/h each  pool %s\n",
+			g.count, g.InstanceType, g.CapacityType, g.Arch, g.Zone, g.pods, g.HourlyUSD, g.NodePool)
+	}
 }
 
 // money prints dollars with thousands separators.

@@ -15,7 +15,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
 )
 
-// Scenario is the scenario a diff compares: the stack's own node pools.
+// Scenario is the scenario a diff compares: the stack's own node pools, at their steady state (Scenario.Steady).
 const Scenario = savings.Multiarch
 
 // Diff is the comparison of a base and a head estimate; its JSON form is `savings diff --json`.
@@ -83,13 +83,15 @@ func Compare(workloads []string, base, head *savings.Report, baseConfig, headCon
 	if !ok {
 		return nil, fmt.Errorf("savingsdiff: the head estimate has no %s scenario", Scenario)
 	}
+	// Both sides are compared at their steady state, once Karpenter's consolidation has run.
+	bs, hs := b.Steady(), h.Steady()
 	d := &Diff{
 		Workloads:     workloads,
 		Base:          base,
 		Head:          head,
-		Change:        change(b.MonthlyUSD, h.MonthlyUSD),
-		Nodes:         nodeCounts(b.Nodes, h.Nodes),
-		Moved:         moved(b.Nodes, h.Nodes),
+		Change:        change(bs.MonthlyUSD, hs.MonthlyUSD),
+		Nodes:         nodeCounts(bs.Nodes, hs.Nodes),
+		Moved:         moved(bs.Nodes, hs.Nodes),
 		ConfigChanges: configChanges(flatten(baseConfig), flatten(headConfig)),
 	}
 	return d, nil
@@ -236,7 +238,7 @@ func (d *Diff) summary() string {
 	if d.Change.MonthlyUSD < 0 {
 		sign = "-"
 	}
-	return fmt.Sprintf("%s scenario: $%.2f/month → $%.2f/month (%s$%.2f, %+.2f%%)", Scenario,
+	return fmt.Sprintf("%s scenario, steady state: $%.2f/month → $%.2f/month (%s$%.2f, %+.2f%%)", Scenario,
 		d.Change.BaseMonthlyUSD, d.Change.HeadMonthlyUSD, sign, math.Abs(d.Change.MonthlyUSD), d.Change.Percent)
 }
 

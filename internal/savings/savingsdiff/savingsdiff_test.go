@@ -69,6 +69,21 @@ func TestMarkdownStaysWithinGitHubsCommentLimit(t *testing.T) {
 	require.NoError(t, d.WriteMarkdown(&md))
 	require.LessOrEqual(t, md.Len(), savingsdiff.MaxCommentBytes)
 	// 3000 nodes at $0.01/h, then at $0.02/h: $21,900 and $43,800 a month.
-	require.True(t, strings.HasPrefix(md.String(), savingsdiff.CommentMarker+"\n### Savings estimate: multiarch scenario: $21900.00/month → $43800.00/month (+$21900.00, +100.00%)"))
+	require.True(t, strings.HasPrefix(md.String(), savingsdiff.CommentMarker+"\n### Savings estimate: multiarch scenario, steady state: $21900.00/month → $43800.00/month (+$21900.00, +100.00%)"))
 	require.Contains(t, md.String(), "exceed GitHub's comment size")
+}
+
+// A diff compares steady states: a head whose first scale-up costs more than the base's but which consolidates
+// to less is a saving, and the node counts are those of the steady state.
+func TestCompareUsesTheSteadyState(t *testing.T) {
+	web := savings.WorkloadPods{Kind: "Deployment", Namespace: "shop", Name: "web", Pods: 2}
+	base := report(node("graviton", "arm64", 0.04, web))
+	head := report(node("graviton", "arm64", 0.05, web), node("graviton", "arm64", 0.05))
+	steady := savings.NewScenario(savings.Multiarch, []savings.Node{node("graviton", "arm64", 0.03, web)}, "")
+	head.Scenarios[0].Consolidated = &savings.SteadyState{HourlyUSD: steady.HourlyUSD, MonthlyUSD: steady.MonthlyUSD, Nodes: steady.Nodes}
+	d, err := savingsdiff.Compare([]string{"w.yaml"}, base, head, nil, nil)
+	require.NoError(t, err)
+	// $0.04/h and $0.03/h: $29.20 and $21.90 a month.
+	require.Equal(t, savingsdiff.Change{BaseMonthlyUSD: 29.2, HeadMonthlyUSD: 21.9, MonthlyUSD: -7.3, Percent: -25}, d.Change)
+	require.Equal(t, []savingsdiff.NodeCount{{NodePool: "graviton", Arch: "arm64", CapacityType: "spot", Base: 1, Head: 1}}, d.Nodes)
 }
