@@ -189,7 +189,7 @@ func TestDiffMarkdownIsOneStickyComment(t *testing.T) {
 	require.Equal(t, 0, code, stderr.String())
 	md := stdout.String()
 	require.True(t, len(md) < savingsdiff.MaxCommentBytes)
-	require.Regexp(t, `^<!-- karpenter-savings: savings diff -->\n### Savings estimate: multiarch scenario: \$[0-9.]+/month → \$[0-9.]+/month \(\+\$[0-9.]+, \+[0-9.]+%\)\n`, md)
+	require.Regexp(t, `^<!-- karpenter-savings: savings diff -->\n### Savings estimate: multiarch scenario, steady state: \$[0-9.]+/month → \$[0-9.]+/month \(\+\$[0-9.]+, \+[0-9.]+%\)\n`, md)
 	require.Contains(t, md, "requests-based estimate, not billing; prices: ")
 	require.Contains(t, md, "<details><summary>Workloads that moved (1)</summary>")
 	require.Contains(t, md, "| Deployment `shop/web` | 2 on graviton/arm64/spot | 2 on default/amd64/spot |")

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/karpenter/pkg/operator/injection"
 	coreoptions "sigs.k8s.io/karpenter/pkg/operator/options"
 	"sigs.k8s.io/karpenter/pkg/scheduling"
+	"sigs.k8s.io/karpenter/pkg/utils/resources"
 	nodepoolutils "sigs.k8s.io/karpenter/pkg/utils/nodepool"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
@@ -45,41 +46,99 @@ type pools struct {
 
 // solve places pods with Karpenter's provisioning scheduler on an empty cluster with the given pools, then
 // launches each NodeClaim the way Karpenter's AWS provider picks an offering, and returns the nodes. With steady,
-// it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain. Large
-// workloads are cut into identical shards first (see shard).
+// it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain.
+//
+// A workload larger than maxShardPods is cut into k identical shards and a remainder (see shard). Karpenter packs
+// one shard; its well-filled nodes (see filled) count k times, and the pods of its partly filled nodes, from every
+// shard, are packed again together with the remainder, by the same rule. Each pass thus stays near maxShardPods,
+// the number of passes grows with the workload, and only the last pass leaves nodes partly filled, as one pass
+// over the whole workload would.
 func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int, steady bool) (first, settled []Node, err error) {
 	k, base, rest := shard(pods, maxShardPods)
-	for _, part := range []struct {
-		pods  []*corev1.Pod
-		times int
-	}{{base, k}, {rest, 1}} {
-		if len(part.pods) == 0 {
-			continue
+	pass, err := scheduleOnce(ctx, b, p, base, daemonSetPods, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pass.podErrors) > 0 {
+		return nil, nil, podErrors(pass.podErrors)
+	}
+	var again []*corev1.Pod
+	if k > 1 {
+		full := pass
+		full.placed = nil
+		var partial []*corev1.Pod
+		for _, pl := range pass.placed {
+			if filled(pl) {
+				full.placed = append(full.placed, pl)
+			} else {
+				partial = append(partial, pl.claim.Pods...)
+			}
 		}
-		pass, err := scheduleOnce(ctx, b, p, part.pods, daemonSetPods, false)
+		again = append(again, rest...)
+		for copyOf := range k {
+			for _, p := range partial {
+				again = append(again, shardCopy(p, copyOf))
+			}
+		}
+		// Packing the partly filled nodes again must leave fewer pods than there were, or it would not end; a
+		// workload whose shards fill no node is counted k times as packed.
+		if len(again) < len(pods) {
+			pass = full
+		} else {
+			again = rest
+		}
+	}
+	placed := canonicalZones(pass.placed, b.Zones())
+	var kept []Node
+	if steady {
+		remaining, err := consolidate(ctx, pass, daemonSetPods)
+		if err != nil {
+			return nil, nil, fmt.Errorf("consolidation: %w", err)
+		}
+		kept = canonicalZones(remaining, b.Zones())
+	}
+	for range k {
+		first = append(first, placed...)
+		settled = append(settled, kept...)
+	}
+	if len(again) > 0 {
+		f, s, err := solve(ctx, b, p, again, daemonSetPods, maxShardPods, steady)
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(pass.podErrors) > 0 {
-			return nil, nil, podErrors(pass.podErrors)
-		}
-		placed := canonicalZones(pass.placed, b.Zones())
-		var kept []Node
-		if steady {
-			remaining, err := consolidate(ctx, pass, daemonSetPods)
-			if err != nil {
-				return nil, nil, fmt.Errorf("consolidation: %w", err)
-			}
-			kept = canonicalZones(remaining, b.Zones())
-		}
-		for range part.times {
-			first = append(first, placed...)
-			settled = append(settled, kept...)
-		}
+		first, settled = append(first, f...), append(settled, s...)
 	}
 	sortNodes(first)
 	sortNodes(settled)
 	return first, settled, nil
+}
+
+// fillRatio is how full a node of a shard must be, in CPU or memory requests against its allocatable, to count as
+// packed: Karpenter's scheduler fills a node before it opens the next for the same pods, so the nodes below it are
+// the last ones opened, which the whole workload would have filled further.
+const fillRatio = 0.9
+
+// filled says whether a node's pods request at least fillRatio of its allocatable CPU or memory.
+func filled(pl placement) bool {
+	requests := resources.RequestsForPods(pl.claim.Pods...)
+	allocatable := pl.it.Allocatable()
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		a := allocatable[name]
+		r := requests[name]
+		if a.Sign() > 0 && r.AsApproximateFloat64() >= fillRatio*a.AsApproximateFloat64() {
+			return true
+		}
+	}
+	return false
+}
+
+// shardCopy is pod p as the copyOf-th shard holds it: the same spec, its own name and UID.
+func shardCopy(p *corev1.Pod, copyOf int) *corev1.Pod {
+	cp := p.DeepCopy()
+	suffix := "-shard-" + strconv.Itoa(copyOf)
+	cp.Name += suffix
+	cp.UID += types.UID(suffix)
+	return cp
 }
 
 // schedule runs one pass of Karpenter's scheduler and launches its NodeClaims. With keepLimits, the pools' limits
@@ -114,7 +173,7 @@ func prepare(ctx context.Context, b *instancetypes.Builder, p pools, keepLimits 
 		// A pool's limits bound every node it launches (Karpenter drops instance types larger than what the limits
 		// leave) as well as the pool's total. An estimate keeps the first effect and lifts the second, so that every
 		// pod is placed on nodes the pool could really launch.
-		its[np.Name] = capped(b.For(ctx, nc), np.Spec.Limits)
+		its[np.Name] = compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
 		nodePools[i] = np.DeepCopy()
 		if !keepLimits {
 			nodePools[i].Spec.Limits = nil
@@ -218,6 +277,21 @@ func permutations(s []string, visit func([]string)) {
 		}
 	}
 	permute(0)
+}
+
+// compatible keeps the instance types whose requirements intersect the pool's template, as Karpenter's scheduler
+// does before it packs (its NodeClaimTemplate filters its instance type options by the template's requirements);
+// the others could never launch for the pool, and every scheduling pass and consolidation simulation would weigh
+// them again.
+func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloudprovider.InstanceType {
+	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
+	out := make([]*cloudprovider.InstanceType, 0, len(its))
+	for _, it := range its {
+		if it.Requirements.Intersects(reqs) == nil {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // capped keeps the instance types whose capacity fits within limits, as Karpenter's scheduler does for a pool that

@@ -1,0 +1,45 @@
+package savings
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+)
+
+// TestShardedWithinTwoPercentOfUnsharded packs 2,000 pods of the benchmark's web-shop mix on the stack's pools, in
+// shards of DefaultMaxShardPods and in one pass, and requires the sharded cost to stay within 2% of the unsharded
+// one, both at the first scale-up and at the steady state, in the multiarch scenario and in its on-demand step
+// (where consolidation replaces nodes).
+func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("packs 2,000 pods unsharded")
+	}
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	ctx := context.Background()
+	w := benchWorkload(2000)
+	e, err := newEstimator(ctx, cat, w, options(t))
+	require.NoError(t, err)
+	for name, nps := range map[string]pools{
+		Multiarch:    {nodePools: e.stack.NodePools, classes: e.classes},
+		stepOnDemand: {nodePools: restricted(e.stack.NodePools, "karpenter.sh/capacity-type", "on-demand"), classes: e.classes},
+	} {
+		t.Run(name, func(t *testing.T) {
+			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, 0, true)
+			require.NoError(t, err)
+			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, DefaultMaxShardPods, true)
+			require.NoError(t, err)
+			for _, c := range []struct {
+				what              string
+				unsharded, shards []Node
+			}{{"first scale-up", first, shardedFirst}, {"steady state", settled, shardedSettled}} {
+				u, s := NewScenario(name, c.unsharded, "").HourlyUSD, NewScenario(name, c.shards, "").HourlyUSD
+				t.Logf("%s %s: unsharded $%.4f/h on %d nodes, sharded $%.4f/h on %d nodes (%+.2f%%)", name, c.what, u, len(c.unsharded), s, len(c.shards), 100*(s-u)/u)
+				require.InDelta(t, u, s, 0.02*u, "expected the sharded %s within 2%% of the unsharded one", c.what)
+			}
+		})
+	}
+}
