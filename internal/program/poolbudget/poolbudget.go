@@ -78,7 +78,7 @@ func For(region, pool string, capacityTypes []string) (Rates, error) {
 // type the pool can launch.
 func Derive(budget float64, r Rates) (Limits, error) {
 	switch {
-	case math.IsNaN(budget) || math.IsInf(budget, 0) || budget <= 0:
+	case math.IsNaN(budget) || budget <= 0:
 		return Limits{}, fmt.Errorf("%v is not allowed: a budget is a positive number of dollars per month (e.g. 500)", budget)
 	case budget > MaxMonthlyUSD:
 		return Limits{}, fmt.Errorf("%v is not allowed: at most %.0f dollars per month are accepted", budget, float64(MaxMonthlyUSD))
