@@ -27,10 +27,8 @@ func (p Pool) budget() (float64, error) {
 	if number == "" {
 		return 0, fmt.Errorf("%s is not allowed: write the budget as a number of dollars per month, without quotes (e.g. 500)", truncate(string(raw)))
 	}
-	f, err := strconv.ParseFloat(number.String(), 64)
-	if err != nil && f == 0 {
-		return 0, fmt.Errorf("%s is not a number of dollars per month (e.g. 500)", number)
-	}
+	// A JSON number always parses; beyond a float64's range it parses as ±Inf (or 0), which Derive refuses.
+	f, _ := strconv.ParseFloat(number.String(), 64)
 	return f, nil
 }
 

@@ -60,12 +60,13 @@ func TestLoadRefusesHostileBudgets(t *testing.T) {
 		{"absurdly large", `"maxMonthlyUSD":1e12`, key + "1e+12 is not allowed: at most 100000000 dollars per month"},
 		{"below one node", `"maxMonthlyUSD":1`, key + "1 is too small: the smallest type the pool can launch, c6g.medium (1 vCPU, 1835Mi memory, $24.82 per month on demand)"},
 		{"a cent below the minimum", `"maxMonthlyUSD":53.64`, key + "53.64 is too small"},
-		{"minimum named", `"maxMonthlyUSD":10`, "allowed are 53.65 to 100000000"},
+		{"minimum named", `"maxMonthlyUSD":10`, "the minimum budget is 53.65 (allowed are 53.65 to 100000000)"},
 		{"budget and the default's limits", `"maxMonthlyUSD":500,"cpu":"32","memory":"64Gi"`,
 			key + `500 is set together with cpu "32" and memory "64Gi": the pool's limits come either from its budget or from cpu and memory; remove cpu and memory from karpenter-savings:nodePools.graviton`},
 		{"budget and a cpu limit", `"maxMonthlyUSD":500,"cpu":"32"`, key + `500 is set together with cpu "32" and memory ""`},
+		{"cpu without memory", `"cpu":"32"`, `karpenter-savings:nodePools.graviton.memory: "" is not a positive memory quantity`},
 		{"budget and a memory limit", `"maxMonthlyUSD":500,"memory":"64Gi"`, key + `500 is set together with cpu "" and memory "64Gi"`},
-		{"neither budget nor limits", ``, `karpenter-savings:nodePools.graviton.cpu: "" is not a positive CPU quantity (e.g. 1 or 500m) (or set maxMonthlyUSD instead of cpu and memory)`},
+		{"neither budget nor limits", ``, `karpenter-savings:nodePools.graviton: sets no limits: set cpu and memory (e.g. "16" and "32Gi"), or maxMonthlyUSD to derive them from a budget`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Load(withPools(t, graviton(tc.fields)).Lookup)

@@ -334,12 +334,14 @@ func (p NodePools) validate(region string) []error {
 			if _, err := poolLimits(region, named.name, pool); err != nil && validCapacityTypes(pool.CapacityTypes) {
 				add("maxMonthlyUSD", "%v", err)
 			}
+		case pool.CPU == "" && pool.Memory == "":
+			errs = append(errs, fmt.Errorf("%s: sets no limits: set cpu and memory (e.g. \"16\" and \"32Gi\"), or maxMonthlyUSD to derive them from a budget", key))
 		default:
 			if msg := cpuProblem(pool.CPU, nil); msg != "" {
-				add("cpu", "%s (or set maxMonthlyUSD instead of cpu and memory)", msg)
+				add("cpu", "%s", msg)
 			}
 			if msg := memoryProblem(pool.Memory); msg != "" {
-				add("memory", "%s (or set maxMonthlyUSD instead of cpu and memory)", msg)
+				add("memory", "%s", msg)
 			}
 		}
 		if pool.GPU != "" {

@@ -87,9 +87,9 @@ func Derive(budget float64, r Rates) (Limits, error) {
 	}
 	l := limits(budget, r)
 	if l.CPU.Cmp(r.Smallest.CPU) < 0 || l.Memory.Cmp(r.Smallest.Memory) < 0 {
-		return Limits{}, fmt.Errorf("%v is too small: the smallest type the pool can launch, %s (%s vCPU, %s memory, $%.2f per month on demand), would not fit under the limits it gives (cpu %s, memory %s), as they are priced at the pool's priciest type ($%.6g per vCPU-hour, $%.6g per GiB-hour); allowed are %.2f to %.0f",
+		return Limits{}, fmt.Errorf("%v is too small: the smallest type the pool can launch, %s (%s vCPU, %s memory, $%.2f per month on demand), would not fit under the limits it gives (cpu %s, memory %s), which are priced at the priciest rates of the types the pool can launch ($%.6g per vCPU-hour, $%.6g per GiB-hour); the minimum budget is %.2f (allowed are %.2f to %.0f)",
 			budget, r.Smallest.Name, r.Smallest.CPU.String(), r.Smallest.Memory.String(), r.Smallest.OnDemandHourly*HoursPerMonth,
-			l.CPU.String(), l.Memory.String(), r.PerVCPUHour, r.PerGiBHour, MinimumBudget(r), float64(MaxMonthlyUSD))
+			l.CPU.String(), l.Memory.String(), r.PerVCPUHour, r.PerGiBHour, MinimumBudget(r), MinimumBudget(r), float64(MaxMonthlyUSD))
 	}
 	return l, nil
 }

@@ -50,7 +50,7 @@ func TestMinimumBudget(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Derive(36.49, tiny)
 	require.ErrorContains(t, err, "36.49 is too small: the smallest type the pool can launch, c9.medium (1 vCPU, 1894Mi memory, $29.20 per month on demand)")
-	require.ErrorContains(t, err, "allowed are 36.50 to 100000000")
+	require.ErrorContains(t, err, "the minimum budget is 36.50 (allowed are 36.50 to 100000000)")
 
 	memoryBound := tiny
 	memoryBound.PerGiBHour = 0.05 // 1894/1024 GiB × 0.05 × 730 = $67.51: the memory limit decides

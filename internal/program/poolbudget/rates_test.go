@@ -209,4 +209,3 @@ func encodeRates(rows map[key]Rates) ([]byte, error) {
 }
 
 func price(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-
