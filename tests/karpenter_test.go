@@ -101,6 +101,23 @@ func TestDisabledPoolsAndAppAreNotDeclared(t *testing.T) {
 	require.NotContains(t, rec.Outputs, "sampleAppUiAddress")
 }
 
+// A pool with maxMonthlyUSD gets the limits derived from it (internal/program/poolbudget); the GPU limit stays its own.
+func TestPoolBudgetBecomesTheNodePoolLimits(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{"nodePools": pools(t, map[string]string{
+		"graviton": `{"enabled":true,"weight":50,"capacityTypes":["spot","on-demand"],"maxMonthlyUSD":500}`,
+		"gpu":      `{"enabled":true,"weight":100,"capacityTypes":["on-demand","spot"],"gpu":"2","maxMonthlyUSD":2000}`,
+	})}))
+	require.NoError(t, err)
+	limits := func(name string) any {
+		return one(t, rec, mocks.TypeNodePool, clusterName+"-nodepools-nodepool-"+name).Inputs["spec"].(map[string]any)["limits"]
+	}
+	require.Equal(t, map[string]any{"cpu": "9321m", "memory": "20141Mi"}, limits("graviton"), "500/730 dollars an hour at us-east-1's graviton rates")
+	gpu := limits("gpu").(map[string]any)
+	require.Equal(t, "2", gpu["nvidia.com/gpu"])
+	require.NotEqual(t, "16", gpu["cpu"], "the budget, not the default, sets the gpu pool's cpu limit")
+	require.Equal(t, map[string]any{"cpu": "16", "memory": "32Gi"}, limits("default"), "a pool without a budget keeps its limits")
+}
+
 // A tag Karpenter's EC2NodeClass CRD restricts must fail at the tags key, before any resource is declared.
 func TestRestrictedTagFailsAtTheTagsKeyBeforeAnyResource(t *testing.T) {
 	for _, key := range []string{"karpenter.sh/nodepool", "kubernetes.io/cluster/other", "eks:eks-cluster-name"} {

@@ -137,14 +137,18 @@ type NodePools struct {
 	GPU      Pool `json:"gpu"`
 }
 
-// Pool is one NodePool's tunables.
+// Pool is one NodePool's tunables. Its cpu and memory limits are either set (CPU and Memory) or derived from
+// MaxMonthlyUSD, never both.
 type Pool struct {
 	Enabled       bool     `json:"enabled"`
 	Weight        int32    `json:"weight"`
 	CapacityTypes []string `json:"capacityTypes"`
-	CPU           string   `json:"cpu"`
-	Memory        string   `json:"memory"`
+	CPU           string   `json:"cpu,omitempty"`
+	Memory        string   `json:"memory,omitempty"`
 	GPU           string   `json:"gpu,omitempty"`
+	// MaxMonthlyUSD is the pool's budget in dollars per month, kept as the JSON value so that Validate, not the
+	// decoder, refuses a string or a hostile number at its key; NodePoolOptions derives the limits from it.
+	MaxMonthlyUSD json.RawMessage `json:"maxMonthlyUSD,omitempty"`
 }
 
 // SampleApp configures the retail store sample application.

@@ -17,10 +17,12 @@ func AMIAlias(release string) string {
 }
 
 // NodePoolOptions maps the configuration onto the node pool builder shared by the stack and cmd/savings. amiAlias
-// and gpuAMIID come from SSM (or the pinned nodeAmiVersion).
+// and gpuAMIID come from SSM (or the pinned nodeAmiVersion). A pool with maxMonthlyUSD gets the cpu and memory limits
+// derived from it at the rates of c.Region; Validate has refused a budget they cannot be derived from, and a Config
+// that skipped it gets empty limits, which poolspec.Build refuses.
 func (c *Config) NodePoolOptions(amiAlias, gpuAMIID string) poolspec.Options {
-	spec := func(p Pool) poolspec.PoolSpec {
-		return poolspec.PoolSpec{
+	spec := func(name string, p Pool) poolspec.PoolSpec {
+		s := poolspec.PoolSpec{
 			Enabled:       p.Enabled,
 			Weight:        p.Weight,
 			CapacityTypes: p.CapacityTypes,
@@ -28,6 +30,13 @@ func (c *Config) NodePoolOptions(amiAlias, gpuAMIID string) poolspec.Options {
 			MemoryLimit:   p.Memory,
 			GPULimit:      p.GPU,
 		}
+		if p.budgetSet() {
+			s.CPULimit, s.MemoryLimit = "", ""
+			if l, err := poolLimits(c.Region, name, p); err == nil {
+				s.CPULimit, s.MemoryLimit = l.CPU.String(), l.Memory.String()
+			}
+		}
+		return s
 	}
 	return poolspec.Options{
 		ClusterName:     c.ClusterName,
@@ -36,8 +45,8 @@ func (c *Config) NodePoolOptions(amiAlias, gpuAMIID string) poolspec.Options {
 		AMIAlias:        amiAlias,
 		GPUAMIID:        gpuAMIID,
 		Tags:            maps.Clone(c.Tags),
-		Default:         spec(c.NodePools.Default),
-		Graviton:        spec(c.NodePools.Graviton),
-		GPU:             spec(c.NodePools.GPU),
+		Default:         spec(poolspec.Default, c.NodePools.Default),
+		Graviton:        spec(poolspec.Graviton, c.NodePools.Graviton),
+		GPU:             spec(poolspec.GPU, c.NodePools.GPU),
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 )
 
 func TestAMIAlias(t *testing.T) {
@@ -37,4 +39,24 @@ func TestNodePoolOptionsCarryTheConfig(t *testing.T) {
 	require.Equal(t, "2", o.GPU.GPULimit)
 	o.Tags["team"] = "changed"
 	require.Equal(t, "platform", c.Tags["team"], "options get a copy of the tags")
+}
+
+// A Config that skipped Validate may hold a budget no limits derive from: the options then carry empty limits, which
+// poolspec.Build refuses, rather than limits of some other pool or region.
+func TestNodePoolOptionsWithAnUnderivableBudget(t *testing.T) {
+	c := &Config{
+		Region:       "us-east-1",
+		ClusterName:  "lab",
+		DiscoveryTag: DiscoveryPerCluster,
+		NodePools: NodePools{
+			Default:  Pool{Enabled: true, Weight: 10, CapacityTypes: []string{"spot"}, MaxMonthlyUSD: []byte("1")},
+			Graviton: Pool{Enabled: true, Weight: 50, CapacityTypes: []string{"spot"}, CPU: "32", MaxMonthlyUSD: []byte("500")},
+		},
+	}
+	o := c.NodePoolOptions("al2023@v20251120", "")
+	require.Empty(t, o.Default.CPULimit, "a budget below one node derives no limits")
+	require.Empty(t, o.Default.MemoryLimit)
+	require.Equal(t, "9321m", o.Graviton.CPULimit, "the budget decides, not the cpu Validate would refuse beside it")
+	_, err := poolspec.Build(o)
+	require.ErrorContains(t, err, `Options.Default.CPULimit = "": required`)
 }

@@ -71,7 +71,7 @@ func (c *Config) ValidateAt(now time.Time) error {
 	errs = append(errs, c.validateNodeGroup()...)
 	errs = append(errs, validateTags(c.Tags)...)
 	errs = append(errs, c.validateKarpenter()...)
-	errs = append(errs, c.NodePools.validate()...)
+	errs = append(errs, c.NodePools.validate(c.Region)...)
 	if c.NodeAMIVersion != NodeAMIRecommended && !amiVersionPattern.MatchString(c.NodeAMIVersion) {
 		add(KeyNodeAMIVersion, "%q is not allowed: use %q (resolve the newest AL2023 release from SSM) or a release tag like v20251120", c.NodeAMIVersion, NodeAMIRecommended)
 	}
@@ -296,7 +296,7 @@ func (c *Config) validateKarpenter() []error {
 	return errs
 }
 
-func (p NodePools) validate() []error {
+func (p NodePools) validate(region string) []error {
 	var errs []error
 	for _, named := range []struct {
 		name string
@@ -324,11 +324,25 @@ func (p NodePools) validate() []error {
 				add("capacityTypes", "%q is listed twice", ct)
 			}
 		}
-		if msg := cpuProblem(pool.CPU, nil); msg != "" {
-			add("cpu", "%s", msg)
-		}
-		if msg := memoryProblem(pool.Memory); msg != "" {
-			add("memory", "%s", msg)
+		switch {
+		case pool.budgetSet() && (pool.CPU != "" || pool.Memory != ""):
+			// Pulumi replaces the nodePools default whole, so the default's cpu and memory are in the object only
+			// when the stack file copied them: they must go when the pool takes a budget.
+			add("maxMonthlyUSD", "%s is set together with cpu %q and memory %q: the pool's limits come either from its budget or from cpu and memory; remove cpu and memory from %s",
+				truncate(string(pool.MaxMonthlyUSD)), pool.CPU, pool.Memory, key)
+		case pool.budgetSet():
+			if _, err := poolLimits(region, named.name, pool); err != nil && validCapacityTypes(pool.CapacityTypes) {
+				add("maxMonthlyUSD", "%v", err)
+			}
+		case pool.CPU == "" && pool.Memory == "":
+			errs = append(errs, fmt.Errorf("%s: sets no limits: set cpu and memory (e.g. \"16\" and \"32Gi\"), or maxMonthlyUSD to derive them from a budget", key))
+		default:
+			if msg := cpuProblem(pool.CPU, nil); msg != "" {
+				add("cpu", "%s", msg)
+			}
+			if msg := memoryProblem(pool.Memory); msg != "" {
+				add("memory", "%s", msg)
+			}
 		}
 		if pool.GPU != "" {
 			if named.name != "gpu" {
@@ -357,6 +371,17 @@ func (p NodePools) validate() []error {
 		errs = append(errs, fmt.Errorf("%s.graviton.weight: %d is not greater than the default pool's weight %d: Karpenter must try the cheaper Graviton pool first", qualify(KeyNodePools), p.Graviton.Weight, p.Default.Weight))
 	}
 	return errs
+}
+
+// validCapacityTypes reports whether capacityTypes is a set config accepts; otherwise the capacityTypes error is
+// the one to fix first, and a budget cannot be priced.
+func validCapacityTypes(capacityTypes []string) bool {
+	for i, ct := range capacityTypes {
+		if (ct != "spot" && ct != "on-demand") || slices.Index(capacityTypes, ct) != i {
+			return false
+		}
+	}
+	return len(capacityTypes) > 0
 }
 
 // problems collects validation errors, each prefixed with the fully qualified key it is about.
