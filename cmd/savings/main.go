@@ -38,6 +38,7 @@ run "savings <command> -h" for the flags of a command`
 func main() {
 	// Karpenter's code logs through controller-runtime; the tool reports through its own output instead.
 	log.SetLogger(logr.Discard())
+	savings.TuneGC()
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 

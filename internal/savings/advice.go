@@ -123,7 +123,7 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []
 					pods[idx] = preferArm64(e.pods[idx], r.strip)
 				}
 			}
-			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes}, pods, e.w.DaemonSetPods, e.o.MaxShardPods, true)
+			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes, memo: e.memo}, pods, e.w.DaemonSetPods, e.o.MaxShardPods, true)
 			errs[i] = err
 			// The advice compares steady states: each run consolidated, against multiarch consolidated.
 			results[i] = NewScenario(Multiarch, settled, "")

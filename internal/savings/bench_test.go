@@ -65,13 +65,16 @@ func benchWorkload(n int) *workload.Workload {
 	return w
 }
 
-// BenchmarkEstimate runs the whole estimate — five scheduling passes and the lower bound — on the full snapshot
-// with the stack's default pools. Run it with `go test -run '^$' -bench Estimate -benchtime 1x ./internal/savings`.
+// BenchmarkEstimate runs the whole estimate — five scenarios, the four Karpenter ones consolidated to their steady
+// state, the limits check, the advice passes and the lower bound — on the full snapshot with the stack's default
+// pools, with the GC settings cmd/savings uses. Run it with `go test -run '^$' -bench Estimate -benchtime 1x ./internal/savings`.
 func BenchmarkEstimate(b *testing.B) {
 	cat, err := catalog.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
+	// As cmd/savings runs it.
+	TuneGC()
 	for _, n := range []int{100, 1000, 10000} {
 		w := benchWorkload(n)
 		opts := options(b)
@@ -86,6 +89,7 @@ func BenchmarkEstimate(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Nodes)), "multiarch-nodes")
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Baseline).Nodes)), "baseline-nodes")
+			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Steady().Nodes)), "multiarch-steady-nodes")
 		})
 	}
 }

@@ -242,6 +242,10 @@ func (c *offlineCluster) next(ctx context.Context, methods []disruption.Method) 
 		if len(candidates) == 0 {
 			continue
 		}
+		// The controller gets its candidates in the order of the cluster state's map of nodes, which Go randomizes;
+		// the methods' own sorts (by savings ratio, then by pool) keep that order among equals. Given by name, the
+		// candidates come in the same order on every run.
+		slices.SortFunc(candidates, func(a, b *disruption.Candidate) int { return cmp.Compare(a.Name(), b.Name()) })
 		if setter, ok := m.(disruption.NodePoolTotalsSetter); ok {
 			setter.SetNodePoolTotals(totals)
 		}

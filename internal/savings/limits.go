@@ -75,7 +75,7 @@ func (e *estimator) checkLimits(ctx context.Context, scenarios []scenario, place
 		if !exceeded {
 			continue
 		}
-		_, podErrs, err := schedule(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, true)
+		_, podErrs, err := schedule(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, true)
 		if err != nil {
 			return Limits{}, fmt.Errorf("savings: limits check of scenario %s: %w", s.name, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -107,11 +109,11 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	for _, s := range scenarios {
 		all = append(all, s.pools...)
 	}
-	lb, err := lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes}, e.pods)
+	lb, err := lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
 	if err != nil {
 		return nil, fmt.Errorf("savings: lower bound: %w", err)
 	}
-	floor, err := priceFloor(ctx, e.builder, pools{nodePools: all, classes: e.classes}, e.pods)
+	floor, err := priceFloor(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
 	if err != nil {
 		return nil, fmt.Errorf("savings: price floor: %w", err)
 	}
@@ -184,6 +186,8 @@ type estimator struct {
 	// baseGroups are the baseline's node groups, extraGroups what they add for pods too big for its types.
 	baseGroups  []baseGroup
 	extraGroups []BaselineGroup
+	// memo is shared by every pass of the estimate.
+	memo *memo
 	// steps and done count the estimate's stages for Options.Progress.
 	mu          sync.Mutex
 	steps, done int
@@ -245,7 +249,7 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		return nil, fmt.Errorf("savings: lab default pool: %w", err)
 	}
 	e := &estimator{o: o, w: w, pods: withUIDs(w.Pods), builder: b, stack: stack, lab: lab,
-		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default}
+		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default, memo: &memo{}}
 	// The lab set's default class is the stack's default class built from the same options; both sets agree.
 	for _, nc := range append(slices.Clone(lab.NodeClasses), stack.NodeClasses...) {
 		e.classes[nc.Name] = nc
@@ -288,7 +292,7 @@ func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[str
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		wg.Go(func() {
-			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods, !s.nodeGroup)
+			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods, !s.nodeGroup)
 			e.stepDone()
 			switch {
 			case errs[i] != nil && s.name == Baseline:
@@ -394,11 +398,30 @@ func (e *estimator) notes() []string {
 // workloadNotes are the notes about the workload itself: what it ignored, and whether it was sharded.
 func (e *estimator) workloadNotes() []string {
 	var out []string
-	if k, _, rest := shard(e.pods, e.o.MaxShardPods); k > 1 {
+	if k, _, rest := shard(e.pods, e.o.MaxShardPods, e.memo.groupKey); k > 1 {
 		out = append(out, fmt.Sprintf("The %d pods were packed as %d identical shards plus %d remaining pods, each shard holding every workload's share "+
 			"(at most %d pods per scheduling pass); the pods of each shard's partly filled nodes (below %.0f%% of CPU and memory) were packed again together "+
 			"with the remaining pods, and each pass was consolidated on its own. On the benchmark's 2,000-pod mix this stays within 2%% of one unsharded pass.",
 			len(e.pods), k, len(rest), e.o.MaxShardPods, 100*fillRatio))
 	}
 	return append(out, e.w.Notes...)
+}
+
+// GC settings for a process that runs one estimate: Karpenter's scheduler allocates several GB over a 10,000-pod
+// estimate, most of it short-lived, and at Go's default the collector takes about a seventh of the CPU. A higher
+// GOGC runs it a quarter as often; the soft memory limit makes it run sooner rather than let the heap pass it, so
+// the process stays under 1 GiB (docs/build-record.md has the measurements).
+const (
+	gcPercent   = 400
+	memoryLimit = 768 << 20
+)
+
+// TuneGC applies those settings unless GOGC or GOMEMLIMIT is set in the environment, which then wins.
+func TuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 }

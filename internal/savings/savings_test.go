@@ -318,7 +318,7 @@ func TestShardDealsIdenticalPodsEvenly(t *testing.T) {
 	w, err := workload.Parse(strings.NewReader(deployment("a", 25, "100m", "128Mi", "")+deployment("b", 7, "200m", "256Mi", "")), "test.yaml")
 	require.NoError(t, err)
 	pods := withUIDs(w.Pods)
-	k, base, rest := shard(pods, 10)
+	k, base, rest := shard(pods, 10, groupKey)
 	require.Equal(t, 4, k, "expected ceil(32/10) shards")
 	count := func(pods []*corev1.Pod, app string) int {
 		n := 0
@@ -335,7 +335,7 @@ func TestShardDealsIdenticalPodsEvenly(t *testing.T) {
 	require.Equal(t, 3, count(rest, "b"), "expected 7 mod 4 of b left over")
 	require.Equal(t, len(pods), k*len(base)+len(rest), "expected every pod counted once")
 
-	k, base, rest = shard(pods, 100)
+	k, base, rest = shard(pods, 100, groupKey)
 	require.Equal(t, 1, k, "expected no sharding under the limit")
 	require.Len(t, base, len(pods))
 	require.Empty(t, rest)

@@ -9,12 +9,15 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	"github.com/aws/karpenter-provider-aws/pkg/providers/instance/filter"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/utils/clock"
@@ -38,10 +41,58 @@ import (
 // maxPodErrors bounds how many unplaceable pods an error lists.
 const maxPodErrors = 3
 
-// pools is one scenario's NodePools and the EC2NodeClasses they reference.
+// pools is one scenario's NodePools and the EC2NodeClasses they reference, with the memo every scenario of one
+// estimate shares (nil: nothing is remembered).
 type pools struct {
 	nodePools []*karpv1.NodePool
 	classes   map[string]*awsv1.EC2NodeClass
+	memo      *memo
+}
+
+// memo remembers what every pass of one estimate would otherwise compute again: each pod's shard group (pods are
+// shared by pointer between scenarios) and each pool's instance types.
+type memo struct {
+	groups sync.Map // *corev1.Pod → string
+	types  sync.Map // typesKey → []*cloudprovider.InstanceType
+	// keepDominated keeps the dominated instance types, for the test that shows dropping them changes nothing.
+	keepDominated bool
+}
+
+// typesKey names a pool's instance types: its class, its requirements and its limits.
+type typesKey struct{ class, requirements, limits string }
+
+func (m *memo) groupKey(p *corev1.Pod) string {
+	if m == nil {
+		return groupKey(p)
+	}
+	if k, ok := m.groups.Load(p); ok {
+		return k.(string)
+	}
+	k := groupKey(p)
+	m.groups.Store(p, k)
+	return k
+}
+
+// poolTypes is what Karpenter's scheduler would consider for np: the class's instance types that fit its limits and
+// its template, less the dominated ones.
+func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karpv1.NodePool, nc *awsv1.EC2NodeClass) []*cloudprovider.InstanceType {
+	compute := func() []*cloudprovider.InstanceType {
+		its := compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
+		if m != nil && m.keepDominated {
+			return its
+		}
+		return undominated(its)
+	}
+	if m == nil {
+		return compute()
+	}
+	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits)}
+	if its, ok := m.types.Load(key); ok {
+		return its.([]*cloudprovider.InstanceType)
+	}
+	its := compute()
+	m.types.Store(key, its)
+	return its
 }
 
 // solve places pods with Karpenter's provisioning scheduler on an empty cluster with the given pools, then
@@ -54,7 +105,7 @@ type pools struct {
 // the number of passes grows with the workload, and only the last pass leaves nodes partly filled, as one pass
 // over the whole workload would.
 func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int, steady bool) (first, settled []Node, err error) {
-	k, base, rest := shard(pods, maxShardPods)
+	k, base, rest := shard(pods, maxShardPods, p.memo.groupKey)
 	pass, err := scheduleOnce(ctx, b, p, base, daemonSetPods, false)
 	if err != nil {
 		return nil, nil, err
@@ -173,7 +224,7 @@ func prepare(ctx context.Context, b *instancetypes.Builder, p pools, keepLimits 
 		// A pool's limits bound every node it launches (Karpenter drops instance types larger than what the limits
 		// leave) as well as the pool's total. An estimate keeps the first effect and lifts the second, so that every
 		// pod is placed on nodes the pool could really launch.
-		its[np.Name] = compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
+		its[np.Name] = p.memo.poolTypes(ctx, b, np, nc)
 		nodePools[i] = np.DeepCopy()
 		if !keepLimits {
 			nodePools[i].Spec.Limits = nil
@@ -292,6 +343,81 @@ func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloud
 		}
 	}
 	return out
+}
+
+// undominated drops every instance type another one dominates (see dominates): Karpenter could never launch it
+// where the other is an option, so no placement, consolidation or price changes, and every scheduling pass and
+// consolidation simulation weighs fewer types. TestDominatedTypesChangeNoPlacement checks that on the examples.
+func undominated(its []*cloudprovider.InstanceType) []*cloudprovider.InstanceType {
+	out := make([]*cloudprovider.InstanceType, 0, len(its))
+	for _, a := range its {
+		dominated := false
+		for _, b := range its {
+			if b != a && dominates(b, a) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// dominates says instance type b can stand in for a in every decision Karpenter makes in an estimate:
+//   - every pod that a can take, b can: the same architecture and OS (the only node labels a workload may select
+//     on, workload.NodeKeys), at least a's capacity and allocatable CPU, memory, pods and ephemeral storage, the
+//     same accelerators and the same metal-ness (so the AWS provider's exotic-instance filter treats both alike);
+//   - wherever a is offered (zone and capacity type), b is too, and cheaper, or at the same price with a name that
+//     sorts first (launch's tie-break), so launch and consolidation's price filters always prefer b.
+func dominates(b, a *cloudprovider.InstanceType) bool {
+	for _, key := range []string{corev1.LabelArchStable, corev1.LabelOSStable} {
+		if !a.Requirements.Get(key).Has(b.Requirements.Get(key).Any()) || a.Requirements.Get(key).Len() != b.Requirements.Get(key).Len() {
+			return false
+		}
+	}
+	if metal(a) != metal(b) {
+		return false
+	}
+	general := []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourcePods, corev1.ResourceEphemeralStorage}
+	for name, q := range a.Capacity {
+		if !slices.Contains(general, name) && !q.Equal(b.Capacity[name]) {
+			return false
+		}
+	}
+	for name, q := range b.Capacity {
+		if !slices.Contains(general, name) && !q.Equal(a.Capacity[name]) {
+			return false
+		}
+	}
+	aAlloc, bAlloc := a.Allocatable(), b.Allocatable()
+	for _, name := range general {
+		if a.Capacity.Name(name, resource.DecimalSI).Cmp(*b.Capacity.Name(name, resource.DecimalSI)) > 0 ||
+			aAlloc.Name(name, resource.DecimalSI).Cmp(*bAlloc.Name(name, resource.DecimalSI)) > 0 {
+			return false
+		}
+	}
+	for _, o := range a.Offerings.Available() {
+		better := false
+		for _, p := range b.Offerings.Available() {
+			if p.Zone() == o.Zone() && p.CapacityType() == o.CapacityType() && (p.Price < o.Price || (p.Price == o.Price && b.Name < a.Name)) {
+				better = true
+				break
+			}
+		}
+		if !better {
+			return false
+		}
+	}
+	return true
+}
+
+// metal says whether an instance type is a bare-metal size, which the AWS provider's exotic filter sets apart.
+func metal(it *cloudprovider.InstanceType) bool {
+	return slices.ContainsFunc(it.Requirements.Get(awsv1.LabelInstanceSize).Values(), func(size string) bool {
+		return strings.Contains(size, "metal")
+	})
 }
 
 // capped keeps the instance types whose capacity fits within limits, as Karpenter's scheduler does for a pool that

@@ -1,8 +1,10 @@
 package savings
 
 import (
-	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +20,7 @@ const DefaultMaxShardPods = 1000
 // dealt evenly: each shard gets floor(n/k) of a group of n, the remainder the n mod k left over. Every shard thus
 // has the workload's mix, and Karpenter still does all the packing; topology spread is kept within each shard rather
 // than across all of them, and solve packs the pods of each shard's partly filled nodes again.
-func shard(pods []*corev1.Pod, maxPods int) (k int, base, rest []*corev1.Pod) {
+func shard(pods []*corev1.Pod, maxPods int, groupOf func(*corev1.Pod) string) (k int, base, rest []*corev1.Pod) {
 	if maxPods <= 0 || len(pods) <= maxPods {
 		return 1, pods, nil
 	}
@@ -26,7 +28,7 @@ func shard(pods []*corev1.Pod, maxPods int) (k int, base, rest []*corev1.Pod) {
 	groups := map[string][]*corev1.Pod{}
 	var keys []string
 	for _, p := range pods {
-		key := groupKey(p)
+		key := groupOf(p)
 		if _, ok := groups[key]; !ok {
 			keys = append(keys, key)
 		}
@@ -43,17 +45,22 @@ func shard(pods []*corev1.Pod, maxPods int) (k int, base, rest []*corev1.Pod) {
 }
 
 // groupKey identifies pods the scheduler cannot tell apart and that belong to the same workload, so that every
-// workload keeps its share of each shard.
+// workload keeps its share of each shard: the controller, the namespace, the labels and the spec, the spec in its
+// protobuf encoding (Kubernetes' generated code writes map entries in key order, so equal specs encode equally).
 func groupKey(p *corev1.Pod) string {
-	b, err := json.Marshal(struct {
-		Owner     *metav1.OwnerReference
-		Namespace string
-		Labels    map[string]string
-		Spec      corev1.PodSpec
-	}{metav1.GetControllerOf(p), p.Namespace, p.Labels, p.Spec})
+	spec, err := p.Spec.Marshal()
 	if err != nil {
 		// A PodSpec always marshals; a pod that would not is its own group.
 		return string(p.UID)
 	}
-	return string(b)
+	var b strings.Builder
+	if ref := metav1.GetControllerOf(p); ref != nil {
+		b.WriteString(ref.Kind + "/" + ref.Name + "/" + string(ref.UID))
+	}
+	b.WriteString("\x00" + p.Namespace + "\x00")
+	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
+		b.WriteString(k + "=" + p.Labels[k] + "\x00")
+	}
+	b.Write(spec)
+	return b.String()
 }

@@ -14,9 +14,6 @@ import (
 // one, both at the first scale-up and at the steady state, in the multiarch scenario and in its on-demand step
 // (where consolidation replaces nodes).
 func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("packs 2,000 pods unsharded")
-	}
 	cat, err := catalog.Load()
 	require.NoError(t, err)
 	ctx := context.Background()
