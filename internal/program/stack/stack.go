@@ -180,7 +180,9 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	}
 
 	if cfg.ActivateCostAllocationTags {
-		if err := activateCostAllocationTags(ctx, cfg.ClusterName, np); err != nil {
+		// np.Resources, not np alone: a dependency on a component reaches only the children it holds at that moment
+		// (see kp.Release above).
+		if err := activateCostAllocationTags(ctx, cfg.ClusterName, append([]pulumi.Resource{np}, np.Resources...)); err != nil {
 			return nil, err
 		}
 	}
@@ -231,14 +233,14 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 // carried it, so the rest of the stack is in place when the activation fails for that. They are retained on delete:
 // a cost allocation tag is the payer account's, shared by every cluster it pays for, and deactivating it would stop
 // the grouping of the others' bills too.
-func activateCostAllocationTags(ctx *pulumi.Context, clusterName string, pools pulumi.Resource) error {
+func activateCostAllocationTags(ctx *pulumi.Context, clusterName string, pools []pulumi.Resource) error {
 	suffixes := map[string]string{config.CostTagNodePool: "nodepool", config.CostTagCluster: "cluster-name"}
 	for _, key := range config.CostAllocationTags {
 		name := clusterName + "-cost-allocation-tag-" + suffixes[key]
 		if _, err := costexplorer.NewCostAllocationTag(ctx, name, &costexplorer.CostAllocationTagArgs{
 			TagKey: pulumi.String(key),
 			Status: pulumi.String("Active"),
-		}, pulumi.DependsOn([]pulumi.Resource{pools}), pulumi.RetainOnDelete(true)); err != nil {
+		}, pulumi.DependsOn(pools), pulumi.RetainOnDelete(true)); err != nil {
 			return fmt.Errorf("activating the cost allocation tag %s: %w", key, err)
 		}
 	}
