@@ -32,6 +32,51 @@ type Advice struct {
 	MultiArchImages []ImageAdvice `json:"multiArchImages"`
 	// Notes say what was not tried, or tried without a saving.
 	Notes []string `json:"notes,omitempty"`
+	// Bound compares multiarch's steady state with the lower bound; absent when the bound is zero.
+	Bound *BoundGap `json:"bound,omitempty"`
+}
+
+// TargetBoundRatio is how far above the constraint-aware lower bound the stack's pools should run a workload at
+// their steady state; beyond it, the report says so and what the advice would reach.
+const TargetBoundRatio = 1.5
+
+// BoundGap is multiarch's steady state against the lower bound, and the best the advised workload changes reach.
+type BoundGap struct {
+	Ratio float64 `json:"ratio"`
+	// AdvisedRatio is the ratio with the advised change that saves most; equal to Ratio when none saves.
+	AdvisedRatio float64 `json:"advisedRatio"`
+	Target       float64 `json:"target"`
+	Note         string  `json:"note"`
+}
+
+// boundGap measures multiarch's steady state, hourly, against the lower bound, with the best advice applied.
+func boundGap(a Advice, hourly, lowerBound float64) *BoundGap {
+	if lowerBound <= 0 {
+		return nil
+	}
+	best, what := 0.0, ""
+	if p := a.PreferArm64; p != nil && p.Saving.HourlyUSD > best {
+		best, what = p.Saving.HourlyUSD, "preferring arm64"
+	}
+	for _, m := range a.MultiArchImages {
+		if m.Saving.HourlyUSD > best {
+			best, what = m.Saving.HourlyUSD, fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+		}
+	}
+	g := &BoundGap{Ratio: round6(hourly / lowerBound), AdvisedRatio: round6((hourly - best) / lowerBound), Target: TargetBoundRatio}
+	switch {
+	case g.Ratio <= g.Target:
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, within the %.1f× target.", g.Ratio, g.Target)
+	case g.AdvisedRatio <= g.Target:
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; %s brings it to %.2f×.", g.Ratio, g.Target, what, g.AdvisedRatio)
+	case what != "":
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; the best advised change, %s, brings it to %.2f×, "+
+			"still over. The estimate tries workload changes only, not changes to the node pools.", g.Ratio, g.Target, what, g.AdvisedRatio)
+	default:
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target, and no advised workload change saves; "+
+			"the estimate tries workload changes only, not changes to the node pools.", g.Ratio, g.Target)
+	}
+	return g
 }
 
 // PreferArm64 is the advice to add an arm64 preference to workloads that could run on arm64 but landed on amd64:

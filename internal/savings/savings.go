@@ -136,6 +136,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	}
 	lower := NewScenario(LowerBound, nil, lb.note)
 	lower.HourlyUSD = round6(lb.hourly)
+	advice.Bound = boundGap(advice, placed[Multiarch].Steady().HourlyUSD, lower.HourlyUSD)
 	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
 	r := &Report{
 		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},

@@ -208,10 +208,13 @@ func workloadList(ws []WorkloadPods) string {
 // writeAdvice prints the advice section; a live report, which has none, prints nothing.
 func writeAdvice(b *strings.Builder, r *Report) {
 	a := r.Advice
-	if a.PreferArm64 == nil && len(a.MultiArchImages) == 0 && len(a.Notes) == 0 {
+	if a.PreferArm64 == nil && len(a.MultiArchImages) == 0 && len(a.Notes) == 0 && a.Bound == nil {
 		return
 	}
-	fmt.Fprintf(b, "\nAdvice (each figure from re-running Karpenter's scheduler on multiarch with the change):\n")
+	fmt.Fprintf(b, "\nAdvice (each figure from re-running Karpenter's scheduler and consolidation on multiarch with the change, steady states):\n")
+	if a.Bound != nil {
+		fmt.Fprintf(b, "  Lower bound: %s\n", a.Bound.Note)
+	}
 	if p := a.PreferArm64; p != nil {
 		fmt.Fprintf(b, "  Prefer arm64: saves $%.4f/h, $%s/month (multiarch $%.4f/h instead of $%.4f/h). Add to each of:\n",
 			p.Saving.HourlyUSD, money(p.Saving.MonthlyUSD), p.MultiarchHourlyUSD, p.MultiarchHourlyUSD+p.Saving.HourlyUSD)

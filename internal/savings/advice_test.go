@@ -1,0 +1,31 @@
+package savings
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestBoundGapSaysWhetherTheAdviceReachesTheTarget(t *testing.T) {
+	image := Advice{MultiArchImages: []ImageAdvice{{Kind: "Deployment", Namespace: "shop", Name: "legacy", Saving: Amount{HourlyUSD: 0.3}}}}
+	for _, tc := range []struct {
+		name           string
+		advice         Advice
+		hourly         float64
+		ratio, advised float64
+		noteContains   string
+	}{
+		{"within the target", Advice{}, 1.4, 1.4, 1.4, "within the 1.5× target"},
+		{"the advice reaches it", image, 1.7, 1.7, 1.4, "a multi-arch image for Deployment shop/legacy brings it to 1.40×"},
+		{"the advice falls short", image, 2.0, 2.0, 1.7, "still over. The estimate tries workload changes only"},
+		{"no advice", Advice{}, 2.0, 2.0, 2.0, "no advised workload change saves"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := boundGap(tc.advice, tc.hourly, 1.0)
+			require.InDelta(t, tc.ratio, g.Ratio, 1e-9)
+			require.InDelta(t, tc.advised, g.AdvisedRatio, 1e-9)
+			require.Contains(t, g.Note, tc.noteContains)
+		})
+	}
+	require.Nil(t, boundGap(Advice{}, 1, 0), "expected no ratio to a zero bound")
+}
