@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/awslabs/operatorpkg/status"
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
+	"github.com/awslabs/operatorpkg/status"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
