@@ -131,11 +131,33 @@ func ceiling(np *karpv1.NodePool, its []*cloudprovider.InstanceType) *float64 {
 	if !hasCPU && !hasMem {
 		return nil
 	}
+	_, perVCPU, perGiB := PoolRates(np, capped(its, np.Spec.Limits))
+	hourly := math.Inf(1)
+	if hasCPU {
+		hourly = min(hourly, cpu.AsApproximateFloat64()*perVCPU)
+	}
+	if hasMem {
+		hourly = min(hourly, mem.AsApproximateFloat64()/gib*perGiB)
+	}
+	monthly := round6(hourly * HoursPerMonth)
+	return &monthly
+}
+
+// PricedType is an instance type a pool can launch, at its on-demand list price per hour.
+type PricedType struct {
+	Type           *cloudprovider.InstanceType
+	OnDemandHourly float64
+}
+
+// PoolRates returns the instance types among its that np's template allows (its requirements and labels, as
+// Karpenter's scheduler reads them), each at the highest price of its available on-demand offerings whatever
+// capacity types the pool allows, and the priciest $/vCPU-hour and $/GiB-hour of capacity among them. ceiling and
+// the pool budgets' rate table (internal/program/poolbudget) both price pools with it.
+func PoolRates(np *karpv1.NodePool, its []*cloudprovider.InstanceType) (types []PricedType, perVCPU, perGiB float64) {
 	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
 	onDemand := scheduling.NewRequirements(reqs.Values()...)
 	onDemand[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, karpv1.CapacityTypeOnDemand)
-	var perVCPU, perGiB float64 // the priciest $/hour per unit of each resource
-	for _, it := range capped(its, np.Spec.Limits) {
+	for _, it := range its {
 		if it.Requirements.Intersects(reqs) != nil {
 			continue
 		}
@@ -149,14 +171,7 @@ func ceiling(np *karpv1.NodePool, its []*cloudprovider.InstanceType) *float64 {
 		if g := it.Capacity.Memory().AsApproximateFloat64() / gib; g > 0 {
 			perGiB = max(perGiB, price/g)
 		}
+		types = append(types, PricedType{Type: it, OnDemandHourly: price})
 	}
-	hourly := math.Inf(1)
-	if hasCPU {
-		hourly = min(hourly, cpu.AsApproximateFloat64()*perVCPU)
-	}
-	if hasMem {
-		hourly = min(hourly, mem.AsApproximateFloat64()/gib*perGiB)
-	}
-	monthly := round6(hourly * HoursPerMonth)
-	return &monthly
+	return types, perVCPU, perGiB
 }

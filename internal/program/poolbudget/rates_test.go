@@ -13,11 +13,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/karpenter/pkg/cloudprovider"
-	karpscheduling "sigs.k8s.io/karpenter/pkg/controllers/provisioning/scheduling"
-	"sigs.k8s.io/karpenter/pkg/scheduling"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
@@ -57,28 +54,13 @@ func pools(t *testing.T, capacityTypes []string) *karpenterapi.Set {
 // every type counts, not only those the pool's limits leave room for: the limits are not known before the rates, and
 // the rates of a subset are no higher, so the ceiling of the derived limits stays within the budget.
 func ratesOf(np *karpv1.NodePool, its []*cloudprovider.InstanceType) Rates {
-	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
-	onDemand := scheduling.NewRequirements(reqs.Values()...)
-	onDemand[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, karpv1.CapacityTypeOnDemand)
-	var r Rates
+	types, perVCPU, perGiB := savings.PoolRates(np, its)
+	r := Rates{PerVCPUHour: perVCPU, PerGiBHour: perGiB}
 	var smallest *cloudprovider.InstanceType
-	for _, it := range its {
-		if it.Requirements.Intersects(reqs) != nil {
-			continue
-		}
-		price := 0.0
-		for _, o := range it.Offerings.Available().Compatible(onDemand) {
-			price = max(price, o.Price)
-		}
-		if v := it.Capacity.Cpu().AsApproximateFloat64(); v > 0 {
-			r.PerVCPUHour = max(r.PerVCPUHour, price/v)
-		}
-		if g := it.Capacity.Memory().AsApproximateFloat64() / gib; g > 0 {
-			r.PerGiBHour = max(r.PerGiBHour, price/g)
-		}
-		if smallest == nil || smaller(it, smallest) {
+	for _, t := range types {
+		if it := t.Type; smallest == nil || smaller(it, smallest) {
 			smallest = it
-			r.Smallest = InstanceType{Name: it.Name, CPU: *it.Capacity.Cpu(), Memory: *it.Capacity.Memory(), OnDemandHourly: price}
+			r.Smallest = InstanceType{Name: it.Name, CPU: *it.Capacity.Cpu(), Memory: *it.Capacity.Memory(), OnDemandHourly: t.OnDemandHourly}
 		}
 	}
 	return r
