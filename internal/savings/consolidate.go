@@ -42,7 +42,7 @@ const ConsolidationRules = "Steady state: Karpenter " + KarpenterVersion + "'s d
 	"NewMethods: emptiness, drift, multi-node and single-node consolidation, each with its validator) run on the estimate's nodes " +
 	"until none finds a command, within each pool's consolidationPolicy and disruption budgets. " +
 	"Spot-to-spot consolidation is off, the default of the SpotToSpotConsolidation feature gate that this stack's Karpenter chart keeps: " +
-	"a spot node is deleted when its pods fit elsewhere, or replaced by a cheaper on-demand or spot node only from an on-demand node. " +
+	"spot nodes alone are only deleted, when their pods fit elsewhere; a cheaper replacement needs an on-demand node among the candidates. " +
 	"Offline, the steps a cluster runs between a command and the next are not run but carried out directly: the queue's orchestration " +
 	"(taint, launch, drain, delete) is replaced by moving each pod where the command's scheduling simulation put it, and the 15 s " +
 	"validation wait passes on a virtual clock; PodDisruptionBudgets and do-not-disrupt annotations are not in the workload model."
@@ -96,6 +96,9 @@ type offlineCluster struct {
 	queue       *disruption.Queue
 	nodes       map[string]*offlineNode // by node name
 	launched    int
+	// podNames are the pods' keys, so that two pods of the same name (a manifest read twice, a Deployment and a Job
+	// of one name) get apart names, as an API server would require.
+	podNames map[types.NamespacedName]bool
 }
 
 type offlineNode struct {
@@ -104,13 +107,10 @@ type offlineNode struct {
 }
 
 func newOfflineCluster(ctx context.Context, p pass, daemonSetPods []*corev1.Pod) (*offlineCluster, error) {
-	c := &offlineCluster{nodes: map[string]*offlineNode{}}
+	c := &offlineCluster{nodes: map[string]*offlineNode{}, podNames: map[types.NamespacedName]bool{}}
 	kube := fakeclient.NewClientBuilder().
 		// The plain object tracker: the default one also tracks managed fields, which costs a REST mapper per write.
 		WithObjectTracker(k8stesting.NewObjectTracker(scheme.Scheme, scheme.Codecs.UniversalDecoder())).
-		// No type has a status subresource, so that objects are stored with the status they are created with, as a
-		// cluster's controllers would have set it.
-		WithStatusSubresource().
 		// Pods are listed from the cluster's own record of them (see listPods); the fake client serializes every
 		// pod on each list, and Karpenter lists a node's pods for every candidate it weighs.
 		WithInterceptorFuncs(interceptor.Funcs{List: c.listPods}).
@@ -218,6 +218,10 @@ func (c *offlineCluster) add(ctx context.Context, pl placement) error {
 		pod := p.DeepCopy()
 		pod.ResourceVersion = ""
 		pod.Spec.NodeName = name
+		if c.podNames[client.ObjectKeyFromObject(pod)] {
+			pod.Name += "-" + string(pod.UID)
+		}
+		c.podNames[client.ObjectKeyFromObject(pod)] = true
 		pod.Status.Phase = corev1.PodRunning
 		if err := c.kube.Create(ctx, pod); err != nil {
 			return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)

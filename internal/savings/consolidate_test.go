@@ -7,9 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	apitypes "k8s.io/apimachinery/pkg/types"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -149,4 +151,64 @@ func TestConsolidationWorkedByHand(t *testing.T) {
 			require.Equal(t, tc.after, podsPerType(after), "expected consolidation to leave these nodes")
 		})
 	}
+}
+
+// Two pods of one name (the same manifest read twice) are two pods in the offline cluster too, and the estimate
+// consolidates them like any others.
+func TestSteadyStateWithPodsOfTheSameName(t *testing.T) {
+	manifest := deployment("web", 3, "500m", "1Gi", "")
+	r := estimate(t, smallCatalog(t), manifest+manifest, options(t))
+	s := mustScenario(t, r, Multiarch)
+	require.NotNil(t, s.Consolidated)
+	pods := 0
+	for _, n := range s.Consolidated.Nodes {
+		pods += n.Pods
+	}
+	require.Equal(t, 6, pods, "expected all six pods at the steady state")
+}
+
+// A workload in which no group has as many replicas as there are shards is packed in one pass, not dealt into empty
+// shards.
+func TestSolveWithFewerReplicasThanShards(t *testing.T) {
+	ctx := context.Background()
+	w := mustParse(t, deployment("a", 1, "500m", "1Gi", "")+deployment("b", 1, "500m", "1Gi", "")+deployment("c", 1, "500m", "1Gi", ""))
+	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
+	require.NoError(t, err)
+	first, settled, err := solve(ctx, e.builder, pools{nodePools: e.stack.NodePools, classes: e.classes, memo: e.memo}, e.pods, nil, 2, true)
+	require.NoError(t, err)
+	for _, nodes := range [][]Node{first, settled} {
+		pods := 0
+		for _, n := range nodes {
+			pods += n.Pods
+		}
+		require.Equal(t, 3, pods)
+	}
+}
+
+// With limits held, a dominated type stays: Karpenter drops the types larger than what a pool has left, and the
+// smaller, dominated one may be the one that still fits. m5.large (8 GiB, $0.09/h) dominates c5.large (4 GiB,
+// $0.10/h). Under a 12Gi memory limit, three pods that each need a node of their own get an m5.large, then a
+// c5.large in the 4 GiB left (Karpenter counts capacity, 7.5% below the nominal memory), and the third stays pending.
+func TestLimitsCheckKeepsDominatedTypes(t *testing.T) {
+	x86 := func(name string, mib int64) catalog.Spec {
+		return catalog.Spec{Name: name, VCPU: 2, MemoryMiB: mib, Arch: catalog.ArchX86, CPUManufacturer: "Intel", MaxENIs: 3, IPv4PerENI: 10}
+	}
+	cat, err := catalog.New(&catalog.Snapshot{
+		Source: "hand-made test prices", Date: "2025-01-01",
+		InstanceTypes: []catalog.Spec{x86("m5.large", 8192), x86("c5.large", 4096)},
+		Regions:       map[string]map[string]catalog.Price{"us-east-1": {"m5.large": {OnDemand: 0.09}, "c5.large": {OnDemand: 0.10}}},
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+	w := mustParse(t, deployment("a", 3, "1500m", "1Gi", ""))
+	o := options(t)
+	o.BaselineType, o.BaselineGPUType = "m5.large", "m5.large"
+	e, err := newEstimator(ctx, cat, w, o)
+	require.NoError(t, err)
+	nps := restricted(e.stack.NodePools[:1], karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand)
+	nps[0].Spec.Limits = karpv1.Limits{corev1.ResourceCPU: resource.MustParse("100"), corev1.ResourceMemory: resource.MustParse("12Gi")}
+	nodes, pending, err := schedule(ctx, e.builder, pools{nodePools: nps, classes: e.classes, memo: e.memo}, e.pods, nil, true)
+	require.NoError(t, err)
+	require.Equal(t, []string{"c5.large:|", "m5.large:|"}, podsPerType(nodes), "expected the dominated c5.large in the room the limit leaves")
+	require.Len(t, pending, 1, "expected one pod pending")
 }

@@ -59,7 +59,10 @@ type memo struct {
 }
 
 // typesKey names a pool's instance types: its class, its requirements and its limits.
-type typesKey struct{ class, requirements, limits string }
+type typesKey struct {
+	class, requirements, limits string
+	pruned                      bool
+}
 
 func (m *memo) groupKey(p *corev1.Pod) string {
 	if m == nil {
@@ -74,11 +77,12 @@ func (m *memo) groupKey(p *corev1.Pod) string {
 }
 
 // poolTypes is what Karpenter's scheduler would consider for np: the class's instance types that fit its limits and
-// its template, less the dominated ones.
-func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karpv1.NodePool, nc *awsv1.EC2NodeClass) []*cloudprovider.InstanceType {
+// its template, less the dominated ones unless keepLimits holds the pool to limits (see prunable).
+func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karpv1.NodePool, nc *awsv1.EC2NodeClass, keepLimits bool) []*cloudprovider.InstanceType {
+	prune := prunable(np, keepLimits) && (m == nil || !m.keepDominated)
 	compute := func() []*cloudprovider.InstanceType {
 		its := compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
-		if m != nil && m.keepDominated {
+		if !prune {
 			return its
 		}
 		return undominated(its)
@@ -86,7 +90,7 @@ func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karp
 	if m == nil {
 		return compute()
 	}
-	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits)}
+	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits), pruned: prune}
 	if its, ok := m.types.Load(key); ok {
 		return its.([]*cloudprovider.InstanceType)
 	}
@@ -224,7 +228,7 @@ func prepare(ctx context.Context, b *instancetypes.Builder, p pools, keepLimits 
 		// A pool's limits bound every node it launches (Karpenter drops instance types larger than what the limits
 		// leave) as well as the pool's total. An estimate keeps the first effect and lifts the second, so that every
 		// pod is placed on nodes the pool could really launch.
-		its[np.Name] = p.memo.poolTypes(ctx, b, np, nc)
+		its[np.Name] = p.memo.poolTypes(ctx, b, np, nc, keepLimits)
 		nodePools[i] = np.DeepCopy()
 		if !keepLimits {
 			nodePools[i].Spec.Limits = nil
@@ -343,6 +347,17 @@ func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloud
 		}
 	}
 	return out
+}
+
+// prunable says whether a pool's dominated instance types can be left out. Not when its limits are held
+// (keepLimits): near a limit Karpenter drops the types larger than what the pool has left, and a dominated, smaller
+// type may be the one that still fits. Not when its requirements set minValues: the dominated types count towards
+// the distinct values minValues asks for.
+func prunable(np *karpv1.NodePool, keepLimits bool) bool {
+	if keepLimits && len(np.Spec.Limits) > 0 {
+		return false
+	}
+	return !karpscheduling.NewNodeClaimTemplate(np).Requirements.HasMinValues()
 }
 
 // undominated drops every instance type another one dominates (see dominates): Karpenter could never launch it

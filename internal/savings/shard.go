@@ -41,6 +41,11 @@ func shard(pods []*corev1.Pod, maxPods int, groupOf func(*corev1.Pod) string) (k
 		base = append(base, g[:per]...)
 		rest = append(rest, g[per*k:]...)
 	}
+	if len(base) == 0 {
+		// No workload has k replicas (e.g. many one-replica Deployments): there is nothing to deal, and the
+		// workload is packed in one pass.
+		return 1, pods, nil
+	}
 	return k, base, rest
 }
 
