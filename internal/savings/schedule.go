@@ -60,8 +60,8 @@ type memo struct {
 
 // typesKey names a pool's instance types: its class, its requirements and its limits.
 type typesKey struct {
-	class, requirements, limits string
-	pruned                      bool
+	class, requirements, limits, held string
+	pruned                            bool
 }
 
 func (m *memo) groupKey(p *corev1.Pod) string {
@@ -77,20 +77,21 @@ func (m *memo) groupKey(p *corev1.Pod) string {
 }
 
 // poolTypes is what Karpenter's scheduler would consider for np: the class's instance types that fit its limits and
-// its template, less the dominated ones unless keepLimits holds the pool to limits (see prunable).
+// its template, less the dominated ones (see prunable).
 func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karpv1.NodePool, nc *awsv1.EC2NodeClass, keepLimits bool) []*cloudprovider.InstanceType {
-	prune := prunable(np, keepLimits) && (m == nil || !m.keepDominated)
+	prune, held := prunable(np, keepLimits)
+	prune = prune && (m == nil || !m.keepDominated)
 	compute := func() []*cloudprovider.InstanceType {
 		its := compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
 		if !prune {
 			return its
 		}
-		return undominated(its)
+		return undominated(its, held)
 	}
 	if m == nil {
 		return compute()
 	}
-	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits), pruned: prune}
+	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits), pruned: prune, held: fmt.Sprint(held)}
 	if its, ok := m.types.Load(key); ok {
 		return its.([]*cloudprovider.InstanceType)
 	}
@@ -349,26 +350,36 @@ func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloud
 	return out
 }
 
-// prunable says whether a pool's dominated instance types can be left out. Not when its limits are held
-// (keepLimits): near a limit Karpenter drops the types larger than what the pool has left, and a dominated, smaller
-// type may be the one that still fits. Not when its requirements set minValues: the dominated types count towards
-// the distinct values minValues asks for.
-func prunable(np *karpv1.NodePool, keepLimits bool) bool {
-	if keepLimits && len(np.Spec.Limits) > 0 {
-		return false
+// prunable says whether a pool's dominated instance types can be left out, and which resources a dominating type
+// must then match exactly. Not for a pool whose requirements set minValues: the dominated types count towards the
+// distinct values minValues asks for. When its limits are held (keepLimits), Karpenter drops the types larger than
+// what the pool has left, so a dominated type that is smaller in a limited resource may be the one that still fits:
+// only a type of exactly the same size in every limited resource stands in for it.
+func prunable(np *karpv1.NodePool, keepLimits bool) (bool, []corev1.ResourceName) {
+	if karpscheduling.NewNodeClaimTemplate(np).Requirements.HasMinValues() {
+		return false, nil
 	}
-	return !karpscheduling.NewNodeClaimTemplate(np).Requirements.HasMinValues()
+	if !keepLimits {
+		return true, nil
+	}
+	held := make([]corev1.ResourceName, 0, len(np.Spec.Limits))
+	for name := range np.Spec.Limits {
+		held = append(held, name)
+	}
+	slices.Sort(held)
+	return true, held
 }
 
-// undominated drops every instance type another one dominates (see dominates): Karpenter could never launch it
-// where the other is an option, so no placement, consolidation or price changes, and every scheduling pass and
-// consolidation simulation weighs fewer types. TestDominatedTypesChangeNoPlacement checks that on the examples.
-func undominated(its []*cloudprovider.InstanceType) []*cloudprovider.InstanceType {
+// undominated drops every instance type another one dominates (see dominates), of exactly the same size in each
+// held resource: Karpenter could never launch it where the other is an option, so no placement, consolidation or
+// price changes, and every scheduling pass and consolidation simulation weighs fewer types.
+// TestDominatedTypesChangeNoPlacement and TestLimitsCheckKeepsDominatedTypes check that.
+func undominated(its []*cloudprovider.InstanceType, held []corev1.ResourceName) []*cloudprovider.InstanceType {
 	out := make([]*cloudprovider.InstanceType, 0, len(its))
 	for _, a := range its {
 		dominated := false
 		for _, b := range its {
-			if b != a && dominates(b, a) {
+			if b != a && sameSize(a, b, held) && dominates(b, a) {
 				dominated = true
 				break
 			}
@@ -378,6 +389,16 @@ func undominated(its []*cloudprovider.InstanceType) []*cloudprovider.InstanceTyp
 		}
 	}
 	return out
+}
+
+// sameSize says whether a and b have the same capacity in every named resource.
+func sameSize(a, b *cloudprovider.InstanceType, names []corev1.ResourceName) bool {
+	for _, name := range names {
+		if a.Capacity.Name(name, resource.DecimalSI).Cmp(*b.Capacity.Name(name, resource.DecimalSI)) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // dominates says instance type b can stand in for a in every decision Karpenter makes in an estimate:
