@@ -61,7 +61,7 @@ func consolidate(ctx context.Context, p pass, daemonSetPods []*corev1.Pod) ([]pl
 		return nil, err
 	}
 	for _, pl := range p.placed {
-		if err := c.add(ctx, pl); err != nil {
+		if _, err := c.add(ctx, pl); err != nil {
 			return nil, err
 		}
 	}
@@ -157,9 +157,9 @@ func newOfflineCluster(ctx context.Context, p pass, daemonSetPods []*corev1.Pod)
 	return c, nil
 }
 
-// add registers a launched node as Karpenter would find it once it has initialized: its NodeClaim and Node with
-// the labels the AWS provider and registration put on them, and its pods bound and running.
-func (c *offlineCluster) add(ctx context.Context, pl placement) error {
+// add registers a launched node as Karpenter would find it once it has initialized (its NodeClaim and Node with the
+// labels the AWS provider and registration put on them, and its pods bound and running), and returns its name.
+func (c *offlineCluster) add(ctx context.Context, pl placement) (string, error) {
 	c.launched++
 	name := fmt.Sprintf("%s-%d", pl.node.NodePool, c.launched)
 	providerID := fmt.Sprintf("aws:///%s/i-%017d", pl.node.Zone, c.launched)
@@ -203,14 +203,14 @@ func (c *offlineCluster) add(ctx context.Context, pl placement) error {
 		},
 	}
 	if err := c.kube.Create(ctx, claim); err != nil {
-		return fmt.Errorf("NodeClaim %s: %w", name, err)
+		return "", fmt.Errorf("NodeClaim %s: %w", name, err)
 	}
 	if err := c.kube.Create(ctx, node); err != nil {
-		return fmt.Errorf("Node %s: %w", name, err)
+		return "", fmt.Errorf("Node %s: %w", name, err)
 	}
 	c.state.UpdateNodeClaim(claim)
 	if err := c.state.UpdateNode(ctx, node); err != nil {
-		return fmt.Errorf("Node %s: %w", name, err)
+		return "", fmt.Errorf("Node %s: %w", name, err)
 	}
 	n := &offlineNode{placement: pl, pods: map[types.NamespacedName]*corev1.Pod{}}
 	c.nodes[name] = n
@@ -224,14 +224,14 @@ func (c *offlineCluster) add(ctx context.Context, pl placement) error {
 		c.podNames[client.ObjectKeyFromObject(pod)] = true
 		pod.Status.Phase = corev1.PodRunning
 		if err := c.kube.Create(ctx, pod); err != nil {
-			return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
+			return "", fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
 		if err := c.state.UpdatePod(ctx, pod); err != nil {
-			return fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
+			return "", fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
 		n.pods[client.ObjectKeyFromObject(pod)] = pod
 	}
-	return nil
+	return name, nil
 }
 
 // next does what the disruption controller's Reconcile does short of starting a command: for each method in
@@ -299,11 +299,12 @@ func (c *offlineCluster) execute(ctx context.Context, cmd disruption.Command) er
 		// The replacement's pods are bound below, with the others that move.
 		claimPods := pl.claim.Pods
 		pl.claim = &karpscheduling.NodeClaim{NodeClaimTemplate: r.NodeClaimTemplate}
-		if err := c.add(ctx, pl); err != nil {
+		name, err := c.add(ctx, pl)
+		if err != nil {
 			return err
 		}
 		for _, p := range claimPods {
-			target[client.ObjectKeyFromObject(p)] = fmt.Sprintf("%s-%d", pl.node.NodePool, c.launched)
+			target[client.ObjectKeyFromObject(p)] = name
 		}
 	}
 	for _, en := range cmd.Results.ExistingNodes {

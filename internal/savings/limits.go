@@ -157,10 +157,7 @@ func PoolRates(np *karpv1.NodePool, its []*cloudprovider.InstanceType) (types []
 	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
 	onDemand := scheduling.NewRequirements(reqs.Values()...)
 	onDemand[karpv1.CapacityTypeLabelKey] = scheduling.NewRequirement(karpv1.CapacityTypeLabelKey, corev1.NodeSelectorOpIn, karpv1.CapacityTypeOnDemand)
-	for _, it := range its {
-		if it.Requirements.Intersects(reqs) != nil {
-			continue
-		}
+	for _, it := range compatible(reqs, its) {
 		price := 0.0
 		for _, o := range it.Offerings.Available().Compatible(onDemand) {
 			price = max(price, o.Price)

@@ -79,10 +79,11 @@ func (m *memo) groupKey(p *corev1.Pod) string {
 // poolTypes is what Karpenter's scheduler would consider for np: the class's instance types that fit its limits and
 // its template, less the dominated ones (see prunable).
 func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karpv1.NodePool, nc *awsv1.EC2NodeClass, keepLimits bool) []*cloudprovider.InstanceType {
-	prune, held := prunable(np, keepLimits)
+	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
+	prune, held := prunable(np, reqs, keepLimits)
 	prune = prune && (m == nil || !m.keepDominated)
 	compute := func() []*cloudprovider.InstanceType {
-		its := compatible(np, capped(b.For(ctx, nc), np.Spec.Limits))
+		its := compatible(reqs, capped(b.For(ctx, nc), np.Spec.Limits))
 		if !prune {
 			return its
 		}
@@ -91,7 +92,7 @@ func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karp
 	if m == nil {
 		return compute()
 	}
-	key := typesKey{class: nc.Name, requirements: fmt.Sprint(karpscheduling.NewNodeClaimTemplate(np).Requirements), limits: fmt.Sprint(np.Spec.Limits), pruned: prune, held: fmt.Sprint(held)}
+	key := typesKey{class: nc.Name, requirements: fmt.Sprint(reqs), limits: fmt.Sprint(np.Spec.Limits), pruned: prune, held: fmt.Sprint(held)}
 	if its, ok := m.types.Load(key); ok {
 		return its.([]*cloudprovider.InstanceType)
 	}
@@ -335,12 +336,10 @@ func permutations(s []string, visit func([]string)) {
 	permute(0)
 }
 
-// compatible keeps the instance types whose requirements intersect the pool's template, as Karpenter's scheduler
-// does before it packs (its NodeClaimTemplate filters its instance type options by the template's requirements);
-// the others could never launch for the pool, and every scheduling pass and consolidation simulation would weigh
-// them again.
-func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloudprovider.InstanceType {
-	reqs := karpscheduling.NewNodeClaimTemplate(np).Requirements
+// compatible keeps the instance types whose requirements intersect a pool's template requirements (its
+// NodeClaimTemplate's), as Karpenter's scheduler does before it packs; the others could never launch for the pool,
+// and every scheduling pass and consolidation simulation would weigh them again.
+func compatible(reqs scheduling.Requirements, its []*cloudprovider.InstanceType) []*cloudprovider.InstanceType {
 	out := make([]*cloudprovider.InstanceType, 0, len(its))
 	for _, it := range its {
 		if it.Requirements.Intersects(reqs) == nil {
@@ -352,11 +351,11 @@ func compatible(np *karpv1.NodePool, its []*cloudprovider.InstanceType) []*cloud
 
 // prunable says whether a pool's dominated instance types can be left out, and which resources a dominating type
 // must then match exactly. Not for a pool whose requirements set minValues: the dominated types count towards the
-// distinct values minValues asks for. When its limits are held (keepLimits), Karpenter drops the types larger than
+// distinct values minValues asks for (reqs are the pool's template requirements). When its limits are held (keepLimits), Karpenter drops the types larger than
 // what the pool has left, so a dominated type that is smaller in a limited resource may be the one that still fits:
 // only a type of exactly the same size in every limited resource stands in for it.
-func prunable(np *karpv1.NodePool, keepLimits bool) (bool, []corev1.ResourceName) {
-	if karpscheduling.NewNodeClaimTemplate(np).Requirements.HasMinValues() {
+func prunable(np *karpv1.NodePool, reqs scheduling.Requirements, keepLimits bool) (bool, []corev1.ResourceName) {
+	if reqs.HasMinValues() {
 		return false, nil
 	}
 	if !keepLimits {
