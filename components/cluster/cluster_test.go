@@ -10,6 +10,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/cluster"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/mockstest"
 )
 
 const (
@@ -67,14 +68,6 @@ func deployOK(t *testing.T, edit func(*cluster.Args)) *mocks.Recording {
 	rec, err := deploy(t, edit)
 	require.NoError(t, err)
 	return rec
-}
-
-// one returns the single resource of a type with the given name.
-func one(t *testing.T, rec *mocks.Recording, token, name string) mocks.Resource {
-	t.Helper()
-	r, err := rec.One(token, name)
-	require.NoError(t, err)
-	return r
 }
 
 // parseJSON decodes a JSON string input (IAM documents, add-on configuration) so tests compare data, not strings.
@@ -151,8 +144,8 @@ func TestNewReportsEveryInvalidArgAtOnce(t *testing.T) {
 
 func TestEKSClusterComponent(t *testing.T) {
 	rec := deployOK(t, nil)
-	c := one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
-	require.Equal(t, one(t, rec, mocks.TypeClusterComponent, clusterName).URN, c.Parent)
+	c := mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
+	require.Equal(t, mockstest.One(t, rec, mocks.TypeClusterComponent, clusterName).URN, c.Parent)
 	in := c.Inputs
 	require.Equal(t, clusterName, in["name"])
 	require.Equal(t, "1.35", in["version"])
@@ -174,19 +167,19 @@ func TestEKSClusterComponent(t *testing.T) {
 // An empty list, not an absent one: pulumi-eks then creates no instance role, whose auto-name breaks IAM's limit for
 // long cluster names.
 func TestEKSClusterGetsNoInstanceRole(t *testing.T) {
-	in := one(t, deployOK(t, nil), mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs
+	in := mockstest.One(t, deployOK(t, nil), mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs
 	require.Contains(t, in, "instanceRoles")
 	require.Equal(t, []any{}, in["instanceRoles"])
 }
 
 func TestPublicEndpointCidrsArePassedWhenSet(t *testing.T) {
 	rec := deployOK(t, func(a *cluster.Args) { a.PublicAccessCidrs = []string{"203.0.113.0/24"} })
-	require.Equal(t, []any{"203.0.113.0/24"}, one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["publicAccessCidrs"])
+	require.Equal(t, []any{"203.0.113.0/24"}, mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["publicAccessCidrs"])
 }
 
 func TestClusterSecurityGroupCarriesTheDiscoveryTag(t *testing.T) {
 	rec := deployOK(t, nil)
-	tag := one(t, rec, mocks.TypeTag, "cluster-with-karpenter-sg-discovery")
+	tag := mockstest.One(t, rec, mocks.TypeTag, "cluster-with-karpenter-sg-discovery")
 	require.Equal(t, mocks.ClusterSecurityGroup, tag.Inputs["resourceId"], "the EKS-created cluster security group, from the cluster lookup")
 	require.Equal(t, discoveryKey, tag.Inputs["key"])
 	require.Equal(t, clusterName, tag.Inputs["value"])
@@ -220,24 +213,24 @@ func TestAddOns(t *testing.T) {
 		"enableNetworkPolicy": "true",
 		"nodeAgent":           map[string]any{"enablePolicyEventLogs": "true"},
 	}, parseJSON(t, got["vpc-cni"].Inputs["configurationValues"]))
-	require.Contains(t, got["coredns"].Dependencies, one(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only").URN,
+	require.Contains(t, got["coredns"].Dependencies, mockstest.One(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only").URN,
 		"CoreDNS waits for nodes to run on")
 }
 
 // The node group's nodes need networking and pod identity before they can run anything.
 func TestNodeGroupWaitsForTheNodeAddOns(t *testing.T) {
 	rec := deployOK(t, nil)
-	ng := one(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
+	ng := mockstest.One(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
 	for _, addon := range []string{"vpc-cni", "kube-proxy", "eks-pod-identity-agent"} {
-		require.Contains(t, ng.Dependencies, one(t, rec, mocks.TypeAddon, "cluster-with-karpenter-"+addon).URN, "the node group waits for %s", addon)
+		require.Contains(t, ng.Dependencies, mockstest.One(t, rec, mocks.TypeAddon, "cluster-with-karpenter-"+addon).URN, "the node group waits for %s", addon)
 	}
-	require.NotContains(t, ng.Dependencies, one(t, rec, mocks.TypeAddon, "cluster-with-karpenter-coredns").URN,
+	require.NotContains(t, ng.Dependencies, mockstest.One(t, rec, mocks.TypeAddon, "cluster-with-karpenter-coredns").URN,
 		"CoreDNS waits for the node group, not the other way round")
 }
 
 func TestCriticalAddonsNodeGroup(t *testing.T) {
 	rec := deployOK(t, nil)
-	ng := one(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
+	ng := mockstest.One(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
 	in := ng.Inputs
 	require.Nil(t, in["nodeGroupName"], "a fixed name would make a replacement delete-before-create")
 	require.Equal(t, "critical-addons-", in["nodeGroupNamePrefix"])
@@ -258,10 +251,10 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 		"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 		"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 	}, attachedPolicies(rec, "cluster-with-karpenter-node-group"))
-	role := one(t, rec, mocks.TypeRole, "cluster-with-karpenter-node-group")
+	role := mockstest.One(t, rec, mocks.TypeRole, "cluster-with-karpenter-node-group")
 	require.Equal(t, "arn:aws:iam::123456789012:role/"+role.PhysicalName, in["nodeRoleArn"])
 	for _, policy := range cluster.NodeGroupPolicies {
-		require.Contains(t, ng.Dependencies, one(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-node-group-"+policy).URN,
+		require.Contains(t, ng.Dependencies, mockstest.One(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-node-group-"+policy).URN,
 			"nodes join once their role can act")
 	}
 }
@@ -269,9 +262,9 @@ func TestCriticalAddonsNodeGroup(t *testing.T) {
 // Security groups for pods (the lab's ENABLE_POD_ENI) need the VPC resource controller on the cluster role.
 func TestClusterRoleCanManagePodENIs(t *testing.T) {
 	rec := deployOK(t, nil)
-	c := one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
+	c := mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
 	require.Contains(t, c.Inputs["serviceRole"], "cluster-with-karpenter-cluster-role")
-	role := one(t, rec, mocks.TypeRole, "cluster-with-karpenter-cluster-role")
+	role := mockstest.One(t, rec, mocks.TypeRole, "cluster-with-karpenter-cluster-role")
 	require.Equal(t, map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
@@ -283,27 +276,27 @@ func TestClusterRoleCanManagePodENIs(t *testing.T) {
 		"arn:aws:iam::aws:policy/AmazonEKSVPCResourceController",
 	}, attachedPolicies(rec, "cluster-with-karpenter-cluster-role"))
 	require.Subset(t, c.Dependencies, []string{
-		one(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy").URN,
-		one(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController").URN,
+		mockstest.One(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-cluster-role-AmazonEKSClusterPolicy").URN,
+		mockstest.One(t, rec, mocks.TypeRolePolicyAttachment, "cluster-with-karpenter-cluster-role-AmazonEKSVPCResourceController").URN,
 	}, "the control plane is created once its role can act")
 }
 
 func TestSecretsAreEncryptedWithARotatedKMSKey(t *testing.T) {
 	rec := deployOK(t, nil)
-	key := one(t, rec, mocks.TypeKey, "cluster-with-karpenter-secrets-key")
+	key := mockstest.One(t, rec, mocks.TypeKey, "cluster-with-karpenter-secrets-key")
 	require.Equal(t, true, key.Inputs["enableKeyRotation"])
 	require.Equal(t, float64(cluster.SecretsKeyDeletionWindowDays), key.Inputs["deletionWindowInDays"], "the longest window KMS allows")
 	require.Equal(t, map[string]any{"project": "karpenter-savings"}, key.Inputs["tags"])
-	alias := one(t, rec, mocks.TypeAlias, "cluster-with-karpenter-secrets-key-alias")
+	alias := mockstest.One(t, rec, mocks.TypeAlias, "cluster-with-karpenter-secrets-key-alias")
 	require.Equal(t, "alias/cluster-with-karpenter-eks-secrets", alias.Inputs["name"])
 	require.Equal(t, cluster.SecretsKeyAlias(clusterName), alias.Inputs["name"])
 	require.NotEmpty(t, alias.Inputs["targetKeyId"])
-	c := one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
+	c := mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks")
 	require.Regexp(t, `^arn:aws:kms:us-east-1:123456789012:key/`+alias.Inputs["targetKeyId"].(string)+`$`, c.Inputs["encryptionConfigKeyArn"])
 }
 
 func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
-	require.NotContains(t, one(t, deployOK(t, nil), mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs, "accessEntries",
+	require.NotContains(t, mockstest.One(t, deployOK(t, nil), mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs, "accessEntries",
 		"none configured: only the cluster creator is an admin")
 
 	rec := deployOK(t, func(a *cluster.Args) {
@@ -321,7 +314,7 @@ func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
 	require.Equal(t, map[string]any{
 		"admin-123456789012-role-platform-admin": entry("arn:aws:iam::123456789012:role/platform-admin"),
 		"admin-123456789012-role-github-deploy":  entry("arn:aws:iam::123456789012:role/github-deploy"),
-	}, one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["accessEntries"])
+	}, mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["accessEntries"])
 }
 
 // pulumi-eks names each access entry's resources after its key: a key by list position would make removing the
@@ -329,7 +322,7 @@ func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
 func TestRemovingAnAdminLeavesTheOtherEntriesAlone(t *testing.T) {
 	entries := func(arns ...string) map[string]any {
 		rec := deployOK(t, func(a *cluster.Args) { a.AdminPrincipalArns = arns })
-		return one(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["accessEntries"].(map[string]any)
+		return mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").Inputs["accessEntries"].(map[string]any)
 	}
 	before := entries("arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/github-deploy")
 	after := entries("arn:aws:iam::123456789012:role/github-deploy")
@@ -341,8 +334,8 @@ func TestRemovingAnAdminLeavesTheOtherEntriesAlone(t *testing.T) {
 
 func TestKubernetesProviderUsesTheClustersKubeconfig(t *testing.T) {
 	rec := deployOK(t, nil)
-	p := one(t, rec, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s")
-	require.Equal(t, one(t, rec, mocks.TypeClusterComponent, clusterName).URN, p.Parent)
+	p := mockstest.One(t, rec, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s")
+	require.Equal(t, mockstest.One(t, rec, mocks.TypeClusterComponent, clusterName).URN, p.Parent)
 	require.Equal(t, true, p.Inputs["enableServerSideApply"])
 	require.Equal(t, mocks.Kubeconfig(clusterName, mocks.DefaultRegion), p.Inputs["kubeconfig"])
 }
@@ -359,7 +352,7 @@ func TestOutputs(t *testing.T) {
 // Every child is parented to the component and named after it, so two clusters in one stack do not collide.
 func TestChildrenAreParentedAndPrefixed(t *testing.T) {
 	rec := deployOK(t, nil)
-	component := one(t, rec, mocks.TypeClusterComponent, clusterName)
+	component := mockstest.One(t, rec, mocks.TypeClusterComponent, clusterName)
 	for _, r := range rec.Resources {
 		if r.URN == component.URN {
 			continue

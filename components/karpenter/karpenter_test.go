@@ -14,6 +14,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/karpenter"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/mockstest"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/iampolicy"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
@@ -38,9 +39,7 @@ type deployment struct {
 // one is the only recorded resource of token whose logical name is name.
 func (d deployment) one(t *testing.T, token, name string) mocks.Resource {
 	t.Helper()
-	res, err := d.rec.One(token, name)
-	require.NoError(t, err)
-	return res
+	return mockstest.One(t, d.rec, token, name)
 }
 
 // output is the component's output name, resolved.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/network"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/mockstest"
 )
 
 const (
@@ -58,14 +59,6 @@ func deployOK(t *testing.T, edit func(*network.Args)) *mocks.Recording {
 	rec, err := deploy(t, edit)
 	require.NoError(t, err)
 	return rec
-}
-
-// one returns the single resource of a type with the given name.
-func one(t *testing.T, rec *mocks.Recording, token, name string) mocks.Resource {
-	t.Helper()
-	r, err := rec.One(token, name)
-	require.NoError(t, err)
-	return r
 }
 
 func TestNewRejectsInvalidArgs(t *testing.T) {
@@ -118,7 +111,7 @@ func TestSubnetsSplitTheVPCAcrossTheLabsZones(t *testing.T) {
 	require.Len(t, rec.ByType(mocks.TypeSubnet), len(want))
 	for _, w := range want {
 		t.Run(w.name, func(t *testing.T) {
-			s := one(t, rec, mocks.TypeSubnet, w.name)
+			s := mockstest.One(t, rec, mocks.TypeSubnet, w.name)
 			require.Equal(t, w.cidr, s.Inputs["cidrBlock"])
 			require.Equal(t, w.zone, s.Inputs["availabilityZone"])
 			tags := s.Inputs["tags"].(map[string]any)
@@ -139,33 +132,33 @@ func TestOneNATGatewayByDefaultAndOnePerZoneWhenAsked(t *testing.T) {
 	rec := deployOK(t, nil)
 	require.Len(t, rec.ByType(mocks.TypeNatGateway), 1)
 	require.Equal(t,
-		one(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1a").Inputs["routes"],
-		one(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1c").Inputs["routes"],
+		mockstest.One(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1a").Inputs["routes"],
+		mockstest.One(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1c").Inputs["routes"],
 		"one gateway: both zones route through it")
 
 	rec = deployOK(t, func(a *network.Args) { a.NATPerZone = true })
 	nats := rec.ByType(mocks.TypeNatGateway)
 	require.Len(t, nats, 2)
 	for _, zone := range []string{"us-east-1a", "us-east-1c"} {
-		rt := one(t, rec, mocks.TypeRouteTable, name+"-private-"+zone)
+		rt := mockstest.One(t, rec, mocks.TypeRouteTable, name+"-private-"+zone)
 		routes := rt.Inputs["routes"].([]any)
 		require.Len(t, routes, 1)
 		require.Contains(t, routes[0].(map[string]any)["natGatewayId"], "nat-", "zone %s routes through a NAT gateway", zone)
-		nat := one(t, rec, mocks.TypeNatGateway, name+"-nat-"+zone)
-		require.Equal(t, one(t, rec, mocks.TypeSubnet, name+"-public-"+zone).URN, nat.PropertyDependencies["subnetId"][0],
+		nat := mockstest.One(t, rec, mocks.TypeNatGateway, name+"-nat-"+zone)
+		require.Equal(t, mockstest.One(t, rec, mocks.TypeSubnet, name+"-public-"+zone).URN, nat.PropertyDependencies["subnetId"][0],
 			"the zone's gateway sits in the zone's public subnet")
 	}
 	require.NotEqual(t,
-		one(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1a").Inputs["routes"],
-		one(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1c").Inputs["routes"],
+		mockstest.One(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1a").Inputs["routes"],
+		mockstest.One(t, rec, mocks.TypeRouteTable, name+"-private-us-east-1c").Inputs["routes"],
 		"per-az: each zone uses its own NAT gateway")
 }
 
 // A NAT gateway without the internet gateway has no way out; it waits for it.
 func TestNATGatewayWaitsForTheInternetGateway(t *testing.T) {
 	rec := deployOK(t, nil)
-	nat := one(t, rec, mocks.TypeNatGateway, name+"-nat-us-east-1a")
-	require.Contains(t, nat.Dependencies, one(t, rec, mocks.TypeInternetGateway, name+"-igw").URN)
+	nat := mockstest.One(t, rec, mocks.TypeNatGateway, name+"-nat-us-east-1a")
+	require.Contains(t, nat.Dependencies, mockstest.One(t, rec, mocks.TypeInternetGateway, name+"-igw").URN)
 }
 
 // Whatever depends on Egress outlives every resource of the path from the private subnets to the internet.
@@ -184,9 +177,9 @@ func TestEgressIsThePathOut(t *testing.T) {
 		{mocks.TypeRouteTableAssociation, name + "-private-us-east-1a"},
 		{mocks.TypeRouteTableAssociation, name + "-private-us-east-1c"},
 	} {
-		want = append(want, one(t, rec, r.token, r.name).URN)
+		want = append(want, mockstest.One(t, rec, r.token, r.name).URN)
 	}
-	require.ElementsMatch(t, want, one(t, rec, mocks.TypeKubernetesProvider, "needs-egress").Dependencies)
+	require.ElementsMatch(t, want, mockstest.One(t, rec, mocks.TypeKubernetesProvider, "needs-egress").Dependencies)
 }
 
 func TestOutputs(t *testing.T) {
@@ -205,7 +198,7 @@ func TestOutputs(t *testing.T) {
 // Every child is parented to the component and named after it.
 func TestChildrenAreParentedAndPrefixed(t *testing.T) {
 	rec := deployOK(t, nil)
-	component := one(t, rec, mocks.TypeNetworkComponent, name)
+	component := mockstest.One(t, rec, mocks.TypeNetworkComponent, name)
 	for _, r := range rec.Resources {
 		if r.URN == component.URN || r.Type == mocks.TypeKubernetesProvider {
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/nodepools"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/mockstest"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec/poolspectest"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
@@ -50,9 +51,7 @@ func run(t *testing.T, set *poolspec.Set) (*mocks.Recording, []any, error) {
 // urn is the URN of the one recorded resource of token named name.
 func urn(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
-	res, err := rec.One(token, name)
-	require.NoError(t, err)
-	return res.URN
+	return mockstest.One(t, rec, token, name).URN
 }
 
 func TestDeclaresTheSetsObjects(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/components/sampleapp"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks/mockstest"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
@@ -47,9 +48,7 @@ func run(t *testing.T, args sampleapp.Args, dryRun bool) (result, error) {
 // urnOf returns the URN of the one recorded resource of a type and name.
 func urnOf(t *testing.T, rec *mocks.Recording, token, name string) string {
 	t.Helper()
-	r, err := rec.One(token, name)
-	require.NoError(t, err)
-	return r.URN
+	return mockstest.One(t, rec, token, name).URN
 }
 
 func TestManifestFromPinnedRelease(t *testing.T) {
