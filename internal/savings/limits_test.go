@@ -1,6 +1,9 @@
 package savings
 
 import (
+	"context"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -9,6 +12,8 @@ import (
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/karpenter/pkg/cloudprovider"
 	"sigs.k8s.io/karpenter/pkg/scheduling"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
 
 func TestCeilingIsTheSmallerLimitTimesThePriciestRate(t *testing.T) {
@@ -103,3 +108,31 @@ func cpuMemory(cpu, memory string) corev1.ResourceList {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// TestLimitsPassLeavesOutOnlyCertainFailures runs the limits check's held-limits pass on 1,500 pods of the
+// benchmark's mix, once over every pod and once over the pods beyondLimits keeps, and requires the same pending
+// pods by workload in every scenario the check runs, with pods actually left out (the stack's pools hold 64 vCPU in
+// all; the mix requests about 700).
+func TestLimitsPassLeavesOutOnlyCertainFailures(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	ctx := context.Background()
+	w := benchWorkload(1500)
+	e, err := newEstimator(ctx, cat, w, options(t))
+	require.NoError(t, err)
+	for name, nps := range map[string][]*karpv1.NodePool{LabDefault: e.lab.NodePools, Multiarch: e.stack.NodePools} {
+		t.Run(name, func(t *testing.T) {
+			p := pools{nodePools: nps, classes: e.classes, memo: e.memo}
+			_, all, err := schedule(ctx, e.builder, p, e.pods, w.DaemonSetPods, true)
+			require.NoError(t, err)
+			candidates, beyond := beyondLimits(nps, e.pods, e.memo.groupKey)
+			require.NotEmpty(t, beyond, "expected pods that no cluster could place within the limits")
+			require.Len(t, append(slices.Clone(candidates), beyond...), len(e.pods))
+			_, kept, err := schedule(ctx, e.builder, p, candidates, w.DaemonSetPods, true)
+			require.NoError(t, err)
+			pending := slices.Collect(maps.Keys(kept))
+			t.Logf("%s: %d pods tried, %d left out, %d pending of the full pass", name, len(candidates), len(beyond), len(all))
+			require.Equal(t, CountWorkloads(slices.Collect(maps.Keys(all))), CountWorkloads(append(pending, beyond...)))
+		})
+	}
+}

@@ -101,21 +101,29 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	}
 	// Five scenarios, then the limits check and the advice.
 	e.steps = len(scenarios) + 2
-	placed, err := e.solveAll(ctx, scenarios)
-	if err != nil {
-		return nil, err
-	}
 	var all []*karpv1.NodePool
 	for _, s := range scenarios {
 		all = append(all, s.pools...)
 	}
-	lb, err := lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
-	if err != nil {
-		return nil, fmt.Errorf("savings: lower bound: %w", err)
-	}
-	floor, err := priceFloor(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
-	if err != nil {
-		return nil, fmt.Errorf("savings: price floor: %w", err)
+	// The bounds read only the pools and the pods: they run while the scenarios are scheduled.
+	var lb, floor bound
+	var lbErr, floorErr error
+	var bounds sync.WaitGroup
+	bounds.Go(func() {
+		lb, lbErr = lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
+		if lbErr != nil {
+			lbErr = fmt.Errorf("savings: lower bound: %w", lbErr)
+			return
+		}
+		floor, floorErr = priceFloor(ctx, e.builder, pools{nodePools: all, classes: e.classes, memo: e.memo}, e.pods)
+		if floorErr != nil {
+			floorErr = fmt.Errorf("savings: price floor: %w", floorErr)
+		}
+	})
+	placed, err := e.solveAll(ctx, scenarios)
+	bounds.Wait()
+	if err := errors.Join(err, lbErr, floorErr); err != nil {
+		return nil, err
 	}
 	// The limits check and the advice each schedule again, independently of each other.
 	var limits Limits
@@ -172,6 +180,14 @@ type scenario struct {
 	pools     []*karpv1.NodePool
 	note      string
 	nodeGroup bool
+}
+
+// shardPods is the scenario's shard size: maxShardPods, or NodeGroupShardPods for node groups.
+func (s scenario) shardPods(maxShardPods int) int {
+	if s.nodeGroup && maxShardPods > 0 {
+		return min(maxShardPods, NodeGroupShardPods)
+	}
+	return maxShardPods
 }
 
 // estimator holds what every scenario of one estimate shares.
@@ -293,7 +309,7 @@ func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[str
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		wg.Go(func() {
-			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.o.MaxShardPods, !s.nodeGroup)
+			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, s.shardPods(e.o.MaxShardPods), !s.nodeGroup)
 			e.stepDone()
 			switch {
 			case errs[i] != nil && s.name == Baseline:

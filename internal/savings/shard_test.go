@@ -12,7 +12,8 @@ import (
 // TestShardedWithinTwoPercentOfUnsharded packs 2,000 pods of the benchmark's web-shop mix on the stack's pools, in
 // shards of DefaultMaxShardPods and in one pass, and requires the sharded cost to stay within 2% of the unsharded
 // one, both at the first scale-up and at the steady state, in the multiarch scenario and in its on-demand step
-// (where consolidation replaces nodes).
+// (where consolidation replaces nodes); and likewise the baseline's node groups in shards of NodeGroupShardPods
+// (they do not consolidate).
 func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 	cat, err := catalog.Load()
 	require.NoError(t, err)
@@ -20,19 +21,26 @@ func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 	w := benchWorkload(2000)
 	e, err := newEstimator(ctx, cat, w, options(t))
 	require.NoError(t, err)
-	for name, nps := range map[string]pools{
-		Multiarch:    {nodePools: e.stack.NodePools, classes: e.classes},
-		stepOnDemand: {nodePools: restricted(e.stack.NodePools, "karpenter.sh/capacity-type", "on-demand"), classes: e.classes},
+	for _, s := range []scenario{
+		e.baseline(),
+		{name: Multiarch, pools: e.stack.NodePools},
+		{name: stepOnDemand, pools: restricted(e.stack.NodePools, "karpenter.sh/capacity-type", "on-demand")},
 	} {
+		name, nps := s.name, pools{nodePools: s.pools, classes: e.classes}
 		t.Run(name, func(t *testing.T) {
-			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, 0, true)
+			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, 0, !s.nodeGroup)
 			require.NoError(t, err)
-			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, DefaultMaxShardPods, true)
+			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
 			require.NoError(t, err)
-			for _, c := range []struct {
+			type result struct {
 				what              string
 				unsharded, shards []Node
-			}{{"first scale-up", first, shardedFirst}, {"steady state", settled, shardedSettled}} {
+			}
+			results := []result{{"first scale-up", first, shardedFirst}}
+			if !s.nodeGroup {
+				results = append(results, result{"steady state", settled, shardedSettled})
+			}
+			for _, c := range results {
 				u, s := NewScenario(name, c.unsharded, "").HourlyUSD, NewScenario(name, c.shards, "").HourlyUSD
 				t.Logf("%s %s: unsharded $%.4f/h on %d nodes, sharded $%.4f/h on %d nodes (%+.2f%%)", name, c.what, u, len(c.unsharded), s, len(c.shards), 100*(s-u)/u)
 				require.InDelta(t, u, s, 0.02*u, "expected the sharded %s within 2%% of the unsharded one", c.what)
