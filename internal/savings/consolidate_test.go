@@ -207,7 +207,7 @@ func TestLimitsCheckKeepsDominatedTypes(t *testing.T) {
 	require.NoError(t, err)
 	nps := restricted(e.stack.NodePools[:1], karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand)
 	nps[0].Spec.Limits = karpv1.Limits{corev1.ResourceCPU: resource.MustParse("100"), corev1.ResourceMemory: resource.MustParse("12Gi")}
-	nodes, pending, err := schedule(ctx, e.builder, pools{nodePools: nps, classes: e.classes, memo: e.memo}, e.pods, nil, true)
+	nodes, pending, err := scheduleHeld(ctx, e.builder, pools{nodePools: nps, classes: e.classes, memo: e.memo}, e.pods, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"c5.large:|", "m5.large:|"}, podsPerType(nodes), "expected the dominated c5.large in the room the limit leaves")
 	require.Len(t, pending, 1, "expected one pod pending")

@@ -77,7 +77,7 @@ func (e *estimator) checkLimits(ctx context.Context, scenarios []scenario, place
 			continue
 		}
 		candidates, beyond := beyondLimits(s.pools, e.pods, e.memo.groupKey)
-		_, podErrs, err := schedule(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, candidates, e.w.DaemonSetPods, true)
+		_, podErrs, err := scheduleHeld(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, candidates, e.w.DaemonSetPods)
 		if err != nil {
 			return Limits{}, fmt.Errorf("savings: limits check of scenario %s: %w", s.name, err)
 		}

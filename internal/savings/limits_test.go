@@ -123,12 +123,12 @@ func TestLimitsPassLeavesOutOnlyCertainFailures(t *testing.T) {
 	for name, nps := range map[string][]*karpv1.NodePool{LabDefault: e.lab.NodePools, Multiarch: e.stack.NodePools} {
 		t.Run(name, func(t *testing.T) {
 			p := pools{nodePools: nps, classes: e.classes, memo: e.memo}
-			_, all, err := schedule(ctx, e.builder, p, e.pods, w.DaemonSetPods, true)
+			_, all, err := scheduleHeld(ctx, e.builder, p, e.pods, w.DaemonSetPods)
 			require.NoError(t, err)
 			candidates, beyond := beyondLimits(nps, e.pods, e.memo.groupKey)
 			require.NotEmpty(t, beyond, "expected pods that no cluster could place within the limits")
 			require.Len(t, append(slices.Clone(candidates), beyond...), len(e.pods))
-			_, kept, err := schedule(ctx, e.builder, p, candidates, w.DaemonSetPods, true)
+			_, kept, err := scheduleHeld(ctx, e.builder, p, candidates, w.DaemonSetPods)
 			require.NoError(t, err)
 			pending := slices.Collect(maps.Keys(kept))
 			t.Logf("%s: %d pods tried, %d left out, %d pending of the full pass", name, len(candidates), len(beyond), len(all))

@@ -7,7 +7,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/optimize/convex/lp"
 
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
@@ -79,100 +83,288 @@ func priceFloor(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 	return best, nil
 }
 
-// lowerBound prices each pod's requests at the cheapest $/vCPU, $/GiB and $/GPU among the offerings it could
-// actually run on: of a pool whose taints it tolerates, of an instance type its node selectors and affinity accept
-// and whose allocatable holds it. A node that runs pod p costs at least its allocatable vCPU × its own $/vCPU,
-// which is at least the rate of every pod on it, so every scenario costs at least Σ vCPU(p) × rate(p); likewise for
-// GiB and GPUs. The bound is the largest of the three sums, for the workload as declared.
+// lowerBound is the least any cluster of the pools' offerings could cost for the pods, relaxed to a linear program:
+// choose x_o ≥ 0 nodes of each offering o (fractions allowed) and put y_co ≥ 0 of the n_c pods of each class c on
+// them, where c can run on o (a pool whose taints it tolerates, an instance type its node selectors and affinity
+// accept and whose allocatable holds one pod, an offering its requirements allow), so that every pod is placed
+// (Σ_o y_co = n_c) and, for each offering and each of vCPU, memory, GPUs and pod slots, the pods' requests fit the
+// nodes' allocatable (Σ_c q_cr y_co ≤ a_or x_o); minimize Σ_o price_o x_o. A real cluster is one such choice, in
+// whole nodes and with daemon overhead besides, so none costs less. The program sums the pods' needs across
+// resources, so GPU pods and CPU pods that cannot share nodes are both paid for, where pricing each resource apart
+// would keep only the dearest of the three.
+//
+// Offerings that another offering dominates (it runs every class the first runs, at no more per unit of each
+// resource the first has) are dropped first: any load on the first fits a fraction of the second's nodes at no more
+// cost, so the optimum is unchanged, and the program stays small.
 func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*corev1.Pod) (bound, error) {
-	type class struct {
-		req           corev1.ResourceList
-		n             int
-		cpu, mem, gpu rate
-		name          string
-	}
-	classes := map[string]*class{}
-	var keys []string
+	var classes []*boundClass
+	byKey := map[string]*boundClass{}
 	for _, pod := range pods {
 		key := constraintKey(pod)
-		c, ok := classes[key]
+		c, ok := byKey[key]
 		if !ok {
-			c = &class{req: resources.RequestsForPods(pod), cpu: rate{usd: math.Inf(1)}, mem: rate{usd: math.Inf(1)}, gpu: rate{usd: math.Inf(1)},
-				name: pod.Namespace + "/" + pod.Name}
-			classes[key] = c
-			keys = append(keys, key)
-			err := eachOffering(ctx, b, p, func(np *karpv1.NodePool, reqs scheduling.Requirements, it *cloudprovider.InstanceType, o *cloudprovider.Offering) {
-				podReqs := scheduling.NewStrictPodRequirements(pod)
-				if scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(pod) != nil ||
-					!reqs.IsCompatible(podReqs, scheduling.AllowUndefinedWellKnownLabels) ||
-					it.Requirements.Compatible(podReqs, scheduling.AllowUndefinedWellKnownLabels) != nil ||
-					!o.Requirements.IsCompatible(podReqs, scheduling.AllowUndefinedWellKnownLabels) {
-					return
-				}
-				alloc := it.Allocatable()
-				if !resources.Fits(c.req, alloc) {
-					return
-				}
-				c.cpu = cheaper(c.cpu, o, it, alloc.Cpu().AsApproximateFloat64())
-				c.mem = cheaper(c.mem, o, it, alloc.Memory().AsApproximateFloat64()/gib)
-				g := alloc[workload.GPUResource]
-				c.gpu = cheaper(c.gpu, o, it, g.AsApproximateFloat64())
-			})
-			if err != nil {
-				return bound{}, err
+			req := resources.RequestsForPods(pod)
+			c = &boundClass{pod: pod, reqs: scheduling.NewStrictPodRequirements(pod), requests: req, name: pod.Namespace + "/" + pod.Name}
+			for i, r := range boundResources {
+				c.req[i] = amount(req, r)
 			}
-			if math.IsInf(c.cpu.usd, 1) {
-				return bound{}, fmt.Errorf("pod %s can run on no offering of any scenario's pools", c.name)
-			}
+			c.req[podSlot] = 1
+			byKey[key] = c
+			classes = append(classes, c)
 		}
 		c.n++
 	}
-	var cpu, mem, gpu, cpuUSD, memUSD, gpuUSD float64
-	for _, key := range keys {
-		c := classes[key]
-		n := float64(c.n)
-		gq := c.req[workload.GPUResource]
-		cpu += n * c.req.Cpu().AsApproximateFloat64()
-		mem += n * c.req.Memory().AsApproximateFloat64() / gib
-		gpu += n * gq.AsApproximateFloat64()
-		cpuUSD += n * c.req.Cpu().AsApproximateFloat64() * c.cpu.usd
-		memUSD += n * c.req.Memory().AsApproximateFloat64() / gib * c.mem.usd
-		if !gq.IsZero() {
-			gpuUSD += n * gq.AsApproximateFloat64() * c.gpu.usd
+	offers, err := boundOffers(ctx, b, p, classes)
+	if err != nil {
+		return bound{}, err
+	}
+	for i, c := range classes {
+		if !slices.ContainsFunc(offers, func(o boundOffer) bool { return o.runs[i] }) {
+			return bound{}, fmt.Errorf("pod %s can run on no offering of any scenario's pools", c.name)
 		}
 	}
-	// Cheapest offerings of the dominant resource, for the note.
-	offers := func(pick func(*class) rate) string {
-		count := map[string]int{}
-		var names []string
-		for _, key := range keys {
-			o := pick(classes[key]).offer
-			if _, ok := count[o]; !ok {
-				names = append(names, o)
+	hourly, nodes, err := cheapestFractionalCluster(classes, offers)
+	if err != nil {
+		return bound{}, fmt.Errorf("the linear program over %d offerings: %w", len(offers), err)
+	}
+	// The offerings the optimum uses, dearest share first, for the note.
+	type share struct {
+		name string
+		usd  float64
+	}
+	var shares []share
+	for i, o := range offers {
+		if usd := nodes[i] * o.price; usd > 1e-9 {
+			shares = append(shares, share{o.name, usd})
+		}
+	}
+	slices.SortStableFunc(shares, func(a, b share) int { return cmp.Compare(b.usd, a.usd) })
+	parts := make([]string, 0, maxOffersNamed+1)
+	for i, sh := range shares {
+		if i == maxOffersNamed {
+			parts = append(parts, fmt.Sprintf("%d more", len(shares)-maxOffersNamed))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%.0f%% on %s", 100*sh.usd/hourly, sh.name))
+	}
+	return bound{hourly: hourly, note: "every pod's requests (vCPU, memory, GPUs, pod slots) on fractional nodes of the offerings it can run on " +
+		"(its arch, GPU, node selectors and affinity, tolerations against the pools' taints), at the least cost a linear program finds: " +
+		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")"}, nil
+}
+
+// boundResources are what the lower bound packs, in this order, with pod slots last.
+var boundResources = [...]corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, workload.GPUResource, corev1.ResourcePods}
+
+// podSlot indexes pod slots in boundResources.
+const podSlot = 3
+
+// boundClass is the pods of one constraintKey: what they can run on and request (vCPU, GiB, GPUs, one pod slot).
+type boundClass struct {
+	pod      *corev1.Pod
+	reqs     scheduling.Requirements
+	requests corev1.ResourceList
+	req      [len(boundResources)]float64
+	n        int
+	name     string
+}
+
+// boundOffer is an offering as the lower bound sees it: its price, its allocatable, and the classes it runs.
+type boundOffer struct {
+	name  string // "c8gd.4xlarge spot"
+	price float64
+	alloc [len(boundResources)]float64
+	runs  []bool // by class
+}
+
+// amount is r in l, memory in GiB.
+func amount(l corev1.ResourceList, r corev1.ResourceName) float64 {
+	q, ok := l[r]
+	if !ok {
+		return 0
+	}
+	if r == corev1.ResourceMemory {
+		return q.AsApproximateFloat64() / gib
+	}
+	return q.AsApproximateFloat64()
+}
+
+// boundOffers lists the offerings that run at least one class, less the dominated ones (see lowerBound). Zones
+// repeat an offering at one price, and pools that run the same classes repeat it too; those count once.
+func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes []*boundClass) ([]boundOffer, error) {
+	type typeKey struct {
+		it    *cloudprovider.InstanceType
+		class int
+	}
+	typeRuns := map[typeKey]bool{}
+	var all []boundOffer
+	seen := map[string]bool{}
+	err := eachOffering(ctx, b, p, func(np *karpv1.NodePool, reqs scheduling.Requirements, it *cloudprovider.InstanceType, o *cloudprovider.Offering) {
+		alloc := it.Allocatable()
+		offer := boundOffer{name: it.Name + " " + o.CapacityType(), price: o.Price, runs: make([]bool, len(classes))}
+		for i, r := range boundResources {
+			offer.alloc[i] = amount(alloc, r)
+		}
+		key := fmt.Sprint(offer.name, o.Price)
+		runsAny := false
+		for i, c := range classes {
+			tk := typeKey{it, i}
+			runs, ok := typeRuns[tk]
+			if !ok {
+				runs = it.Requirements.Compatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) == nil && resources.Fits(c.requests, alloc)
+				typeRuns[tk] = runs
 			}
-			count[o] += classes[key].n
-		}
-		slices.SortStableFunc(names, func(a, b string) int { return cmp.Compare(count[b], count[a]) })
-		parts := make([]string, 0, len(names))
-		for i, o := range names {
-			if i == maxOffersNamed {
-				parts = append(parts, fmt.Sprintf("%d more", len(names)-maxOffersNamed))
-				break
+			offer.runs[i] = runs && scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil &&
+				reqs.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) &&
+				o.Requirements.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
+			runsAny = runsAny || offer.runs[i]
+			if offer.runs[i] {
+				key += "+" + strconv.Itoa(i)
 			}
-			parts = append(parts, fmt.Sprintf("%s for %d pods", o, count[o]))
 		}
-		return strings.Join(parts, ", ")
+		if runsAny && !seen[key] {
+			seen[key] = true
+			all = append(all, offer)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	best := bound{hourly: cpuUSD, note: fmt.Sprintf("%.3f vCPU requested × $%.6f per vCPU-hour on average (%s)", cpu, cpuUSD/cpu, offers(func(c *class) rate { return c.cpu }))}
-	if memUSD > best.hourly {
-		best = bound{hourly: memUSD, note: fmt.Sprintf("%.3f GiB requested × $%.6f per GiB-hour on average (%s)", mem, memUSD/mem, offers(func(c *class) rate { return c.mem }))}
+	var kept []boundOffer
+	for _, o := range all {
+		if slices.ContainsFunc(kept, func(k boundOffer) bool { return k.dominates(o) }) {
+			continue
+		}
+		kept = slices.DeleteFunc(kept, func(k boundOffer) bool { return o.dominates(k) })
+		kept = append(kept, o)
 	}
-	if gpuUSD > best.hourly {
-		best = bound{hourly: gpuUSD, note: fmt.Sprintf("%g GPUs requested × $%.6f per GPU-hour on average (%s)", gpu, gpuUSD/gpu, offers(func(c *class) rate { return c.gpu }))}
+	return kept, nil
+}
+
+// dominates says whether a can stand in for b in the lower bound: a runs every class b runs, and costs no more
+// per unit of each resource b has. Equal offerings dominate each other; the first one seen is kept.
+func (a boundOffer) dominates(b boundOffer) bool {
+	for i := range b.runs {
+		if b.runs[i] && !a.runs[i] {
+			return false
+		}
 	}
-	best.note = "the largest of vCPU, memory and GPU requests, each pod priced at the cheapest rate among the offerings it can run on " +
-		"(its arch, GPU, node selectors and affinity, tolerations against the pools' taints): " + best.note
-	return best, nil
+	for r := range boundResources {
+		if b.alloc[r] <= 0 {
+			continue
+		}
+		if a.alloc[r] <= 0 || a.price*b.alloc[r] > b.price*a.alloc[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// lpPair is a variable y_co of lowerBound's program: pods of class c on offering o.
+type lpPair struct{ c, o int }
+
+// lpRow is a resource row of lowerBound's program: resource r of offering o.
+type lpRow struct{ o, r int }
+
+// cheapestFractionalCluster solves lowerBound's linear program in standard form with gonum's simplex and returns
+// its optimum and the nodes of each offering. Variables: y_co for each class c and offering o that runs it, then
+// x_o, then one slack per resource row. Rows: one per class (Σ_o y_co = n_c), then one per offering and resource it
+// has (Σ_c q_cr y_co − a_or x_o + s_or = 0).
+func cheapestFractionalCluster(classes []*boundClass, offers []boundOffer) (float64, []float64, error) {
+	var ys []lpPair
+	for o, offer := range offers {
+		for c := range classes {
+			if offer.runs[c] {
+				ys = append(ys, lpPair{c, o})
+			}
+		}
+	}
+	var rows []lpRow
+	for o, offer := range offers {
+		for r := range boundResources {
+			if offer.alloc[r] > 0 {
+				rows = append(rows, lpRow{o, r})
+			}
+		}
+	}
+	xAt := len(ys)
+	slackAt := xAt + len(offers)
+	m, n := len(classes)+len(rows), slackAt+len(rows)
+	a := mat.NewDense(m, n, nil)
+	b := make([]float64, m)
+	cost := make([]float64, n)
+	for j, y := range ys {
+		a.Set(y.c, j, 1)
+	}
+	for c, class := range classes {
+		b[c] = float64(class.n)
+	}
+	for o, offer := range offers {
+		cost[xAt+o] = offer.price
+	}
+	for i, rw := range rows {
+		at := len(classes) + i
+		for j, y := range ys {
+			if y.o == rw.o {
+				a.Set(at, j, classes[y.c].req[rw.r])
+			}
+		}
+		a.Set(at, xAt+rw.o, -offers[rw.o].alloc[rw.r])
+		a.Set(at, slackAt+i, 1)
+	}
+	opt, x, err := lp.Simplex(cost, a, b, 1e-10, startingBasis(classes, offers, ys, rows, xAt, slackAt))
+	if err != nil {
+		return 0, nil, err
+	}
+	return opt, x[xAt:slackAt], nil
+}
+
+// startingBasis is a feasible basis for cheapestFractionalCluster's program, which gonum's simplex would otherwise
+// have to find from a start where every resource row is degenerate: each class on its cheapest offering alone (y),
+// each offering so used sized by the resource that binds it (x in that row), and the slacks of every other row.
+// Its matrix is block triangular with non-zero diagonal blocks, so it is not singular.
+func startingBasis(classes []*boundClass, offers []boundOffer, ys []lpPair, rows []lpRow, xAt, slackAt int) []int {
+	load := make([][len(boundResources)]float64, len(offers))
+	var basis []int
+	for c, class := range classes {
+		best, bestUSD := -1, math.Inf(1)
+		for j, y := range ys {
+			if y.c != c {
+				continue
+			}
+			o := offers[y.o]
+			nodes := 0.0
+			for r, q := range class.req {
+				if o.alloc[r] > 0 {
+					nodes = max(nodes, q/o.alloc[r])
+				}
+			}
+			if usd := nodes * o.price; usd < bestUSD {
+				best, bestUSD = j, usd
+			}
+		}
+		basis = append(basis, best)
+		for r, q := range class.req {
+			load[ys[best].o][r] += float64(class.n) * q
+		}
+	}
+	binding := make([]int, len(offers))
+	nodes := make([]float64, len(offers))
+	for o := range offers {
+		binding[o] = -1
+		for r := range boundResources {
+			if offers[o].alloc[r] > 0 && load[o][r] > 0 && load[o][r]/offers[o].alloc[r] > nodes[o] {
+				binding[o], nodes[o] = r, load[o][r]/offers[o].alloc[r]
+			}
+		}
+	}
+	for i, rw := range rows {
+		if binding[rw.o] == rw.r {
+			basis = append(basis, xAt+rw.o)
+		} else {
+			basis = append(basis, slackAt+i)
+		}
+	}
+	return basis
 }
 
 // maxOffersNamed bounds how many offerings the lower bound's note names.

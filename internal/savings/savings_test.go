@@ -461,7 +461,8 @@ func TestAdviceMovesArmCapablePodsOffAMD64(t *testing.T) {
 	require.InDelta(t, 0.08-0.06, img.Saving.HourlyUSD, 1e-9)
 }
 
-// Each pod is priced at the cheapest rate of the offerings it can run on. 8-vCPU nodes leave 7910m.
+// Each pod is placed, in fractions of nodes, on the offerings it can run on, at the least cost. 8-vCPU nodes leave
+// 7910m.
 func TestLowerBoundHonoursWhatEachPodCanRunOn(t *testing.T) {
 	cat := smallCatalog(t)
 	for _, tc := range []struct {
@@ -508,6 +509,23 @@ spec:
 			}
 		})
 	}
+}
+
+// On the stack's pools alone, two GPU pods and six arm64-only pods cannot share a node: every GPU type is amd64. The
+// GPU pods take two g5.xlarge spot at $0.40 each, and the arm64 pods' 3 vCPU go on m7g.2xlarge spot at $0.12 /
+// 7.91 per vCPU (memory, 6 GiB of its 29, and pod slots bind less). The bound pays for both; pricing each resource
+// apart would keep only the GPUs' $0.80.
+func TestLowerBoundPaysForPodsThatCannotShareNodes(t *testing.T) {
+	ctx := context.Background()
+	// The estimator supplies the instance types and classes; its baseline could not place arm64-only pods.
+	e, err := newEstimator(ctx, smallCatalog(t), mustParse(t, gpuJob), options(t))
+	require.NoError(t, err)
+	w := mustParse(t, gpuJob+deployment("web", 6, "500m", "1Gi", "nodeSelector: {kubernetes.io/arch: arm64}"))
+	b, err := lowerBound(ctx, e.builder, pools{nodePools: e.stack.NodePools, classes: e.classes}, w.Pods)
+	require.NoError(t, err)
+	require.InDelta(t, 2*0.40+3*0.12/7.91, b.hourly, 1e-9, b.note)
+	require.Contains(t, b.note, "g5.xlarge spot")
+	require.Contains(t, b.note, "m7g.2xlarge spot")
 }
 
 // Twelve amd64-only pods of 1500m: five fit an m6i.2xlarge (7500m of 7910m), so the default pool launches two of

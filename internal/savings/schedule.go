@@ -198,11 +198,10 @@ func shardCopy(p *corev1.Pod, copyOf int) *corev1.Pod {
 	return cp
 }
 
-// schedule runs one pass of Karpenter's scheduler and launches its NodeClaims. With keepLimits, the pools' limits
-// bound their totals as in a cluster, and the pods they leave out come back as pod errors; without, only the size
-// of each node.
-func schedule(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, keepLimits bool) ([]Node, map[*corev1.Pod]error, error) {
-	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, keepLimits)
+// scheduleHeld runs one pass of Karpenter's scheduler with the pools' limits bounding their totals, as in a
+// cluster, and launches its NodeClaims; the pods the limits leave out come back as pod errors.
+func scheduleHeld(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod) ([]Node, map[*corev1.Pod]error, error) {
+	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, true)
 	if err != nil {
 		return nil, nil, err
 	}
