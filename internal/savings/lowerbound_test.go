@@ -1,0 +1,65 @@
+package savings
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+)
+
+// TestLowerBoundBetweenFloorAndEveryScenario runs the whole estimate on 40 random workloads, on the small catalog
+// and on the full snapshot: mixes of Deployments with random requests, some pinned to an arch, some with a GPU.
+// The bound must hold under every scenario and step (a real cluster is a feasible point of its program), and
+// above the price floor (its program pays each resource at least the cheapest rate any offering has).
+func TestLowerBoundBetweenFloorAndEveryScenario(t *testing.T) {
+	small := smallCatalog(t)
+	full, err := catalog.Load()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(22, 2026))
+	for i := range 40 {
+		cat := small
+		if i%4 == 3 {
+			cat = full
+		}
+		var manifests strings.Builder
+		for d := range 1 + rng.IntN(4) {
+			extra := ""
+			gpu := rng.IntN(5) == 0
+			switch arch := rng.IntN(4); {
+			case gpu:
+				extra = "nodeSelector: {kubernetes.io/arch: amd64}"
+			case arch == 0:
+				extra = "nodeSelector: {kubernetes.io/arch: amd64}"
+			case arch == 1:
+				// arm64 only is kept out: the baseline's x86 node groups could not place it.
+				extra = "affinity: {nodeAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 50, preference: {matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]}}]}}"
+			}
+			cpu := fmt.Sprintf("%dm", 100+rng.IntN(59)*100)
+			memory := fmt.Sprintf("%dMi", 128+rng.IntN(24)*1024)
+			dep := deployment(fmt.Sprintf("w%d", d), 1+rng.IntN(12), cpu, memory, extra)
+			if gpu {
+				dep = strings.Replace(dep, "limits: {memory: "+memory+"}", "limits: {memory: "+memory+", nvidia.com/gpu: 1}", 1)
+				require.Contains(t, dep, "nvidia.com/gpu", "the GPU limit must land in the manifest")
+			}
+			manifests.WriteString(dep)
+		}
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			r := estimate(t, cat, manifests.String(), options(t))
+			lower := mustScenario(t, r, LowerBound).HourlyUSD
+			require.GreaterOrEqual(t, lower+1e-6, r.PriceFloor.HourlyUSD, "lower bound below the price floor\n%s", manifests.String())
+			for _, s := range r.Scenarios {
+				require.LessOrEqual(t, lower, s.HourlyUSD+1e-6, "lower bound above scenario %s\n%s", s.Name, manifests.String())
+				if s.Consolidated != nil {
+					require.LessOrEqual(t, lower, s.Consolidated.HourlyUSD+1e-6, "lower bound above %s's steady state\n%s", s.Name, manifests.String())
+				}
+			}
+			for _, s := range r.Savings.Steps {
+				require.LessOrEqual(t, lower, s.HourlyUSD+1e-6, "lower bound above step %s\n%s", s.Name, manifests.String())
+			}
+		})
+	}
+}
