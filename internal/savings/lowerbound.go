@@ -10,9 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/optimize/convex/lp"
-
 	corev1 "k8s.io/api/core/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/karpenter/pkg/cloudprovider"
@@ -95,25 +92,10 @@ func priceFloor(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 //
 // Offerings that another offering dominates (it runs every class the first runs, at no more per unit of each
 // resource the first has) are dropped first: any load on the first fits a fraction of the second's nodes at no more
-// cost, so the optimum is unchanged, and the program stays small.
+// cost, so the optimum is unchanged, and the program stays small. cheapestFractionalCluster solves it and reports
+// the dual value of its multipliers, which is a bound whatever the solver did.
 func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*corev1.Pod) (bound, error) {
-	var classes []*boundClass
-	byKey := map[string]*boundClass{}
-	for _, pod := range pods {
-		key := constraintKey(pod)
-		c, ok := byKey[key]
-		if !ok {
-			req := resources.RequestsForPods(pod)
-			c = &boundClass{pod: pod, reqs: scheduling.NewStrictPodRequirements(pod), requests: req, name: pod.Namespace + "/" + pod.Name}
-			for i, r := range boundResources {
-				c.req[i] = amount(req, r)
-			}
-			c.req[podSlot] = 1
-			byKey[key] = c
-			classes = append(classes, c)
-		}
-		c.n++
-	}
+	classes := boundClasses(pods)
 	offers, err := boundOffers(ctx, b, p, classes)
 	if err != nil {
 		return bound{}, err
@@ -123,7 +105,7 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 			return bound{}, fmt.Errorf("pod %s can run on no offering of any scenario's pools", c.name)
 		}
 	}
-	hourly, nodes, err := cheapestFractionalCluster(classes, offers)
+	hourly, nodes, gap, err := cheapestFractionalCluster(classes, offers)
 	if err != nil {
 		return bound{}, fmt.Errorf("the linear program over %d offerings: %w", len(offers), err)
 	}
@@ -149,7 +131,37 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 	}
 	return bound{hourly: hourly, note: "every pod's requests (vCPU, memory, GPUs, pod slots) on fractional nodes of the offerings it can run on " +
 		"(its arch, GPU, node selectors and affinity, tolerations against the pools' taints), at the least cost a linear program finds: " +
-		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")"}, nil
+		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")" + gapNote(gap)}, nil
+}
+
+// gapNote says how far below the program's optimum the bound may be, when the solver stopped short of it.
+func gapNote(gap float64) string {
+	if gap <= 1e-4 {
+		return ""
+	}
+	return fmt.Sprintf("; the solver stopped short of the optimum, which may be up to %.2f%% higher", 100*gap/(1-gap))
+}
+
+// boundClasses groups pods by constraintKey.
+func boundClasses(pods []*corev1.Pod) []*boundClass {
+	var classes []*boundClass
+	byKey := map[string]*boundClass{}
+	for _, pod := range pods {
+		key := constraintKey(pod)
+		c, ok := byKey[key]
+		if !ok {
+			req := resources.RequestsForPods(pod)
+			c = &boundClass{pod: pod, reqs: scheduling.NewStrictPodRequirements(pod), requests: req, name: pod.Namespace + "/" + pod.Name}
+			for i, r := range boundResources {
+				c.req[i] = amount(req, r)
+			}
+			c.req[podSlot] = 1
+			byKey[key] = c
+			classes = append(classes, c)
+		}
+		c.n++
+	}
+	return classes
 }
 
 // boundResources are what the lower bound packs, in this order, with pod slots last.
@@ -257,114 +269,6 @@ func (a boundOffer) dominates(b boundOffer) bool {
 		}
 	}
 	return true
-}
-
-// lpPair is a variable y_co of lowerBound's program: pods of class c on offering o.
-type lpPair struct{ c, o int }
-
-// lpRow is a resource row of lowerBound's program: resource r of offering o.
-type lpRow struct{ o, r int }
-
-// cheapestFractionalCluster solves lowerBound's linear program in standard form with gonum's simplex and returns
-// its optimum and the nodes of each offering. Variables: y_co for each class c and offering o that runs it, then
-// x_o, then one slack per resource row. Rows: one per class (Σ_o y_co = n_c), then one per offering and resource it
-// has (Σ_c q_cr y_co − a_or x_o + s_or = 0).
-func cheapestFractionalCluster(classes []*boundClass, offers []boundOffer) (float64, []float64, error) {
-	var ys []lpPair
-	for o, offer := range offers {
-		for c := range classes {
-			if offer.runs[c] {
-				ys = append(ys, lpPair{c, o})
-			}
-		}
-	}
-	var rows []lpRow
-	for o, offer := range offers {
-		for r := range boundResources {
-			if offer.alloc[r] > 0 {
-				rows = append(rows, lpRow{o, r})
-			}
-		}
-	}
-	xAt := len(ys)
-	slackAt := xAt + len(offers)
-	m, n := len(classes)+len(rows), slackAt+len(rows)
-	a := mat.NewDense(m, n, nil)
-	b := make([]float64, m)
-	cost := make([]float64, n)
-	for j, y := range ys {
-		a.Set(y.c, j, 1)
-	}
-	for c, class := range classes {
-		b[c] = float64(class.n)
-	}
-	for o, offer := range offers {
-		cost[xAt+o] = offer.price
-	}
-	for i, rw := range rows {
-		at := len(classes) + i
-		for j, y := range ys {
-			if y.o == rw.o {
-				a.Set(at, j, classes[y.c].req[rw.r])
-			}
-		}
-		a.Set(at, xAt+rw.o, -offers[rw.o].alloc[rw.r])
-		a.Set(at, slackAt+i, 1)
-	}
-	opt, x, err := lp.Simplex(cost, a, b, 1e-10, startingBasis(classes, offers, ys, rows, xAt, slackAt))
-	if err != nil {
-		return 0, nil, err
-	}
-	return opt, x[xAt:slackAt], nil
-}
-
-// startingBasis is a feasible basis for cheapestFractionalCluster's program, which gonum's simplex would otherwise
-// have to find from a start where every resource row is degenerate: each class on its cheapest offering alone (y),
-// each offering so used sized by the resource that binds it (x in that row), and the slacks of every other row.
-// Its matrix is block triangular with non-zero diagonal blocks, so it is not singular.
-func startingBasis(classes []*boundClass, offers []boundOffer, ys []lpPair, rows []lpRow, xAt, slackAt int) []int {
-	load := make([][len(boundResources)]float64, len(offers))
-	var basis []int
-	for c, class := range classes {
-		best, bestUSD := -1, math.Inf(1)
-		for j, y := range ys {
-			if y.c != c {
-				continue
-			}
-			o := offers[y.o]
-			nodes := 0.0
-			for r, q := range class.req {
-				if o.alloc[r] > 0 {
-					nodes = max(nodes, q/o.alloc[r])
-				}
-			}
-			if usd := nodes * o.price; usd < bestUSD {
-				best, bestUSD = j, usd
-			}
-		}
-		basis = append(basis, best)
-		for r, q := range class.req {
-			load[ys[best].o][r] += float64(class.n) * q
-		}
-	}
-	binding := make([]int, len(offers))
-	nodes := make([]float64, len(offers))
-	for o := range offers {
-		binding[o] = -1
-		for r := range boundResources {
-			if offers[o].alloc[r] > 0 && load[o][r] > 0 && load[o][r]/offers[o].alloc[r] > nodes[o] {
-				binding[o], nodes[o] = r, load[o][r]/offers[o].alloc[r]
-			}
-		}
-	}
-	for i, rw := range rows {
-		if binding[rw.o] == rw.r {
-			basis = append(basis, xAt+rw.o)
-		} else {
-			basis = append(basis, slackAt+i)
-		}
-	}
-	return basis
 }
 
 // maxOffersNamed bounds how many offerings the lower bound's note names.

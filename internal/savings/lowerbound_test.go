@@ -1,8 +1,10 @@
 package savings
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,6 +62,54 @@ func TestLowerBoundBetweenFloorAndEveryScenario(t *testing.T) {
 			for _, s := range r.Savings.Steps {
 				require.LessOrEqual(t, lower, s.HourlyUSD+1e-6, "lower bound above step %s\n%s", s.Name, manifests.String())
 			}
+		})
+	}
+}
+
+// TestFractionalClusterReachesTheOptimum solves the lower bound's program for random workloads of 5 to 200 distinct
+// Deployments on the full snapshot's pools and requires the solver to end at the optimum: its objective equal to the
+// dual value it reports (the certificate), and no random multipliers λ in the dual's domain doing better.
+func TestFractionalClusterReachesTheOptimum(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 200))
+	for _, n := range []int{5, 20, 80, 200} {
+		var manifests strings.Builder
+		for d := range n {
+			extra := ""
+			if rng.IntN(3) == 0 {
+				extra = "nodeSelector: {kubernetes.io/arch: amd64}"
+			}
+			manifests.WriteString(deployment(fmt.Sprintf("w%d", d), 1+rng.IntN(5), fmt.Sprintf("%dm", 100+rng.IntN(80)*50), fmt.Sprintf("%dMi", 128+rng.IntN(64)*256), extra))
+		}
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			w := mustParse(t, manifests.String())
+			e, err := newEstimator(ctx, cat, w, options(t))
+			require.NoError(t, err)
+			all := slices.Concat(baselinePools(e.baseGroups), e.lab.NodePools, e.stack.NodePools)
+			classes := boundClasses(e.pods)
+			offers, err := boundOffers(ctx, e.builder, pools{nodePools: all, classes: e.classes}, classes)
+			require.NoError(t, err)
+			hourly, nodes, gap, err := cheapestFractionalCluster(classes, offers)
+			require.NoError(t, err)
+			require.Less(t, gap, 1e-9, "expected the solver's objective to equal its dual value")
+			objective := 0.0
+			for o, x := range nodes {
+				require.GreaterOrEqual(t, x, 0.0)
+				objective += x * offers[o].price
+			}
+			require.InDelta(t, hourly, objective, 1e-9*hourly, "expected the nodes to cost the bound")
+			for range 200 {
+				lambda := make([][len(boundResources)]float64, len(offers))
+				for o := range lambda {
+					for r := range lambda[o] {
+						lambda[o][r] = rng.Float64()
+					}
+				}
+				require.LessOrEqual(t, dualValue(classes, offers, lambda), hourly*(1+1e-9), "random multipliers beat the solver's")
+			}
+			t.Logf("%d classes, %d offerings: $%.6f/h", len(classes), len(offers), hourly)
 		})
 	}
 }
