@@ -46,7 +46,7 @@ func cheapestFractionalCluster(classes []*boundClass, offers []boundOffer) (hour
 		gap = max(0, (objective-hourly)/objective)
 	}
 	if solveErr != nil && gap > 1e-6 {
-		return hourly, t.nodes(), gap, solveErr
+		return hourly, t.nodes(), gap, stoppedShort{solveErr}
 	}
 	return hourly, t.nodes(), gap, nil
 }
@@ -241,7 +241,17 @@ func (t *boundTableau) start() error {
 	return nil
 }
 
-// errIterations says the simplex stopped at its iteration cap; the bound it leaves is still a bound.
+// stoppedShort is why the simplex stopped before the optimum (its iteration cap, numerical trouble): the hourly
+// figure returned with it is still a bound, only a weaker one, and the gap says by how much at most.
+type stoppedShort struct{ err error }
+
+func (s stoppedShort) Error() string { return s.err.Error() }
+func (s stoppedShort) Unwrap() error { return s.err }
+
+// simplexIterationsPerDimension caps the simplex at this many pivots per row and column of its tableau.
+var simplexIterationsPerDimension = 50
+
+// errIterations says the simplex stopped at its iteration cap.
 var errIterations = errors.New("the simplex method stopped at its iteration cap")
 
 // solve runs the primal simplex from a feasible basis: Dantzig's rule, and Bland's rule (which cannot cycle) after a
@@ -254,7 +264,7 @@ func (t *boundTableau) solve() error {
 	}
 	tol := 1e-12 * max(scale, 1)
 	degenerate := 0
-	for iter := 0; iter < 50*(len(t.rows)+t.width); iter++ {
+	for iter := 0; iter < simplexIterationsPerDimension*(len(t.rows)+t.width); iter++ {
 		bland := degenerate > 50
 		col := -1
 		for j := range t.width {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -106,6 +107,11 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 		}
 	}
 	hourly, nodes, gap, err := cheapestFractionalCluster(classes, offers)
+	stopped := ""
+	if short := (stoppedShort{}); errors.As(err, &short) {
+		// The multipliers' dual value is a bound whatever the solver did; the note gives the gap and why.
+		stopped, err = short.Error(), nil
+	}
 	if err != nil {
 		return bound{}, fmt.Errorf("the linear program over %d offerings: %w", len(offers), err)
 	}
@@ -115,9 +121,11 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 		usd  float64
 	}
 	var shares []share
+	total := 0.0
 	for i, o := range offers {
 		if usd := nodes[i] * o.price; usd > 1e-9 {
 			shares = append(shares, share{o.name, usd})
+			total += usd
 		}
 	}
 	slices.SortStableFunc(shares, func(a, b share) int { return cmp.Compare(b.usd, a.usd) })
@@ -127,19 +135,24 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 			parts = append(parts, fmt.Sprintf("%d more", len(shares)-maxOffersNamed))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%.0f%% on %s", 100*sh.usd/hourly, sh.name))
+		parts = append(parts, fmt.Sprintf("%.0f%% on %s", 100*sh.usd/total, sh.name))
 	}
 	return bound{hourly: hourly, note: "every pod's requests (vCPU, memory, GPUs, pod slots) on fractional nodes of the offerings it can run on " +
 		"(its arch, GPU, node selectors and affinity, tolerations against the pools' taints), at the least cost a linear program finds: " +
-		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")" + gapNote(gap)}, nil
+		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")" + gapNote(gap, stopped)}, nil
 }
 
-// gapNote says how far below the program's optimum the bound may be, when the solver stopped short of it.
-func gapNote(gap float64) string {
+// gapNote says how far below the program's optimum the bound may be, when the solver stopped short of it, and why
+// it stopped (empty when it reached the optimum).
+func gapNote(gap float64, stopped string) string {
 	if gap <= 1e-4 {
 		return ""
 	}
-	return fmt.Sprintf("; the solver stopped short of the optimum, which may be up to %.2f%% higher", 100*gap/(1-gap))
+	why := ""
+	if stopped != "" {
+		why = " (" + stopped + ")"
+	}
+	return fmt.Sprintf("; the solver stopped short of the optimum%s, which may be up to %.2f%% higher", why, 100*gap/(1-gap))
 }
 
 // boundClasses groups pods by constraintKey.
@@ -216,7 +229,9 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 		for i, r := range boundResources {
 			offer.alloc[i] = amount(alloc, r)
 		}
-		key := fmt.Sprint(offer.name, o.Price)
+		// Allocatable is in the key: one type through two EC2NodeClasses (kubelet maxPods, reserved memory) is two
+		// offerings, and keeping only the first could keep the smaller and raise the bound above a real cluster.
+		key := fmt.Sprint(offer.name, o.Price, offer.alloc)
 		runsAny := false
 		for i, c := range classes {
 			tk := typeKey{it, i}

@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
@@ -112,4 +115,64 @@ func TestFractionalClusterReachesTheOptimum(t *testing.T) {
 			t.Logf("%d classes, %d offerings: $%.6f/h", len(classes), len(offers), hourly)
 		})
 	}
+}
+
+// TestLowerBoundKeepsOneTypeThroughTwoNodeClasses offers m6i.large spot, at one price, through two pools whose
+// EC2NodeClasses differ in kubelet maxPods (8 and 110), to 100 pods of 1m/1Mi. The offerings are two, not one: in
+// whichever order the pools come, the bound stays at or below what Karpenter's own cluster on the 110-pod pool costs.
+// Keeping only the first pool's offering put the bound at 12.5 nodes when the 8-pod pool came first.
+func TestLowerBoundKeepsOneTypeThroughTwoNodeClasses(t *testing.T) {
+	ctx := context.Background()
+	e, err := newEstimator(ctx, smallCatalog(t), mustParse(t, deployment("tiny", 100, "1m", "1Mi", "")), options(t))
+	require.NoError(t, err)
+	small := e.classes["default"].DeepCopy()
+	small.Name = "small-pods"
+	eight := int32(8)
+	small.Spec.Kubelet.MaxPods = &eight
+	classes := map[string]*awsv1.EC2NodeClass{small.Name: small}
+	for name, nc := range e.classes {
+		classes[name] = nc
+	}
+	pool := func(name, class string) *karpv1.NodePool {
+		np := e.lab.NodePools[0].DeepCopy()
+		np.Name = name
+		np.Spec.Limits = nil
+		np.Spec.Template.Spec.NodeClassRef.Name = class
+		np.Spec.Template.Spec.Requirements = append(np.Spec.Template.Spec.Requirements, karpv1.NodeSelectorRequirementWithMinValues{
+			Key: corev1.LabelInstanceTypeStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"m6i.large"}})
+		return np
+	}
+	few, many := pool("few", small.Name), pool("many", "default")
+	nodes, _, err := solve(ctx, e.builder, pools{nodePools: []*karpv1.NodePool{many}, classes: classes}, e.pods, nil, 0, false)
+	require.NoError(t, err)
+	cluster := NewScenario("many", nodes, "").HourlyUSD
+	require.Len(t, nodes, 1, "Karpenter puts the 100 pods on one 110-pod node")
+	for _, order := range [][]*karpv1.NodePool{{few, many}, {many, few}} {
+		b, err := lowerBound(ctx, e.builder, pools{nodePools: order, classes: classes}, e.pods)
+		require.NoError(t, err)
+		require.LessOrEqual(t, b.hourly, cluster+1e-9, "pools %s then %s: the bound is above a cluster Karpenter builds: %s",
+			order[0].Name, order[1].Name, b.note)
+		require.Greater(t, b.hourly, 0.0)
+	}
+}
+
+// TestLowerBoundWhenTheSolverStopsShort caps the simplex at one pivot per row and column: the estimate still gets a
+// bound (the multipliers' dual value, no more than the optimum), and its note says the solver stopped short and why.
+func TestLowerBoundWhenTheSolverStopsShort(t *testing.T) {
+	ctx := context.Background()
+	e, err := newEstimator(ctx, smallCatalog(t), mustParse(t, gpuJob), options(t))
+	require.NoError(t, err)
+	w := mustParse(t, gpuJob+deployment("web", 6, "500m", "1Gi", "nodeSelector: {kubernetes.io/arch: arm64}")+deployment("api", 7, "700m", "3Gi", ""))
+	p := pools{nodePools: e.stack.NodePools, classes: e.classes}
+	optimum, err := lowerBound(ctx, e.builder, p, w.Pods)
+	require.NoError(t, err)
+	require.NotContains(t, optimum.note, "stopped short")
+
+	defer func(n int) { simplexIterationsPerDimension = n }(simplexIterationsPerDimension)
+	simplexIterationsPerDimension = 0
+	short, err := lowerBound(ctx, e.builder, p, w.Pods)
+	require.NoError(t, err, "a solver stopped short still leaves a bound")
+	require.Greater(t, short.hourly, 0.0)
+	require.Less(t, short.hourly, optimum.hourly, "with no pivot, the bound is the weaker start's")
+	require.Contains(t, short.note, "the solver stopped short of the optimum (the simplex method stopped at its iteration cap)")
 }
