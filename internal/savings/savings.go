@@ -417,9 +417,16 @@ func (e *estimator) workloadNotes() []string {
 	var out []string
 	if k, _, rest := shard(e.pods, e.o.MaxShardPods, e.memo.groupKey); k > 1 {
 		out = append(out, fmt.Sprintf("The %d pods were packed as %d identical shards plus %d remaining pods, each shard holding every workload's share "+
-			"(at most %d pods per scheduling pass); the pods of each shard's partly filled nodes (below %.0f%% of CPU and memory) were packed again together "+
-			"with the remaining pods, and each pass was consolidated on its own. On the benchmark's 2,000-pod mix this stays within 2%% of one unsharded pass.",
+			"(at most %d pods per scheduling pass); the pods of each shard's partly filled nodes (below %.0f%% of CPU and memory, DaemonSets included) "+
+			"were packed again together with the remaining pods, and each pass was consolidated on its own. On the benchmark's 2,000-pod mix this stays "+
+			"within 2%% of one unsharded pass.",
 			len(e.pods), k, len(rest), e.o.MaxShardPods, 100*fillRatio))
+	}
+	if nodeGroupPods := (scenario{nodeGroup: true}).shardPods(e.o.MaxShardPods); nodeGroupPods < e.o.MaxShardPods {
+		if k, _, rest := shard(e.pods, nodeGroupPods, e.memo.groupKey); k > 1 {
+			out = append(out, fmt.Sprintf("The baseline's node groups, which launch one instance type each, packed the pods as %d identical shards of at most "+
+				"%d pods plus %d remaining pods, by the same rule.", k, nodeGroupPods, len(rest)))
+		}
 	}
 	return append(out, e.w.Notes...)
 }

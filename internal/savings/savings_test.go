@@ -355,6 +355,15 @@ func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
 	require.Contains(t, strings.Join(sharded.Notes, "\n"), "4 identical shards", "expected the report to say it sharded")
 }
 
+// TestNotesSayTheNodeGroupsSharded: 150 pods fit one Karpenter pass but not one node-group pass, and the report says
+// how the baseline packed them.
+func TestNotesSayTheNodeGroupsSharded(t *testing.T) {
+	r := estimate(t, smallCatalog(t), deployment("web", 150, "100m", "128Mi", ""), options(t))
+	notes := strings.Join(r.Notes, "\n")
+	require.Contains(t, notes, "The baseline's node groups, which launch one instance type each, packed the pods as 2 identical shards of at most 100 pods plus 0 remaining pods")
+	require.NotContains(t, notes, "The 150 pods were packed as", "expected the Karpenter scenarios in one pass")
+}
+
 func TestEstimateBaselineMatchesTheBaselineScenario(t *testing.T) {
 	cat := smallCatalog(t)
 	manifests := deployment("web", 5, "900m", "2Gi", "") + gpuJob

@@ -32,7 +32,6 @@ import (
 	coreoptions "sigs.k8s.io/karpenter/pkg/operator/options"
 	"sigs.k8s.io/karpenter/pkg/scheduling"
 	nodepoolutils "sigs.k8s.io/karpenter/pkg/utils/nodepool"
-	"sigs.k8s.io/karpenter/pkg/utils/resources"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
@@ -175,9 +174,12 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 // the last ones opened, which the whole workload would have filled further.
 const fillRatio = 0.9
 
-// filled says whether a node's pods request at least fillRatio of its allocatable CPU or memory.
+// filled says whether a node's requests reach fillRatio of its allocatable CPU or memory. The requests are the
+// NodeClaim's own, as Karpenter's FinalizeScheduling leaves them: its pods' and its DaemonSets' overhead. Without
+// the daemons, a node that DaemonSets fill would never count as packed, and a shard of such nodes would be counted
+// k times with each shard's partly filled last node in it.
 func filled(pl placement) bool {
-	requests := resources.RequestsForPods(pl.claim.Pods...)
+	requests := pl.claim.Spec.Resources.Requests
 	allocatable := pl.it.Allocatable()
 	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		a := allocatable[name]
