@@ -96,6 +96,21 @@ spec:
 `, name, n, name, extra, cpu, memory, memory)
 }
 
+// daemonSet is a DaemonSet whose pod requests cpu and memory.
+func daemonSet(name, cpu, memory string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: %s}
+spec:
+  template:
+    spec:
+      containers:
+      - name: %s
+        resources: {requests: {cpu: %s, memory: %s}}
+---
+`, name, name, cpu, memory)
+}
+
 const gpuJob = `apiVersion: batch/v1
 kind: Job
 metadata: {name: train}
@@ -160,17 +175,8 @@ func TestHandCheckedPlacements(t *testing.T) {
 			},
 		},
 		{
-			name: "a DaemonSet's requests are reserved on every node",
-			manifests: deployment("web", 4, "900m", "2Gi", "") + `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  template:
-    spec:
-      containers:
-      - name: agent
-        resources: {requests: {cpu: 200m, memory: 128Mi}}
-`,
+			name:      "a DaemonSet's requests are reserved on every node",
+			manifests: deployment("web", 4, "900m", "2Gi", "") + daemonSet("agent", "200m", "128Mi"),
 			want: map[string][]placed{
 				Baseline: {{"m6i.large", "on-demand", 4}}, // 900m + 900m + 200m > 1930m: one pod per node
 			},

@@ -56,16 +56,7 @@ func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 // stay within 2%.
 func TestNodeGroupShardsCountDaemonsAsFill(t *testing.T) {
 	ctx := context.Background()
-	w := mustParse(t, deployment("tiny", 2000, "34m", "64Mi", "")+`apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent}
-spec:
-  template:
-    spec:
-      containers:
-      - name: agent
-        resources: {requests: {cpu: 250m, memory: 128Mi}}
-`)
+	w := mustParse(t, deployment("tiny", 2000, "34m", "64Mi", "")+daemonSet("agent", "250m", "128Mi"))
 	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
 	require.NoError(t, err)
 	s := e.baseline()
