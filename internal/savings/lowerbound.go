@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -106,7 +105,8 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 			return bound{}, fmt.Errorf("pod %s can run on no offering of any scenario's pools", c.name)
 		}
 	}
-	hourly, nodes, gap, err := cheapestFractionalCluster(classes, offers)
+	fc, err := cheapestFractionalCluster(classes, offers)
+	hourly, nodes := fc.hourly, fc.nodes
 	stopped := ""
 	if short := (stoppedShort{}); errors.As(err, &short) {
 		// The multipliers' dual value is a bound whatever the solver did; the note gives the gap and why.
@@ -139,20 +139,26 @@ func lowerBound(ctx context.Context, b *instancetypes.Builder, p pools, pods []*
 	}
 	return bound{hourly: hourly, note: "every pod's requests (vCPU, memory, GPUs, pod slots) on fractional nodes of the offerings it can run on " +
 		"(its arch, GPU, node selectors and affinity, tolerations against the pools' taints), at the least cost a linear program finds: " +
-		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")" + gapNote(gap, stopped)}, nil
+		"no packing loss, no daemon overhead (" + strings.Join(parts, ", ") + ")" + gapNote(fc, len(classes), stopped)}, nil
 }
 
-// gapNote says how far below the program's optimum the bound may be, when the solver stopped short of it, and why
-// it stopped (empty when it reached the optimum).
-func gapNote(gap float64, stopped string) string {
-	if gap <= 1e-4 {
+// gapNote says how far below the program's optimum the bound may be, when the solver stopped short of it (and why)
+// or solved it with its classes merged.
+func gapNote(fc fractionalCluster, classes int, stopped string) string {
+	if fc.gap <= 1e-4 {
 		return ""
 	}
 	why := ""
-	if stopped != "" {
-		why = " (" + stopped + ")"
+	switch {
+	case stopped != "":
+		why = "the solver stopped short of the optimum (" + stopped + ")"
+	case fc.solvedClasses < classes:
+		why = fmt.Sprintf("the program was solved with its %d pod classes merged into %d (same offerings, requests within a power of two), "+
+			"and its multipliers valued on the real classes", classes, fc.solvedClasses)
+	default:
+		why = "the solver stopped short of the optimum"
 	}
-	return fmt.Sprintf("; the solver stopped short of the optimum%s, which may be up to %.2f%% higher", why, 100*gap/(1-gap))
+	return fmt.Sprintf("; %s, so the optimum may be up to %.2f%% higher", why, 100*fc.gap/(1-fc.gap))
 }
 
 // boundClasses groups pods by constraintKey.
@@ -216,38 +222,96 @@ func amount(l corev1.ResourceList, r corev1.ResourceName) float64 {
 // boundOffers lists the offerings that run at least one class, less the dominated ones (see lowerBound). Zones
 // repeat an offering at one price, and pools that run the same classes repeat it too; those count once.
 func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes []*boundClass) ([]boundOffer, error) {
+	// Classes differ mostly in their requests; what they require of a node (node selectors and affinity,
+	// tolerations) is shared by many. Whether a type's labels, a pool's taints and requirements, or an offering's
+	// requirements (capacity type, zone) admit a class depends only on the latter, so each is checked once per
+	// constraint: only whether the requests fit is checked per class.
+	constraintOf := make([]int, len(classes))
+	constraints := map[string]int{}
+	for i, c := range classes {
+		key := c.reqs.String() + "\x00" + fmt.Sprint(c.pod.Spec.Tolerations)
+		at, ok := constraints[key]
+		if !ok {
+			at = len(constraints)
+			constraints[key] = at
+		}
+		constraintOf[i] = at
+	}
 	type typeKey struct {
-		it    *cloudprovider.InstanceType
-		class int
+		it         *cloudprovider.InstanceType
+		constraint int
 	}
 	typeRuns := map[typeKey]bool{}
+	type poolKey struct {
+		np         *karpv1.NodePool
+		constraint int
+	}
+	poolRuns := map[poolKey]bool{}
+	type offeringKey struct {
+		requirements string
+		constraint   int
+	}
+	offeringRuns := map[offeringKey]bool{}
 	var all []boundOffer
 	seen := map[string]bool{}
+	// eachOffering visits a type's offerings one after another, and whether a class's requests fit is the type's.
+	var fitsType *cloudprovider.InstanceType
+	var fits []int8 // by class: 0 not yet known, 1 fits, -1 does not
 	err := eachOffering(ctx, b, p, func(np *karpv1.NodePool, reqs scheduling.Requirements, it *cloudprovider.InstanceType, o *cloudprovider.Offering) {
 		alloc := it.Allocatable()
+		if it != fitsType {
+			fitsType, fits = it, make([]int8, len(classes))
+		}
 		offer := boundOffer{name: it.Name + " " + o.CapacityType(), price: o.Price, runs: make([]bool, len(classes))}
 		for i, r := range boundResources {
 			offer.alloc[i] = amount(alloc, r)
 		}
-		// Allocatable is in the key: one type through two EC2NodeClasses (kubelet maxPods, reserved memory) is two
-		// offerings, and keeping only the first could keep the smaller and raise the bound above a real cluster.
-		key := fmt.Sprint(offer.name, o.Price, offer.alloc)
+		offeringReqs := o.Requirements.String()
+		runsBits := make([]byte, len(classes))
 		runsAny := false
 		for i, c := range classes {
-			tk := typeKey{it, i}
+			runsBits[i] = '0'
+			tk := typeKey{it, constraintOf[i]}
 			runs, ok := typeRuns[tk]
 			if !ok {
-				runs = it.Requirements.Compatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) == nil && resources.Fits(c.requests, alloc)
+				runs = it.Requirements.Compatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) == nil
 				typeRuns[tk] = runs
 			}
-			offer.runs[i] = runs && scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil &&
-				reqs.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) &&
-				o.Requirements.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
-			runsAny = runsAny || offer.runs[i]
-			if offer.runs[i] {
-				key += "+" + strconv.Itoa(i)
+			if !runs {
+				continue
+			}
+			if fits[i] == 0 {
+				fits[i] = -1
+				if resources.Fits(c.requests, alloc) {
+					fits[i] = 1
+				}
+			}
+			if fits[i] < 0 {
+				continue
+			}
+			pk := poolKey{np, constraintOf[i]}
+			if runs, ok = poolRuns[pk]; !ok {
+				runs = scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil &&
+					reqs.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
+				poolRuns[pk] = runs
+			}
+			if !runs {
+				continue
+			}
+			ork := offeringKey{offeringReqs, constraintOf[i]}
+			if runs, ok = offeringRuns[ork]; !ok {
+				runs = o.Requirements.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
+				offeringRuns[ork] = runs
+			}
+			offer.runs[i] = runs
+			runsAny = runsAny || runs
+			if runs {
+				runsBits[i] = '1'
 			}
 		}
+		// Allocatable is in the key: one type through two EC2NodeClasses (kubelet maxPods, reserved memory) is two
+		// offerings, and keeping only the first could keep the smaller and raise the bound above a real cluster.
+		key := fmt.Sprint(offer.name, o.Price, offer.alloc) + string(runsBits)
 		if runsAny && !seen[key] {
 			seen[key] = true
 			all = append(all, offer)

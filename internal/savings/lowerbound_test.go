@@ -94,8 +94,10 @@ func TestFractionalClusterReachesTheOptimum(t *testing.T) {
 			classes := boundClasses(e.pods)
 			offers, err := boundOffers(ctx, e.builder, pools{nodePools: all, classes: e.classes}, classes)
 			require.NoError(t, err)
-			hourly, nodes, gap, err := cheapestFractionalCluster(classes, offers)
+			fc, err := cheapestFractionalCluster(classes, offers)
 			require.NoError(t, err)
+			require.Equal(t, len(classes), fc.solvedClasses, "expected no merging at %d classes", len(classes))
+			hourly, nodes, gap := fc.hourly, fc.nodes, fc.gap
 			require.Less(t, gap, 1e-9, "expected the solver's objective to equal its dual value")
 			objective := 0.0
 			for o, x := range nodes {
@@ -174,5 +176,50 @@ func TestLowerBoundWhenTheSolverStopsShort(t *testing.T) {
 	require.NoError(t, err, "a solver stopped short still leaves a bound")
 	require.Greater(t, short.hourly, 0.0)
 	require.Less(t, short.hourly, optimum.hourly, "with no pivot, the bound is the weaker start's")
-	require.Contains(t, short.note, "the solver stopped short of the optimum (the simplex method stopped at its iteration cap)")
+	require.Contains(t, short.note, "the solver stopped short of the optimum (the simplex method stopped at its iteration cap), so the optimum may be up to")
+}
+
+// TestMergedClassesStillBoundTheProgram builds 600 Deployments with random requests, a third of them amd64-only, on
+// the full snapshot: more classes than the program is solved with. The merged program's multipliers, valued on the
+// real classes, must stay at or below the real program's optimum (solved here without merging) and close to it.
+func TestMergedClassesStillBoundTheProgram(t *testing.T) {
+	full, err := catalog.Load()
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(600, 22))
+	var manifests strings.Builder
+	for d := range 600 {
+		extra := ""
+		if rng.IntN(3) == 0 {
+			extra = "nodeSelector: {kubernetes.io/arch: amd64}"
+		}
+		manifests.WriteString(deployment(fmt.Sprintf("w%d", d), 1+rng.IntN(3), fmt.Sprintf("%dm", 50+rng.IntN(4000)),
+			fmt.Sprintf("%dMi", 64+rng.IntN(16000)), extra))
+	}
+	ctx := context.Background()
+	e, err := newEstimator(ctx, full, mustParse(t, manifests.String()), options(t))
+	require.NoError(t, err)
+	all := slices.Concat(baselinePools(e.baseGroups), e.lab.NodePools, e.stack.NodePools)
+	classes := boundClasses(e.pods)
+	require.Len(t, classes, 600)
+	offers, err := boundOffers(ctx, e.builder, pools{nodePools: all, classes: e.classes}, classes)
+	require.NoError(t, err)
+
+	exact := newBoundTableau(classes, offers)
+	require.NoError(t, exact.start())
+	require.NoError(t, exact.solve())
+	optimum := exact.objective()
+
+	fc, err := cheapestFractionalCluster(classes, offers)
+	require.NoError(t, err)
+	require.LessOrEqual(t, fc.solvedClasses, maxBoundClasses)
+	require.LessOrEqual(t, fc.hourly, optimum*(1+1e-9), "the merged program's bound is above the real optimum")
+	require.GreaterOrEqual(t, fc.hourly, 0.97*optimum, "the merged program's bound is more than 3%% below the real optimum")
+	require.GreaterOrEqual(t, fc.gap, (optimum-fc.hourly)/optimum-1e-9, "the gap reported must cover the real one")
+	t.Logf("600 classes solved as %d: bound $%.4f, optimum $%.4f (%.2f%% below), gap reported %.2f%%",
+		fc.solvedClasses, fc.hourly, optimum, 100*(optimum-fc.hourly)/optimum, 100*fc.gap)
+	b, err := lowerBound(ctx, e.builder, pools{nodePools: all, classes: e.classes}, e.pods)
+	require.NoError(t, err)
+	if fc.gap > 1e-4 {
+		require.Contains(t, b.note, "pod classes merged into")
+	}
 }
