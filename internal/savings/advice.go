@@ -43,7 +43,8 @@ const TargetBoundRatio = 1.5
 // BoundGap is multiarch's steady state against the lower bound, and the best the advised workload changes reach.
 type BoundGap struct {
 	Ratio float64 `json:"ratio"`
-	// AdvisedRatio is the ratio with the advised change that saves most; equal to Ratio when none saves.
+	// AdvisedRatio is the ratio with the advised change that saves most, against the bound of the workload so changed
+	// (an image lifts a pin and lowers it; a preference leaves it); equal to Ratio when none saves.
 	AdvisedRatio float64 `json:"advisedRatio"`
 	Target       float64 `json:"target"`
 	Note         string  `json:"note"`
@@ -54,24 +55,29 @@ func boundGap(a Advice, hourly, lowerBound float64) *BoundGap {
 	if lowerBound <= 0 {
 		return nil
 	}
-	best, what := 0.0, ""
+	// A preference constrains no pod, so the workload's bound stands; an image lifts a pin, and the changed workload
+	// is measured against its own bound, so that the ratio says how far the changed cluster is from the least the
+	// changed workload could cost.
+	best, advised, what, against := 0.0, hourly/lowerBound, "", ""
 	if p := a.PreferArm64; p != nil && p.Saving.HourlyUSD > best {
-		best, what = p.Saving.HourlyUSD, "preferring arm64"
+		best, advised, what = p.Saving.HourlyUSD, (hourly-p.Saving.HourlyUSD)/lowerBound, "preferring arm64"
 	}
 	for _, m := range a.MultiArchImages {
-		if m.Saving.HourlyUSD > best {
-			best, what = m.Saving.HourlyUSD, fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+		if m.Saving.HourlyUSD > best && m.LowerBoundHourlyUSD > 0 {
+			best, advised = m.Saving.HourlyUSD, (hourly-m.Saving.HourlyUSD)/m.LowerBoundHourlyUSD
+			what = fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+			against = fmt.Sprintf(" the lower bound of the workload so changed ($%.4f/h)", m.LowerBoundHourlyUSD)
 		}
 	}
-	g := &BoundGap{Ratio: round6(hourly / lowerBound), AdvisedRatio: round6((hourly - best) / lowerBound), Target: TargetBoundRatio}
+	g := &BoundGap{Ratio: round6(hourly / lowerBound), AdvisedRatio: round6(advised), Target: TargetBoundRatio}
 	switch {
 	case g.Ratio <= g.Target:
 		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, within the %.1f× target.", g.Ratio, g.Target)
 	case g.AdvisedRatio <= g.Target:
-		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; %s brings it to %.2f×.", g.Ratio, g.Target, what, g.AdvisedRatio)
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; %s brings it to %.2f×%s.", g.Ratio, g.Target, what, g.AdvisedRatio, against)
 	case what != "":
-		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; the best advised change, %s, brings it to %.2f×, "+
-			"still over. The estimate tries workload changes only, not changes to the node pools.", g.Ratio, g.Target, what, g.AdvisedRatio)
+		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target; the best advised change, %s, brings it to %.2f×%s, "+
+			"still over. The estimate tries workload changes only, not changes to the node pools.", g.Ratio, g.Target, what, g.AdvisedRatio, against)
 	default:
 		g.Note = fmt.Sprintf("multiarch's steady state is %.2f× the lower bound, over the %.1f× target, and no advised workload change saves; "+
 			"the estimate tries workload changes only, not changes to the node pools.", g.Ratio, g.Target)
@@ -111,10 +117,13 @@ type ImageAdvice struct {
 	// ARM64After is how many of its pods Karpenter then puts on arm64.
 	ARM64After int    `json:"arm64PodsAfter"`
 	Saving     Amount `json:"saving"`
+	// LowerBoundHourlyUSD is the lower bound of the workload with this change: the image lifts the pods' amd64 pin,
+	// so they may run on more offerings and the bound falls. The bound gap measures the change against it.
+	LowerBoundHourlyUSD float64 `json:"lowerBoundHourlyUSD"`
 }
 
 // advise re-runs the multiarch scenario with the advised changes.
-func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []*karpv1.NodePool, baselineHourly float64) (Advice, error) {
+func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, boundPools []*karpv1.NodePool, baselineHourly float64) (Advice, error) {
 	byOwner := map[workload.Owner][]int{}
 	var owners []workload.Owner
 	for i, p := range e.pods {
@@ -158,6 +167,7 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []
 		runs = append(runs, run{owners: []workload.Owner{o}, strip: true})
 	}
 	results := make([]Scenario, len(runs))
+	bounds := make([]bound, len(runs))
 	errs := make([]error, len(runs))
 	var wg sync.WaitGroup
 	for i, r := range runs {
@@ -169,6 +179,9 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []
 				}
 			}
 			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes, memo: e.memo}, pods, e.w.DaemonSetPods, e.o.MaxShardPods, true)
+			if err == nil && r.strip {
+				bounds[i], err = lowerBound(ctx, e.builder, pools{nodePools: boundPools, classes: e.classes, memo: e.memo}, pods)
+			}
 			errs[i] = err
 			// The advice compares steady states: each run consolidated, against multiarch consolidated.
 			results[i] = NewScenario(Multiarch, settled, "")
@@ -206,7 +219,8 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools []
 		}
 		o := r.owners[0]
 		a.MultiArchImages = append(a.MultiArchImages, ImageAdvice{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-			Pods: len(byOwner[o]), ARM64After: archPods(results[i].Nodes, karpv1.ArchitectureArm64)[o], Saving: NewAmount(saving, baselineHourly)})
+			Pods: len(byOwner[o]), ARM64After: archPods(results[i].Nodes, karpv1.ArchitectureArm64)[o], Saving: NewAmount(saving, baselineHourly),
+			LowerBoundHourlyUSD: round6(bounds[i].hourly)})
 	}
 	return a, nil
 }

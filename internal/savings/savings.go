@@ -135,7 +135,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		e.stepDone()
 	})
 	wg.Go(func() {
-		advice, adviceErr = e.advise(ctx, NewScenario(Multiarch, placed[Multiarch].Steady().Nodes, ""), multiarch, placed[Baseline].HourlyUSD)
+		advice, adviceErr = e.advise(ctx, NewScenario(Multiarch, placed[Multiarch].Steady().Nodes, ""), multiarch, all, placed[Baseline].HourlyUSD)
 		e.stepDone()
 	})
 	wg.Wait()

@@ -474,6 +474,11 @@ func TestAdviceMovesArmCapablePodsOffAMD64(t *testing.T) {
 	require.Equal(t, "legacy", img.Name)
 	require.Equal(t, 1, img.ARM64After)
 	require.InDelta(t, 0.08-0.06, img.Saving.HourlyUSD, 1e-9)
+	// Without its pin legacy may run on arm64 too, so the changed workload's bound is 2.8 vCPU at m7g.2xlarge spot's
+	// $0.12 / 7.91 per vCPU, below the pinned workload's; the advised ratio is the changed cluster against it.
+	require.InDelta(t, 2.8*0.12/7.91, img.LowerBoundHourlyUSD, 1e-6)
+	require.Less(t, img.LowerBoundHourlyUSD, mustScenario(t, r, LowerBound).HourlyUSD)
+	require.InDelta(t, (0.08-0.02)/img.LowerBoundHourlyUSD, r.Advice.Bound.AdvisedRatio, 1e-4)
 }
 
 // Each pod is placed, in fractions of nodes, on the offerings it can run on, at the least cost. 8-vCPU nodes leave
