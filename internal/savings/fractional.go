@@ -109,7 +109,7 @@ func mergeClasses(classes []*boundClass, offers []boundOffer, most int) ([]*boun
 			if !ok {
 				at = len(merged)
 				byKey[key.String()] = at
-				merged = append(merged, &boundClass{pod: class.pod, reqs: class.reqs, requests: class.requests, name: class.name, n: 1})
+				merged = append(merged, &boundClass{pod: class.pod, terms: class.terms, requests: class.requests, name: class.name, n: 1})
 				members = append(members, nil)
 			}
 			for r, q := range class.req {
@@ -143,14 +143,18 @@ func b2i(b bool) int {
 // dualValue is dual(λ) of cheapestFractionalCluster. λ is clipped to its domain first, so any λ gives a lower bound.
 func dualValue(classes []*boundClass, offers []boundOffer, lambda [][len(boundResources)]float64) float64 {
 	for o := range lambda {
+		l := &lambda[o]
 		sum := 0.0
-		for r := range lambda[o] {
-			lambda[o][r] = max(0, lambda[o][r])
-			sum += lambda[o][r]
+		for r := range l {
+			// A value round-off made NaN or infinite is dropped: 0 is in the domain, and max(0, NaN) is NaN.
+			if v := l[r]; math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				l[r] = 0
+			}
+			sum += l[r]
 		}
 		if sum > 1 {
-			for r := range lambda[o] {
-				lambda[o][r] /= sum
+			for r := range l {
+				l[r] /= sum
 			}
 		}
 	}
@@ -162,9 +166,10 @@ func dualValue(classes []*boundClass, offers []boundOffer, lambda [][len(boundRe
 				continue
 			}
 			v := 0.0
+			l := &lambda[o]
 			for r, q := range class.req {
 				if offer.alloc[r] > 0 {
-					v += lambda[o][r] * offer.price * q / offer.alloc[r]
+					v += l[r] * offer.price * q / offer.alloc[r]
 				}
 			}
 			least = min(least, v)

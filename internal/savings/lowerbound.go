@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -153,7 +154,7 @@ func gapNote(fc fractionalCluster, classes int, stopped string) string {
 	case stopped != "":
 		why = "the solver stopped short of the optimum (" + stopped + ")"
 	case fc.solvedClasses < classes:
-		why = fmt.Sprintf("the program was solved with its %d pod classes merged into %d (same offerings, requests within a power of two), "+
+		why = fmt.Sprintf("the program was solved with its %d pod classes merged into %d (same offerings, similar requests), "+
 			"and its multipliers valued on the real classes", classes, fc.solvedClasses)
 	default:
 		why = "the solver stopped short of the optimum"
@@ -170,7 +171,7 @@ func boundClasses(pods []*corev1.Pod) []*boundClass {
 		c, ok := byKey[key]
 		if !ok {
 			req := resources.RequestsForPods(pod)
-			c = &boundClass{pod: pod, reqs: scheduling.NewStrictPodRequirements(pod), requests: req, name: pod.Namespace + "/" + pod.Name}
+			c = &boundClass{pod: pod, terms: podTerms(pod), requests: req, name: pod.Namespace + "/" + pod.Name}
 			for i, r := range boundResources {
 				c.req[i] = amount(req, r)
 			}
@@ -183,6 +184,44 @@ func boundClasses(pods []*corev1.Pod) []*boundClass {
 	return classes
 }
 
+// maxTerms is the most required node-affinity terms podTerms keeps apart, one bit each in boundOffers' masks.
+const maxTerms = 64
+
+// podTerms is what a pod requires of a node: one set of requirements per term of its required node affinity, each
+// with its node selector, as Karpenter's NewStrictPodRequirements builds them for the first term. A node any term
+// admits will do: Karpenter's scheduler tries the first term and, when no node can meet it, drops it for the next
+// (its preferences' relaxation). A pod with more than maxTerms terms is bounded by its node selector alone, which
+// asks less of a node and so keeps the bound a bound.
+func podTerms(pod *corev1.Pod) []scheduling.Requirements {
+	na := pod.Spec.Affinity
+	if na == nil || na.NodeAffinity == nil || na.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil ||
+		len(na.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms) <= 1 {
+		return []scheduling.Requirements{scheduling.NewStrictPodRequirements(pod)}
+	}
+	terms := na.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	if len(terms) > maxTerms {
+		return []scheduling.Requirements{scheduling.NewLabelRequirements(pod.Spec.NodeSelector)}
+	}
+	out := make([]scheduling.Requirements, 0, len(terms))
+	for _, term := range terms {
+		one := pod.DeepCopy()
+		one.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms = []corev1.NodeSelectorTerm{term}
+		out = append(out, scheduling.NewStrictPodRequirements(one))
+	}
+	return out
+}
+
+// termMask has a bit set for each of terms that admit is true of.
+func termMask(terms []scheduling.Requirements, admit func(scheduling.Requirements) bool) uint64 {
+	var m uint64
+	for t, term := range terms {
+		if admit(term) {
+			m |= 1 << t
+		}
+	}
+	return m
+}
+
 // boundResources are what the lower bound packs, in this order, with pod slots last.
 var boundResources = [...]corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, workload.GPUResource, corev1.ResourcePods}
 
@@ -192,7 +231,7 @@ const podSlot = 3
 // boundClass is the pods of one constraintKey: what they can run on and request (vCPU, GiB, GPUs, one pod slot).
 type boundClass struct {
 	pod      *corev1.Pod
-	reqs     scheduling.Requirements
+	terms    []scheduling.Requirements // see podTerms
 	requests corev1.ResourceList
 	req      [len(boundResources)]float64
 	n        int
@@ -229,7 +268,20 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 	constraintOf := make([]int, len(classes))
 	constraints := map[string]int{}
 	for i, c := range classes {
-		key := c.reqs.String() + "\x00" + fmt.Sprint(c.pod.Spec.Tolerations)
+		var required *corev1.NodeSelector
+		if a := c.pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+			required = a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+		}
+		// JSON, not Requirements.String(), which elides values past the fifth and would merge constraints.
+		k, err := json.Marshal(struct {
+			Selector    map[string]string
+			Required    *corev1.NodeSelector
+			Tolerations []corev1.Toleration
+		}{c.pod.Spec.NodeSelector, required, c.pod.Spec.Tolerations})
+		key := string(k)
+		if err != nil {
+			key = "class " + strconv.Itoa(i)
+		}
 		at, ok := constraints[key]
 		if !ok {
 			at = len(constraints)
@@ -241,17 +293,17 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 		it         *cloudprovider.InstanceType
 		constraint int
 	}
-	typeRuns := map[typeKey]bool{}
+	typeRuns := map[typeKey]uint64{}
 	type poolKey struct {
 		np         *karpv1.NodePool
 		constraint int
 	}
-	poolRuns := map[poolKey]bool{}
+	poolRuns := map[poolKey]uint64{}
 	type offeringKey struct {
 		requirements string
 		constraint   int
 	}
-	offeringRuns := map[offeringKey]bool{}
+	offeringRuns := map[offeringKey]uint64{}
 	var all []boundOffer
 	seen := map[string]bool{}
 	// eachOffering visits a type's offerings one after another, and whether a class's requests fit is the type's.
@@ -271,13 +323,16 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 		runsAny := false
 		for i, c := range classes {
 			runsBits[i] = '0'
+			// Each check keeps the terms it admits; the class runs on the offering if one term passes them all.
 			tk := typeKey{it, constraintOf[i]}
-			runs, ok := typeRuns[tk]
+			terms, ok := typeRuns[tk]
 			if !ok {
-				runs = it.Requirements.Compatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels) == nil
-				typeRuns[tk] = runs
+				terms = termMask(c.terms, func(t scheduling.Requirements) bool {
+					return it.Requirements.Compatible(t, scheduling.AllowUndefinedWellKnownLabels) == nil
+				})
+				typeRuns[tk] = terms
 			}
-			if !runs {
+			if terms == 0 {
 				continue
 			}
 			if fits[i] == 0 {
@@ -290,19 +345,28 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 				continue
 			}
 			pk := poolKey{np, constraintOf[i]}
-			if runs, ok = poolRuns[pk]; !ok {
-				runs = scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil &&
-					reqs.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
-				poolRuns[pk] = runs
+			pool, ok := poolRuns[pk]
+			if !ok {
+				if scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil {
+					pool = termMask(c.terms, func(t scheduling.Requirements) bool {
+						return reqs.IsCompatible(t, scheduling.AllowUndefinedWellKnownLabels)
+					})
+				}
+				poolRuns[pk] = pool
 			}
-			if !runs {
+			terms &= pool
+			if terms == 0 {
 				continue
 			}
 			ork := offeringKey{offeringReqs, constraintOf[i]}
-			if runs, ok = offeringRuns[ork]; !ok {
-				runs = o.Requirements.IsCompatible(c.reqs, scheduling.AllowUndefinedWellKnownLabels)
-				offeringRuns[ork] = runs
+			offering, ok := offeringRuns[ork]
+			if !ok {
+				offering = termMask(c.terms, func(t scheduling.Requirements) bool {
+					return o.Requirements.IsCompatible(t, scheduling.AllowUndefinedWellKnownLabels)
+				})
+				offeringRuns[ork] = offering
 			}
+			runs := terms&offering != 0
 			offer.runs[i] = runs
 			runsAny = runsAny || runs
 			if runs {

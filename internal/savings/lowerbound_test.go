@@ -3,6 +3,7 @@ package savings
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -221,5 +222,70 @@ func TestMergedClassesStillBoundTheProgram(t *testing.T) {
 	require.NoError(t, err)
 	if fc.gap > 1e-4 {
 		require.Contains(t, b.note, "pod classes merged into")
+	}
+}
+
+// TestLowerBoundTellsLongRequirementsApart: two classes whose arch requirements Karpenter's Requirements.String()
+// prints alike (it elides values past the fifth) must not share the offering checks. B may run on arm64, A may not;
+// sharing A's checks cut B off Graviton and put the bound above the cluster Karpenter builds.
+func TestLowerBoundTellsLongRequirementsApart(t *testing.T) {
+	ctx := context.Background()
+	affinity := func(values string) string {
+		return "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: " +
+			"[{key: kubernetes.io/arch, operator: In, values: ['0','1','2','3','4'," + values + "]}]}]}}}"
+	}
+	w := mustParse(t, deployment("a", 1, "100m", "128Mi", affinity("'5',amd64"))+deployment("b", 20, "1", "2Gi", affinity("amd64,arm64")))
+	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
+	require.NoError(t, err)
+	p := pools{nodePools: e.stack.NodePools, classes: e.classes}
+	classes := boundClasses(e.pods)
+	require.Len(t, classes, 2)
+	require.Equal(t, classes[0].terms[0].String(), classes[1].terms[0].String(), "the case needs requirements that print alike")
+	offers, err := boundOffers(ctx, e.builder, p, classes)
+	require.NoError(t, err)
+	require.True(t, slices.ContainsFunc(offers, func(o boundOffer) bool { return o.runs[1] && strings.HasPrefix(o.name, "m7g") }),
+		"expected b to run on Graviton")
+	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+	require.NoError(t, err)
+	b, err := lowerBound(ctx, e.builder, p, e.pods)
+	require.NoError(t, err)
+	require.LessOrEqual(t, b.hourly, NewScenario("stack", nodes, "").HourlyUSD+1e-9, "bound above a real cluster: %s", b.note)
+}
+
+// TestLowerBoundTakesAnyAffinityTerm: a pod whose required node affinity has two terms, amd64 or arm64, may run on
+// either (Karpenter drops the first term when no pool meets it). On the stack's graviton pool alone, Karpenter places it on arm64;
+// the bound must see that offering too, not only the first term's, and stay below that cluster: 8 pods of 1 vCPU at
+// m7g.2xlarge spot's $0.12 / 7.91 per vCPU.
+func TestLowerBoundTakesAnyAffinityTerm(t *testing.T) {
+	ctx := context.Background()
+	twoTerms := "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [" +
+		"{matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]}, " +
+		"{matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]}]}}}"
+	w := mustParse(t, deployment("either", 8, "1", "1Gi", twoTerms))
+	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
+	require.NoError(t, err)
+	graviton := slices.IndexFunc(e.stack.NodePools, func(np *karpv1.NodePool) bool { return np.Name == "graviton" })
+	require.GreaterOrEqual(t, graviton, 0)
+	p := pools{nodePools: e.stack.NodePools[graviton : graviton+1], classes: e.classes}
+	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+	require.NoError(t, err)
+	require.NotEmpty(t, nodes)
+	for _, n := range nodes {
+		require.Equal(t, karpv1.ArchitectureArm64, n.Arch, "expected Karpenter to relax to the second term")
+	}
+	b, err := lowerBound(ctx, e.builder, p, e.pods)
+	require.NoError(t, err, "the second term's offerings must count")
+	require.InDelta(t, 8*0.12/7.91, b.hourly, 1e-6)
+	require.LessOrEqual(t, b.hourly, NewScenario("arm", nodes, "").HourlyUSD+1e-9)
+}
+
+// TestDualValueDropsNaNAndInfiniteMultipliers: a multiplier round-off made NaN or infinite counts as 0, which keeps
+// dual(λ) a number and a bound.
+func TestDualValueDropsNaNAndInfiniteMultipliers(t *testing.T) {
+	classes := []*boundClass{{n: 2, req: [len(boundResources)]float64{1, 2, 0, 1}}}
+	offers := []boundOffer{{name: "x", price: 0.4, alloc: [len(boundResources)]float64{4, 16, 0, 110}, runs: []bool{true}}}
+	for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1), -1} {
+		lambda := [][len(boundResources)]float64{{bad, 1, 0, 0}}
+		require.InDelta(t, 2*0.4*2/16, dualValue(classes, offers, lambda), 1e-12, "λ_cpu = %v", bad)
 	}
 }
