@@ -43,8 +43,8 @@ const TargetBoundRatio = 1.5
 // BoundGap is multiarch's steady state against the lower bound, and the best the advised workload changes reach.
 type BoundGap struct {
 	Ratio float64 `json:"ratio"`
-	// AdvisedRatio is the ratio with the advised change that saves most, against the bound of the workload so changed
-	// (an image lifts a pin and lowers it; a preference leaves it); equal to Ratio when none saves.
+	// AdvisedRatio is the lowest ratio an advised change that saves reaches, each against the bound of the workload
+	// so changed (an image lifts a pin and lowers it; a preference leaves it); equal to Ratio when none saves.
 	AdvisedRatio float64 `json:"advisedRatio"`
 	Target       float64 `json:"target"`
 	Note         string  `json:"note"`
@@ -58,14 +58,18 @@ func boundGap(a Advice, hourly, lowerBound float64) *BoundGap {
 	// A preference constrains no pod, so the workload's bound stands; an image lifts a pin, and the changed workload
 	// is measured against its own bound, so that the ratio says how far the changed cluster is from the least the
 	// changed workload could cost.
-	best, advised, what, against := 0.0, hourly/lowerBound, "", ""
-	if p := a.PreferArm64; p != nil && p.Saving.HourlyUSD > best {
-		best, advised, what = p.Saving.HourlyUSD, (hourly-p.Saving.HourlyUSD)/lowerBound, "preferring arm64"
+	// With bounds that differ, the change that saves most need not come nearest its bound: the one reported is the
+	// saving change with the lowest ratio.
+	advised, what, against := hourly/lowerBound, "", ""
+	if p := a.PreferArm64; p != nil && p.Saving.HourlyUSD > 0 {
+		advised, what = (hourly-p.Saving.HourlyUSD)/lowerBound, "preferring arm64"
 	}
 	for _, m := range a.MultiArchImages {
-		if m.Saving.HourlyUSD > best && m.LowerBoundHourlyUSD > 0 {
-			best, advised = m.Saving.HourlyUSD, (hourly-m.Saving.HourlyUSD)/m.LowerBoundHourlyUSD
-			what = fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+		if m.Saving.HourlyUSD <= 0 || m.LowerBoundHourlyUSD <= 0 {
+			continue
+		}
+		if r := (hourly - m.Saving.HourlyUSD) / m.LowerBoundHourlyUSD; what == "" || r < advised {
+			advised, what = r, fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
 			against = fmt.Sprintf(" the lower bound of the workload so changed ($%.4f/h)", m.LowerBoundHourlyUSD)
 		}
 	}

@@ -24,6 +24,9 @@ func TestBoundGapSaysWhetherTheAdviceReachesTheTarget(t *testing.T) {
 		{"no advice", Advice{}, 2.0, 2.0, 2.0, "no advised workload change saves"},
 		{"against the changed workload's bound", lifted, 1.7, 1.7, 1.75, "a multi-arch image for Deployment shop/legacy, brings it to 1.75× the lower bound of the workload so changed ($0.8000/h), still over"},
 		{"a preference keeps the workload's bound", prefer, 1.7, 1.7, 1.5, "preferring arm64 brings it to 1.50×"},
+		// The image saves more but ends further from its own bound (1.75×) than the preference (1.5×).
+		{"the lowest ratio, not the largest saving", Advice{PreferArm64: prefer.PreferArm64, MultiArchImages: lifted.MultiArchImages}, 1.7, 1.7, 1.5,
+			"preferring arm64 brings it to 1.50×"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := boundGap(tc.advice, tc.hourly, 1.0)
