@@ -143,9 +143,14 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 	var movable, pinned []workload.Owner
 	for _, o := range owners {
 		p := e.pods[byOwner[o][0]]
-		arch := scheduling.NewStrictPodRequirements(p).Get(corev1.LabelArchStable)
+		// Pinned to amd64 when every required node-affinity term is (Karpenter falls back to the next term).
+		amd64Only := true
+		for _, term := range podTerms(p) {
+			arch := term.Get(corev1.LabelArchStable)
+			amd64Only = amd64Only && !arch.Has(karpv1.ArchitectureArm64) && arch.Has(karpv1.ArchitectureAmd64)
+		}
 		switch {
-		case !arch.Has(karpv1.ArchitectureArm64) && arch.Has(karpv1.ArchitectureAmd64):
+		case amd64Only:
 			pinned = append(pinned, o)
 		case onAMD64[o] > 0 && e.arm64Possible(ctx, p, nodePools):
 			movable = append(movable, o)

@@ -211,6 +211,12 @@ func podTerms(pod *corev1.Pod) []scheduling.Requirements {
 	return out
 }
 
+// hardTaints are the taints that keep a pod off a node whatever Karpenter relaxes: a PreferNoSchedule taint does
+// not, since Karpenter's scheduler, when a pool has one, relaxes a pod that fails to schedule by tolerating it.
+func hardTaints(taints []corev1.Taint) []corev1.Taint {
+	return slices.DeleteFunc(slices.Clone(taints), func(t corev1.Taint) bool { return t.Effect == corev1.TaintEffectPreferNoSchedule })
+}
+
 // termMask has a bit set for each of terms that admit is true of.
 func termMask(terms []scheduling.Requirements, admit func(scheduling.Requirements) bool) uint64 {
 	var m uint64
@@ -347,7 +353,7 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 			pk := poolKey{np, constraintOf[i]}
 			pool, ok := poolRuns[pk]
 			if !ok {
-				if scheduling.Taints(np.Spec.Template.Spec.Taints).ToleratesPod(c.pod) == nil {
+				if scheduling.Taints(hardTaints(np.Spec.Template.Spec.Taints)).ToleratesPod(c.pod) == nil {
 					pool = termMask(c.terms, func(t scheduling.Requirements) bool {
 						return reqs.IsCompatible(t, scheduling.AllowUndefinedWellKnownLabels)
 					})

@@ -253,30 +253,63 @@ func TestLowerBoundTellsLongRequirementsApart(t *testing.T) {
 }
 
 // TestLowerBoundTakesAnyAffinityTerm: a pod whose required node affinity has two terms, amd64 or arm64, may run on
-// either (Karpenter drops the first term when no pool meets it). On the stack's graviton pool alone, Karpenter places it on arm64;
-// the bound must see that offering too, not only the first term's, and stay below that cluster: 8 pods of 1 vCPU at
-// m7g.2xlarge spot's $0.12 / 7.91 per vCPU.
+// either: Karpenter uses the first term where a pool meets it and drops it for the next where none does. On the
+// stack's default pool alone (amd64 spot) Karpenter places it by the first term, on the graviton pool alone by the
+// second; the bound must see each term's offerings and stay below each cluster: 8 pods of 1 vCPU at m6i.2xlarge
+// spot's $0.16 / 7.91 per vCPU, and at m7g.2xlarge spot's $0.12 / 7.91. The advice does not count it amd64-only.
 func TestLowerBoundTakesAnyAffinityTerm(t *testing.T) {
 	ctx := context.Background()
 	twoTerms := "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [" +
 		"{matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [amd64]}]}, " +
 		"{matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]}]}}}"
-	w := mustParse(t, deployment("either", 8, "1", "1Gi", twoTerms))
-	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
+	manifests := deployment("either", 8, "1", "1Gi", twoTerms)
+	e, err := newEstimator(ctx, smallCatalog(t), mustParse(t, manifests), options(t))
 	require.NoError(t, err)
-	graviton := slices.IndexFunc(e.stack.NodePools, func(np *karpv1.NodePool) bool { return np.Name == "graviton" })
-	require.GreaterOrEqual(t, graviton, 0)
-	p := pools{nodePools: e.stack.NodePools[graviton : graviton+1], classes: e.classes}
+	for _, tc := range []struct {
+		pool, arch string
+		bound      float64
+	}{
+		{"default", karpv1.ArchitectureAmd64, 8 * 0.16 / 7.91},
+		{"graviton", karpv1.ArchitectureArm64, 8 * 0.12 / 7.91},
+	} {
+		t.Run(tc.pool, func(t *testing.T) {
+			at := slices.IndexFunc(e.stack.NodePools, func(np *karpv1.NodePool) bool { return np.Name == tc.pool })
+			require.GreaterOrEqual(t, at, 0)
+			p := pools{nodePools: e.stack.NodePools[at : at+1], classes: e.classes}
+			nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+			require.NoError(t, err)
+			require.NotEmpty(t, nodes)
+			for _, n := range nodes {
+				require.Equal(t, tc.arch, n.Arch)
+			}
+			b, err := lowerBound(ctx, e.builder, p, e.pods)
+			require.NoError(t, err, "each term's offerings must count")
+			require.InDelta(t, tc.bound, b.hourly, 1e-6)
+			require.LessOrEqual(t, b.hourly, NewScenario(tc.pool, nodes, "").HourlyUSD+1e-9)
+		})
+	}
+	r := estimate(t, smallCatalog(t), manifests, options(t))
+	require.Empty(t, r.Advice.MultiArchImages, "a pod one of whose terms allows arm64 needs no multi-arch image")
+}
+
+// TestLowerBoundSeesPastPreferNoSchedule: Karpenter tolerates a PreferNoSchedule taint when a pod fails to schedule
+// otherwise (its scheduler relaxes pods so when any pool has one), so the bound must count such a pool's offerings.
+func TestLowerBoundSeesPastPreferNoSchedule(t *testing.T) {
+	ctx := context.Background()
+	e, err := newEstimator(ctx, smallCatalog(t), mustParse(t, deployment("plain", 4, "1", "1Gi", "")), options(t))
+	require.NoError(t, err)
+	at := slices.IndexFunc(e.stack.NodePools, func(np *karpv1.NodePool) bool { return np.Name == "graviton" })
+	require.GreaterOrEqual(t, at, 0)
+	soft := e.stack.NodePools[at].DeepCopy()
+	soft.Spec.Template.Spec.Taints = []corev1.Taint{{Key: "soft", Value: "x", Effect: corev1.TaintEffectPreferNoSchedule}}
+	p := pools{nodePools: []*karpv1.NodePool{soft}, classes: e.classes}
 	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
 	require.NoError(t, err)
-	require.NotEmpty(t, nodes)
-	for _, n := range nodes {
-		require.Equal(t, karpv1.ArchitectureArm64, n.Arch, "expected Karpenter to relax to the second term")
-	}
+	require.NotEmpty(t, nodes, "expected Karpenter to tolerate the soft taint")
 	b, err := lowerBound(ctx, e.builder, p, e.pods)
-	require.NoError(t, err, "the second term's offerings must count")
-	require.InDelta(t, 8*0.12/7.91, b.hourly, 1e-6)
-	require.LessOrEqual(t, b.hourly, NewScenario("arm", nodes, "").HourlyUSD+1e-9)
+	require.NoError(t, err)
+	require.InDelta(t, 4*0.12/7.91, b.hourly, 1e-6)
+	require.LessOrEqual(t, b.hourly, NewScenario("soft", nodes, "").HourlyUSD+1e-9)
 }
 
 // TestDualValueDropsNaNAndInfiniteMultipliers: a multiplier round-off made NaN or infinite counts as 0, which keeps
