@@ -85,6 +85,11 @@ var mergeBuckets = []float64{8, 6, 4, 3, 2, 1.5, 1, 0.5, 0}
 // finest buckets that leave at most most classes, or the coarsest. The offerings are returned with their runs by
 // merged class.
 func mergeClasses(classes []*boundClass, offers []boundOffer, most int) ([]*boundClass, []boundOffer) {
+	// Which offerings run a class does not change with the buckets.
+	runsOn := make([]string, len(classes))
+	for c := range classes {
+		runsOn[c] = bitString(len(offers), func(o int) bool { return offers[o].runs[c] })
+	}
 	var merged []*boundClass
 	var members [][]int
 	for _, steps := range mergeBuckets {
@@ -92,9 +97,7 @@ func mergeClasses(classes []*boundClass, offers []boundOffer, most int) ([]*boun
 		merged, members = nil, nil
 		for c, class := range classes {
 			var key strings.Builder
-			for _, o := range offers {
-				key.WriteByte("01"[b2i(o.runs[c])])
-			}
+			key.WriteString(runsOn[c])
 			for r, q := range class.req {
 				if r == podSlot {
 					continue
@@ -132,12 +135,16 @@ func mergeClasses(classes []*boundClass, offers []boundOffer, most int) ([]*boun
 	return merged, out
 }
 
-// b2i is 1 for true.
-func b2i(b bool) int {
-	if b {
-		return 1
+// bitString is "0" or "1" for each of 0..n-1 by set, a compact map key for a set of indices.
+func bitString(n int, set func(int) bool) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = '0'
+		if set(i) {
+			b[i] = '1'
+		}
 	}
-	return 0
+	return string(b)
 }
 
 // dualValue is dual(λ) of cheapestFractionalCluster. λ is clipped to its domain first, so any λ gives a lower bound.

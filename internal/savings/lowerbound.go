@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -274,20 +273,7 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 	constraintOf := make([]int, len(classes))
 	constraints := map[string]int{}
 	for i, c := range classes {
-		var required *corev1.NodeSelector
-		if a := c.pod.Spec.Affinity; a != nil && a.NodeAffinity != nil {
-			required = a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
-		}
-		// JSON, not Requirements.String(), which elides values past the fifth and would merge constraints.
-		k, err := json.Marshal(struct {
-			Selector    map[string]string
-			Required    *corev1.NodeSelector
-			Tolerations []corev1.Toleration
-		}{c.pod.Spec.NodeSelector, required, c.pod.Spec.Tolerations})
-		key := string(k)
-		if err != nil {
-			key = "class " + strconv.Itoa(i)
-		}
+		key := nodeConstraintKey(c.pod)
 		at, ok := constraints[key]
 		if !ok {
 			at = len(constraints)
@@ -325,10 +311,7 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 			offer.alloc[i] = amount(alloc, r)
 		}
 		offeringReqs := o.Requirements.String()
-		runsBits := make([]byte, len(classes))
-		runsAny := false
 		for i, c := range classes {
-			runsBits[i] = '0'
 			// Each check keeps the terms it admits; the class runs on the offering if one term passes them all.
 			tk := typeKey{it, constraintOf[i]}
 			terms, ok := typeRuns[tk]
@@ -372,17 +355,15 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 				})
 				offeringRuns[ork] = offering
 			}
-			runs := terms&offering != 0
-			offer.runs[i] = runs
-			runsAny = runsAny || runs
-			if runs {
-				runsBits[i] = '1'
-			}
+			offer.runs[i] = terms&offering != 0
+		}
+		if !slices.Contains(offer.runs, true) {
+			return
 		}
 		// Allocatable is in the key: one type through two EC2NodeClasses (kubelet maxPods, reserved memory) is two
 		// offerings, and keeping only the first could keep the smaller and raise the bound above a real cluster.
-		key := fmt.Sprint(offer.name, o.Price, offer.alloc) + string(runsBits)
-		if runsAny && !seen[key] {
+		key := fmt.Sprint(offer.name, o.Price, offer.alloc) + bitString(len(offer.runs), func(i int) bool { return offer.runs[i] })
+		if !seen[key] {
 			seen[key] = true
 			all = append(all, offer)
 		}
@@ -444,6 +425,25 @@ func eachOffering(ctx context.Context, b *instancetypes.Builder, p pools, visit 
 		}
 	}
 	return nil
+}
+
+// nodeConstraintKey identifies pods that ask the same of a node: node selector, required node affinity and
+// tolerations (the lower bound's checks read nothing else). JSON, not Requirements.String(), which elides values
+// past the fifth and would merge constraints that differ.
+func nodeConstraintKey(p *corev1.Pod) string {
+	var required *corev1.NodeSelector
+	if a := p.Spec.Affinity; a != nil && a.NodeAffinity != nil {
+		required = a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+	}
+	b, err := json.Marshal(struct {
+		Selector    map[string]string
+		Required    *corev1.NodeSelector
+		Tolerations []corev1.Toleration
+	}{p.Spec.NodeSelector, required, p.Spec.Tolerations})
+	if err != nil {
+		return string(p.UID)
+	}
+	return string(b)
 }
 
 // constraintKey identifies pods that can run on the same offerings and request the same resources.

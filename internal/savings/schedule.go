@@ -351,10 +351,10 @@ func compatible(reqs scheduling.Requirements, its []*cloudprovider.InstanceType)
 }
 
 // prunable says whether a pool's dominated instance types can be left out, and which resources a dominating type
-// must then match exactly. Not for a pool whose requirements set minValues: the dominated types count towards the
-// distinct values minValues asks for (reqs are the pool's template requirements). When its limits are held (keepLimits), Karpenter drops the types larger than
-// what the pool has left, so a dominated type that is smaller in a limited resource may be the one that still fits:
-// only a type of exactly the same size in every limited resource stands in for it.
+// must then match exactly. Not for a pool whose requirements (reqs, its template's) set minValues: the dominated
+// types count towards the distinct values minValues asks for. When its limits are held (keepLimits), Karpenter drops
+// the types larger than what the pool has left, so a dominated type that is smaller in a limited resource may be the
+// one that still fits: only a type of exactly the same size in every limited resource stands in for it.
 func prunable(np *karpv1.NodePool, reqs scheduling.Requirements, keepLimits bool) (bool, []corev1.ResourceName) {
 	if reqs.HasMinValues() {
 		return false, nil
