@@ -310,6 +310,8 @@ func boundOffers(ctx context.Context, b *instancetypes.Builder, p pools, classes
 		for i, r := range boundResources {
 			offer.alloc[i] = amount(alloc, r)
 		}
+		// Unlike a pod's, an offering's requirements are single values (capacity type, zone, zone ID) or
+		// DoesNotExist, which String() prints whole.
 		offeringReqs := o.Requirements.String()
 		for i, c := range classes {
 			// Each check keeps the terms it admits; the class runs on the offering if one term passes them all.
