@@ -566,17 +566,13 @@ func scale(entries []*entry, byKey map[key]*entry) error {
 		scaledBy[h.target] = h
 		if c := h.hpa.currentReplicas; c != nil {
 			t.count = int(*c)
-			t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, the status.currentReplicas of %s (spec.replicas %d)",
-				t.key, t.count, h.key, t.specCount))
+			t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, the status.currentReplicas of %s (spec.replicas %d, minReplicas %d, maxReplicas %d)",
+				t.key, t.count, h.key, t.specCount, h.hpa.minReplicas, h.hpa.maxReplicas))
 			continue
 		}
 		t.count = max(t.specCount, h.hpa.minReplicas)
-		src := "spec.replicas"
-		if h.hpa.minReplicas > t.specCount {
-			src = "minReplicas of " + h.key.String()
-		}
-		t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, from its %s, the larger of spec.replicas (%d) and %s's minReplicas (%d); the autoscaler may run up to %d",
-			t.key, t.count, src, t.specCount, h.key, h.hpa.minReplicas, h.hpa.maxReplicas))
+		t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, the larger of its spec.replicas (%d) and the minReplicas (%d) of %s, which has no status.currentReplicas; the autoscaler may run up to %d",
+			t.key, t.count, t.specCount, h.hpa.minReplicas, h.key, h.hpa.maxReplicas))
 	}
 	return nil
 }
