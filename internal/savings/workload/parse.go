@@ -31,12 +31,13 @@ import (
 // across all the files, as kubectl apply -f would put them in one cluster.
 func ReadFiles(paths ...string) (*Workload, error) {
 	var objs []object
+	var notes []string
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("workload: %w", err)
 		}
-		part, err := read(f, p)
+		part, partNotes, err := read(f, p)
 		closeErr := f.Close()
 		if err != nil {
 			return nil, err
@@ -44,9 +45,9 @@ func ReadFiles(paths ...string) (*Workload, error) {
 		if closeErr != nil {
 			return nil, fmt.Errorf("workload: close %s: %w", p, closeErr)
 		}
-		objs = append(objs, part...)
+		objs, notes = append(objs, part...), append(notes, partNotes...)
 	}
-	return build(objs)
+	return build(objs, notes)
 }
 
 // Parse reads multi-document YAML (or JSON) from r as kubectl does; source names r in errors and notes.
@@ -58,11 +59,11 @@ func ReadFiles(paths ...string) (*Workload, error) {
 // controller is in the input is counted through that controller only. Every other object is listed in Ignored with
 // the reason. An object the reader decodes that does not decode strictly is an error naming the document.
 func Parse(r io.Reader, source string) (*Workload, error) {
-	objs, err := read(r, source)
+	objs, notes, err := read(r, source)
 	if err != nil {
 		return nil, err
 	}
-	return build(objs)
+	return build(objs, notes)
 }
 
 // Ignored is an object of the input that places no pod, and why.
@@ -105,9 +106,9 @@ type object struct {
 	raw   []byte
 }
 
-// read splits r into objects, skipping empty and comment-only documents and unfolding Lists.
-func read(r io.Reader, source string) ([]object, error) {
-	var objs []object
+// read splits r into objects, skipping empty and comment-only documents and unfolding Lists, and notes what it read
+// leniently.
+func read(r io.Reader, source string) (objs []object, notes []string, err error) {
 	reader := k8syaml.NewYAMLReader(bufio.NewReader(r))
 	for doc := 1; ; doc++ {
 		raw, err := reader.Read()
@@ -116,21 +117,26 @@ func read(r io.Reader, source string) ([]object, error) {
 		}
 		where := fmt.Sprintf("%s: document %d", source, doc)
 		if err != nil {
-			return nil, fmt.Errorf("workload: %s: %w", where, err)
+			return nil, nil, fmt.Errorf("workload: %s: %w", where, err)
 		}
-		// YAMLToJSONStrict refuses duplicate keys, as kubectl apply does.
 		j, err := yaml.YAMLToJSONStrict(raw)
 		if err != nil {
-			return nil, fmt.Errorf("workload: %s: not YAML: %w", where, err)
+			// A duplicated key: kubectl's own decoding keeps the last value, and published manifests have them
+			// (the retail store's ConfigMaps), so the document is read that way, with a note.
+			var lenientErr error
+			if j, lenientErr = yaml.YAMLToJSON(raw); lenientErr != nil {
+				return nil, nil, fmt.Errorf("workload: %s: not YAML: %w", where, lenientErr)
+			}
+			notes = append(notes, fmt.Sprintf("%s: %s; the last value of each is read, as kubectl does", where, strings.Join(strings.Fields(err.Error()), " ")))
 		}
 		if t := bytes.TrimSpace(j); len(t) == 0 || string(t) == "null" {
 			continue // empty, or only comments (a license header, helm template's "# Source:" of an empty file)
 		}
 		if objs, err = appendObject(objs, where, j); err != nil {
-			return nil, fmt.Errorf("workload: %w", err)
+			return nil, nil, fmt.Errorf("workload: %w", err)
 		}
 	}
-	return objs, nil
+	return objs, notes, nil
 }
 
 func appendObject(objs []object, where string, j []byte) ([]object, error) {
@@ -198,6 +204,8 @@ type entry struct {
 	pod    *corev1.Pod
 	pdb    *policyv1.PodDisruptionBudget
 	target key // of an autoscaler
+	// templateFrom is the workload whose template a custom kind runs (an Argo Rollout's spec.workloadRef).
+	templateFrom key
 	hpa    autoscaler
 	why    string // why the object is ignored; set for roleNone and for objects counted elsewhere
 }
@@ -208,7 +216,7 @@ type autoscaler struct {
 	currentReplicas          *int32
 }
 
-func build(objs []object) (*Workload, error) {
+func build(objs []object, readNotes []string) (*Workload, error) {
 	entries := make([]*entry, 0, len(objs))
 	byKey := map[key]*entry{}
 	for _, o := range objs {
@@ -222,6 +230,18 @@ func build(objs []object) (*Workload, error) {
 		byKey[e.key] = e
 		entries = append(entries, e)
 	}
+	for _, e := range entries {
+		if e.templateFrom == (key{}) {
+			continue
+		}
+		src, ok := byKey[e.templateFrom]
+		if !ok || src.role != roleReplicas {
+			e.role, e.why = roleNone, fmt.Sprintf("its spec.workloadRef %s is not a workload of the input", e.templateFrom)
+			continue
+		}
+		e.tmpl = src.tmpl
+		e.notes = append(e.notes, fmt.Sprintf("%s (%s) runs spec.replicas pods of the template of %s (spec.workloadRef)", e.key, e.obj.typ.APIVersion, src.key))
+	}
 	if err := scale(entries, byKey); err != nil {
 		return nil, err
 	}
@@ -232,7 +252,7 @@ func build(objs []object) (*Workload, error) {
 			}
 		}
 	}
-	w := &Workload{}
+	w := &Workload{Notes: readNotes}
 	for _, e := range entries {
 		if e.why != "" {
 			w.Ignored = append(w.Ignored, Ignored{Kind: e.key.kind, Namespace: e.meta.Namespace, Name: e.key.name, Why: e.why})
@@ -510,8 +530,12 @@ func decodeOther(e *entry) error {
 	e.key.namespace = e.meta.Namespace
 	var shape struct {
 		Spec struct {
-			Replicas *int32          `json:"replicas"`
-			Template json.RawMessage `json:"template"`
+			Replicas    *int32          `json:"replicas"`
+			Template    json.RawMessage `json:"template"`
+			WorkloadRef *struct {
+				Kind string `json:"kind"`
+				Name string `json:"name"`
+			} `json:"workloadRef"`
 		} `json:"spec"`
 	}
 	// The spec of a kind the reader does not know may be anything; only the two fields are read.
@@ -521,6 +545,14 @@ func decodeOther(e *entry) error {
 	hasTemplate := len(shape.Spec.Template) > 0 && string(shape.Spec.Template) != "null"
 	switch {
 	case hasTemplate && shape.Spec.Replicas != nil:
+	case shape.Spec.WorkloadRef != nil && shape.Spec.Replicas != nil && e.meta.Name != "":
+		// An Argo Rollout may take its pod template from a Deployment (spec.workloadRef) it scales to zero.
+		e.key.namespace = namespace(e.meta)
+		if err := e.replicated(corev1.PodTemplateSpec{}, shape.Spec.Replicas); err != nil {
+			return fmt.Errorf("%s: %w", e.key, err)
+		}
+		e.templateFrom = key{kind: shape.Spec.WorkloadRef.Kind, namespace: e.key.namespace, name: shape.Spec.WorkloadRef.Name}
+		return nil
 	case hasTemplate:
 		e.why = "has spec.template but no spec.replicas, so the reader cannot tell how many pods it makes"
 		return nil
