@@ -556,8 +556,11 @@ func decodeOther(e *entry) error {
 	case hasTemplate:
 		e.why = "has spec.template but no spec.replicas, so the reader cannot tell how many pods it makes"
 		return nil
+	case builtIn(e.obj.typ.APIVersion):
+		e.why = "places no pod"
+		return nil
 	default:
-		e.why = "places no pod (an operator that makes pods from it is not simulated)"
+		e.why = "a custom resource without spec.template and spec.replicas: pods an operator makes from it are not counted"
 		return nil
 	}
 	if e.meta.Name == "" {
@@ -719,4 +722,11 @@ func badQuantity(v any, path string) (string, string, bool) {
 		}
 	}
 	return "", "", false
+}
+
+// builtIn says whether apiVersion is one of Kubernetes' own groups (core, apps, rbac.authorization.k8s.io...), whose
+// kinds other than those the reader decodes place no pod, unlike a custom resource an operator may act on.
+func builtIn(apiVersion string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	return err == nil && (!strings.Contains(gv.Group, ".") || strings.HasSuffix(gv.Group, ".k8s.io"))
 }

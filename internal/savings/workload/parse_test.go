@@ -176,7 +176,7 @@ spec:
 	require.Len(t, byName, 5, "expected every object listed, got %v", w.Ignored)
 	require.Equal(t, "shop", byName["ConfigMap conf"].Namespace)
 	require.Contains(t, byName["Service web"].Why, "places no pod")
-	require.Contains(t, byName["Prometheus k8s"].Why, "operator")
+	require.Contains(t, byName["Prometheus k8s"].Why, "a custom resource without spec.template and spec.replicas")
 	require.Contains(t, byName["Service hello"].Why, "no spec.replicas")
 	require.Contains(t, byName["HorizontalPodAutoscaler elsewhere"].Why, "target Deployment default/not-here is not in the input")
 }
