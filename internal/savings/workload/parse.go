@@ -206,8 +206,8 @@ type entry struct {
 	target key // of an autoscaler
 	// templateFrom is the workload whose template a custom kind runs (an Argo Rollout's spec.workloadRef).
 	templateFrom key
-	hpa    autoscaler
-	why    string // why the object is ignored; set for roleNone and for objects counted elsewhere
+	hpa          autoscaler
+	why          string // why the object is ignored; set for roleNone and for objects counted elsewhere
 }
 
 // autoscaler is what the reader takes from a HorizontalPodAutoscaler of any served version.

@@ -78,13 +78,13 @@ spec:
 		},
 		{
 			name:     "a CronJob counts its job template's pods, noted as periodic",
-			yaml:     cronJob("nightly", "parallelism: 2", "false"),
+			yaml:     cronJob("parallelism: 2", "false"),
 			wantPods: map[string]int{"CronJob default/nightly": 2},
 			wantNote: `CronJob default/nightly runs on schedule "0 3 * * *"`,
 		},
 		{
 			name:     "a suspended CronJob runs no pods, noted",
-			yaml:     cronJob("nightly", "parallelism: 2", "true"),
+			yaml:     cronJob("parallelism: 2", "true"),
 			wantPods: map[string]int{},
 			wantNote: "CronJob default/nightly is suspended",
 		},
@@ -214,7 +214,7 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 		},
 		{
 			name:        "a pod of a Job of a CronJob, the Job not listed",
-			yaml:        cronJob("nightly", "", "false") + "---\n" + ownedPod("nightly-29418540-abcde", "Job", "nightly-29418540", "job-name: nightly-29418540"),
+			yaml:        cronJob("", "false") + "---\n" + ownedPod("nightly-29418540-abcde", "Job", "nightly-29418540", "job-name: nightly-29418540"),
 			wantPods:    map[string]int{"CronJob default/nightly": 1},
 			wantIgnored: map[string]int{"Pod": 1},
 		},
@@ -387,7 +387,7 @@ func TestParseNewKindErrorsNameTheObject(t *testing.T) {
 }
 
 func TestOwnerOfNamesTheNewKinds(t *testing.T) {
-	w := parse(t, cronJob("nightly", "", "false")+"---\n"+`apiVersion: v1
+	w := parse(t, cronJob("", "false")+"---\n"+`apiVersion: v1
 kind: ReplicationController
 metadata: {name: legacy, namespace: old}
 spec:
@@ -501,10 +501,11 @@ func containsNote(notes []string, want string) bool {
 	return false
 }
 
-func cronJob(name, jobSpec, suspend string) string {
+// cronJob is the CronJob "nightly" with the given job spec lines and spec.suspend.
+func cronJob(jobSpec, suspend string) string {
 	return fmt.Sprintf(`apiVersion: batch/v1
 kind: CronJob
-metadata: {name: %s}
+metadata: {name: nightly}
 spec:
   schedule: "0 3 * * *"
   suspend: %s
@@ -515,7 +516,7 @@ spec:
         spec:
           restartPolicy: OnFailure
           containers: [{name: work, resources: {requests: {cpu: 100m}}}]
-`, name, suspend, jobSpec)
+`, suspend, jobSpec)
 }
 
 func ownedPod(name, ownerKind, ownerName, label string) string {

@@ -146,7 +146,7 @@ func TestNormalize(t *testing.T) {
 			},
 		},
 		{
-			name: "a required term left empty is removed rather than matching nothing",
+			name: "a required term left empty leaves the pod unnarrowed rather than matching nothing",
 			spec: func() corev1.PodSpec {
 				s := podSpec(corev1.ResourceRequirements{})
 				s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
