@@ -47,3 +47,16 @@ metadata: {name: b, namespace: shop}
 	require.NoError(t, WriteTable(&b, r))
 	require.Contains(t, b.String(), "Ignored (no pods of their own): 2 ConfigMap, 1 Service; --json lists each with the reason.\n")
 }
+
+// The preference's fragment is written for spec.template; a CronJob's template and a bare Pod's spec sit elsewhere.
+func TestPreferArm64PlacementNamesWhereTheFragmentGoes(t *testing.T) {
+	notes := preferArm64Placement([]workload.Owner{
+		{Kind: "Deployment", Namespace: "shop", Name: "web"},
+		{Kind: "CronJob", Namespace: "shop", Name: "report"},
+		{Kind: "Pod", Namespace: "tools", Name: "debug"},
+	})
+	require.Equal(t, []string{
+		"For CronJob shop/report, the preference's spec.template goes under spec.jobTemplate.spec.",
+		"For Pod tools/debug, the preference's spec.template.spec.affinity goes in the Pod's own spec.",
+	}, notes)
+}
