@@ -237,6 +237,31 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 			wantIgnored: map[string]int{"Pod": 1},
 		},
 		{
+			name:        "a finished Job runs no pods",
+			yaml:        job("parallelism: 2") + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Job": 1},
+		},
+		{
+			name:     "a suspended Job runs no pods",
+			yaml:     job("parallelism: 2\n  suspend: true"),
+			wantPods: map[string]int{},
+		},
+		{
+			name: "an Argo Rollout whose workloadRef is not in the input",
+			yaml: "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: 3\n" +
+				"  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: elsewhere}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Rollout": 1},
+		},
+		{
+			name: "an autoscaler on a DaemonSet has no replicas to set",
+			yaml: daemonSet("agent") + "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n" +
+				"spec: {scaleTargetRef: {kind: DaemonSet, name: agent}, maxReplicas: 3}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"HorizontalPodAutoscaler": 1},
+		},
+		{
 			// The operator's StatefulSet is counted: its owner is in the input but places no pod the reader knows of.
 			name: "a StatefulSet owned by a custom resource that places no pod",
 			yaml: "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s}\nspec: {replicas: 2}\n---\n" +
