@@ -309,7 +309,7 @@ func decodeEntry(o object) (*entry, error) {
 		return nil, fmt.Errorf("%s: metadata.name is required", o.typ.Kind)
 	}
 	if err := decodeKnown(e); err != nil {
-		return nil, fmt.Errorf("%s: %w", e.key, err)
+		return nil, fmt.Errorf("%s: %w", e.key, withSchema(err, o.typ.APIVersion, o.typ.Kind, ""))
 	}
 	return e, nil
 }
@@ -432,7 +432,25 @@ func strictJSON(b []byte, into any) error {
 	if err != nil {
 		return err
 	}
-	return errors.Join(strictErrs...)
+	if len(strictErrs) > 0 {
+		return fieldsError{errors.Join(strictErrs...)}
+	}
+	return nil
+}
+
+// fieldsError is an unknown or duplicated field, which the caller completes with the schema that allows the others.
+type fieldsError struct{ error }
+
+func (e fieldsError) Unwrap() error { return e.error }
+
+// withSchema names the schema whose fields err's object may use, when err is a fieldsError.
+func withSchema(err error, apiVersion, kind, path string) error {
+	var fe fieldsError
+	if !errors.As(err, &fe) {
+		return err
+	}
+	return fmt.Errorf("%w (allowed: the fields that kubectl explain %s%s --api-version=%s --recursive lists)",
+		err, strings.ToLower(kind), path, apiVersion)
 }
 
 // lenientStatus reads what it can of the object's status into status.
@@ -569,7 +587,7 @@ func decodeOther(e *entry) error {
 	e.key.namespace = namespace(e.meta)
 	var tmpl corev1.PodTemplateSpec
 	if err := strictJSON(shape.Spec.Template, &tmpl); err != nil {
-		return fmt.Errorf("%s: spec.template: %w", e.key, err)
+		return fmt.Errorf("%s: spec.template: %w", e.key, withSchema(err, "v1", "PodTemplate", ".template"))
 	}
 	if err := e.replicated(tmpl, shape.Spec.Replicas); err != nil {
 		return fmt.Errorf("%s: %w", e.key, err)

@@ -387,7 +387,7 @@ func TestParseNewKindErrorsNameTheObject(t *testing.T) {
 		{"a custom kind's negative replicas", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: -1\n  template: {spec: {containers: [{name: c}]}}\n",
 			[]string{"Rollout default/r", "spec.replicas -1", "want 0 or more"}},
 		{"a custom kind's template with an unknown field", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: 1\n  template: {spec: {containerz: []}}\n",
-			[]string{"Rollout default/r", "spec.template", `unknown field "spec.containerz"`}},
+			[]string{"Rollout default/r", "spec.template", `unknown field "spec.containerz" (allowed: the fields that kubectl explain podtemplate.template --api-version=v1 --recursive lists)`}},
 		{"a bad quantity names its path and value", strings.Replace(deployment("web", ""), "cpu: 100m", "cpu: lots", 1),
 			[]string{"Deployment default/web", `spec.template.spec.containers[0].resources.requests.cpu: "lots" is not a quantity`}},
 		{"an item of a List", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containerz: []}}\n",
