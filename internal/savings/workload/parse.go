@@ -399,6 +399,8 @@ func decodeKnown(e *entry) error {
 		if err := strict(e.obj.raw, &b); err != nil {
 			return err
 		}
+		// Its pods are in "default" when their manifests name no namespace, and so is the budget.
+		b.Namespace = e.key.namespace
 		e.role, e.pdb = roleBudget, &b
 		return nil
 	case "HorizontalPodAutoscaler":

@@ -368,6 +368,7 @@ spec:
 	require.Equal(t, "obs", w.DaemonSetPods[0].Annotations["team"], "expected the DaemonSet pod to keep its template's annotations")
 	require.Len(t, w.PodDisruptionBudgets, 1)
 	require.Equal(t, "web", w.PodDisruptionBudgets[0].Name)
+	require.Equal(t, "default", w.PodDisruptionBudgets[0].Namespace, "expected the budget in its pods' namespace, as kubectl apply puts both")
 	require.Equal(t, int32(0), w.PodDisruptionBudgets[0].Spec.MaxUnavailable.IntVal)
 	require.Empty(t, w.Ignored, "expected the PDB kept, not ignored")
 }
