@@ -66,14 +66,6 @@ func Parse(r io.Reader, source string) (*Workload, error) {
 	return build(objs, notes)
 }
 
-// Ignored is an object of the input that places no pod, and why.
-type Ignored struct {
-	Kind      string `json:"kind"`
-	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
-	Why       string `json:"why"`
-}
-
 // served are the apiVersions of the kinds the reader decodes that a current API server (Kubernetes 1.29 and later)
 // serves. The typed decode reads these versions' schemas; an older version (extensions/v1beta1, apps/v1beta2,
 // batch/v1beta1, policy/v1beta1, autoscaling/v2beta2...) is refused by the API server too, so it is an error rather

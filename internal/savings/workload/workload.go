@@ -37,6 +37,14 @@ type Workload struct {
 	Notes []string
 }
 
+// Ignored is an object of the input that places no pod, and why.
+type Ignored struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Why       string `json:"why"`
+}
+
 // Append adds o's pods, budgets, ignored objects and notes to w.
 func (w *Workload) Append(o *Workload) {
 	w.Pods = append(w.Pods, o.Pods...)
