@@ -28,7 +28,7 @@ func diffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	baseDir := fs.String("base", "", "directory of the base revision (e.g. a `git worktree` of the pull request's base); required")
 	var manifests files
-	fs.Var(&manifests, "f", "workload manifest to price both revisions on; repeatable (default: the head stack's savingsWorkloads)")
+	fs.Var(&manifests, "f", "workload manifests to price both revisions on, read as estimate -f reads them; repeatable (default: the head stack's savingsWorkloads)")
 	var sf stackFlags
 	sf.register(fs, false)
 	asJSON := fs.Bool("json", false, `print one JSON object {"base", "head", "change", "nodes", "moved", "configChanges"}`)

@@ -30,7 +30,8 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("savings estimate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var manifests files
-	fs.Var(&manifests, "f", "Kubernetes manifest (multi-document YAML) with Deployments, StatefulSets, Jobs, DaemonSets; repeatable")
+	fs.Var(&manifests, "f", "Kubernetes manifests as kubectl reads them: multi-document YAML or JSON, helm template output, or a kubectl get -o yaml List; "+
+		"workloads, Pods, CronJobs, HPAs and PDBs are read, every other object is listed as ignored; repeatable")
 	var sf stackFlags
 	sf.register(fs, true)
 	var out output

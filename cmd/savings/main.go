@@ -10,6 +10,12 @@
 // node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
 // Graviton and packing. live prices a running cluster's nodes and compares them with the baseline for the same
 // pods. Both are requests-based estimates, not billing, and name their price data and its date.
+//
+// -f reads manifests as kubectl does: multi-document YAML or JSON, helm template output, or a kubectl get -o yaml
+// List. Workloads (Deployments, StatefulSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, DaemonSets, bare
+// Pods, and custom kinds with spec.template and spec.replicas), HorizontalPodAutoscalers and PodDisruptionBudgets are
+// read; a pod or ReplicaSet whose controller is in the input is counted once; every other object is listed as
+// ignored (docs/savings.md, "What the manifest reader accepts").
 package main
 
 import (

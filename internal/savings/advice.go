@@ -223,6 +223,7 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 				pa.Workloads = append(pa.Workloads, AdvisedWorkload{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
 					Pods: len(byOwner[o]), AMD64Before: onAMD64[o], AMD64After: after[o]})
 			}
+			a.Notes = append(a.Notes, preferArm64Placement(r.owners)...)
 			a.PreferArm64 = pa
 			continue
 		}
@@ -315,6 +316,21 @@ func arm64Preference() corev1.PreferredSchedulingTerm {
 			Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{karpv1.ArchitectureArm64},
 		}}},
 	}
+}
+
+// preferArm64Placement says where the preference's fragment goes in the workloads whose pod template is not at
+// spec.template: a CronJob's is under spec.jobTemplate, and a bare Pod is its own template.
+func preferArm64Placement(owners []workload.Owner) []string {
+	var notes []string
+	for _, o := range owners {
+		switch o.Kind {
+		case "CronJob":
+			notes = append(notes, fmt.Sprintf("For CronJob %s/%s, the preference's spec.template goes under spec.jobTemplate.spec.", o.Namespace, o.Name))
+		case "Pod":
+			notes = append(notes, fmt.Sprintf("For Pod %s/%s, the preference's spec.template.spec.affinity goes in the Pod's own spec.", o.Namespace, o.Name))
+		}
+	}
+	return notes
 }
 
 // preferArm64YAML is the manifest fragment that adds the preference to a Deployment, StatefulSet or Job.

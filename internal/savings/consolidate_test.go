@@ -153,11 +153,12 @@ func TestConsolidationWorkedByHand(t *testing.T) {
 	}
 }
 
-// Two pods of one name (the same manifest read twice) are two pods in the offline cluster too, and the estimate
-// consolidates them like any others.
+// Two pods of one name (a Deployment and a StatefulSet both named web make web-0, web-1, web-2 each) are two pods in
+// the offline cluster too, and the estimate consolidates them like any others. (The same manifest read twice is an
+// error: kubectl apply would keep one Deployment.)
 func TestSteadyStateWithPodsOfTheSameName(t *testing.T) {
 	manifest := deployment("web", 3, "500m", "1Gi", "")
-	r := estimate(t, smallCatalog(t), manifest+manifest, options(t))
+	r := estimate(t, smallCatalog(t), manifest+strings.Replace(manifest, "kind: Deployment", "kind: StatefulSet", 1), options(t))
 	s := mustScenario(t, r, Multiarch)
 	require.NotNil(t, s.Consolidated)
 	pods := 0

@@ -486,5 +486,6 @@ func Summarize(w *workload.Workload) Requests {
 		VCPU:       round6(req.Cpu().AsApproximateFloat64()),
 		MemoryGiB:  round6(req.Memory().AsApproximateFloat64() / gib),
 		GPU:        gpu.Value(),
+		Ignored:    w.Ignored,
 	}
 }

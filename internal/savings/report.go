@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // Scenario names, as the JSON report spells them.
@@ -183,6 +185,8 @@ type Requests struct {
 	VCPU       float64 `json:"vcpu"`
 	MemoryGiB  float64 `json:"memoryGiB"`
 	GPU        int64   `json:"gpu"`
+	// Ignored are the input's objects that place no pod of their own (Services, a Deployment's ReplicaSets...).
+	Ignored []workload.Ignored `json:"ignored,omitempty"`
 }
 
 // Scenario returns the named scenario, or false.

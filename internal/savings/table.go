@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
 // WriteTable prints r for people: scenarios, their nodes, the saving by cause, the method and the notes.
@@ -15,8 +17,12 @@ func WriteTable(w io.Writer, r *Report) error {
 	if w := r.Prices.Warning(); w != "" {
 		fmt.Fprintf(&b, "%s\n", w)
 	}
-	fmt.Fprintf(&b, "Workload: %d pods and %d DaemonSet(s), requesting %.2f vCPU, %.2f GiB, %d GPU.\n\n",
+	fmt.Fprintf(&b, "Workload: %d pods and %d DaemonSet(s), requesting %.2f vCPU, %.2f GiB, %d GPU.\n",
 		r.Workload.Pods, r.Workload.DaemonSets, r.Workload.VCPU, r.Workload.MemoryGiB, r.Workload.GPU)
+	if line := ignoredLine(r.Workload.Ignored); line != "" {
+		fmt.Fprintln(&b, line)
+	}
+	b.WriteString("\n")
 
 	base, _ := r.Scenario(Baseline)
 	fmt.Fprintf(&b, "%-13s %6s %10s %12s %12s\n", "SCENARIO", "NODES", "$/HOUR", "$/MONTH", "VS BASELINE")
@@ -274,4 +280,31 @@ func gpuUse(u PoolUsage) string {
 		return fmt.Sprintf("%d/-", u.GPU)
 	}
 	return fmt.Sprintf("%d/%d", u.GPU, u.LimitGPU)
+}
+
+// ignoredLine counts the input's objects that place no pod by kind, most first: "Ignored (no pods of their own):
+// 12 Service, 3 ConfigMap; --json lists each with the reason."
+func ignoredLine(ignored []workload.Ignored) string {
+	if len(ignored) == 0 {
+		return ""
+	}
+	byKind := map[string]int{}
+	for _, o := range ignored {
+		byKind[o.Kind]++
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool {
+		if byKind[kinds[i]] != byKind[kinds[j]] {
+			return byKind[kinds[i]] > byKind[kinds[j]]
+		}
+		return kinds[i] < kinds[j]
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%d %s", byKind[k], k)
+	}
+	return "Ignored (no pods of their own): " + strings.Join(parts, ", ") + "; --json lists each with the reason."
 }

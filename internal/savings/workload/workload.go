@@ -1,25 +1,19 @@
-// Package workload reads ordinary Kubernetes manifests (Deployments, StatefulSets, Jobs and DaemonSets) and turns
-// them into the pending pods Karpenter's scheduler would see: one pod per replica, requests defaulted from limits
-// the way the API server does, and only the scheduling constraints an estimate can honour.
+// Package workload reads Kubernetes manifests as kubectl does (plain files, helm template output, kubectl get -o yaml
+// Lists) and turns them into the pending pods Karpenter's scheduler would see: one pod per replica, requests defaulted
+// from limits the way the API server does, and only the scheduling constraints an estimate can honour.
 package workload
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/karpenter/pkg/utils/daemonset"
-	"sigs.k8s.io/yaml"
 )
 
 // GPUResource is the extended resource NVIDIA's device plugin advertises.
@@ -31,172 +25,54 @@ var NodeKeys = []string{corev1.LabelArchStable, corev1.LabelOSStable}
 
 // Workload is the pods a set of manifests asks for.
 type Workload struct {
-	// Pods holds one pending pod per replica of every Deployment, StatefulSet and Job.
+	// Pods holds one pending pod per replica of every workload, and the bare pods no workload of the input owns.
 	Pods []*corev1.Pod
 	// DaemonSetPods holds one pod per DaemonSet; the scheduler adds it to every node it fits.
 	DaemonSetPods []*corev1.Pod
+	// PodDisruptionBudgets are the manifests' PDBs; the steady state's disruption honours them as Karpenter does.
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
+	// Ignored lists every object of the input that places no pod, and why.
+	Ignored []Ignored
 	// Notes says what was ignored, e.g. a nodeSelector on a label only one pool has.
 	Notes []string
 }
 
-// ReadFiles parses every file and merges the results.
-func ReadFiles(paths ...string) (*Workload, error) {
-	w := &Workload{}
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return nil, fmt.Errorf("workload: %w", err)
-		}
-		part, err := Parse(f, p)
-		closeErr := f.Close()
-		if err != nil {
-			return nil, err
-		}
-		if closeErr != nil {
-			return nil, fmt.Errorf("workload: close %s: %w", p, closeErr)
-		}
-		w.Append(part)
-	}
-	return w, nil
+// Ignored is an object of the input that places no pod, and why.
+type Ignored struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	Why       string `json:"why"`
 }
 
-// Append adds o's pods and notes to w.
+// Append adds o's pods, budgets, ignored objects and notes to w.
 func (w *Workload) Append(o *Workload) {
 	w.Pods = append(w.Pods, o.Pods...)
 	w.DaemonSetPods = append(w.DaemonSetPods, o.DaemonSetPods...)
+	w.PodDisruptionBudgets = append(w.PodDisruptionBudgets, o.PodDisruptionBudgets...)
+	w.Ignored = append(w.Ignored, o.Ignored...)
 	w.Notes = append(w.Notes, o.Notes...)
 }
 
-// Parse reads multi-document YAML (or JSON) from r; source names r in errors. Kinds other than the four workload
-// kinds (Services, ConfigMaps, Namespaces...) are skipped; a workload kind that does not decode strictly, or has no
-// containers, is an error naming the document.
-func Parse(r io.Reader, source string) (*Workload, error) {
-	w := &Workload{}
-	reader := k8syaml.NewYAMLReader(bufio.NewReader(r))
-	for doc := 1; ; doc++ {
-		raw, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("workload: %s: document %d: %w", source, doc, err)
-		}
-		if len(bytes.TrimSpace(raw)) == 0 {
-			continue
-		}
-		if err := w.add(raw); err != nil {
-			return nil, fmt.Errorf("workload: %s: document %d: %w", source, doc, err)
-		}
-	}
-	return w, nil
-}
-
-func (w *Workload) add(raw []byte) error {
-	var meta metav1.TypeMeta
-	if err := yaml.Unmarshal(raw, &meta); err != nil {
-		return fmt.Errorf("not a Kubernetes object: %w", err)
-	}
-	if meta.Kind == "" {
-		return errors.New("not a Kubernetes object: no kind")
-	}
-	switch meta.Kind {
-	case "List":
-		var list struct {
-			Items []rawItem `json:"items"`
-		}
-		if err := yaml.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("kind List: %w", err)
-		}
-		for i, item := range list.Items {
-			if err := w.add(item); err != nil {
-				return fmt.Errorf("item %d of the List: %w", i, err)
-			}
-		}
-		return nil
-	case "Deployment":
-		var d appsv1.Deployment
-		if err := decode(raw, meta, "apps/v1", &d); err != nil {
-			return err
-		}
-		return w.addReplicas("Deployment", d.ObjectMeta, d.Spec.Template, replicas(d.Spec.Replicas))
-	case "StatefulSet":
-		var s appsv1.StatefulSet
-		if err := decode(raw, meta, "apps/v1", &s); err != nil {
-			return err
-		}
-		return w.addReplicas("StatefulSet", s.ObjectMeta, s.Spec.Template, replicas(s.Spec.Replicas))
-	case "Job":
-		var j batchv1.Job
-		if err := decode(raw, meta, "batch/v1", &j); err != nil {
-			return err
-		}
-		return w.addReplicas("Job", j.ObjectMeta, j.Spec.Template, jobPods(j.Spec))
-	case "DaemonSet":
-		var d appsv1.DaemonSet
-		if err := decode(raw, meta, "apps/v1", &d); err != nil {
-			return err
-		}
-		return w.addDaemonSet(&d)
-	}
-	return nil
-}
-
-// rawItem is one List item kept as JSON for a second, typed decode; sigs.k8s.io/yaml turns YAML into JSON first.
-type rawItem []byte
-
-// UnmarshalJSON keeps the item's bytes.
-func (j *rawItem) UnmarshalJSON(b []byte) error {
-	*j = append((*j)[:0], b...)
-	return nil
-}
-
-func decode(raw []byte, meta metav1.TypeMeta, apiVersion string, into any) error {
-	if meta.APIVersion != apiVersion {
-		return fmt.Errorf("%s: apiVersion %q, want %q", meta.Kind, meta.APIVersion, apiVersion)
-	}
-	if err := yaml.UnmarshalStrict(raw, into); err != nil {
-		return fmt.Errorf("%s: %w", meta.Kind, err)
-	}
-	return nil
-}
-
-func replicas(r *int32) int {
-	if r == nil {
-		return 1
-	}
-	return int(*r)
-}
-
-// jobPods is how many pods of a Job run at once: parallelism (default 1), never more than completions.
-func jobPods(spec batchv1.JobSpec) int {
-	n := replicas(spec.Parallelism)
-	if spec.Completions != nil && int(*spec.Completions) < n {
-		n = int(*spec.Completions)
-	}
-	return n
-}
-
-func (w *Workload) addReplicas(kind string, meta metav1.ObjectMeta, tmpl corev1.PodTemplateSpec, n int) error {
-	ref := ref(kind, meta)
-	if meta.Name == "" {
-		return fmt.Errorf("%s: metadata.name is required", kind)
-	}
-	if n < 0 {
-		return fmt.Errorf("%s: negative replica count %d", ref, n)
-	}
-	spec, notes, err := Normalize(ref, tmpl.Spec)
+// addReplicas adds e.count pending pods of e's template, owned by e.
+func (w *Workload) addReplicas(e *entry) error {
+	spec, notes, err := Normalize(e.key.String(), e.tmpl.Spec)
 	if err != nil {
 		return err
 	}
 	w.Notes = append(w.Notes, notes...)
-	for i := range n {
-		name := fmt.Sprintf("%s-%d", meta.Name, i)
+	owner := ControllerRef(e.key.kind, e.key.name)
+	if owner.APIVersion == "" {
+		owner.APIVersion = e.obj.typ.APIVersion
+	}
+	for i := range e.count {
 		w.Pods = append(w.Pods, &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:            name,
-				Namespace:       namespace(meta),
-				Labels:          tmpl.Labels,
-				OwnerReferences: []metav1.OwnerReference{ControllerRef(kind, meta.Name)},
+				Name:            fmt.Sprintf("%s-%d", e.key.name, i),
+				Namespace:       e.key.namespace,
+				Labels:          e.tmpl.Labels,
+				Annotations:     e.tmpl.Annotations,
+				OwnerReferences: []metav1.OwnerReference{owner},
 			},
 			Spec:   *spec.DeepCopy(),
 			Status: corev1.PodStatus{Phase: corev1.PodPending},
@@ -205,11 +81,35 @@ func (w *Workload) addReplicas(kind string, meta metav1.ObjectMeta, tmpl corev1.
 	return nil
 }
 
+// addPod adds a bare pod as a pending pod. A controller outside the input stays its owner, named as the workload
+// behind it where its name tells (a Deployment's ReplicaSet), so the report names the workload.
+func (w *Workload) addPod(e *entry) error {
+	p := e.pod
+	spec, notes, err := Normalize(e.key.String(), p.Spec)
+	if err != nil {
+		return err
+	}
+	w.Notes = append(w.Notes, notes...)
+	var owners []metav1.OwnerReference
+	if c := metav1.GetControllerOf(p); c != nil {
+		owners = []metav1.OwnerReference{workloadRef(p, *c)}
+	}
+	w.Pods = append(w.Pods, &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            p.Name,
+			Namespace:       e.key.namespace,
+			Labels:          p.Labels,
+			Annotations:     p.Annotations,
+			OwnerReferences: owners,
+		},
+		Spec:   *spec,
+		Status: corev1.PodStatus{Phase: corev1.PodPending},
+	})
+	return nil
+}
+
 func (w *Workload) addDaemonSet(d *appsv1.DaemonSet) error {
 	ref := ref("DaemonSet", d.ObjectMeta)
-	if d.Name == "" {
-		return errors.New("DaemonSet: metadata.name is required")
-	}
 	spec, notes, err := Normalize(ref, d.Spec.Template.Spec)
 	if err != nil {
 		return err
@@ -221,6 +121,7 @@ func (w *Workload) addDaemonSet(d *appsv1.DaemonSet) error {
 	// Karpenter builds its DaemonSet pods this way, merging limits into requests.
 	pod := daemonset.PodForDaemonSet(d)
 	pod.Labels = d.Spec.Template.Labels
+	pod.Annotations = d.Spec.Template.Annotations
 	w.DaemonSetPods = append(w.DaemonSetPods, pod)
 	return nil
 }
@@ -242,13 +143,31 @@ func OwnerOf(p *corev1.Pod) Owner {
 }
 
 // ControllerRef is the controller reference a pod of the named workload carries. Karpenter's scheduler does not read
-// it; the estimate uses it to say which workload each node runs.
+// it; the estimate uses it to say which workload each node runs. The apiVersion is the served one of the kinds the
+// reader decodes, and empty for other kinds.
 func ControllerRef(kind, name string) metav1.OwnerReference {
-	apiVersion := "apps/v1"
-	if kind == "Job" {
-		apiVersion = "batch/v1"
+	return metav1.OwnerReference{APIVersion: apiVersionOf(kind), Kind: kind, Name: name, Controller: new(true)}
+}
+
+// workloadRef names the workload behind a pod's controller: a Deployment's (or an Argo Rollout's) ReplicaSet is
+// named after it and the pod-template-hash label, so the workload is named without reading ReplicaSets. Other
+// controllers are named as they are.
+func workloadRef(p *corev1.Pod, o metav1.OwnerReference) metav1.OwnerReference {
+	if o.Kind != "ReplicaSet" {
+		return o
 	}
-	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, Controller: new(true)}
+	for l, kind := range map[string]string{appsv1.DefaultDeploymentUniqueLabelKey: "Deployment", "rollouts-pod-template-hash": "Rollout"} {
+		if hash := p.Labels[l]; hash != "" {
+			if name, ok := strings.CutSuffix(o.Name, "-"+hash); ok {
+				ref := ControllerRef(kind, name)
+				if kind == "Rollout" {
+					ref.APIVersion = "argoproj.io/v1alpha1"
+				}
+				return ref
+			}
+		}
+	}
+	return o
 }
 
 func ref(kind string, meta metav1.ObjectMeta) string {
@@ -305,9 +224,14 @@ func Normalize(ref string, spec corev1.PodSpec) (*corev1.PodSpec, []string, erro
 		out.Affinity = &corev1.Affinity{PodAffinity: a.PodAffinity, PodAntiAffinity: a.PodAntiAffinity}
 		if na := a.NodeAffinity; na != nil {
 			var dropped []string
-			out.Affinity.NodeAffinity = nodeAffinity(na, &dropped)
+			var emptied int
+			out.Affinity.NodeAffinity, emptied = nodeAffinity(na, &dropped)
 			for _, k := range dropped {
 				notes = append(notes, fmt.Sprintf("%s: node affinity on %s ignored; only %v are estimated", ref, k, NodeKeys))
+			}
+			if emptied > 0 {
+				notes = append(notes, fmt.Sprintf("%s: required node affinity ignored as a whole: its term %d keeps no expression on %v, "+
+					"and the terms are ORed, so the pod may run on any node rather than on the other terms' nodes only", ref, emptied, NodeKeys))
 			}
 		}
 	}
@@ -348,34 +272,46 @@ func containers(in []corev1.Container) []corev1.Container {
 	return out
 }
 
-// nodeAffinity keeps the terms' expressions on NodeKeys and appends the keys it dropped to dropped. A required term
-// left empty is removed: an empty term would match no node, while the original term matched some.
-func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) *corev1.NodeAffinity {
+// nodeAffinity keeps the terms' expressions on NodeKeys and appends the keys it dropped to dropped. A term's
+// expressions are ANDed, so dropping one widens the term. The required terms are ORed, so a term that loses every
+// expression would match every node: the requirement as a whole then matches every node and is dropped, with
+// emptied naming the term, rather than narrowed to the other terms ("arm64 OR m6i" must not become "arm64").
+func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) (out *corev1.NodeAffinity, emptied int) {
+	drop := func(k string) {
+		if !slices.Contains(*dropped, k) {
+			*dropped = append(*dropped, k)
+		}
+	}
 	keep := func(exprs []corev1.NodeSelectorRequirement) []corev1.NodeSelectorRequirement {
 		var kept []corev1.NodeSelectorRequirement
 		for _, e := range exprs {
 			if slices.Contains(NodeKeys, e.Key) {
 				kept = append(kept, e)
-			} else if !slices.Contains(*dropped, e.Key) {
-				*dropped = append(*dropped, e.Key)
+			} else {
+				drop(e.Key)
 			}
 		}
 		return kept
 	}
-	out := &corev1.NodeAffinity{}
+	out = &corev1.NodeAffinity{}
 	if req := na.RequiredDuringSchedulingIgnoredDuringExecution; req != nil {
 		var terms []corev1.NodeSelectorTerm
-		for _, t := range req.NodeSelectorTerms {
-			if exprs := keep(t.MatchExpressions); len(exprs) > 0 {
-				terms = append(terms, corev1.NodeSelectorTerm{MatchExpressions: exprs})
-			}
+		for i, t := range req.NodeSelectorTerms {
 			for _, f := range t.MatchFields {
-				if !slices.Contains(*dropped, f.Key) {
-					*dropped = append(*dropped, f.Key)
+				drop(f.Key)
+			}
+			exprs := keep(t.MatchExpressions)
+			switch {
+			case len(exprs) > 0:
+				terms = append(terms, corev1.NodeSelectorTerm{MatchExpressions: exprs})
+			case len(t.MatchExpressions) > 0 || len(t.MatchFields) > 0:
+				if emptied == 0 {
+					emptied = i + 1
 				}
 			}
+			// A term that was empty to begin with matches no node: leaving it out of the OR changes nothing.
 		}
-		if len(terms) > 0 {
+		if len(terms) > 0 && emptied == 0 {
 			out.RequiredDuringSchedulingIgnoredDuringExecution = &corev1.NodeSelector{NodeSelectorTerms: terms}
 		}
 	}
@@ -386,9 +322,9 @@ func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) *corev1.NodeAffini
 		}
 	}
 	if out.RequiredDuringSchedulingIgnoredDuringExecution == nil && out.PreferredDuringSchedulingIgnoredDuringExecution == nil {
-		return nil
+		return nil, emptied
 	}
-	return out
+	return out, emptied
 }
 
 func requestsGPU(spec *corev1.PodSpec) bool {

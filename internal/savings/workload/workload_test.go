@@ -146,7 +146,7 @@ func TestNormalize(t *testing.T) {
 			},
 		},
 		{
-			name: "a required term left empty is removed rather than matching nothing",
+			name: "a required term left empty leaves the pod unnarrowed rather than matching nothing",
 			spec: func() corev1.PodSpec {
 				s := podSpec(corev1.ResourceRequirements{})
 				s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
@@ -202,10 +202,10 @@ func TestParseErrorsNameTheDocument(t *testing.T) {
 	}{
 		{"not YAML", "kind: [Deployment\n", "document 1"},
 		{"no kind", "apiVersion: v1\nmetadata: {name: x}\n", "no kind"},
-		{"unknown field", strings.Replace(deployment("web", "replicas: 2"), "replicas: 2", "replicaz: 2", 1), `unknown field "replicaz"`},
+		{"unknown field", strings.Replace(deployment("web", "replicas: 2"), "replicas: 2", "replicaz: 2", 1), `Deployment default/web: unknown field "spec.replicaz" (allowed: the fields that kubectl explain deployment --api-version=apps/v1 --recursive lists)`},
 		{"bad quantity", strings.Replace(deployment("web", ""), "cpu: 100m", "cpu: lots", 1), "quantities must match"},
 		{"no containers", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: []\n", "has no containers"},
-		{"wrong apiVersion", strings.Replace(deployment("web", ""), "apps/v1", "apps/v1beta1", 1), `apiVersion "apps/v1beta1", want "apps/v1"`},
+		{"wrong apiVersion", strings.Replace(deployment("web", ""), "apps/v1", "apps/v1beta1", 1), `Deployment default/web: apiVersion "apps/v1beta1" is not served by current Kubernetes; allowed: apps/v1`},
 		{"no name", strings.Replace(deployment("web", ""), "name: web", "labels: {}", 1), "metadata.name is required"},
 		{"second document", deployment("ok", "") + "---\n" + "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec: {replicas: many}\n", "document 2"},
 	} {

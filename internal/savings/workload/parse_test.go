@@ -1,0 +1,597 @@
+package workload
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// podsBy counts w's pods by the workload OwnerOf names.
+func podsBy(w *Workload) map[string]int {
+	out := map[string]int{}
+	for _, p := range w.Pods {
+		o := OwnerOf(p)
+		out[o.Kind+" "+o.Namespace+"/"+o.Name]++
+	}
+	return out
+}
+
+// ignoredKinds counts w.Ignored by kind.
+func ignoredKinds(w *Workload) map[string]int {
+	out := map[string]int{}
+	for _, i := range w.Ignored {
+		out[i.Kind]++
+	}
+	return out
+}
+
+func TestParseSkipsEmptyAndCommentOnlyDocuments(t *testing.T) {
+	// Online Boutique's release manifest opens this way: a license comment, then "---".
+	in := "# Copyright 2025 Google LLC\n#\n# Licensed under the Apache License, Version 2.0\n\n---\n" +
+		deployment("web", "replicas: 2") + "---\n---\n# Source: chart/templates/empty.yaml\n---\n\n"
+	w := parse(t, in)
+	require.Len(t, w.Pods, 2, "expected the comment-only and empty documents skipped and the Deployment read")
+	require.Empty(t, w.Ignored, "expected nothing ignored: skipped documents hold no object")
+}
+
+func TestParseReadsDuplicateKeysAsKubectlDoesWithANote(t *testing.T) {
+	w := parse(t, strings.Replace(deployment("web", "replicas: 2"), "replicas: 2", "replicas: 2\n  replicas: 3", 1))
+	require.Len(t, w.Pods, 3, "expected the last value read, as kubectl reads it")
+	require.True(t, containsNote(w.Notes, `test.yaml: document 1: yaml: unmarshal errors: line 7: key "replicas" already set in map; the last value of each is read`),
+		"expected a note naming the document and the key, got %v", w.Notes)
+}
+
+func TestParseReadsEveryKindThatPlacesPods(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		yaml     string
+		wantPods map[string]int
+		wantNote string
+	}{
+		{
+			name:     "a bare pod is its own owner",
+			yaml:     "apiVersion: v1\nkind: Pod\nmetadata: {name: lonely, namespace: tools}\nspec:\n  containers: [{name: c, resources: {requests: {cpu: 100m}}}]\n",
+			wantPods: map[string]int{"Pod tools/lonely": 1},
+		},
+		{
+			name:     "a ReplicaSet without an owner in the input counts its replicas",
+			yaml:     strings.Replace(deployment("rs", "replicas: 2"), "kind: Deployment", "kind: ReplicaSet", 1),
+			wantPods: map[string]int{"ReplicaSet default/rs": 2},
+		},
+		{
+			name: "a ReplicationController counts its replicas",
+			yaml: `apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: legacy}}
+    spec:
+      containers: [{name: c, resources: {requests: {cpu: 100m}}}]
+`,
+			wantPods: map[string]int{"ReplicationController default/legacy": 3},
+		},
+		{
+			name:     "a CronJob counts its job template's pods, noted as periodic",
+			yaml:     cronJob("parallelism: 2", "false"),
+			wantPods: map[string]int{"CronJob default/nightly": 2},
+			wantNote: `CronJob default/nightly runs on schedule "0 3 * * *"`,
+		},
+		{
+			name:     "a suspended CronJob runs no pods, noted",
+			yaml:     cronJob("parallelism: 2", "true"),
+			wantPods: map[string]int{},
+			wantNote: "CronJob default/nightly is suspended",
+		},
+		{
+			name: "an Argo Rollout is read as a replicated workload, noted",
+			yaml: `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: {name: canary}
+spec:
+  replicas: 5
+  strategy: {canary: {steps: [{setWeight: 20}, {pause: {}}]}}
+  selector: {matchLabels: {app: canary}}
+  template:
+    metadata: {labels: {app: canary}}
+    spec:
+      containers: [{name: c, resources: {requests: {cpu: 100m}}}]
+`,
+			wantPods: map[string]int{"Rollout default/canary": 5},
+			wantNote: "Rollout default/canary (argoproj.io/v1alpha1) is read as a replicated workload",
+		},
+		{
+			name: "an OpenKruise CloneSet is read as a replicated workload",
+			yaml: `apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+metadata: {name: clone, namespace: kruise}
+spec:
+  replicas: 2
+  updateStrategy: {type: InPlaceIfPossible}
+  template:
+    spec:
+      containers: [{name: c, resources: {requests: {cpu: 100m}}}]
+`,
+			wantPods: map[string]int{"CloneSet kruise/clone": 2},
+			wantNote: "CloneSet kruise/clone (apps.kruise.io/v1alpha1)",
+		},
+		{
+			name:     "a Job of another API group is not a batch Job",
+			yaml:     "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata: {name: vc}\nspec:\n  tasks: [{replicas: 4}]\n",
+			wantPods: map[string]int{},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := parse(t, tc.yaml)
+			require.Equal(t, tc.wantPods, podsBy(w))
+			if tc.wantNote != "" {
+				require.True(t, containsNote(w.Notes, tc.wantNote), "expected a note containing %q, got %v", tc.wantNote, w.Notes)
+			}
+		})
+	}
+}
+
+func TestParseListsWhatPlacesNoPod(t *testing.T) {
+	w := parse(t, `apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf, namespace: shop}
+data: {a: b}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: k8s, namespace: monitoring}
+spec: {replicas: 2}
+---
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata: {name: hello}
+spec:
+  template:
+    spec:
+      containers: [{image: hello}]
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: elsewhere}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: not-here}
+  minReplicas: 2
+  maxReplicas: 4
+`)
+	require.Empty(t, w.Pods)
+	byName := map[string]Ignored{}
+	for _, i := range w.Ignored {
+		byName[i.Kind+" "+i.Name] = i
+	}
+	require.Len(t, byName, 5, "expected every object listed, got %v", w.Ignored)
+	require.Equal(t, "shop", byName["ConfigMap conf"].Namespace)
+	require.Contains(t, byName["Service web"].Why, "places no pod")
+	require.Contains(t, byName["Prometheus k8s"].Why, "a custom resource without spec.template and spec.replicas")
+	require.Contains(t, byName["Service hello"].Why, "no spec.replicas")
+	require.Contains(t, byName["HorizontalPodAutoscaler elsewhere"].Why, "target Deployment default/not-here is not in the input")
+}
+
+func TestParseCountsOwnedObjectsOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		yaml        string
+		wantPods    map[string]int
+		wantIgnored map[string]int
+	}{
+		{
+			// kubectl get deploy,pod -o yaml lists the Deployment and its pods, but not the ReplicaSet between them.
+			name:        "a pod of a Deployment's ReplicaSet, the ReplicaSet not listed",
+			yaml:        deployment("web", "replicas: 2") + "---\n" + ownedPod("web-5d8f7c6b9-x2x9q", "ReplicaSet", "web-5d8f7c6b9", "pod-template-hash: 5d8f7c6b9"),
+			wantPods:    map[string]int{"Deployment default/web": 2},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			name: "a Deployment, its current and old ReplicaSets and a pod",
+			yaml: deployment("web", "replicas: 2") + "---\n" + ownedReplicaSet("web-5d8f7c6b9", 2) + "---\n" + ownedReplicaSet("web-6b7c8d9f4", 0) +
+				"---\n" + ownedPod("web-5d8f7c6b9-x2x9q", "ReplicaSet", "web-5d8f7c6b9", "pod-template-hash: 5d8f7c6b9"),
+			wantPods:    map[string]int{"Deployment default/web": 2},
+			wantIgnored: map[string]int{"ReplicaSet": 2, "Pod": 1},
+		},
+		{
+			name:     "a ReplicaSet whose Deployment is not in the input counts its own pods",
+			yaml:     ownedReplicaSet("web-5d8f7c6b9", 2),
+			wantPods: map[string]int{"ReplicaSet default/web-5d8f7c6b9": 2},
+		},
+		{
+			name:     "a pod whose Deployment is not in the input is named after the Deployment",
+			yaml:     ownedPod("api-5d8f7c6b9-x2x9q", "ReplicaSet", "api-5d8f7c6b9", "pod-template-hash: 5d8f7c6b9"),
+			wantPods: map[string]int{"Deployment default/api": 1},
+		},
+		{
+			name:        "a pod of a Job of a CronJob, the Job not listed",
+			yaml:        cronJob("", "false") + "---\n" + ownedPod("nightly-29418540-abcde", "Job", "nightly-29418540", "job-name: nightly-29418540"),
+			wantPods:    map[string]int{"CronJob default/nightly": 1},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			name:        "a DaemonSet's pod",
+			yaml:        daemonSet("agent") + "---\n" + ownedPod("agent-7xk2p", "DaemonSet", "agent", "app: agent"),
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			name:        "a static pod's mirror comes with its node",
+			yaml:        ownedPod("etcd-node-1", "Node", "node-1", "tier: control-plane"),
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			name:        "a finished pod holds no resources",
+			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: done}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Succeeded}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			name:        "a finished Job runs no pods",
+			yaml:        job("parallelism: 2") + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Job": 1},
+		},
+		{
+			name:     "a suspended Job runs no pods",
+			yaml:     job("parallelism: 2\n  suspend: true"),
+			wantPods: map[string]int{},
+		},
+		{
+			name: "an Argo Rollout whose workloadRef is not in the input",
+			yaml: "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: 3\n" +
+				"  workloadRef: {apiVersion: apps/v1, kind: Deployment, name: elsewhere}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Rollout": 1},
+		},
+		{
+			name: "an autoscaler on a DaemonSet has no replicas to set",
+			yaml: daemonSet("agent") + "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\n" +
+				"spec: {scaleTargetRef: {kind: DaemonSet, name: agent}, maxReplicas: 3}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"HorizontalPodAutoscaler": 1},
+		},
+		{
+			// The operator's StatefulSet is counted: its owner is in the input but places no pod the reader knows of.
+			name: "a StatefulSet owned by a custom resource that places no pod",
+			yaml: "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s}\nspec: {replicas: 2}\n---\n" +
+				strings.Replace(strings.Replace(deployment("prometheus-k8s", "replicas: 2"), "kind: Deployment", "kind: StatefulSet", 1),
+					"  name: prometheus-k8s\n", "  name: prometheus-k8s\n  ownerReferences: [{apiVersion: monitoring.coreos.com/v1, kind: Prometheus, name: k8s, uid: u, controller: true}]\n", 1),
+			wantPods:    map[string]int{"StatefulSet default/prometheus-k8s": 2},
+			wantIgnored: map[string]int{"Prometheus": 1},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := parse(t, tc.yaml)
+			require.Equal(t, tc.wantPods, podsBy(w))
+			if tc.wantIgnored == nil {
+				tc.wantIgnored = map[string]int{}
+			}
+			require.Equal(t, tc.wantIgnored, ignoredKinds(w), "ignored: %v", w.Ignored)
+		})
+	}
+}
+
+func TestParseAppliesHorizontalPodAutoscalers(t *testing.T) {
+	hpa := func(apiVersion, min, status string) string {
+		return fmt.Sprintf(`apiVersion: %s
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  %s
+  maxReplicas: 10
+%s`, apiVersion, min, status)
+	}
+	for _, tc := range []struct {
+		name     string
+		replicas string
+		hpa      string
+		want     int
+		wantNote string
+	}{
+		{"status.currentReplicas wins", "replicas: 2", hpa("autoscaling/v2", "minReplicas: 3", "status: {currentReplicas: 7, desiredReplicas: 7}\n"), 7, "the status.currentReplicas of HorizontalPodAutoscaler default/web"},
+		{"currentReplicas wins even under minReplicas", "replicas: 2", hpa("autoscaling/v2", "minReplicas: 3", "status: {currentReplicas: 1}\n"), 1, "status.currentReplicas"},
+		{"minReplicas over spec.replicas", "replicas: 2", hpa("autoscaling/v2", "minReplicas: 3", ""), 3, "the larger of its spec.replicas (2) and the minReplicas (3)"},
+		{"spec.replicas over minReplicas", "replicas: 5", hpa("autoscaling/v2", "minReplicas: 3", ""), 5, "the larger of its spec.replicas (5) and the minReplicas (3)"},
+		{"minReplicas defaults to 1, spec.replicas to 1", "", hpa("autoscaling/v2", "", ""), 1, "minReplicas (1)"},
+		{"autoscaling/v1", "replicas: 2", hpa("autoscaling/v1", "minReplicas: 4", "status: {currentReplicas: 6, desiredReplicas: 6}\n"), 6, "status.currentReplicas"},
+		{"autoscaling/v1 without status", "replicas: 2", hpa("autoscaling/v1", "minReplicas: 4", ""), 4, "minReplicas (4)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := parse(t, deployment("web", tc.replicas)+"---\n"+tc.hpa)
+			require.Equal(t, map[string]int{"Deployment default/web": tc.want}, podsBy(w))
+			require.True(t, containsNote(w.Notes, tc.wantNote), "expected a note containing %q, got %v", tc.wantNote, w.Notes)
+			require.Empty(t, w.Ignored, "expected the autoscaler applied, not ignored")
+		})
+	}
+	t.Run("across files", func(t *testing.T) {
+		dir := t.TempDir()
+		writeFile(t, dir+"/deploy.yaml", deployment("web", "replicas: 1"))
+		writeFile(t, dir+"/hpa.yaml", hpa("autoscaling/v2", "minReplicas: 3", ""))
+		w, err := ReadFiles(dir+"/deploy.yaml", dir+"/hpa.yaml")
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"Deployment default/web": 3}, podsBy(w), "expected the autoscaler of one file to scale the Deployment of another")
+	})
+}
+
+func TestParseKeepsBudgetsAndAnnotations(t *testing.T) {
+	w := parse(t, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app: web}
+      annotations: {karpenter.sh/do-not-disrupt: "true"}
+    spec:
+      containers: [{name: c}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: bare, annotations: {karpenter.sh/do-not-disrupt: "true"}}
+spec:
+  containers: [{name: c}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}, annotations: {team: obs}}
+    spec:
+      containers: [{name: c}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  maxUnavailable: 0
+  selector: {matchLabels: {app: web}}
+`)
+	require.Len(t, w.Pods, 3)
+	for _, p := range w.Pods {
+		require.Equal(t, "true", p.Annotations["karpenter.sh/do-not-disrupt"], "expected pod %s to keep the do-not-disrupt annotation", p.Name)
+	}
+	require.Equal(t, "obs", w.DaemonSetPods[0].Annotations["team"], "expected the DaemonSet pod to keep its template's annotations")
+	require.Len(t, w.PodDisruptionBudgets, 1)
+	require.Equal(t, "web", w.PodDisruptionBudgets[0].Name)
+	require.Equal(t, "default", w.PodDisruptionBudgets[0].Namespace, "expected the budget in its pods' namespace, as kubectl apply puts both")
+	require.Equal(t, int32(0), w.PodDisruptionBudgets[0].Spec.MaxUnavailable.IntVal)
+	require.Empty(t, w.Ignored, "expected the PDB kept, not ignored")
+}
+
+func TestParseNewKindErrorsNameTheObject(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"a removed HPA version", "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec: {}\n",
+			[]string{"HorizontalPodAutoscaler default/h", `"autoscaling/v2beta2"`, "allowed: autoscaling/v2, autoscaling/v1"}},
+		{"an extensions Deployment", strings.Replace(deployment("web", ""), "apps/v1", "extensions/v1beta1", 1),
+			[]string{"Deployment default/web", `"extensions/v1beta1"`, "allowed: apps/v1"}},
+		{"a removed PDB version", "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: b}\nspec: {}\n",
+			[]string{"PodDisruptionBudget default/b", "allowed: policy/v1"}},
+		{"a custom kind's negative replicas", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: -1\n  template: {spec: {containers: [{name: c}]}}\n",
+			[]string{"Rollout default/r", "spec.replicas -1", "want 0 or more"}},
+		{"a custom kind's template with an unknown field", "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  replicas: 1\n  template: {spec: {containerz: []}}\n",
+			[]string{"Rollout default/r", "spec.template", `unknown field "spec.containerz" (allowed: the fields that kubectl explain podtemplate.template --api-version=v1 --recursive lists)`}},
+		{"a bad quantity names its path and value", strings.Replace(deployment("web", ""), "cpu: 100m", "cpu: lots", 1),
+			[]string{"Deployment default/web", `spec.template.spec.containers[0].resources.requests.cpu: "lots" is not a quantity`}},
+		{"an item of a List", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containerz: []}}\n",
+			[]string{"document 1, item 2 of the List", "Pod default/p", `unknown field "spec.containerz"`}},
+		{"the same workload twice", deployment("web", "") + "---\n" + deployment("web", ""),
+			[]string{"document 2", "Deployment default/web is already at test.yaml: document 1"}},
+		{"two autoscalers on one target", deployment("web", "") +
+			"---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: a}\nspec: {scaleTargetRef: {kind: Deployment, name: web}, maxReplicas: 3}\n" +
+			"---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: b}\nspec: {scaleTargetRef: {kind: Deployment, name: web}, maxReplicas: 3}\n",
+			[]string{"HorizontalPodAutoscaler default/b and HorizontalPodAutoscaler default/a", "both scale Deployment default/web"}},
+		{"an autoscaler without a target", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h}\nspec: {maxReplicas: 3}\n",
+			[]string{"HorizontalPodAutoscaler default/h", "spec.scaleTargetRef", "kind and name are required"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(tc.yaml), "test.yaml")
+			require.Error(t, err)
+			for _, want := range append(tc.want, "test.yaml") {
+				require.Contains(t, err.Error(), want)
+			}
+		})
+	}
+}
+
+func TestOwnerOfNamesTheNewKinds(t *testing.T) {
+	w := parse(t, cronJob("", "false")+"---\n"+`apiVersion: v1
+kind: ReplicationController
+metadata: {name: legacy, namespace: old}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers: [{name: c}]
+`)
+	require.Len(t, w.Pods, 2)
+	got := map[Owner]string{}
+	for _, p := range w.Pods {
+		got[OwnerOf(p)] = p.OwnerReferences[0].APIVersion
+	}
+	require.Equal(t, map[Owner]string{
+		{Kind: "CronJob", Namespace: "default", Name: "nightly"}:          "batch/v1",
+		{Kind: "ReplicationController", Namespace: "old", Name: "legacy"}: "v1",
+	}, got)
+}
+
+func TestKubectlGetList(t *testing.T) {
+	w, err := ReadFiles("testdata/kubectl-get-list.yaml")
+	require.NoError(t, err)
+	// web: 3, the HorizontalPodAutoscaler's status.currentReplicas, not max(spec.replicas 3, minReplicas 4); its
+	// ReplicaSets and their three pods are not counted again. db: 2 from the StatefulSet, not again from its pods.
+	// report: the CronJob's job template runs one pod; its finished Job and that Job's pod add none.
+	require.Equal(t, map[string]int{
+		"Deployment shop/web": 3,
+		"StatefulSet shop/db": 2,
+		"CronJob shop/report": 1,
+	}, podsBy(w))
+	require.Len(t, w.DaemonSetPods, 1, "expected kube-proxy once, not again from its two pods")
+	require.Equal(t, map[string]int{"ReplicaSet": 2, "Job": 1, "Pod": 8}, ignoredKinds(w), "ignored: %v", w.Ignored)
+	require.Len(t, w.PodDisruptionBudgets, 1)
+	require.True(t, containsNote(w.Notes, "Deployment shop/web: 3 replicas, the status.currentReplicas of HorizontalPodAutoscaler shop/web"),
+		"expected a note saying the replicas come from status.currentReplicas, got %v", w.Notes)
+	for _, p := range w.Pods {
+		require.Empty(t, p.Spec.NodeName, "expected pending pods, not pods bound to the live cluster's nodes")
+		if OwnerOf(p).Name == "web" {
+			require.Equal(t, "true", p.Annotations["karpenter.sh/do-not-disrupt"])
+		}
+	}
+}
+
+func TestRequiredNodeAffinityTermsAreORed(t *testing.T) {
+	in := func(key string, values ...string) corev1.NodeSelectorRequirement {
+		return corev1.NodeSelectorRequirement{Key: key, Operator: corev1.NodeSelectorOpIn, Values: values}
+	}
+	arm64 := in(corev1.LabelArchStable, "arm64")
+	amd64 := in(corev1.LabelArchStable, "amd64")
+	m6i := in("karpenter.k8s.aws/instance-family", "m6i")
+	m6g := in("karpenter.k8s.aws/instance-family", "m6g")
+	for _, tc := range []struct {
+		name      string
+		terms     []corev1.NodeSelectorTerm
+		want      []corev1.NodeSelectorTerm // nil: no required node affinity left
+		wantNotes []string
+	}{
+		{
+			name:      "arm64 OR instance-family m6i is left unnarrowed, not narrowed to arm64",
+			terms:     []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{arm64}}, {MatchExpressions: []corev1.NodeSelectorRequirement{m6i}}},
+			want:      nil,
+			wantNotes: []string{"required node affinity ignored as a whole: its term 2", "node affinity on karpenter.k8s.aws/instance-family ignored"},
+		},
+		{
+			name:      "a term with only matchFields matches any node once they are dropped",
+			terms:     []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{in("metadata.name", "node-1")}}, {MatchExpressions: []corev1.NodeSelectorRequirement{amd64}}},
+			want:      nil,
+			wantNotes: []string{"its term 1", "node affinity on metadata.name ignored"},
+		},
+		{
+			name: "dropping an ANDed expression widens each term, and the OR stays",
+			terms: []corev1.NodeSelectorTerm{
+				{MatchExpressions: []corev1.NodeSelectorRequirement{arm64, m6g}},
+				{MatchExpressions: []corev1.NodeSelectorRequirement{amd64, m6i}},
+			},
+			want:      []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{arm64}}, {MatchExpressions: []corev1.NodeSelectorRequirement{amd64}}},
+			wantNotes: []string{"node affinity on karpenter.k8s.aws/instance-family ignored"},
+		},
+		{
+			name:  "terms on estimated keys are kept as they are",
+			terms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{arm64}}, {MatchExpressions: []corev1.NodeSelectorRequirement{amd64}}},
+			want:  []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{arm64}}, {MatchExpressions: []corev1.NodeSelectorRequirement{amd64}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := podSpec(corev1.ResourceRequirements{})
+			spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+				RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: tc.terms},
+			}}
+			got, notes, err := Normalize("Deployment default/web", spec)
+			require.NoError(t, err)
+			var gotTerms []corev1.NodeSelectorTerm
+			if na := got.Affinity.NodeAffinity; na != nil && na.RequiredDuringSchedulingIgnoredDuringExecution != nil {
+				gotTerms = na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+			}
+			require.Equal(t, tc.want, gotTerms)
+			require.Len(t, notes, len(tc.wantNotes), "notes: %v", notes)
+			for _, want := range tc.wantNotes {
+				require.True(t, containsNote(notes, want), "expected a note containing %q, got %v", want, notes)
+			}
+		})
+	}
+}
+
+func containsNote(notes []string, want string) bool {
+	for _, n := range notes {
+		if strings.Contains(n, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// cronJob is the CronJob "nightly" with the given job spec lines and spec.suspend.
+func cronJob(jobSpec, suspend string) string {
+	return fmt.Sprintf(`apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  suspend: %s
+  jobTemplate:
+    spec:
+      %s
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: work, resources: {requests: {cpu: 100m}}}]
+`, suspend, jobSpec)
+}
+
+func ownedPod(name, ownerKind, ownerName, label string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: %s
+  labels: {%s}
+  ownerReferences: [{apiVersion: apps/v1, kind: %s, name: %s, uid: 0b6c2f1e, controller: true}]
+spec:
+  nodeName: node-1
+  containers: [{name: app, resources: {requests: {cpu: 100m}}}]
+status: {phase: Running}
+`, name, label, ownerKind, ownerName)
+}
+
+func ownedReplicaSet(name string, replicas int) string {
+	hash := name[strings.LastIndexByte(name, '-')+1:]
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: %s
+  labels: {app: web, pod-template-hash: %s}
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: 0b6c2f1e, controller: true}]
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: web, pod-template-hash: %s}}
+  template:
+    metadata: {labels: {app: web, pod-template-hash: %s}}
+    spec:
+      containers: [{name: app, resources: {requests: {cpu: 100m}}}]
+status: {replicas: %d, readyReplicas: %d}
+`, name, hash, replicas, hash, hash, replicas, replicas)
+}
+
+func daemonSet(name string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: %s}
+spec:
+  selector: {matchLabels: {app: %s}}
+  template:
+    metadata: {labels: {app: %s}}
+    spec:
+      containers: [{name: a, resources: {requests: {cpu: 100m}}}]
+`, name, name, name)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+}
