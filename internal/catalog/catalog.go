@@ -231,7 +231,7 @@ func (c *Catalog) PriceSources(region string) []SourceUse {
 		out = append(out, SourceUse{PriceSource: src, CapacityType: k[0], InstanceTypes: n})
 	}
 	slices.SortFunc(out, func(a, b SourceUse) int {
-		return cmp.Or(cmp.Compare(b.CapacityType, a.CapacityType), cmp.Compare(b.InstanceTypes, a.InstanceTypes), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(a.CapacityType, b.CapacityType), cmp.Compare(b.InstanceTypes, a.InstanceTypes), cmp.Compare(a.ID, b.ID))
 	})
 	return out
 }

@@ -137,9 +137,9 @@ func TestWithOnDemandLaysPricesOverTheSnapshotAndNamesThem(t *testing.T) {
 	require.False(t, ok, "expected no spot source for a type without a spot price")
 
 	require.Equal(t, []SourceUse{
-		{PriceSource: snapshot, CapacityType: Spot, InstanceTypes: 1},
 		{PriceSource: snapshot, CapacityType: OnDemand, InstanceTypes: 1},
 		{PriceSource: table, CapacityType: OnDemand, InstanceTypes: 1},
+		{PriceSource: snapshot, CapacityType: Spot, InstanceTypes: 1},
 	}, laid.PriceSources("us-east-1"))
 	require.Equal(t, []SourceUse{{PriceSource: snapshot, CapacityType: OnDemand, InstanceTypes: 1}}, laid.PriceSources("eu-west-1"),
 		"expected another region to keep the snapshot's prices")

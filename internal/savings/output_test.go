@@ -33,7 +33,7 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 		var nodes []map[string]any
 		require.NoError(t, json.Unmarshal(s["nodes"], &nodes))
 		for _, n := range nodes {
-			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD", "workloads"} {
+			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD", "priceSource", "workloads"} {
 				require.Contains(t, n, key, "expected every node to have %q", key)
 			}
 		}
@@ -41,7 +41,12 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 	for _, key := range []string{"total", "byCause", "method"} {
 		require.Contains(t, doc.Savings, key, "expected savings to have %q", key)
 	}
-	require.Equal(t, map[string]any{"source": "hand-made test prices", "date": "2025-01-01", "region": "us-east-1", "basis": Basis, "ageDays": float64(31)}, doc.Prices)
+	sources, ok := doc.Prices["sources"].([]any)
+	require.True(t, ok, "expected prices.sources to be a list, got %v", doc.Prices["sources"])
+	require.Len(t, sources, 2, "expected the snapshot named for on-demand and for spot")
+	delete(doc.Prices, "sources")
+	require.Equal(t, map[string]any{"source": "hand-made test prices, data of 2025-01-01", "date": "2025-01-01", "region": "us-east-1", "basis": Basis, "ageDays": float64(31)}, doc.Prices)
+	require.Contains(t, string(raw), `"spotSensitivity":{"medianDiscount":`, "expected the spot sensitivity in the JSON")
 	for _, key := range []string{"hourlyUSD", "monthlyUSD", "note"} {
 		require.Contains(t, doc.PriceFloor, key, "expected priceFloor to have %q", key)
 	}

@@ -51,40 +51,68 @@ func Regions() []string {
 	return out
 }
 
-// Overlay returns cat with the on-demand prices of region taken from Karpenter's table wherever it has the type, and
-// a note on what it did: how many types it priced, and the types of the table the snapshot has no spec for, which an
-// estimate cannot offer. A region no table covers keeps the snapshot's prices, with a note that says so: Karpenter
-// itself starts from us-east-1's table there, which would price another region wrongly.
-func Overlay(cat *catalog.Catalog, region string) (*catalog.Catalog, string, error) {
-	for _, t := range Tables {
-		prices, ok := t.prices[region]
-		if !ok {
-			continue
+// Overlay returns cat with the on-demand prices of region taken from Karpenter's table wherever it has the type. A
+// region no table covers keeps the snapshot's prices (Note says so): Karpenter itself starts from us-east-1's table
+// there, which would price another region wrongly.
+func Overlay(cat *catalog.Catalog, region string) (*catalog.Catalog, error) {
+	t, ok := tableOf(region)
+	if !ok {
+		return cat, nil
+	}
+	laid, _, err := cat.WithOnDemand(region, Source(t), func(name string) (float64, bool) {
+		p, ok := t.prices[region][ec2types.InstanceType(name)]
+		return p, ok
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pricetable: %w", err)
+	}
+	return laid, nil
+}
+
+// Note says what Karpenter's tables did for cat's on-demand prices in region: how many types they priced and which
+// of their types the snapshot has no spec for (an estimate cannot offer those), or that no table covers the region.
+// It returns "" when the region's prices come from elsewhere, as current AWS prices do.
+func Note(cat *catalog.Catalog, region string) string {
+	used, snapshotOnDemand := 0, false
+	for _, u := range cat.PriceSources(region) {
+		switch {
+		case u.CapacityType == catalog.OnDemand && u.ID == SourceID:
+			used = u.InstanceTypes
+		case u.CapacityType == catalog.OnDemand && u.ID == catalog.SnapshotSourceID:
+			snapshotOnDemand = true
 		}
-		src := Source(t)
-		laid, n, err := cat.WithOnDemand(region, src, func(name string) (float64, bool) {
-			p, ok := prices[ec2types.InstanceType(name)]
-			return p, ok
-		})
-		if err != nil {
-			return nil, "", fmt.Errorf("pricetable: %w", err)
-		}
+	}
+	t, covered := tableOf(region)
+	switch {
+	case used > 0:
+		note := fmt.Sprintf("On-demand prices: %d instance types of %s are priced from %s, generated on %s", used, region, Source(t).Source, t.Date)
 		var unknown []string
-		for it := range prices {
+		for it := range t.prices[region] {
 			if _, ok := cat.Spec(string(it)); !ok {
 				unknown = append(unknown, string(it))
 			}
 		}
-		note := fmt.Sprintf("On-demand prices: %d instance types of %s are priced from %s of %s", n, region, src.Source, src.Date)
 		if len(unknown) > 0 {
 			slices.Sort(unknown)
-			note += fmt.Sprintf("; it prices %d more types (e.g. %s) that the %s snapshot has no spec for, which the estimate does not offer",
+			note += fmt.Sprintf("; the table prices %d more types (e.g. %s) that the %s snapshot has no spec for, which the estimate does not offer",
 				len(unknown), strings.Join(unknown[:min(3, len(unknown))], ", "), cat.Date())
 		}
-		return laid, note + ".", nil
+		return note + "."
+	case !covered && snapshotOnDemand:
+		return fmt.Sprintf("On-demand prices of %s are the %s snapshot's: Karpenter %s's generated tables price only %s (elsewhere Karpenter "+
+			"starts from us-east-1's prices until it reaches the Price List API).", region, cat.Date(), Version, strings.Join(Regions(), ", "))
 	}
-	return cat, fmt.Sprintf("On-demand prices of %s are the %s snapshot's: Karpenter %s's generated tables price only %s (elsewhere Karpenter "+
-		"starts from us-east-1's prices until it reaches the Price List API).", region, cat.Date(), Version, strings.Join(Regions(), ", ")), nil
+	return ""
+}
+
+// tableOf returns the table that prices region.
+func tableOf(region string) (Table, bool) {
+	for _, t := range Tables {
+		if _, ok := t.prices[region]; ok {
+			return t, true
+		}
+	}
+	return Table{}, false
 }
 
 // Source names one table as a catalog price source.

@@ -1,6 +1,7 @@
 package pricetable
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,8 +49,9 @@ func TestOverlayPricesOnDemandAsKarpentersProviderDoes(t *testing.T) {
 	require.NoError(t, err)
 	for _, region := range []string{"us-east-1", "us-gov-west-1"} {
 		t.Run(region, func(t *testing.T) {
-			laid, note, err := Overlay(cat, region)
+			laid, err := Overlay(cat, region)
 			require.NoError(t, err)
+			note := Note(laid, region)
 			provider := pricing.NewDefaultProvider(nil, nil, region, false)
 			specs, err := laid.Offered(region)
 			require.NoError(t, err)
@@ -76,6 +78,7 @@ func TestOverlayPricesOnDemandAsKarpentersProviderDoes(t *testing.T) {
 			require.Positive(t, fromTable, "expected Karpenter's table to price types of %s", region)
 			require.Positive(t, differs, "expected some of Karpenter's prices to differ from the snapshot's, or the test shows nothing")
 			require.Contains(t, note, "Karpenter "+Version)
+			require.Contains(t, note, fmt.Sprintf("On-demand prices: %d instance types of %s", fromTable, region), "expected the note to count the types")
 		})
 	}
 }
@@ -83,9 +86,18 @@ func TestOverlayPricesOnDemandAsKarpentersProviderDoes(t *testing.T) {
 func TestOverlayLeavesAnUncoveredRegionToTheSnapshotAndSaysSo(t *testing.T) {
 	cat, err := catalog.Load()
 	require.NoError(t, err)
-	laid, note, err := Overlay(cat, "eu-west-1")
+	laid, err := Overlay(cat, "eu-west-1")
 	require.NoError(t, err)
+	note := Note(laid, "eu-west-1")
 	require.Same(t, cat, laid, "expected the snapshot's prices for a region Karpenter's tables do not cover")
 	require.Contains(t, note, "On-demand prices of eu-west-1 are the 2025-05-28 snapshot's")
 	require.Contains(t, note, "us-east-1", "expected the note to name the regions the tables cover")
+}
+
+func TestNoteIsSilentOnCurrentPrices(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	current, err := cat.WithPrices("eu-west-1", "AWS APIs", "2026-12-01", func(string) (catalog.Price, bool) { return catalog.Price{OnDemand: 1}, true })
+	require.NoError(t, err)
+	require.Empty(t, Note(current, "eu-west-1"), "expected no note about Karpenter's tables when current prices price the region")
 }
