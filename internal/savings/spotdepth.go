@@ -17,7 +17,7 @@ type SpotSensitivity struct {
 	// price of 1 - spot/on-demand, both prices of the spot prices' own dataset and date.
 	MedianDiscount map[string]float64 `json:"medianDiscount"`
 	// InstanceTypes is how many instance types each median is over.
-	InstanceTypes map[string]int      `json:"instanceTypes"`
+	InstanceTypes map[string]int       `json:"instanceTypes"`
 	Scenarios     []SpotCappedScenario `json:"scenarios"`
 	Note          string               `json:"note"`
 }
