@@ -109,8 +109,7 @@ func currentPrices(ctx context.Context, cat *catalog.Catalog, o savings.Options)
 	if err != nil {
 		return cat, err.Error()
 	}
-	named := p.Prices()
-	current, err := cat.WithPrices(o.Region, named.Source, named.Date, p.CatalogPrice(o.Zones))
+	current, err := p.Catalog(cat, o.Zones)
 	if err != nil {
 		return cat, err.Error()
 	}

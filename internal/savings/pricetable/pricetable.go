@@ -23,22 +23,21 @@ const (
 	Version = "v1.14.3"
 )
 
-// SourceID is what a report's nodes priced from these tables name as their price source.
-const SourceID = "karpenter"
-
 // Table is one of Karpenter's generated on-demand price tables: the file that holds it and the date its header says
 // it was generated on (the generator writes the date in a comment only, so it is copied here and checked by a test).
 type Table struct {
+	// ID is what a report's nodes priced from the table name as their price source.
+	ID     string
 	File   string
 	Date   string // YYYY-MM-DD
 	prices map[string]map[ec2types.InstanceType]float64
 }
 
-// Tables are the generated tables for the partitions the snapshot prices: the commercial one (us-east-1 only) and
-// GovCloud's. The China table is left out: the snapshot has no China region to lay it over.
+// Tables are the generated tables for the partitions the snapshot prices: the commercial one (us-east-1 only, the
+// first) and GovCloud's. The China table is left out: the snapshot has no China region to lay it over.
 var Tables = []Table{
-	{File: "pkg/providers/pricing/zz_generated.pricing_aws.go", Date: "2026-07-06", prices: pricing.InitialOnDemandPricesAWS},
-	{File: "pkg/providers/pricing/zz_generated.pricing_aws_us_gov.go", Date: "2026-06-15", prices: pricing.InitialOnDemandPricesUSGov},
+	{ID: "karpenter", File: "pkg/providers/pricing/zz_generated.pricing_aws.go", Date: "2026-07-06", prices: pricing.InitialOnDemandPricesAWS},
+	{ID: "karpenter-us-gov", File: "pkg/providers/pricing/zz_generated.pricing_aws_us_gov.go", Date: "2026-06-15", prices: pricing.InitialOnDemandPricesUSGov},
 }
 
 // Regions are the regions the tables price, sorted.
@@ -69,21 +68,36 @@ func Overlay(cat *catalog.Catalog, region string) (*catalog.Catalog, error) {
 	return laid, nil
 }
 
+// Shipped is the table Karpenter's pricing provider starts from in region, and keeps a type's price from when the
+// Price List does not list it: the region's own, else the commercial table, which prices us-east-1 only.
+func Shipped(region string) Table {
+	if t, ok := tableOf(region); ok {
+		return t
+	}
+	return Tables[0]
+}
+
 // Note says what Karpenter's tables did for cat's on-demand prices in region: how many types they priced and which
 // of their types the snapshot has no spec for (an estimate cannot offer those), or that no table covers the region.
-// It returns "" when the region's prices come from elsewhere, as current AWS prices do.
+// It returns "" when no table priced anything and the region's on-demand prices are not the snapshot's.
 func Note(cat *catalog.Catalog, region string) string {
+	t, covered := tableOf(region)
+	if !covered {
+		t = Tables[0]
+	}
 	used, snapshotOnDemand := 0, false
 	for _, u := range cat.PriceSources(region) {
 		switch {
-		case u.CapacityType == catalog.OnDemand && u.ID == SourceID:
+		case u.CapacityType == catalog.OnDemand && u.ID == t.ID:
 			used = u.InstanceTypes
 		case u.CapacityType == catalog.OnDemand && u.ID == catalog.SnapshotSourceID:
 			snapshotOnDemand = true
 		}
 	}
-	t, covered := tableOf(region)
 	switch {
+	case used > 0 && !covered:
+		return fmt.Sprintf("On-demand prices: %d instance types that the Price List did not list for %s keep the price Karpenter %s ships "+
+			"for us-east-1 (generated on %s), as Karpenter's pricing provider itself does.", used, region, Version, t.Date)
 	case used > 0:
 		note := fmt.Sprintf("On-demand prices: %d instance types of %s are priced from %s, generated on %s", used, region, Source(t).Source, t.Date)
 		var unknown []string
@@ -117,5 +131,5 @@ func tableOf(region string) (Table, bool) {
 
 // Source names one table as a catalog price source.
 func Source(t Table) catalog.PriceSource {
-	return catalog.PriceSource{ID: SourceID, Source: fmt.Sprintf("Karpenter %s's generated on-demand prices (%s@%s/%s)", Version, Module, Version, t.File), Date: t.Date}
+	return catalog.PriceSource{ID: t.ID, Source: fmt.Sprintf("Karpenter %s's generated on-demand prices (%s@%s/%s)", Version, Module, Version, t.File), Date: t.Date}
 }

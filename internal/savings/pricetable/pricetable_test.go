@@ -70,7 +70,7 @@ func TestOverlayPricesOnDemandAsKarpentersProviderDoes(t *testing.T) {
 				}
 				fromTable++
 				require.Equal(t, want, got.OnDemand, "expected %s's on-demand price from Karpenter's table", s.Name)
-				require.Equal(t, SourceID, src.ID, "expected %s's on-demand price to name Karpenter's table", s.Name)
+				require.Equal(t, Shipped(region).ID, src.ID, "expected %s's on-demand price to name Karpenter's table", s.Name)
 				if want != snap.OnDemand {
 					differs++
 				}
