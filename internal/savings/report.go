@@ -165,6 +165,22 @@ type Prices struct {
 	Sources []PriceSource `json:"sources,omitempty"`
 }
 
+// Brief names the sources in one short line, each by the first clause of its name, with its capacity type and date:
+// "on-demand: Karpenter v1.14.3's generated on-demand prices of 2026-07-06; spot: ec2instances.info of 2025-05-28". A
+// report without sources gives its Source.
+func (p Prices) Brief() string {
+	if len(p.Sources) == 0 {
+		return p.Source
+	}
+	var parts []string
+	for _, s := range p.Sources {
+		name, _, _ := strings.Cut(s.Source, " (")
+		name, _, _ = strings.Cut(name, ", ")
+		parts = append(parts, fmt.Sprintf("%s: %s of %s", s.CapacityType, name, s.Date))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // PriceSource is one source of a report's prices, for one capacity type.
 type PriceSource struct {
 	catalog.SourceUse

@@ -38,7 +38,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		} else if s.Consolidated != nil {
 			share = ""
 		}
-		fmt.Fprintf(&b, "%-13s %6s %10.4f %12s %12s %6s\n", s.Name, nodes, s.HourlyUSD, money(s.MonthlyUSD), vs, share)
+		b.WriteString(strings.TrimRight(fmt.Sprintf("%-13s %6s %10.4f %12s %12s %6s", s.Name, nodes, s.HourlyUSD, money(s.MonthlyUSD), vs, share), " ") + "\n")
 		if c := s.Consolidated; c != nil {
 			vs := "-"
 			if base.HourlyUSD > 0 {
