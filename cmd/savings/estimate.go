@@ -36,7 +36,7 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf.register(fs, true)
 	var out output
 	out.register(fs)
-	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot (reproducible); auto: current AWS prices when credentials work, else the snapshot")
+	prices := fs.String("prices", pricesSnapshot, "snapshot: Karpenter's generated on-demand prices where it has the type, else the embedded snapshot's, and the snapshot's spot prices, all dated (reproducible); auto: current AWS prices when credentials work, else as snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
