@@ -116,7 +116,7 @@ func TestTableWarnsAboutOldPrices(t *testing.T) {
 	require.Equal(t, 120, r.Prices.AgeDays)
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, r))
-	require.Contains(t, b.String(), "Warning: the price data is 120 days old (more than 90)")
+	require.Contains(t, b.String(), "Warning: the on-demand prices are 120 days old, the spot prices are 120 days old (more than 90)")
 
 	fresh := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
 	b.Reset()

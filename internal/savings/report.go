@@ -1,8 +1,10 @@
 package savings
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -222,8 +224,24 @@ func (p Prices) Warning() string {
 	if p.AgeDays <= MaxPriceAgeDays {
 		return ""
 	}
-	return fmt.Sprintf("Warning: the price data is %d days old (more than %d); prices, spot prices above all, have moved since. "+
-		"`--prices auto` uses current AWS prices.", p.AgeDays, MaxPriceAgeDays)
+	what := fmt.Sprintf("the price data is %d days old", p.AgeDays)
+	// With several sources, each capacity type's oldest prices, oldest first.
+	oldest := map[string]int{}
+	for _, s := range p.Sources {
+		if s.AgeDays > MaxPriceAgeDays && s.AgeDays > oldest[s.CapacityType] {
+			oldest[s.CapacityType] = s.AgeDays
+		}
+	}
+	if len(oldest) > 0 {
+		types := slices.SortedFunc(maps.Keys(oldest), func(a, b string) int { return cmp.Or(oldest[b]-oldest[a], cmp.Compare(a, b)) })
+		var parts []string
+		for _, ct := range types {
+			parts = append(parts, fmt.Sprintf("the %s prices are %d days old", ct, oldest[ct]))
+		}
+		what = strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("Warning: %s (more than %d); prices, spot prices above all, have moved since. "+
+		"`--prices auto` uses current AWS prices.", what, MaxPriceAgeDays)
 }
 
 // MarshalJSON adds the warning about old prices, when there is one, so that JSON reports carry it too.
