@@ -14,6 +14,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/savingsdiff"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
@@ -76,6 +77,12 @@ func diffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cat, err := catalog.Load()
 	if err != nil {
 		return err
+	}
+	// Both sides on the same prices: Karpenter's generated on-demand prices over the snapshot's, in either's region.
+	for _, region := range []string{base.optionsFor(baseCfg).Region, head.optionsFor(headCfg).Region} {
+		if cat, err = pricetable.Overlay(cat, region); err != nil {
+			return err
+		}
 	}
 	baseReport, err := estimateSide(ctx, "base", base.dir, base.optionsFor(baseCfg), cat, w)
 	if err != nil {

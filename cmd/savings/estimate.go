@@ -10,6 +10,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -36,7 +37,7 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf.register(fs, true)
 	var out output
 	out.register(fs)
-	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot (reproducible); auto: current AWS prices when credentials work, else the snapshot")
+	prices := fs.String("prices", pricesSnapshot, "snapshot: Karpenter's generated on-demand prices where it has the type, else the embedded snapshot's, and the snapshot's spot prices, all dated (reproducible); auto: current AWS prices when credentials work, else as snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if fallbackReason != "" {
-		r.Notes = append(r.Notes, "Prices come from the embedded snapshot because current AWS prices were unavailable: "+fallbackReason)
+		r.Notes = append(r.Notes, "Prices come from the embedded snapshot and Karpenter's generated on-demand prices because current AWS prices were unavailable: "+fallbackReason)
 	}
 	if err := out.write(stdout, r); err != nil {
 		return errors.Join(errors.New("writing the report"), err)
@@ -81,15 +82,23 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// loadPrices loads the catalog and, with --prices auto, re-prices it with current AWS prices; fallbackReason says
-// why the snapshot was kept when current prices could not be had.
+// loadPrices loads the catalog and, with --prices auto, re-prices it with current AWS prices; without them, it lays
+// Karpenter's generated on-demand prices over the snapshot's. fallbackReason says why current prices could not be had.
 func loadPrices(ctx context.Context, prices string, o savings.Options) (cat *catalog.Catalog, fallbackReason string, err error) {
 	cat, err = catalog.Load()
 	if err != nil {
 		return nil, "", fmt.Errorf("loading the price catalog: %w", err)
 	}
 	if prices == pricesAuto {
-		cat, fallbackReason = currentPrices(ctx, cat, o)
+		current, reason := currentPrices(ctx, cat, o)
+		if reason == "" {
+			return current, "", nil
+		}
+		fallbackReason = reason
+	}
+	cat, err = pricetable.Overlay(cat, o.Region)
+	if err != nil {
+		return nil, "", err
 	}
 	return cat, fallbackReason, nil
 }
@@ -101,8 +110,7 @@ func currentPrices(ctx context.Context, cat *catalog.Catalog, o savings.Options)
 	if err != nil {
 		return cat, err.Error()
 	}
-	named := p.Prices()
-	current, err := cat.WithPrices(o.Region, named.Source, named.Date, p.CatalogPrice(o.Zones))
+	current, err := p.Catalog(cat, o.Zones)
 	if err != nil {
 		return cat, err.Error()
 	}

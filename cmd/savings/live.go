@@ -14,6 +14,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/live"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
 // Price sources for `savings live --prices`.
@@ -69,7 +70,12 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			fallbackReason = err.Error()
 		}
-		return live.NewSnapshotPricer(cat, region)
+		// As estimate prices without current prices: Karpenter's generated on-demand prices over the snapshot's.
+		laid, err := pricetable.Overlay(cat, region)
+		if err != nil {
+			return nil, err
+		}
+		return live.NewSnapshotPricer(laid, region)
 	}
 	r, err := live.Measure(ctx, kube, cat, newPricer, live.Options{Estimate: o})
 	if err != nil {

@@ -1,7 +1,7 @@
 // Command savings estimates and measures what Karpenter and multi-arch node pools save.
 //
 //	go run ./cmd/savings estimate -f WORKLOAD.yaml [-f ...] [--stack dev] [--region R] [--json] [--chart out.svg]
-//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
+//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge] [--prices snapshot|auto]
 //	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
 //	go run ./cmd/savings diff --base BASEDIR [--dir .] [--stack dev] [-f W.yaml ...] [--json | --markdown] [--fail-above PCT]
 //	go run ./cmd/savings billed [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--granularity DAILY|MONTHLY] [--stack dev] [--json] [--ce-json FILE]
@@ -9,7 +9,10 @@
 // estimate places the manifests' pods with Karpenter's own scheduler on four kinds of capacity — an on-demand x86
 // node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
 // Graviton and packing. live prices a running cluster's nodes and compares them with the baseline for the same
-// pods. Both are requests-based estimates, not billing, and name their price data and its date.
+// pods. Both are requests-based estimates, not billing, and name their price data and its date. estimate, diff and
+// billed price on-demand from Karpenter's generated table where it has the type, else the snapshot, and spot from the
+// snapshot (--prices snapshot), or everything from the AWS APIs (--prices auto); estimate also says what share of each
+// scenario is spot and re-prices multiarch and lab-default with no spot price deeper than the region's median discount.
 //
 // -f reads manifests as kubectl does: multi-document YAML or JSON, helm template output, or a kubectl get -o yaml
 // List. Workloads (Deployments, StatefulSets, ReplicaSets, ReplicationControllers, Jobs, CronJobs, DaemonSets, bare

@@ -33,6 +33,19 @@ func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 	require.Equal(t, "us-east-1", r.Prices.Region, "expected the dev stack's region")
 	require.Contains(t, r.Prices.Source, "ec2-instances-info")
 	require.Equal(t, savings.Basis, r.Prices.Basis)
+	// On-demand from Karpenter's generated table, spot from the snapshot, each with its date; every node names one.
+	sources := map[string]string{}
+	for _, s := range r.Prices.Sources {
+		sources[s.CapacityType+" "+s.ID] = s.Date
+	}
+	require.Equal(t, map[string]string{"on-demand karpenter": "2026-07-06", "spot snapshot": "2025-05-28"}, sources)
+	for _, s := range r.Scenarios {
+		for _, n := range append(s.Nodes, s.Steady().Nodes...) {
+			require.Contains(t, sources, n.CapacityType+" "+n.PriceSource, "%s: node %s names no source of the report", s.Name, n.InstanceType)
+		}
+	}
+	require.NotNil(t, r.SpotSensitivity, "expected the spot sensitivity")
+	require.Len(t, r.SpotSensitivity.Scenarios, 2)
 	svg, err := os.ReadFile(chart)
 	require.NoError(t, err, "expected the chart file")
 	require.Contains(t, string(svg), "<svg")

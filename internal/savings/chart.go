@@ -102,7 +102,7 @@ func WriteChart(w io.Writer, r *Report) error {
 		Width: chartWidth, Height: chartHeight, Left: plotLeft, Right: plotRight, Bottom: plotBottom,
 		Title:    fmt.Sprintf("Cost per scenario, $/hour (saving %.1f%% of baseline)", r.Savings.Total.Percent),
 		Subtitle: fmt.Sprintf("%s; prices of %s, %s", r.Prices.Basis, r.Prices.Date, r.Prices.Region),
-		Source:   "Prices: " + r.Prices.Source,
+		Source:   "Prices: " + r.Prices.Brief(),
 	}
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4

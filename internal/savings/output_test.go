@@ -33,7 +33,7 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 		var nodes []map[string]any
 		require.NoError(t, json.Unmarshal(s["nodes"], &nodes))
 		for _, n := range nodes {
-			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD", "workloads"} {
+			for _, key := range []string{"instanceType", "capacityType", "arch", "zone", "pods", "hourlyUSD", "priceSource", "workloads"} {
 				require.Contains(t, n, key, "expected every node to have %q", key)
 			}
 		}
@@ -41,7 +41,12 @@ func TestJSONHasTheDocumentedShape(t *testing.T) {
 	for _, key := range []string{"total", "byCause", "method"} {
 		require.Contains(t, doc.Savings, key, "expected savings to have %q", key)
 	}
-	require.Equal(t, map[string]any{"source": "hand-made test prices", "date": "2025-01-01", "region": "us-east-1", "basis": Basis, "ageDays": float64(31)}, doc.Prices)
+	sources, ok := doc.Prices["sources"].([]any)
+	require.True(t, ok, "expected prices.sources to be a list, got %v", doc.Prices["sources"])
+	require.Len(t, sources, 2, "expected the snapshot named for on-demand and for spot")
+	delete(doc.Prices, "sources")
+	require.Equal(t, map[string]any{"source": "hand-made test prices, data of 2025-01-01", "date": "2025-01-01", "region": "us-east-1", "basis": Basis, "ageDays": float64(31)}, doc.Prices)
+	require.Contains(t, string(raw), `"spotSensitivity":{"medianDiscount":`, "expected the spot sensitivity in the JSON")
 	for _, key := range []string{"hourlyUSD", "monthlyUSD", "note"} {
 		require.Contains(t, doc.PriceFloor, key, "expected priceFloor to have %q", key)
 	}
@@ -111,7 +116,7 @@ func TestTableWarnsAboutOldPrices(t *testing.T) {
 	require.Equal(t, 120, r.Prices.AgeDays)
 	var b bytes.Buffer
 	require.NoError(t, WriteTable(&b, r))
-	require.Contains(t, b.String(), "Warning: the price data is 120 days old (more than 90)")
+	require.Contains(t, b.String(), "Warning: the on-demand prices are 120 days old, the spot prices are 120 days old (more than 90)")
 
 	fresh := estimate(t, smallCatalog(t), deployment("web", 4, "900m", "2Gi", ""), options(t))
 	b.Reset()

@@ -1,10 +1,15 @@
 package savings
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -48,8 +53,11 @@ type Report struct {
 	// Limits compares the limited pools' nodes with their limits; `savings live` gives none.
 	Limits Limits `json:"limits"`
 	// Advice is what to change in the workload to save more; `savings live` gives none.
-	Advice Advice   `json:"advice"`
-	Notes  []string `json:"notes"`
+	Advice Advice `json:"advice"`
+	// SpotSensitivity re-prices multiarch's and lab-default's steady states with no spot price deeper than the
+	// region's median spot discount; `savings live` gives none.
+	SpotSensitivity *SpotSensitivity `json:"spotSensitivity,omitempty"`
+	Notes           []string         `json:"notes"`
 }
 
 // Scenario is one way of running the workload: its nodes and what they cost.
@@ -63,6 +71,9 @@ type Scenario struct {
 	// until it finds nothing more to do. The figures above are the first scale-up. Absent for node groups, which
 	// do not consolidate, and for bounds.
 	Consolidated *SteadyState `json:"consolidated,omitempty"`
+	// SpotShare is the share of the steady state's hourly cost that spot nodes carry, 0 to 1; absent for the lower
+	// bound, which has no nodes.
+	SpotShare *float64 `json:"spotShare,omitempty"`
 }
 
 // SteadyState is what a Karpenter scenario runs once consolidated.
@@ -96,6 +107,8 @@ type Node struct {
 	Pods         int     `json:"pods"`
 	HourlyUSD    float64 `json:"hourlyUSD"`
 	NodePool     string  `json:"nodePool,omitempty"`
+	// PriceSource is the ID of the entry of the report's prices.sources that HourlyUSD comes from.
+	PriceSource string `json:"priceSource,omitempty"`
 	// Workloads are the workloads whose pods the node runs, with how many each, sorted by kind, namespace, name.
 	Workloads []WorkloadPods `json:"workloads"`
 }
@@ -142,12 +155,59 @@ const MaxPriceAgeDays = 90
 
 // Prices names the price data: source, date, region, and the basis of the figures.
 type Prices struct {
+	// Source names every source of the prices; Sources says which priced what.
 	Source string `json:"source"`
+	// Date is the date of the oldest source, which AgeDays and the warning about old prices go by.
 	Date   string `json:"date"`
 	Region string `json:"region"`
 	Basis  string `json:"basis"`
 	// AgeDays is how many days old the data was when the report was made.
 	AgeDays int `json:"ageDays"`
+	// Sources lists each source of the region's prices per capacity type, with its date and how many instance types
+	// it priced; nodes name theirs by ID. `savings live` gives none.
+	Sources []PriceSource `json:"sources,omitempty"`
+}
+
+// Brief names the sources in one short line, each by the first clause of its name, with its capacity type and date:
+// "on-demand: Karpenter v1.14.3's generated on-demand prices of 2026-07-06; spot: ec2instances.info of 2025-05-28". A
+// report without sources gives its Source.
+func (p Prices) Brief() string {
+	if len(p.Sources) == 0 {
+		return p.Source
+	}
+	var parts []string
+	for _, s := range p.Sources {
+		name, _, _ := strings.Cut(s.Source, " (")
+		name, _, _ = strings.Cut(name, ", ")
+		parts = append(parts, fmt.Sprintf("%s: %s of %s", s.CapacityType, name, s.Date))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// PriceSource is one source of a report's prices, for one capacity type.
+type PriceSource struct {
+	catalog.SourceUse
+	// AgeDays is how many days old the source's data was when the report was made.
+	AgeDays int `json:"ageDays"`
+}
+
+// NewPrices names the prices of region in cat, each source with its age at now.
+func NewPrices(cat *catalog.Catalog, region string, now time.Time) Prices {
+	p := Prices{Region: region, Basis: Basis}
+	var names []string
+	for _, u := range cat.PriceSources(region) {
+		p.Sources = append(p.Sources, PriceSource{SourceUse: u, AgeDays: Age(u.Date, now)})
+		name := fmt.Sprintf("%s, data of %s", u.Source, u.Date)
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		if p.Date == "" || u.Date < p.Date {
+			p.Date = u.Date
+		}
+	}
+	p.Source = strings.Join(names, "; ")
+	p.AgeDays = Age(p.Date, now)
+	return p
 }
 
 // Age returns how many whole days lie between a YYYY-MM-DD date and now; 0 for a date it cannot read or in the
@@ -165,8 +225,24 @@ func (p Prices) Warning() string {
 	if p.AgeDays <= MaxPriceAgeDays {
 		return ""
 	}
-	return fmt.Sprintf("Warning: the price data is %d days old (more than %d); prices, spot prices above all, have moved since. "+
-		"`--prices auto` uses current AWS prices.", p.AgeDays, MaxPriceAgeDays)
+	what := fmt.Sprintf("the price data is %d days old", p.AgeDays)
+	// With several sources, each capacity type's oldest prices, oldest first.
+	oldest := map[string]int{}
+	for _, s := range p.Sources {
+		if s.AgeDays > MaxPriceAgeDays && s.AgeDays > oldest[s.CapacityType] {
+			oldest[s.CapacityType] = s.AgeDays
+		}
+	}
+	if len(oldest) > 0 {
+		types := slices.SortedFunc(maps.Keys(oldest), func(a, b string) int { return cmp.Or(oldest[b]-oldest[a], cmp.Compare(a, b)) })
+		var parts []string
+		for _, ct := range types {
+			parts = append(parts, fmt.Sprintf("the %s prices are %d days old", ct, oldest[ct]))
+		}
+		what = strings.Join(parts, ", ")
+	}
+	return fmt.Sprintf("Warning: %s (more than %d); prices, spot prices above all, have moved since. "+
+		"`--prices auto` uses current AWS prices.", what, MaxPriceAgeDays)
 }
 
 // MarshalJSON adds the warning about old prices, when there is one, so that JSON reports carry it too.

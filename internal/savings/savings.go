@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/karpenterapi"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -149,13 +151,31 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	r := &Report{
 		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
 		Savings:        split(placed[Baseline].HourlyUSD, placed[stepOnDemandAMD64].Steady().HourlyUSD, placed[stepOnDemand].Steady().HourlyUSD, placed[Multiarch].Steady().HourlyUSD),
-		Prices:         Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region, Basis: Basis, AgeDays: Age(cat.Date(), e.o.Now)},
+		Prices:         NewPrices(cat, o.Region, e.o.Now),
 		Workload:       Summarize(w),
-		Notes:          e.notes(),
+		Notes:          e.notes(cat),
 		BaselineGroups: e.extraGroups,
 		Advice:         advice,
 		Limits:         limits,
 		PriceFloor:     Floor{HourlyUSD: round6(floor.hourly), MonthlyUSD: round6(round6(floor.hourly) * HoursPerMonth), Note: floor.note},
+	}
+	for i := range r.Scenarios {
+		s := &r.Scenarios[i]
+		if s.Name == LowerBound {
+			continue
+		}
+		share := spotShare(s.Steady().Nodes)
+		s.SpotShare = &share
+		errs := []error{withPriceSources(cat, o.Region, s.Nodes)}
+		if s.Consolidated != nil {
+			errs = append(errs, withPriceSources(cat, o.Region, s.Consolidated.Nodes))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+	}
+	if r.SpotSensitivity, err = spotSensitivity(cat, o.Region, r, LabDefault, Multiarch); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -401,15 +421,37 @@ func poolNames(nps []*karpv1.NodePool) string {
 	return names
 }
 
-func (e *estimator) notes() []string {
-	out := []string{
+func (e *estimator) notes(cat *catalog.Catalog) []string {
+	out := append(priceNotes(cat, e.o.Region), []string{
 		"NodePool limits bound the size of each node, as in a cluster, but not the pool's total, so that every pod is placed and priced; " +
 			"the limits section says which pools go over their limits and which pods a cluster would then leave pending.",
 		fmt.Sprintf("Every instance type priced in %s is offered in %v; spot is the mean of the region's per-AZ spot prices.", e.o.Region, e.o.Zones),
 		"Spot nodes are priced at the cheapest compatible offering; EC2's price-capacity-optimized strategy may pick a deeper, slightly dearer pool.",
 		ConsolidationRules,
-	}
+	}...)
 	return append(out, e.workloadNotes()...)
+}
+
+// priceNotes say where the on-demand prices come from and, when spot and on-demand prices are of different dates,
+// what that does to the figures.
+func priceNotes(cat *catalog.Catalog, region string) []string {
+	var out []string
+	if n := pricetable.Note(cat, region); n != "" {
+		out = append(out, n)
+	}
+	dates := map[string][]string{}
+	for _, u := range cat.PriceSources(region) {
+		if !slices.Contains(dates[u.CapacityType], u.Date) {
+			dates[u.CapacityType] = append(dates[u.CapacityType], u.Date)
+		}
+	}
+	if od, spot := dates[catalog.OnDemand], dates[catalog.Spot]; len(spot) > 0 && !slices.Equal(od, spot) {
+		out = append(out, fmt.Sprintf("Spot prices are of %s and on-demand prices of %s: every spot discount, and so the spot saving, "+
+			"sets prices of different dates side by side. The baseline is on-demand, so it moves with the on-demand prices too; "+
+			"the spot sensitivity's median discounts are measured on the spot prices' own dataset, spot and on-demand of one date.",
+			strings.Join(spot, ", "), strings.Join(od, " and ")))
+	}
+	return out
 }
 
 // workloadNotes are the notes about the workload itself: what it ignored, and whether it was sharded.

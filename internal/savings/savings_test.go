@@ -384,8 +384,13 @@ func TestEstimateBaselineMatchesTheBaselineScenario(t *testing.T) {
 
 func TestReportNamesItsPrices(t *testing.T) {
 	r := estimate(t, smallCatalog(t), deployment("web", 2, "100m", "128Mi", ""), options(t))
-	require.Equal(t, Prices{Source: "hand-made test prices", Date: "2025-01-01", Region: "us-east-1", Basis: Basis, AgeDays: 31}, r.Prices,
-		"expected the snapshot named, and 31 days old on 2025-02-01")
+	snapshot := catalog.PriceSource{ID: catalog.SnapshotSourceID, Source: "hand-made test prices", Date: "2025-01-01"}
+	require.Equal(t, Prices{Source: "hand-made test prices, data of 2025-01-01", Date: "2025-01-01", Region: "us-east-1", Basis: Basis, AgeDays: 31,
+		Sources: []PriceSource{
+			{SourceUse: catalog.SourceUse{PriceSource: snapshot, CapacityType: catalog.OnDemand, InstanceTypes: 8}, AgeDays: 31},
+			{SourceUse: catalog.SourceUse{PriceSource: snapshot, CapacityType: catalog.Spot, InstanceTypes: 8}, AgeDays: 31},
+		}}, r.Prices,
+		"expected the snapshot named for both capacity types, and 31 days old on 2025-02-01")
 	var names []string
 	for _, s := range r.Scenarios {
 		names = append(names, s.Name)

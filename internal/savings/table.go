@@ -3,6 +3,8 @@ package savings
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,7 +15,7 @@ import (
 func WriteTable(w io.Writer, r *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Karpenter savings: %s.\n", r.Prices.Basis)
-	fmt.Fprintf(&b, "Prices: %s, data of %s (%d days old), region %s.\n", r.Prices.Source, r.Prices.Date, r.Prices.AgeDays, r.Prices.Region)
+	writePrices(&b, r.Prices)
 	if w := r.Prices.Warning(); w != "" {
 		fmt.Fprintf(&b, "%s\n", w)
 	}
@@ -25,7 +27,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	b.WriteString("\n")
 
 	base, _ := r.Scenario(Baseline)
-	fmt.Fprintf(&b, "%-13s %6s %10s %12s %12s\n", "SCENARIO", "NODES", "$/HOUR", "$/MONTH", "VS BASELINE")
+	fmt.Fprintf(&b, "%-13s %6s %10s %12s %12s %6s\n", "SCENARIO", "NODES", "$/HOUR", "$/MONTH", "VS BASELINE", "SPOT")
 	for _, s := range r.Scenarios {
 		nodes := fmt.Sprint(len(s.Nodes))
 		if s.Name == LowerBound {
@@ -35,16 +37,29 @@ func WriteTable(w io.Writer, r *Report) error {
 		if s.Name != Baseline && base.HourlyUSD > 0 {
 			vs = fmt.Sprintf("%+.1f%%", 100*(s.HourlyUSD-base.HourlyUSD)/base.HourlyUSD)
 		}
-		fmt.Fprintf(&b, "%-13s %6s %10.4f %12s %12s\n", s.Name, nodes, s.HourlyUSD, money(s.MonthlyUSD), vs)
+		// The spot share is the steady state's: on the steady row when there is one.
+		share := "-"
+		if s.SpotShare != nil && s.Consolidated == nil {
+			share = fmt.Sprintf("%.0f%%", 100**s.SpotShare)
+		} else if s.Consolidated != nil {
+			share = ""
+		}
+		b.WriteString(strings.TrimRight(fmt.Sprintf("%-13s %6s %10.4f %12s %12s %6s", s.Name, nodes, s.HourlyUSD, money(s.MonthlyUSD), vs, share), " ") + "\n")
 		if c := s.Consolidated; c != nil {
 			vs := "-"
 			if base.HourlyUSD > 0 {
 				vs = fmt.Sprintf("%+.1f%%", 100*(c.HourlyUSD-base.HourlyUSD)/base.HourlyUSD)
 			}
-			fmt.Fprintf(&b, "%-13s %6d %10.4f %12s %12s\n", "  steady", len(c.Nodes), c.HourlyUSD, money(c.MonthlyUSD), vs)
+			share := "-"
+			if s.SpotShare != nil {
+				share = fmt.Sprintf("%.0f%%", 100**s.SpotShare)
+			}
+			fmt.Fprintf(&b, "%-13s %6d %10.4f %12s %12s %6s\n", "  steady", len(c.Nodes), c.HourlyUSD, money(c.MonthlyUSD), vs, share)
 		}
 	}
-	fmt.Fprintf(&b, "(steady: the scenario once Karpenter's consolidation finds nothing more to do; the row above it is the first scale-up)\n")
+	fmt.Fprintf(&b, "(steady: the scenario once Karpenter's consolidation finds nothing more to do; the row above it is the first scale-up; "+
+		"SPOT: the share of the steady state's cost on spot nodes)\n")
+	writeSpotSensitivity(&b, r)
 
 	for _, s := range r.Scenarios {
 		fmt.Fprintf(&b, "\n%s: %s\n", s.Name, s.Note)
@@ -97,6 +112,36 @@ func WriteTable(w io.Writer, r *Report) error {
 		return fmt.Errorf("table: %w", err)
 	}
 	return nil
+}
+
+// writePrices names each source of the prices with its date and age, or the one source of a live report.
+func writePrices(b *strings.Builder, p Prices) {
+	if len(p.Sources) == 0 {
+		fmt.Fprintf(b, "Prices: %s, data of %s (%d days old), region %s.\n", p.Source, p.Date, p.AgeDays, p.Region)
+		return
+	}
+	fmt.Fprintf(b, "Prices, region %s:\n", p.Region)
+	for _, s := range p.Sources {
+		fmt.Fprintf(b, "  %-9s %4d types: %s, data of %s (%d days old)\n", s.CapacityType, s.InstanceTypes, s.Source, s.Date, s.AgeDays)
+	}
+}
+
+// writeSpotSensitivity prints the scenarios re-priced with spot no deeper than the median discount.
+func writeSpotSensitivity(b *strings.Builder, r *Report) {
+	sens := r.SpotSensitivity
+	if sens == nil {
+		return
+	}
+	var medians []string
+	for _, arch := range slices.Sorted(maps.Keys(sens.MedianDiscount)) {
+		medians = append(medians, fmt.Sprintf("%s %.1f%% over %d types", arch, 100*sens.MedianDiscount[arch], sens.InstanceTypes[arch]))
+	}
+	fmt.Fprintf(b, "\nSpot depth: the same steady-state nodes with no spot price deeper than %s's median spot discount (%s), re-priced, not re-scheduled:\n",
+		r.Prices.Region, strings.Join(medians, ", "))
+	for _, s := range sens.Scenarios {
+		fmt.Fprintf(b, "  %-13s %10.4f %12s %12s  (estimated %+.1f%%; %d of %d spot nodes priced up)\n", s.Name, s.HourlyUSD, money(s.MonthlyUSD),
+			fmt.Sprintf("%+.1f%%", -s.SavingPercent), -s.EstimatedSavingPercent, s.CappedNodes, s.SpotNodes)
+	}
 }
 
 // writeNodes prints nodes, identical ones counted together.

@@ -272,3 +272,16 @@ func TestPredict(t *testing.T) {
 	bad := &Report{Period: Period{Start: "November", End: "2026-12-01"}}
 	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20), "the bill's period")
 }
+
+// The baseline's price names its own source: with Karpenter's generated on-demand prices laid over the snapshot, the
+// report must not date it by the snapshot.
+func TestComputeNamesTheSourceOfTheBaselinePrice(t *testing.T) {
+	laid, _, err := testCatalog(t).WithOnDemand(region, catalog.PriceSource{ID: "table", Source: "a newer table", Date: "2026-07-06"},
+		func(string) (float64, bool) { return 0.12, true })
+	require.NoError(t, err)
+	r, err := Compute([]Page{page(false, group("default", "m7g.xlarge", "1.5", "1.4", "10"))}, laid, Options{Region: region, BaselineType: "m6i.large"})
+	require.NoError(t, err)
+	require.Equal(t, Prices{Source: "a newer table", Date: "2026-07-06", Region: region}, r.Prices)
+	require.Len(t, r.Pools, 1)
+	require.InDelta(t, 20*0.12, r.Pools[0].BaselineUSD, 1e-9, "expected 20 baseline hours at the table's price")
+}

@@ -89,13 +89,15 @@ func Compute(pages []Page, cat *catalog.Catalog, o Options) (*Report, error) {
 	if !ok || basePrice.OnDemand <= 0 {
 		return nil, fmt.Errorf("baseline type %s: no on-demand price in %s", o.BaselineType, o.Region)
 	}
+	// The baseline's price may come from another source than the snapshot (Karpenter's generated on-demand table).
+	baseSource, _ := cat.PriceSource(o.Region, o.BaselineType, catalog.OnDemand)
 	if o.Granularity == "" {
 		o.Granularity = "MONTHLY"
 	}
 	r := &Report{
 		Period:               Period{Start: per.start, End: per.end, Granularity: o.Granularity},
 		Estimated:            per.estimated,
-		Prices:               Prices{Source: cat.Source(), Date: cat.Date(), Region: o.Region},
+		Prices:               Prices{Source: baseSource.Source, Date: baseSource.Date, Region: o.Region},
 		UnknownInstanceTypes: []string{},
 		Requests:             o.Requests,
 		Pools:                []Pool{},

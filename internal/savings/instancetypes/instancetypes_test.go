@@ -173,3 +173,24 @@ func mustLoad(t *testing.T) *catalog.Catalog {
 	require.NoError(t, err)
 	return c
 }
+
+// Offerings carry the catalog's prices as laid over: an on-demand price from another source reaches the on-demand
+// offerings (and so the scheduler, the lower bound and the price floor, which all read offerings); spot stays.
+func TestOfferingsCarryOnDemandPricesLaidOverTheSnapshot(t *testing.T) {
+	cat := mustLoad(t)
+	snap, ok := cat.Price("us-east-1", "m6i.large")
+	require.True(t, ok)
+	laid, _, err := cat.WithOnDemand("us-east-1", catalog.PriceSource{ID: "table", Source: "test table", Date: "2026-01-01"},
+		func(name string) (float64, bool) { return 2 * snap.OnDemand, name == "m6i.large" })
+	require.NoError(t, err)
+	it, ok := build(t, laid)["m6i.large"]
+	require.True(t, ok)
+	require.Len(t, it.Offerings, 2*len(zones), "expected on-demand and spot offerings in each zone")
+	for _, o := range it.Offerings {
+		want := snap.Spot
+		if o.CapacityType() == karpv1.CapacityTypeOnDemand {
+			want = 2 * snap.OnDemand
+		}
+		require.Equal(t, want, o.Price, "%s offering in %s", o.CapacityType(), o.Zone())
+	}
+}

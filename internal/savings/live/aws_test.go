@@ -11,10 +11,12 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	sdk "github.com/aws/karpenter-provider-aws/pkg/aws"
+	karppricing "github.com/aws/karpenter-provider-aws/pkg/providers/pricing"
 	"github.com/stretchr/testify/require"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
 // fakePricing answers GetProducts with one Price List entry, as the Price List API formats it.
@@ -106,4 +108,38 @@ func TestAWSPricerRepricesTheCatalog(t *testing.T) {
 	require.True(t, ok && snapshot.Spot > 0, "the snapshot itself is left as it was")
 	other, ok := current.Price("eu-west-1", "m6i.large")
 	require.True(t, ok && other.OnDemand > 0, "other regions keep their snapshot prices")
+}
+
+// With --prices auto, a type the Price List listed is priced and named as current on both capacity types; one it did
+// not list keeps the on-demand price Karpenter's provider ships with, and names Karpenter's table and its date.
+func TestAWSPricerCatalogNamesEachPricesSource(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	for _, region := range []string{"us-east-1", "eu-west-1"} {
+		t.Run(region, func(t *testing.T) {
+			p, err := NewAWSPricer(context.Background(), fakePricing{}, fakeEC2{}, region, time.Date(2030, 3, 4, 0, 0, 0, 0, time.UTC))
+			require.NoError(t, err)
+			current, err := p.Catalog(cat, []string{region + "a"})
+			require.NoError(t, err)
+			types := []string{catalog.OnDemand}
+			if region == "us-east-1" { // the fake spot history lists us-east-1's zones only
+				types = append(types, catalog.Spot)
+			}
+			for _, ct := range types {
+				src, ok := current.PriceSource(region, "m6i.large", ct)
+				require.True(t, ok, "expected a %s source for m6i.large", ct)
+				require.Equal(t, catalog.CurrentSourceID, src.ID, "expected m6i.large's %s price named as current", ct)
+				require.Equal(t, "2030-03-04", src.Date)
+			}
+			src, ok := current.PriceSource(region, "m7g.large", catalog.OnDemand)
+			require.True(t, ok)
+			shipped := pricetable.Shipped(region)
+			require.Equal(t, shipped.ID, src.ID, "expected m7g.large, which the Price List did not list, to name Karpenter's table")
+			require.Equal(t, shipped.Date, src.Date)
+			want, ok := karppricing.NewDefaultProvider(nil, nil, region, false).OnDemandPrice("m7g.large")
+			require.True(t, ok)
+			got, _ := current.Price(region, "m7g.large")
+			require.Equal(t, want, got.OnDemand, "expected the price Karpenter's provider starts from")
+		})
+	}
 }

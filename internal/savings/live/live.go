@@ -317,13 +317,10 @@ func (p *SnapshotPricer) Price(_ context.Context, instanceType, capacityType, _ 
 	return price.OnDemand, nil
 }
 
-// Prices names the snapshot.
+// Prices names the embedded prices: each source of the region's prices (the snapshot, and Karpenter's generated
+// on-demand table when laid over it) with its date.
 func (p *SnapshotPricer) Prices() savings.Prices {
-	return savings.Prices{
-		Source:  strings.TrimSpace(p.cat.Source() + " (embedded snapshot; no AWS credentials were used)"),
-		Date:    p.cat.Date(),
-		Region:  p.region,
-		Basis:   savings.Basis,
-		AgeDays: savings.Age(p.cat.Date(), time.Now()),
-	}
+	prices := savings.NewPrices(p.cat, p.region, time.Now())
+	prices.Source = strings.TrimSpace(prices.Source + " (embedded snapshot; no AWS credentials were used)")
+	return prices
 }

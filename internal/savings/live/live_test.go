@@ -16,6 +16,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
 // A cluster as the stack runs it: the critical-addons managed node group (spot t4g.medium), a Graviton spot node
@@ -236,4 +237,23 @@ func TestSnapshotPricer(t *testing.T) {
 	}
 	_, err = NewSnapshotPricer(cat, "mars-north-1")
 	require.ErrorContains(t, err, "mars-north-1")
+}
+
+// Without current prices, live prices as estimate does: on-demand from Karpenter's generated table laid over the
+// snapshot, and its report names both sources with their dates.
+func TestSnapshotPricerNamesEachSource(t *testing.T) {
+	laid, err := pricetable.Overlay(load(t), "us-east-1")
+	require.NoError(t, err)
+	p, err := NewSnapshotPricer(laid, "us-east-1")
+	require.NoError(t, err)
+	want, _ := laid.Price("us-east-1", "p5.48xlarge")
+	got, err := p.Price(context.Background(), "p5.48xlarge", karpv1.CapacityTypeOnDemand, "us-east-1a")
+	require.NoError(t, err)
+	require.Equal(t, want.OnDemand, got, "expected the on-demand price laid over the snapshot")
+	sources := map[string]string{}
+	for _, s := range p.Prices().Sources {
+		sources[s.CapacityType+" "+s.ID] = s.Date
+	}
+	require.Equal(t, map[string]string{"on-demand " + pricetable.Tables[0].ID: pricetable.Tables[0].Date, "spot snapshot": "2025-05-28"}, sources)
+	require.Contains(t, p.Prices().Source, "embedded snapshot")
 }

@@ -245,7 +245,11 @@ func (d *Diff) summary() string {
 // basis names the prices and says what the figures are.
 func (d *Diff) basis() string {
 	p := d.Head.Prices
-	return fmt.Sprintf("%s; prices: %s, snapshot of %s, region %s; workloads: %s", p.Basis, p.Source, p.Date, p.Region, strings.Join(d.Workloads, ", "))
+	prices := fmt.Sprintf("%s, snapshot of %s", p.Source, p.Date)
+	if len(p.Sources) > 0 { // each source with its capacity type and date
+		prices = p.Brief()
+	}
+	return fmt.Sprintf("%s; prices: %s, region %s; workloads: %s", p.Basis, prices, p.Region, strings.Join(d.Workloads, ", "))
 }
 
 func placementText(ps []Placement) string {
