@@ -37,10 +37,14 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sf stackFlags
 	fs.StringVar(&sf.stack, "stack", "dev", "stack whose clusterName and aws:region the report reads")
 	fs.StringVar(&sf.dir, "dir", ".", "directory holding Pulumi.yaml")
-	fs.StringVar(&sf.baseline, "baseline-type", savings.DefaultBaselineType, "instance type of the on-demand x86 baseline")
+	fs.StringVar(&sf.baseline, "baseline-type", savings.DefaultBaselineType, "instance type of the on-demand x86 baseline of instance types without GPUs")
+	fs.StringVar(&sf.gpu, "baseline-gpu-type", savings.DefaultBaselineGPUType, "instance type of the on-demand baseline of instance types with GPUs (as estimate's GPU node group); bigger GPU types count as the smallest size of its family that holds them")
 	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot; auto: current AWS prices when credentials work, else the snapshot")
-	asJSON := fs.Bool("json", false, `print one JSON object {"pools", "karpenter", "untagged", ...} instead of a table`)
-	ceJSON := fs.String("ce-json", "", "replay a saved `aws ce get-cost-and-usage --output json` response (one page or an array of pages) instead of calling AWS")
+	asJSON := fs.Bool("json", false, `print one JSON object {"costMetric", "pools", "karpenter", "untagged", "nodeGroup", "incomplete", ...} instead of a table`)
+	ceJSON := fs.String("ce-json", "", "replay saved `aws ce get-cost-and-usage --output json` responses instead of calling AWS: one page or a JSON array of pages, "+
+		"of Karpenter's query (--group-by TAG karpenter.sh/nodepool and DIMENSION INSTANCE_TYPE) and, to show the managed node group, of its query (--group-by TAG eks:cluster-name and DIMENSION INSTANCE_TYPE), "+
+		"with the metrics UnblendedCost and UsageQuantity (Hrs) and, for the amortized cost of Savings Plans and Reserved Instances, AmortizedCost (without it the cost is UnblendedCost, and the report says so); "+
+		"a last page that still has a NextPageToken is reported as incomplete")
 	workloadFile := fs.String("workload", "", "also set what `savings estimate` predicts for this manifest over the same hours beside the bill")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -95,7 +99,9 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	r, err := billed.Compute(pages, cat, billed.Options{Region: o.Region, BaselineType: sf.baseline, Granularity: *granularity, Requests: requests})
+	r, err := billed.Compute(pages, cat, billed.Options{
+		Region: o.Region, BaselineType: sf.baseline, BaselineGPUType: sf.gpu, ClusterName: cfg.ClusterName, Granularity: *granularity, Requests: requests,
+	})
 	if err != nil {
 		return err
 	}
