@@ -433,6 +433,11 @@ func notes(r *Report, b bill, o Options) []string {
 	if len(none) > 0 {
 		n = append(n, fmt.Sprintf("No baseline for %s: their cost is shown (no-baseline USD) but left out of the saving, which covers the other hours only.", strings.Join(none, ", ")))
 	}
+	for _, p := range r.Pools {
+		if p.SavingPct == nil {
+			n = append(n, fmt.Sprintf("Pool %s shows no saving, not 0 %%: %s.", p.Name, strings.TrimSuffix(p.NoSaving, ": see instanceTypes")))
+		}
+	}
 	if len(r.baselineSpread()) > 0 {
 		n = append(n, fmt.Sprintf("No %s size holds %v: each counts as several %s.", r.Baseline.GPUFamily, r.baselineSpread(), r.Baseline.GPUType))
 	}
@@ -484,7 +489,6 @@ func WriteTable(w io.Writer, r *Report) error {
 	row("karpenter", r.Karpenter)
 	row("untagged", r.Untagged)
 	if r.NodeGroup != nil {
-		fmt.Fprintln(tw, "\t\t\t\t\t\t\t\t")
 		row("node group", r.NodeGroup.Totals)
 	}
 	if err := tw.Flush(); err != nil {
