@@ -74,6 +74,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var pages []billed.Page
+	var tagNotes []string
 	requests := 0
 	if *ceJSON != "" {
 		f, err := os.Open(*ceJSON)
@@ -90,7 +91,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("AWS configuration: %w", err)
 		}
 		ce := &countingCE{Client: costexplorer.NewFromConfig(awsCfg)}
-		warnTags(ctx, ce, stderr)
+		tagNotes = warnTags(ctx, ce, stderr)
 		q := billed.Query{ClusterName: cfg.ClusterName, Start: *startFlag, End: *endFlag, Granularity: *granularity}
 		pages, err = billed.Fetch(ctx, ce, q)
 		requests = ce.requests
@@ -105,6 +106,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	r.Notes = append(r.Notes, tagNotes...)
 	if *workloadFile != "" {
 		if err := predict(ctx, r, cat, o, *workloadFile); err != nil {
 			return err
@@ -154,22 +156,32 @@ func predict(ctx context.Context, r *billed.Report, cat *catalog.Catalog, o savi
 	return r.Predict(file, hourly["multiarch"], hourly["baseline"])
 }
 
-// warnTags prints the fix of each cost allocation tag that is not active; the report still runs, since Cost Explorer
-// answers without them, only without the split they give.
-func warnTags(ctx context.Context, api costtags.API, stderr io.Writer) {
+// tagLoss is what the report lacks while a cost allocation tag is not active: Cost Explorer neither filters nor groups
+// by it.
+var tagLoss = map[string]string{
+	costtags.NodePoolKey:         "Karpenter's hours show as untagged instead of by node pool",
+	costtags.ClusterKey:          "Karpenter's hours are missing from this report",
+	costtags.NodeGroupClusterKey: "the managed node group's hours are missing from this report",
+}
+
+// warnTags prints the fix of each cost allocation tag that is not active and returns, for the report's notes, what
+// each such tag leaves out; the report still runs, since Cost Explorer answers without them, only without what they
+// give.
+func warnTags(ctx context.Context, api costtags.API, stderr io.Writer) []string {
 	statuses, err := costtags.Check(ctx, api)
 	if err != nil {
 		fmt.Fprintf(stderr, "savings billed: could not check the cost allocation tags, continuing: %v\n", err)
-		return
+		return []string{fmt.Sprintf("The cost allocation tags could not be checked (%v): if one is not active, what it filters or groups by is missing.", err)}
 	}
-	inactive := false
+	var notes []string
 	for _, s := range statuses {
 		if s.State != costtags.Active {
-			inactive = true
 			fmt.Fprintf(stderr, "savings billed: cost allocation tag %s is %s: %s\n", s.Key, s.State, s.Fix)
+			notes = append(notes, fmt.Sprintf("The cost allocation tag %s is %s: %s.", s.Key, s.State, tagLoss[s.Key]))
 		}
 	}
-	if inactive {
-		fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged, or nothing if the cluster tag is not active")
+	if len(notes) > 0 {
+		fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged, or nothing of what an inactive tag filters by")
 	}
+	return notes
 }

@@ -271,12 +271,20 @@ func (f fakeTags) ListCostAllocationTags(context.Context, *costexplorer.ListCost
 
 func TestWarnTags(t *testing.T) {
 	var stderr bytes.Buffer
-	warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Inactive"}}, &stderr)
+	notes := warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Inactive", "eks:cluster-name": "Active"}}, &stderr)
 	require.Contains(t, stderr.String(), "karpenter.sh/nodepool is Inactive: activate it")
 	require.NotContains(t, stderr.String(), "eks:eks-cluster-name is")
 	require.Contains(t, stderr.String(), "may show everything as untagged")
+	require.Equal(t, []string{"The cost allocation tag karpenter.sh/nodepool is Inactive: Karpenter's hours show as untagged instead of by node pool."}, notes)
+
+	// The node group's tag is checked too: without it, its query answers nothing, and the report must say why.
+	stderr.Reset()
+	notes = warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Active"}}, &stderr)
+	require.Contains(t, stderr.String(), "eks:cluster-name is not yet on a bill: no bill has carried it yet: it appears about 24 hours after the first managed node group's node runs")
+	require.Equal(t, []string{"The cost allocation tag eks:cluster-name is not yet on a bill: the managed node group's hours are missing from this report."}, notes)
 
 	stderr.Reset()
-	warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Active"}}, &stderr)
-	require.Empty(t, stderr.String(), "expected no warning when both tags are active")
+	notes = warnTags(context.Background(), fakeTags{states: map[string]string{"eks:eks-cluster-name": "Active", "karpenter.sh/nodepool": "Active", "eks:cluster-name": "Active"}}, &stderr)
+	require.Empty(t, stderr.String(), "expected no warning when every tag is active")
+	require.Empty(t, notes)
 }

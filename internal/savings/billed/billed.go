@@ -32,15 +32,8 @@ const (
 	RequestPriceUSD = 0.01
 )
 
-// NodeGroupClusterKey is the tag EKS puts on the instances of a managed node group, valued with the cluster's name; it
-// is not Karpenter's costtags.ClusterKey (eks:eks-cluster-name), so a query filtered on that one leaves the node group
-// out. EKS's node group service-linked role may create Auto Scaling groups and EC2 tags only with eks:cluster-name,
-// eks:nodegroup-name or eks among the keys (EKS User Guide, AWS managed policy AWSServiceRoleForAmazonEKSNodegroup,
-// statements AllowASGCreationByEKS and PermissionsToManageEKSAndKubernetesTags), and a managed node group's instances
-// carry eks:cluster-name and eks:nodegroup-name (github.com/eksctl-io/eksctl/issues/2607). Karpenter sets
-// eks:eks-cluster-name and never eks:cluster-name (karpenter-provider-aws v1.14.3, pkg/utils/utils.go's launch tags,
-// pkg/controllers/nodeclaim/tagging), so the two queries share no hour.
-const NodeGroupClusterKey = "eks:cluster-name"
+// NodeGroupClusterKey is the tag EKS puts on a managed node group's instances (costtags.NodeGroupClusterKey).
+const NodeGroupClusterKey = costtags.NodeGroupClusterKey
 
 // API is the Cost Explorer call of the report.
 type API interface {
