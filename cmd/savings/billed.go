@@ -41,11 +41,11 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&sf.gpu, "baseline-gpu-type", savings.DefaultBaselineGPUType, "instance type of the on-demand baseline of instance types with GPUs (as estimate's GPU node group); bigger GPU types count as the smallest size of its family that holds them")
 	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot; auto: current AWS prices when credentials work, else the snapshot")
 	asJSON := fs.Bool("json", false, `print one JSON object {"costMetric", "pools", "karpenter", "untagged", "nodeGroup", "incomplete", ...} instead of a table`)
-	ceJSON := fs.String("ce-json", "", "replay saved `aws ce get-cost-and-usage --output json` responses instead of calling AWS: one page or a JSON array of pages, "+
+	ceJSON := fs.String("ce-json", "", "replay the `FILE` of saved responses of aws ce get-cost-and-usage --output json instead of calling AWS: one page or a JSON array of pages, "+
 		"of Karpenter's query (--group-by TAG karpenter.sh/nodepool and DIMENSION INSTANCE_TYPE) and, to show the managed node group, of its query (--group-by TAG eks:cluster-name and DIMENSION INSTANCE_TYPE), "+
 		"with the metrics UnblendedCost and UsageQuantity (Hrs) and, for the amortized cost of Savings Plans and Reserved Instances, AmortizedCost (without it the cost is UnblendedCost, and the report says so); "+
 		"a last page that still has a NextPageToken is reported as incomplete")
-	workloadFile := fs.String("workload", "", "also set what `savings estimate` predicts for this manifest over the same hours beside the bill")
+	workloadFile := fs.String("workload", "", "also set what savings estimate predicts for the manifest `FILE` over the same hours beside the bill")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

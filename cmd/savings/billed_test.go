@@ -288,3 +288,19 @@ func TestWarnTags(t *testing.T) {
 	require.Empty(t, stderr.String(), "expected no warning when every tag is active")
 	require.Empty(t, notes)
 }
+
+// --ce-json's help says which responses a replay accepts: both queries, the metrics, and what a missing metric or a
+// remaining NextPageToken does.
+func TestBilledHelpDescribesTheReplay(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	run(context.Background(), []string{"billed", "-h"}, &stdout, &stderr)
+	help := strings.Join(strings.Fields(stderr.String()), " ")
+	require.Contains(t, help, "-ce-json FILE")
+	for _, want := range []string{
+		"TAG karpenter.sh/nodepool and DIMENSION INSTANCE_TYPE", "TAG eks:cluster-name and DIMENSION INSTANCE_TYPE",
+		"UnblendedCost and UsageQuantity (Hrs)", "AmortizedCost (without it the cost is UnblendedCost, and the report says so)",
+		"NextPageToken is reported as incomplete", "-baseline-gpu-type", `(default "g5.xlarge")`,
+	} {
+		require.Contains(t, help, want)
+	}
+}
