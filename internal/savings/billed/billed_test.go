@@ -207,6 +207,12 @@ func TestCompute(t *testing.T) {
 			for _, u := range tc.noBase {
 				require.Contains(t, notes, u)
 			}
+			for _, it := range r.InstanceTypes {
+				if it.Name == "p4d.24xlarge" {
+					require.Equal(t, "72.00 × g5.xlarge", it.BaselineAs)
+					require.Contains(t, notes, "No g5 size holds p4d.24xlarge: each hour counts as max(GPUs, vCPU, memory ratio) hours of g5.xlarge.")
+				}
+			}
 		})
 	}
 }
@@ -301,8 +307,33 @@ func TestComputeNodeGroup(t *testing.T) {
 	require.Nil(t, r.NodeGroup, "no node group query among the pages")
 	require.Contains(t, strings.Join(r.Notes, "\n"), "no answer to the managed node group's query")
 
+	r, err = Compute([]Page{karpenter, nodeGroupPage("cluster-with-karpenter")}, testCatalog(t), testOptions)
+	require.NoError(t, err)
+	require.NotNil(t, r.NodeGroup, "the node group's query answered, with no rows")
+	require.Zero(t, r.NodeGroup.InstanceHours)
+	require.Contains(t, strings.Join(r.Notes, "\n"), "The managed node group's query (tag eks:cluster-name = cluster-with-karpenter) answered no hours")
+
 	_, err = Compute([]Page{karpenter, nodeGroupPage("another-cluster", group("", "m7g.xlarge", "1", "1", "1"))}, testCatalog(t), testOptions)
 	require.ErrorContains(t, err, `the managed node group's rows name the cluster "another-cluster" (tag eks:cluster-name), the stack's is "cluster-with-karpenter"`)
+}
+
+// A region without the GPU baseline's price leaves GPU hours without a baseline, and the others with theirs.
+func TestComputeGPUBaselineNotPriced(t *testing.T) {
+	c := testCatalog(t)
+	c, err := c.WithPrices(region, "test", "2026-11-01", func(name string) (catalog.Price, bool) {
+		p, ok := map[string]catalog.Price{"m6i.large": {OnDemand: 0.10}, "g4dn.xlarge": {OnDemand: 0.50}}[name]
+		return p, ok
+	})
+	require.NoError(t, err)
+	r, err := Compute([]Page{page(false, group("gpu", "g4dn.xlarge", "5", "5", "10"), group("default", "m7g.xlarge", "1.5", "1.5", "10"))}, c, testOptions)
+	require.NoError(t, err)
+	for _, it := range r.InstanceTypes {
+		if it.Name == "g4dn.xlarge" {
+			require.Equal(t, "the GPU baseline g5.xlarge (--baseline-gpu-type) has no on-demand price in us-east-1", it.NoBaseline)
+		}
+	}
+	requireTotals(t, same(1.5, 10, 2), r.Pools[0].Totals)
+	require.Nil(t, r.Pools[1].SavingPct, "pool gpu")
 }
 
 func TestComputeRejects(t *testing.T) {

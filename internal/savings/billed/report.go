@@ -229,7 +229,7 @@ func Compute(pages []Page, cat *catalog.Catalog, o Options) (*Report, error) {
 		r.InstanceTypes = append(r.InstanceTypes, *it)
 	}
 	slices.SortFunc(r.InstanceTypes, func(x, y InstanceType) int { return cmp.Compare(x.Name, y.Name) })
-	r.Notes = notes(r, b, o)
+	r.Notes = notes(r, b, bl.spread, o)
 	return r, nil
 }
 
@@ -307,6 +307,8 @@ type baseliner struct {
 	basePrice, gpuCost float64
 	gpuFamily          []catalog.Spec // the GPU type's family priced in the region, smallest first
 	chosen             map[string]choice
+	spread             []string // GPU types no size of the family holds, counted as several GPU baseline nodes
+	gpuMissing         string   // why no type with GPUs has a baseline; empty when the GPU baseline is priced
 }
 
 // family is an instance type's family, e.g. g5 of g5.xlarge.
@@ -331,7 +333,8 @@ func newBaseliner(cat *catalog.Catalog, o Options) (*baseliner, error) {
 	} else if b.gpu.GPUCount <= 0 || b.gpu.VCPU == 0 || b.gpu.MemoryMiB == 0 {
 		errs = append(errs, fmt.Errorf("baseline GPU type %s (--baseline-gpu-type): has no GPU in the catalog; want a GPU type such as g5.xlarge", o.BaselineGPUType))
 	} else if p, ok := cat.Price(o.Region, o.BaselineGPUType); !ok || p.OnDemand <= 0 {
-		errs = append(errs, fmt.Errorf("baseline GPU type %s (--baseline-gpu-type): no on-demand price in %s", o.BaselineGPUType, o.Region))
+		// Not an error: a bill without GPU hours needs no GPU baseline, and one with them says why they have none.
+		b.gpuMissing = fmt.Sprintf("the GPU baseline %s (--baseline-gpu-type) has no on-demand price in %s", o.BaselineGPUType, o.Region)
 	} else {
 		b.gpuCost = p.OnDemand
 	}
@@ -379,12 +382,16 @@ func (b *baseliner) compute(name string) choice {
 		ratio := math.Max(float64(s.VCPU)/float64(b.base.VCPU), float64(s.MemoryMiB)/float64(b.base.MemoryMiB))
 		return choice{hourly: ratio * b.basePrice, as: fmt.Sprintf("%.2f × %s", ratio, b.base.Name)}
 	}
+	if b.gpuMissing != "" {
+		return choice{why: b.gpuMissing}
+	}
 	for _, f := range b.gpuFamily {
 		if f.GPUCount >= s.GPUCount && f.VCPU >= s.VCPU && f.MemoryMiB >= s.MemoryMiB {
 			p, _ := b.cat.Price(b.o.Region, f.Name)
 			return choice{hourly: p.OnDemand, as: "1 × " + f.Name}
 		}
 	}
+	b.spread = append(b.spread, name)
 	ratio := max(float64(s.GPUCount)/float64(b.gpu.GPUCount), float64(s.VCPU)/float64(b.gpu.VCPU), float64(s.MemoryMiB)/float64(b.gpu.MemoryMiB))
 	return choice{hourly: ratio * b.gpuCost, as: fmt.Sprintf("%.2f × %s", ratio, b.gpu.Name)}
 }
@@ -400,7 +407,7 @@ func (b *baseliner) describe() Baseline {
 	}
 }
 
-func notes(r *Report, b bill, o Options) []string {
+func notes(r *Report, b bill, spread []string, o Options) []string {
 	n := []string{
 		fmt.Sprintf("Figures rest on the bill (Cost Explorer, EC2 running hours, %s to %s, end exclusive), not on pod requests.", r.Period.Start, r.Period.End),
 	}
@@ -412,9 +419,12 @@ func notes(r *Report, b bill, o Options) []string {
 	n = append(n, fmt.Sprintf("The baseline is capacity-equivalent, not requests-based, on demand in %s from %s, dated %s: %s (USD %.4f/h); %s (USD %.4f/h, %d %s). GPUs are counted, not weighed by model.",
 		r.Prices.Region, r.Prices.Source, r.Prices.Date, r.Baseline.CPURule, r.Baseline.HourlyUSD, r.Baseline.GPURule, r.Baseline.GPUHourlyUSD, r.Baseline.GPUs, r.Baseline.GPUName))
 	n = append(n, fmt.Sprintf("Untagged is Karpenter's usage (tag %s) billed without a %s tag, e.g. before that tag was active: it is in no pool and not in Karpenter's total.", costtags.ClusterKey, costtags.NodePoolKey))
-	if r.NodeGroup != nil {
+	switch {
+	case r.NodeGroup != nil && r.NodeGroup.InstanceHours == 0:
+		n = append(n, fmt.Sprintf("The managed node group's query (tag %s = %s) answered no hours: if the node group ran in the period, the tag was not an active cost allocation tag then.", NodeGroupClusterKey, r.NodeGroup.Cluster))
+	case r.NodeGroup != nil:
 		n = append(n, fmt.Sprintf("The managed node group is the usage tagged %s = %s, which EKS puts on its instances: not Karpenter's, so it is shown apart and not in Karpenter's total; its baseline follows the same rule.", NodeGroupClusterKey, r.NodeGroup.Cluster))
-	} else {
+	default:
 		n = append(n, fmt.Sprintf("The pages hold no answer to the managed node group's query (GroupDefinitions [TAG %s, DIMENSION %s]): its hours are not in this report.", NodeGroupClusterKey, DimensionType))
 	}
 	if len(b.incomplete) > 0 {
@@ -438,8 +448,9 @@ func notes(r *Report, b bill, o Options) []string {
 			n = append(n, fmt.Sprintf("Pool %s shows no saving, not 0 %%: %s.", p.Name, strings.TrimSuffix(p.NoSaving, ": see instanceTypes")))
 		}
 	}
-	if len(r.baselineSpread()) > 0 {
-		n = append(n, fmt.Sprintf("No %s size holds %v: each counts as several %s.", r.Baseline.GPUFamily, r.baselineSpread(), r.Baseline.GPUType))
+	if len(spread) > 0 {
+		slices.Sort(spread)
+		n = append(n, fmt.Sprintf("No %s size holds %s: each hour counts as max(GPUs, vCPU, memory ratio) hours of %s.", r.Baseline.GPUFamily, strings.Join(spread, ", "), r.Baseline.GPUType))
 	}
 	if o.Requests > 0 {
 		n = append(n, fmt.Sprintf("Cost Explorer bills each API request (USD %.2f at AWS's list price): this report made %d, USD %.2f.", RequestPriceUSD, o.Requests, RequestPriceUSD*float64(o.Requests)))
@@ -447,17 +458,6 @@ func notes(r *Report, b bill, o Options) []string {
 		n = append(n, "Replayed from a saved response: no Cost Explorer request was made.")
 	}
 	return n
-}
-
-// baselineSpread lists the GPU types counted as several GPU baseline nodes.
-func (r *Report) baselineSpread() []string {
-	var out []string
-	for _, it := range r.InstanceTypes {
-		if it.NoBaseline == "" && strings.HasSuffix(it.BaselineAs, " × "+r.Baseline.GPUType) && !strings.HasPrefix(it.BaselineAs, "1 × ") {
-			out = append(out, it.Name)
-		}
-	}
-	return out
 }
 
 // WriteTable prints the report as tables followed by its notes.
