@@ -15,6 +15,7 @@ import (
 func TestCostAllocationTagKeysAreTheOnesCostTagsChecks(t *testing.T) {
 	require.Equal(t, costtags.NodePoolKey, config.CostTagNodePool)
 	require.Equal(t, costtags.ClusterKey, config.CostTagCluster)
+	require.Equal(t, costtags.NodeGroupClusterKey, config.CostTagNodeGroupCluster)
 	require.Equal(t, costtags.Keys, config.CostAllocationTags)
 	require.Equal(t, costtags.ActivationKey, config.Project+":"+config.KeyActivateCostAllocationTags)
 }
@@ -25,12 +26,12 @@ func TestCostAllocationTagsAreOffByDefault(t *testing.T) {
 	require.Empty(t, rec.ByType(mocks.TypeCostAllocationTag), "the default declares no cost allocation tag")
 }
 
-func TestCostAllocationTagsActivateBothKeys(t *testing.T) {
+func TestCostAllocationTagsActivateEveryKey(t *testing.T) {
 	rec, err := render(t, with(devConfig(t), map[string]string{config.KeyActivateCostAllocationTags: "true"}))
 	require.NoError(t, err)
 
 	tags := rec.ByType(mocks.TypeCostAllocationTag)
-	require.Len(t, tags, 2, "one per key; declared: %v", names(tags))
+	require.Len(t, tags, 3, "one per key; declared: %v", names(tags))
 	byKey := map[any]mocks.Resource{}
 	for _, r := range tags {
 		byKey[r.Inputs["tagKey"]] = r
@@ -38,6 +39,7 @@ func TestCostAllocationTagsActivateBothKeys(t *testing.T) {
 	for key, name := range map[string]string{
 		"karpenter.sh/nodepool": "cluster-with-karpenter-cost-allocation-tag-nodepool",
 		"eks:eks-cluster-name":  "cluster-with-karpenter-cost-allocation-tag-cluster-name",
+		"eks:cluster-name":      "cluster-with-karpenter-cost-allocation-tag-node-group-cluster-name",
 	} {
 		r, ok := byKey[key]
 		require.Truef(t, ok, "expected a cost allocation tag for %s; got %v", key, byKey)

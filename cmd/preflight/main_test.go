@@ -129,7 +129,7 @@ func TestRun(t *testing.T) {
 				"ok no EKS cluster cluster-with-karpenter none",
 				"ok sample-app manifest https://github.com/aws-containers/retail-store-sample-app/releases/download/v1.3.0/kubernetes.yaml serves the local copy's 33 objects and images",
 				"ok cost allocation tag karpenter.sh/nodepool not yet on a bill -> no bill has carried it yet",
-				"preflight: 19 ok, 0 failed, 0 skipped",
+				"preflight: 20 ok, 0 failed, 0 skipped",
 			},
 		},
 		{
@@ -138,7 +138,7 @@ func TestRun(t *testing.T) {
 			tools:   goodTools,
 			clients: clientsOf(cleanAccount{clusterLeft: true}),
 			code:    1,
-			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 18 ok, 1 failed, 0 skipped"},
+			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 19 ok, 1 failed, 0 skipped"},
 		},
 		{
 			name:  "without an AWS configuration the account checks are skipped, not failed",
@@ -148,7 +148,7 @@ func TestRun(t *testing.T) {
 			},
 			stdout: []string{
 				"skipped AWS credentials (STS GetCallerIdentity) no credentials (loading the AWS configuration: failed to get shared config profile, nope)",
-				"preflight: 5 ok, 0 failed, 14 skipped",
+				"preflight: 5 ok, 0 failed, 15 skipped",
 				"account checks skipped: no credentials",
 			},
 		},

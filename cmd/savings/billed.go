@@ -37,11 +37,15 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var sf stackFlags
 	fs.StringVar(&sf.stack, "stack", "dev", "stack whose clusterName and aws:region the report reads")
 	fs.StringVar(&sf.dir, "dir", ".", "directory holding Pulumi.yaml")
-	fs.StringVar(&sf.baseline, "baseline-type", savings.DefaultBaselineType, "instance type of the on-demand x86 baseline")
+	fs.StringVar(&sf.baseline, "baseline-type", savings.DefaultBaselineType, "instance type of the on-demand x86 baseline of instance types without GPUs")
+	fs.StringVar(&sf.gpu, "baseline-gpu-type", savings.DefaultBaselineGPUType, "instance type of the on-demand baseline of instance types with GPUs (as estimate's GPU node group); bigger GPU types count as the smallest size of its family that holds them")
 	prices := fs.String("prices", pricesSnapshot, "snapshot: the embedded, dated price snapshot; auto: current AWS prices when credentials work, else the snapshot")
-	asJSON := fs.Bool("json", false, `print one JSON object {"pools", "karpenter", "untagged", ...} instead of a table`)
-	ceJSON := fs.String("ce-json", "", "replay a saved `aws ce get-cost-and-usage --output json` response (one page or an array of pages) instead of calling AWS")
-	workloadFile := fs.String("workload", "", "also set what `savings estimate` predicts for this manifest over the same hours beside the bill")
+	asJSON := fs.Bool("json", false, `print one JSON object {"costMetric", "pools", "karpenter", "untagged", "nodeGroup", "incomplete", ...} instead of a table`)
+	ceJSON := fs.String("ce-json", "", "replay the `FILE` of saved responses of aws ce get-cost-and-usage --output json instead of calling AWS: one page or a JSON array of pages, "+
+		"of Karpenter's query (--group-by TAG karpenter.sh/nodepool and DIMENSION INSTANCE_TYPE) and, to show the managed node group, of its query (--group-by TAG eks:cluster-name and DIMENSION INSTANCE_TYPE), "+
+		"with the metrics UnblendedCost and UsageQuantity (Hrs) and, for the amortized cost of Savings Plans and Reserved Instances, AmortizedCost (without it the cost is UnblendedCost, and the report says so); "+
+		"a last page that still has a NextPageToken is reported as incomplete")
+	workloadFile := fs.String("workload", "", "also set what savings estimate predicts for the manifest `FILE` over the same hours beside the bill")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +74,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var pages []billed.Page
+	var tagNotes []string
 	requests := 0
 	if *ceJSON != "" {
 		f, err := os.Open(*ceJSON)
@@ -86,7 +91,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("AWS configuration: %w", err)
 		}
 		ce := &countingCE{Client: costexplorer.NewFromConfig(awsCfg)}
-		warnTags(ctx, ce, stderr)
+		tagNotes = warnTags(ctx, ce, stderr)
 		q := billed.Query{ClusterName: cfg.ClusterName, Start: *startFlag, End: *endFlag, Granularity: *granularity}
 		pages, err = billed.Fetch(ctx, ce, q)
 		requests = ce.requests
@@ -95,10 +100,13 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	r, err := billed.Compute(pages, cat, billed.Options{Region: o.Region, BaselineType: sf.baseline, Granularity: *granularity, Requests: requests})
+	r, err := billed.Compute(pages, cat, billed.Options{
+		Region: o.Region, BaselineType: sf.baseline, BaselineGPUType: sf.gpu, ClusterName: cfg.ClusterName, Granularity: *granularity, Requests: requests,
+	})
 	if err != nil {
 		return err
 	}
+	r.Notes = append(r.Notes, tagNotes...)
 	if *workloadFile != "" {
 		if err := predict(ctx, r, cat, o, *workloadFile); err != nil {
 			return err
@@ -148,22 +156,32 @@ func predict(ctx context.Context, r *billed.Report, cat *catalog.Catalog, o savi
 	return r.Predict(file, hourly["multiarch"], hourly["baseline"])
 }
 
-// warnTags prints the fix of each cost allocation tag that is not active; the report still runs, since Cost Explorer
-// answers without them, only without the split they give.
-func warnTags(ctx context.Context, api costtags.API, stderr io.Writer) {
+// tagLoss is what the report lacks while a cost allocation tag is not active: Cost Explorer neither filters nor groups
+// by it.
+var tagLoss = map[string]string{
+	costtags.NodePoolKey:         "Karpenter's hours show as untagged instead of by node pool",
+	costtags.ClusterKey:          "Karpenter's hours are missing from this report",
+	costtags.NodeGroupClusterKey: "the managed node group's hours are missing from this report",
+}
+
+// warnTags prints the fix of each cost allocation tag that is not active and returns, for the report's notes, what
+// each such tag leaves out; the report still runs, since Cost Explorer answers without them, only without what they
+// give.
+func warnTags(ctx context.Context, api costtags.API, stderr io.Writer) []string {
 	statuses, err := costtags.Check(ctx, api)
 	if err != nil {
 		fmt.Fprintf(stderr, "savings billed: could not check the cost allocation tags, continuing: %v\n", err)
-		return
+		return []string{fmt.Sprintf("The cost allocation tags could not be checked (%v): if one is not active, what it filters or groups by is missing.", err)}
 	}
-	inactive := false
+	var notes []string
 	for _, s := range statuses {
 		if s.State != costtags.Active {
-			inactive = true
 			fmt.Fprintf(stderr, "savings billed: cost allocation tag %s is %s: %s\n", s.Key, s.State, s.Fix)
+			notes = append(notes, fmt.Sprintf("The cost allocation tag %s is %s: %s.", s.Key, s.State, tagLoss[s.Key]))
 		}
 	}
-	if inactive {
-		fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged, or nothing if the cluster tag is not active")
+	if len(notes) > 0 {
+		fmt.Fprintln(stderr, "savings billed: continuing; the report may show everything as untagged, or nothing of what an inactive tag filters by")
 	}
+	return notes
 }

@@ -5,6 +5,7 @@
 //	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
 //	go run ./cmd/savings diff --base BASEDIR [--dir .] [--stack dev] [-f W.yaml ...] [--json | --markdown] [--fail-above PCT]
 //	go run ./cmd/savings billed [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--granularity DAILY|MONTHLY] [--stack dev] [--json] [--ce-json FILE]
+//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
 //
 // estimate places the manifests' pods with Karpenter's own scheduler on four kinds of capacity — an on-demand x86
 // node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
@@ -41,7 +42,7 @@ const usage = `usage:
   savings estimate -f WORKLOAD.yaml [-f ...] [flags]   estimate the four scenarios for manifests
   savings live [flags]                                 measure a running cluster against the baseline
   savings diff --base BASEDIR [-f WORKLOAD.yaml] [flags]  what a config change does to the estimate (exit 3: over --fail-above)
-  savings billed [--start D --end D] [--ce-json FILE] [flags]  what Karpenter's pools cost on the bill against the baseline
+  savings billed [--start D --end D] [--ce-json FILE] [flags]  what Karpenter's pools and the node group cost on the bill against the baseline
 run "savings <command> -h" for the flags of a command`
 
 func main() {

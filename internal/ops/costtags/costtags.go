@@ -1,7 +1,7 @@
 // Package costtags checks the cost allocation tags that let Cost Explorer split the cluster's EC2 bill by Karpenter
-// node pool: Karpenter tags every instance it launches with both keys, but Cost Explorer groups by a tag only once it
-// is active, and a tag can be activated only after it has appeared on a bill. cmd/preflight and `savings billed` run
-// the check.
+// node pool and find the managed node group's share: Karpenter tags every instance it launches with two keys, EKS the
+// node group's with a third, but Cost Explorer filters and groups by a tag only once it is active, and a tag can be
+// activated only after it has appeared on a bill. cmd/preflight and `savings billed` run the check.
 package costtags
 
 import (
@@ -21,10 +21,21 @@ const (
 	ClusterKey  = "eks:eks-cluster-name"
 )
 
-// Keys are both tag keys, in the order the report uses them.
-var Keys = []string{NodePoolKey, ClusterKey}
+// NodeGroupClusterKey is the tag EKS puts on the instances of a managed node group, valued with the cluster's name;
+// the billed report filters the node group's hours by it. It is not Karpenter's ClusterKey, so a query filtered on
+// that one leaves the node group out. EKS's node group service-linked role may create Auto Scaling groups and EC2 tags
+// only with eks:cluster-name, eks:nodegroup-name or eks among the keys (EKS User Guide, AWS managed policy
+// AWSServiceRoleForAmazonEKSNodegroup, statements AllowASGCreationByEKS and PermissionsToManageEKSAndKubernetesTags),
+// and a managed node group's instances carry eks:cluster-name and eks:nodegroup-name
+// (github.com/eksctl-io/eksctl/issues/2607). Karpenter sets eks:eks-cluster-name and never eks:cluster-name
+// (karpenter-provider-aws v1.14.3, pkg/utils/utils.go's launch tags, pkg/controllers/nodeclaim/tagging), so the two
+// filters share no hour.
+const NodeGroupClusterKey = "eks:cluster-name"
 
-// ActivationKey is the stack's configuration key that activates both tags (aws.costexplorer.CostAllocationTag).
+// Keys are the three tag keys, in the order the report uses them.
+var Keys = []string{NodePoolKey, ClusterKey, NodeGroupClusterKey}
+
+// ActivationKey is the stack's configuration key that activates the tags (aws.costexplorer.CostAllocationTag).
 const ActivationKey = "karpenter-savings:activateCostAllocationTags"
 
 // API is the Cost Explorer call of the check.
@@ -50,7 +61,7 @@ type Status struct {
 	Fix string
 }
 
-// Check lists both keys' states (ce:ListCostAllocationTags, every page).
+// Check lists the keys' states (ce:ListCostAllocationTags, every page).
 func Check(ctx context.Context, api API) ([]Status, error) {
 	found := map[string]State{}
 	in := &costexplorer.ListCostAllocationTagsInput{TagKeys: Keys, Type: cetypes.CostAllocationTagTypeUserDefined}
@@ -90,6 +101,10 @@ func fix(key string, s State) string {
 	case Inactive:
 		return activate
 	default:
-		return "no bill has carried it yet: it appears about 24 hours after the first Karpenter node runs; then " + activate
+		first := "Karpenter node"
+		if key == NodeGroupClusterKey {
+			first = "managed node group's node"
+		}
+		return fmt.Sprintf("no bill has carried it yet: it appears about 24 hours after the first %s runs; then %s", first, activate)
 	}
 }

@@ -47,12 +47,14 @@ func TestCheck(t *testing.T) {
 	got, err := costtags.Check(context.Background(), api)
 	require.NoError(t, err)
 	require.Equal(t, 2, api.calls, "every page is read")
-	require.Len(t, got, 2)
+	require.Len(t, got, 3)
 	require.Equal(t, costtags.NodePoolKey, got[0].Key)
 	require.Equal(t, costtags.Inactive, got[0].State)
 	require.Contains(t, got[0].Fix, "karpenter-savings:activateCostAllocationTags")
 	require.Contains(t, got[0].Fix, "TagKey=karpenter.sh/nodepool,Status=Active")
 	require.Equal(t, costtags.Status{Key: costtags.ClusterKey, State: costtags.Active}, got[1])
+	require.Equal(t, costtags.NodeGroupClusterKey, got[2].Key, "the managed node group's tag is checked too")
+	require.Equal(t, costtags.Unseen, got[2].State)
 }
 
 func TestCheckNamesAKeyNoBillHasCarried(t *testing.T) {
@@ -60,7 +62,11 @@ func TestCheckNamesAKeyNoBillHasCarried(t *testing.T) {
 	require.NoError(t, err)
 	for _, s := range got {
 		require.Equal(t, costtags.Unseen, s.State)
-		require.Contains(t, s.Fix, "about 24 hours after the first Karpenter node")
+		first := "about 24 hours after the first Karpenter node"
+		if s.Key == costtags.NodeGroupClusterKey {
+			first = "about 24 hours after the first managed node group's node"
+		}
+		require.Contains(t, s.Fix, first)
 	}
 }
 

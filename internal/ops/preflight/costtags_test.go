@@ -13,9 +13,10 @@ import (
 )
 
 const (
-	nodePoolTagCheck = "cost allocation tag karpenter.sh/nodepool"
-	clusterTagCheck  = "cost allocation tag eks:eks-cluster-name"
-	ceDenied         = "could not check: listing the cost allocation tags [karpenter.sh/nodepool eks:eks-cluster-name] " +
+	nodePoolTagCheck  = "cost allocation tag karpenter.sh/nodepool"
+	clusterTagCheck   = "cost allocation tag eks:eks-cluster-name"
+	nodeGroupTagCheck = "cost allocation tag eks:cluster-name"
+	ceDenied          = "could not check: listing the cost allocation tags [karpenter.sh/nodepool eks:eks-cluster-name eks:cluster-name] " +
 		"(ce:ListCostAllocationTags): operation error Cost Explorer: ListCostAllocationTags, " +
 		"AccessDeniedException: not authorized to perform ce:ListCostAllocationTags"
 	payerOnly = "the check needs ce:ListCostAllocationTags, with the payer (management) account's credentials: a member " +
@@ -42,7 +43,7 @@ func fixFor(t *testing.T, key string, s costtags.State) string {
 }
 
 func TestCostAllocationTags(t *testing.T) {
-	nodePool, cluster := costtags.NodePoolKey, costtags.ClusterKey
+	nodePool, cluster, nodeGroup := costtags.NodePoolKey, costtags.ClusterKey, costtags.NodeGroupClusterKey
 	tests := []struct {
 		name     string
 		account  *fakeAccount
@@ -52,32 +53,35 @@ func TestCostAllocationTags(t *testing.T) {
 		{
 			name: "active keys are ok",
 			account: &fakeAccount{costTags: map[string]cetypes.CostAllocationTagStatus{
-				nodePool: cetypes.CostAllocationTagStatusActive, cluster: cetypes.CostAllocationTagStatusActive,
+				nodePool: cetypes.CostAllocationTagStatusActive, cluster: cetypes.CostAllocationTagStatusActive, nodeGroup: cetypes.CostAllocationTagStatusActive,
 			}},
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
 				{Check: clusterTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
 			},
 		},
 		{
 			name: "an inactive key is ok, with how to activate it",
 			account: &fakeAccount{costTags: map[string]cetypes.CostAllocationTagStatus{
-				nodePool: cetypes.CostAllocationTagStatusInactive, cluster: cetypes.CostAllocationTagStatusActive,
+				nodePool: cetypes.CostAllocationTagStatusInactive, cluster: cetypes.CostAllocationTagStatusActive, nodeGroup: cetypes.CostAllocationTagStatusActive,
 			}},
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusOK, Found: "Inactive", Fix: fixFor(t, nodePool, costtags.Inactive)},
 				{Check: clusterTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
 			},
 		},
 		{
 			name: "an inactive key the stack activates is ok",
 			account: &fakeAccount{costTags: map[string]cetypes.CostAllocationTagStatus{
-				nodePool: cetypes.CostAllocationTagStatusInactive, cluster: cetypes.CostAllocationTagStatusInactive,
+				nodePool: cetypes.CostAllocationTagStatusInactive, cluster: cetypes.CostAllocationTagStatusInactive, nodeGroup: cetypes.CostAllocationTagStatusInactive,
 			}},
 			activate: true,
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusOK, Found: "Inactive; `pulumi up` activates it (activateCostAllocationTags is true)"},
 				{Check: clusterTagCheck, Status: preflight.StatusOK, Found: "Inactive; `pulumi up` activates it (activateCostAllocationTags is true)"},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusOK, Found: "Inactive; `pulumi up` activates it (activateCostAllocationTags is true)"},
 			},
 		},
 		{
@@ -86,17 +90,19 @@ func TestCostAllocationTags(t *testing.T) {
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusOK, Found: "not yet on a bill", Fix: fixFor(t, nodePool, costtags.Unseen)},
 				{Check: clusterTagCheck, Status: preflight.StatusOK, Found: "not yet on a bill", Fix: fixFor(t, cluster, costtags.Unseen)},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusOK, Found: "not yet on a bill", Fix: fixFor(t, nodeGroup, costtags.Unseen)},
 			},
 		},
 		{
 			name:     "a key no bill has carried fails when the stack would activate it",
-			account:  &fakeAccount{costTags: map[string]cetypes.CostAllocationTagStatus{cluster: cetypes.CostAllocationTagStatusActive}},
+			account:  &fakeAccount{costTags: map[string]cetypes.CostAllocationTagStatus{cluster: cetypes.CostAllocationTagStatusActive, nodeGroup: cetypes.CostAllocationTagStatusActive}},
 			activate: true,
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusFail, Found: "not yet on a bill",
 					Fix: "set activateCostAllocationTags to false for now: Cost Explorer cannot activate a key before a bill has carried it, " +
 						"so `pulumi up` would fail on it; " + fixFor(t, nodePool, costtags.Unseen)},
 				{Check: clusterTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusOK, Found: "Active; Cost Explorer groups the bill by it"},
 			},
 		},
 		{
@@ -105,6 +111,7 @@ func TestCostAllocationTags(t *testing.T) {
 			want: []preflight.Result{
 				{Check: nodePoolTagCheck, Status: preflight.StatusSkipped, Found: ceDenied, Fix: payerOnly},
 				{Check: clusterTagCheck, Status: preflight.StatusSkipped, Found: ceDenied, Fix: payerOnly},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusSkipped, Found: ceDenied, Fix: payerOnly},
 			},
 		},
 		{
@@ -115,6 +122,8 @@ func TestCostAllocationTags(t *testing.T) {
 				{Check: nodePoolTagCheck, Status: preflight.StatusFail, Found: ceDenied,
 					Fix: payerOnly + "; activateCostAllocationTags activates the tags from the stack's credentials"},
 				{Check: clusterTagCheck, Status: preflight.StatusFail, Found: ceDenied,
+					Fix: payerOnly + "; activateCostAllocationTags activates the tags from the stack's credentials"},
+				{Check: nodeGroupTagCheck, Status: preflight.StatusFail, Found: ceDenied,
 					Fix: payerOnly + "; activateCostAllocationTags activates the tags from the stack's credentials"},
 			},
 		},
@@ -130,12 +139,13 @@ func TestRunChecksCostAllocationTagsWithTheAccount(t *testing.T) {
 	cfg := *demo
 	cfg.ActivateCostAllocationTags = true
 	report := preflight.Run(context.Background(), goodTools(), (&fakeAccount{}).clients(), &cfg)
-	require.Equal(t, 2, report.Count(preflight.StatusFail), "both keys: no bill has carried them, and the stack would activate them")
+	require.Equal(t, 3, report.Count(preflight.StatusFail), "every key: no bill has carried them, and the stack would activate them")
 
 	report = preflight.Run(context.Background(), goodTools(), (&fakeAccount{identityErr: errors.New("expired token")}).clients(), &cfg)
 	n := len(report.Results)
 	require.Equal(t, []preflight.Result{
 		{Check: nodePoolTagCheck, Status: preflight.StatusSkipped, Found: "no credentials"},
 		{Check: clusterTagCheck, Status: preflight.StatusSkipped, Found: "no credentials"},
-	}, report.Results[n-2:])
+		{Check: nodeGroupTagCheck, Status: preflight.StatusSkipped, Found: "no credentials"},
+	}, report.Results[n-3:])
 }

@@ -21,7 +21,7 @@ func TestRunChecksToolsThenTheAccount(t *testing.T) {
 	require.Equal(t, []string{"Pulumi CLI v3", "AWS CLI v2", "kubectl >= 1.24", regionCheck, credsCheck, spotCheck,
 		nodeRole, ctrlRole, queue, alias, cluster, "no EventBridge rule demo-scheduled-change", ruleA, ruleB,
 		"no EventBridge rule demo-instance-state-change", "no EventBridge rule demo-capacity-reservation",
-		"cost allocation tag karpenter.sh/nodepool", "cost allocation tag eks:eks-cluster-name"}, checks)
+		"cost allocation tag karpenter.sh/nodepool", "cost allocation tag eks:eks-cluster-name", "cost allocation tag eks:cluster-name"}, checks)
 	require.Equal(t, len(checks), report.Count(preflight.StatusOK))
 	require.Empty(t, report.AccountSkipped)
 }
@@ -72,6 +72,6 @@ func TestRunWithoutCredentialsFailsOnlyOnLocalChecks(t *testing.T) {
 	report := preflight.Run(context.Background(), r, (&fakeAccount{identityErr: errors.New("no EC2 IMDS role found")}).clients(), demo)
 
 	require.Equal(t, 1, report.Count(preflight.StatusFail), "kubectl only")
-	require.Equal(t, 14, report.Count(preflight.StatusSkipped), "credentials, spot role, the five names, the five rules and the two cost allocation tags")
+	require.Equal(t, 15, report.Count(preflight.StatusSkipped), "credentials, spot role, the five names, the five rules and the three cost allocation tags")
 	require.Equal(t, "no credentials (no EC2 IMDS role found)", report.AccountSkipped)
 }

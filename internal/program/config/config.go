@@ -62,16 +62,18 @@ var Keys = []string{
 }
 
 // The cost allocation tags activateCostAllocationTags activates: keys Karpenter puts on every instance it launches
-// (karpenter-provider-aws v1.14.3, pkg/controllers/nodeclaim/tagging), by which `savings billed` groups the bill. They
-// are internal/ops/costtags' NodePoolKey and ClusterKey, spelled here because the program links no AWS SDK (a test
-// in tests/ keeps them equal).
+// (karpenter-provider-aws v1.14.3, pkg/controllers/nodeclaim/tagging), by which `savings billed` groups the bill, and
+// the key EKS puts on the managed node group's instances, by which it finds the node group's share. They are
+// internal/ops/costtags' NodePoolKey, ClusterKey and NodeGroupClusterKey, spelled here because the program links no
+// AWS SDK (a test in tests/ keeps them equal).
 const (
-	CostTagNodePool = "karpenter.sh/nodepool"
-	CostTagCluster  = "eks:eks-cluster-name"
+	CostTagNodePool         = "karpenter.sh/nodepool"
+	CostTagCluster          = "eks:eks-cluster-name"
+	CostTagNodeGroupCluster = "eks:cluster-name"
 )
 
-// CostAllocationTags are both cost allocation tag keys.
-var CostAllocationTags = []string{CostTagNodePool, CostTagCluster}
+// CostAllocationTags are the cost allocation tag keys.
+var CostAllocationTags = []string{CostTagNodePool, CostTagCluster, CostTagNodeGroupCluster}
 
 // NAT gateway modes.
 const (

@@ -199,6 +199,8 @@ func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
 			"karpenter-savings:nodePools.graviton.weight", "50 is not greater than the default pool's weight 50"},
 		{"tag the node classes set", config.KeyTags, `{"NodeType":"mine"}`,
 			"karpenter-savings:tags", `tag key "NodeType" is reserved`},
+		{"the managed node group's cluster tag", config.KeyTags, `{"eks:cluster-name":"cluster-with-karpenter"}`,
+			"karpenter-savings:tags", `tag key "eks:cluster-name" is reserved: EKS puts it on the managed node group's instances`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

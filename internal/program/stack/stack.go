@@ -229,12 +229,13 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 }
 
 // activateCostAllocationTags activates, in Cost Explorer, the tags Karpenter puts on the instances it launches, so that
-// the bill can be grouped by node pool. They follow the node pools: a tag can be activated only once a bill has
-// carried it, so the rest of the stack is in place when the activation fails for that. They are retained on delete:
-// a cost allocation tag is the payer account's, shared by every cluster it pays for, and deactivating it would stop
-// the grouping of the others' bills too.
+// the bill can be grouped by node pool, and the one EKS puts on the managed node group's, so that its share can be
+// found. They follow the node pools: a tag can be activated only once a bill has carried it, so the rest of the stack
+// is in place when the activation fails for that. They are retained on delete: a cost allocation tag is the payer
+// account's, shared by every cluster it pays for, and deactivating it would stop the grouping of the others' bills
+// too.
 func activateCostAllocationTags(ctx *pulumi.Context, clusterName string, pools []pulumi.Resource) error {
-	suffixes := map[string]string{config.CostTagNodePool: "nodepool", config.CostTagCluster: "cluster-name"}
+	suffixes := map[string]string{config.CostTagNodePool: "nodepool", config.CostTagCluster: "cluster-name", config.CostTagNodeGroupCluster: "node-group-cluster-name"}
 	for _, key := range config.CostAllocationTags {
 		name := clusterName + "-cost-allocation-tag-" + suffixes[key]
 		if _, err := costexplorer.NewCostAllocationTag(ctx, name, &costexplorer.CostAllocationTagArgs{

@@ -32,6 +32,9 @@ const (
 	RequestPriceUSD = 0.01
 )
 
+// NodeGroupClusterKey is the tag EKS puts on a managed node group's instances (costtags.NodeGroupClusterKey).
+const NodeGroupClusterKey = costtags.NodeGroupClusterKey
+
 // API is the Cost Explorer call of the report.
 type API interface {
 	GetCostAndUsage(context.Context, *costexplorer.GetCostAndUsageInput, ...func(*costexplorer.Options)) (*costexplorer.GetCostAndUsageOutput, error)
@@ -39,7 +42,7 @@ type API interface {
 
 // Query chooses the cluster and period to read.
 type Query struct {
-	// ClusterName is the value of the eks:eks-cluster-name tag. Required.
+	// ClusterName is the value of the eks:eks-cluster-name and eks:cluster-name tags. Required.
 	ClusterName string
 	// Start and End are YYYY-MM-DD, End exclusive. Required.
 	Start, End string
@@ -47,19 +50,32 @@ type Query struct {
 	Granularity string
 }
 
-// Input is the GetCostAndUsage request for q.
+// Input is the GetCostAndUsage request for Karpenter's instances: tagged eks:eks-cluster-name, grouped by node pool
+// and instance type.
 func (q Query) Input() *costexplorer.GetCostAndUsageInput {
+	return q.input(costtags.ClusterKey, costtags.NodePoolKey)
+}
+
+// NodeGroupInput is the GetCostAndUsage request for the managed node group's instances: tagged eks:cluster-name,
+// grouped by that tag (one value, the cluster) and instance type, so that its pages say which query they answer.
+func (q Query) NodeGroupInput() *costexplorer.GetCostAndUsageInput {
+	return q.input(NodeGroupClusterKey, NodeGroupClusterKey)
+}
+
+// input filters the cluster's EC2 running hours on the tag filterKey and groups them by the tag groupKey and the
+// instance type. It asks for both costs: the report uses AmortizedCost, and shows UnblendedCost beside it.
+func (q Query) input(filterKey, groupKey string) *costexplorer.GetCostAndUsageInput {
 	return &costexplorer.GetCostAndUsageInput{
 		TimePeriod:  &cetypes.DateInterval{Start: aws.String(q.Start), End: aws.String(q.End)},
 		Granularity: cetypes.Granularity(q.Granularity),
 		Metrics:     []string{MetricUnblended, MetricAmortized, MetricUsage},
 		Filter: &cetypes.Expression{And: []cetypes.Expression{
-			{Tags: &cetypes.TagValues{Key: aws.String(costtags.ClusterKey), Values: []string{q.ClusterName}, MatchOptions: []cetypes.MatchOption{cetypes.MatchOptionEquals}}},
+			{Tags: &cetypes.TagValues{Key: aws.String(filterKey), Values: []string{q.ClusterName}, MatchOptions: []cetypes.MatchOption{cetypes.MatchOptionEquals}}},
 			{Dimensions: &cetypes.DimensionValues{Key: cetypes.DimensionService, Values: []string{ServiceEC2}}},
 			{Dimensions: &cetypes.DimensionValues{Key: cetypes.DimensionUsageTypeGroup, Values: []string{UsageGroupRunning}}},
 		}},
 		GroupBy: []cetypes.GroupDefinition{
-			{Type: cetypes.GroupDefinitionTypeTag, Key: aws.String(costtags.NodePoolKey)},
+			{Type: cetypes.GroupDefinitionTypeTag, Key: aws.String(groupKey)},
 			{Type: cetypes.GroupDefinitionTypeDimension, Key: aws.String(DimensionType)},
 		},
 	}
@@ -104,21 +120,23 @@ type Metric struct {
 	Unit   string `json:"Unit"`
 }
 
-// Fetch runs q and returns every page.
+// Fetch runs both of q's queries, Karpenter's and the managed node group's, and returns every page of each.
 func Fetch(ctx context.Context, api API, q Query) ([]Page, error) {
-	in := q.Input()
 	var pages []Page
-	for {
-		out, err := api.GetCostAndUsage(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("reading the EC2 bill of cluster %s (ce:GetCostAndUsage): %w", q.ClusterName, err)
+	for _, in := range []*costexplorer.GetCostAndUsageInput{q.Input(), q.NodeGroupInput()} {
+		for {
+			out, err := api.GetCostAndUsage(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("reading the EC2 bill of cluster %s, tag %s (ce:GetCostAndUsage): %w", q.ClusterName, aws.ToString(in.Filter.And[0].Tags.Key), err)
+			}
+			pages = append(pages, FromSDK(out))
+			if aws.ToString(out.NextPageToken) == "" {
+				break
+			}
+			in.NextPageToken = out.NextPageToken
 		}
-		pages = append(pages, FromSDK(out))
-		if aws.ToString(out.NextPageToken) == "" {
-			return pages, nil
-		}
-		in.NextPageToken = out.NextPageToken
 	}
+	return pages, nil
 }
 
 // FromSDK converts an SDK response into the replay form, so that both take one path.
@@ -148,7 +166,7 @@ func FromSDK(out *costexplorer.GetCostAndUsageOutput) Page {
 }
 
 // Decode reads a saved response: one page as `aws ce get-cost-and-usage --output json` prints it, or a JSON array
-// of pages.
+// of pages, of either query or both.
 func Decode(r io.Reader) ([]Page, error) {
 	const want = "a GetCostAndUsage response as `aws ce get-cost-and-usage --output json` prints it (an object with ResultsByTime and GroupDefinitions), or an array of them"
 	data, err := io.ReadAll(r)
@@ -179,43 +197,80 @@ func Decode(r io.Reader) ([]Page, error) {
 	return pages, nil
 }
 
-// usage is one (pool, instance type) cell summed over the periods.
+// source is the query a page answers, told by its GroupDefinitions.
+type source int
+
+const (
+	karpenterQuery source = iota
+	nodeGroupQuery
+)
+
+// usage is one (group tag value, instance type) cell of one query, summed over the periods.
 type usage struct {
-	pool, instanceType        string
-	unblended, amortized, hrs float64
+	from         source
+	tag          string // the node pool (Karpenter's query) or the cluster (the node group's)
+	instanceType string
+	unblended    float64
+	amortized    float64
+	hrs          float64
+	hasAmortized bool
 }
 
-// period is the span and the granularity the pages cover.
-type period struct {
+// bill is what the pages hold, summed.
+type bill struct {
+	cells      []usage
 	start, end string
 	estimated  bool
+	// amortized says that every group carries AmortizedCost.
+	amortized bool
+	// nodeGroup says that the node group's query is among the pages.
+	nodeGroup bool
+	// incomplete names each query whose last page still has a NextPageToken.
+	incomplete []string
 }
 
-// collect checks the pages' shape and sums them by pool and instance type.
-func collect(pages []Page) ([]usage, period, error) {
+// queryNames name the queries in messages.
+var queryNames = map[source]string{
+	karpenterQuery: "Karpenter's (tag " + costtags.ClusterKey + ")",
+	nodeGroupQuery: "the managed node group's (tag " + NodeGroupClusterKey + ")",
+}
+
+// collect checks the pages' shape and sums them by query, group tag and instance type.
+func collect(pages []Page) (bill, error) {
 	var errs []error
-	cells := map[[2]string]*usage{}
-	var per period
+	cells := map[usage]*usage{}
+	var b bill
+	lastToken := map[source]string{}
+	seen := map[source]bool{}
+	withAmortized, without := 0, 0
 	for i, p := range pages {
-		if err := checkGroups(p.GroupDefinitions); err != nil {
+		from, err := checkGroups(p.GroupDefinitions)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("page %d: %w", i+1, err))
 			continue
 		}
+		seen[from] = true
+		lastToken[from] = p.NextPageToken
 		for _, rt := range p.ResultsByTime {
-			if per.start == "" || rt.TimePeriod.Start < per.start {
-				per.start = rt.TimePeriod.Start
+			if b.start == "" || rt.TimePeriod.Start < b.start {
+				b.start = rt.TimePeriod.Start
 			}
-			if rt.TimePeriod.End > per.end {
-				per.end = rt.TimePeriod.End
+			if rt.TimePeriod.End > b.end {
+				b.end = rt.TimePeriod.End
 			}
-			per.estimated = per.estimated || rt.Estimated
+			b.estimated = b.estimated || rt.Estimated
 			for _, g := range rt.Groups {
-				u, err := cell(g)
+				u, err := cell(from, g)
 				if err != nil {
 					errs = append(errs, fmt.Errorf("page %d, period %s: %w", i+1, rt.TimePeriod.Start, err))
 					continue
 				}
-				key := [2]string{u.pool, u.instanceType}
+				if u.hasAmortized {
+					withAmortized++
+				} else {
+					without++
+				}
+				key := usage{from: u.from, tag: u.tag, instanceType: u.instanceType}
 				if c, ok := cells[key]; ok {
 					c.unblended += u.unblended
 					c.amortized += u.amortized
@@ -226,48 +281,85 @@ func collect(pages []Page) ([]usage, period, error) {
 			}
 		}
 	}
+	if withAmortized > 0 && without > 0 {
+		errs = append(errs, fmt.Errorf("%d groups carry %s and %d do not: expected the pages of one request, with the metrics %s, %s and %s in each (or without %s in all)",
+			withAmortized, MetricAmortized, without, MetricUnblended, MetricAmortized, MetricUsage, MetricAmortized))
+	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, per, err
+		return b, err
 	}
-	out := make([]usage, 0, len(cells))
-	for _, c := range cells {
-		out = append(out, *c)
+	if !seen[karpenterQuery] {
+		return b, fmt.Errorf("expected the pages of Karpenter's query (GroupDefinitions [TAG %s, DIMENSION %s]) among the %d pages; found only the managed node group's", costtags.NodePoolKey, DimensionType, len(pages))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].pool != out[j].pool {
-			return out[i].pool < out[j].pool
+	b.amortized = without == 0
+	b.nodeGroup = seen[nodeGroupQuery]
+	for _, from := range []source{karpenterQuery, nodeGroupQuery} {
+		if seen[from] && lastToken[from] != "" {
+			b.incomplete = append(b.incomplete, queryNames[from])
 		}
-		return out[i].instanceType < out[j].instanceType
+	}
+	for _, c := range cells {
+		b.cells = append(b.cells, *c)
+	}
+	sort.Slice(b.cells, func(i, j int) bool {
+		x, y := b.cells[i], b.cells[j]
+		if x.from != y.from {
+			return x.from < y.from
+		}
+		if x.tag != y.tag {
+			return x.tag < y.tag
+		}
+		return x.instanceType < y.instanceType
 	})
-	return out, per, nil
+	return b, nil
 }
 
-// checkGroups accepts exactly the report's group-by: the node pool tag, then the instance type.
-func checkGroups(defs []GroupDefinition) error {
-	if len(defs) == 2 && defs[0].Type == string(cetypes.GroupDefinitionTypeTag) && defs[0].Key == costtags.NodePoolKey &&
-		defs[1].Type == string(cetypes.GroupDefinitionTypeDimension) && defs[1].Key == DimensionType {
-		return nil
+// checkGroups accepts the group-by of either query: a tag (the node pool for Karpenter's, eks:cluster-name for the
+// node group's), then the instance type.
+func checkGroups(defs []GroupDefinition) (source, error) {
+	if len(defs) == 2 && defs[0].Type == string(cetypes.GroupDefinitionTypeTag) && defs[1].Type == string(cetypes.GroupDefinitionTypeDimension) && defs[1].Key == DimensionType {
+		switch defs[0].Key {
+		case costtags.NodePoolKey:
+			return karpenterQuery, nil
+		case NodeGroupClusterKey:
+			return nodeGroupQuery, nil
+		}
 	}
-	return fmt.Errorf("expected GroupDefinitions [TAG %s, DIMENSION %s], found %v", costtags.NodePoolKey, DimensionType, defs)
+	return 0, fmt.Errorf("expected GroupDefinitions [TAG %s, DIMENSION %s] (Karpenter's query) or [TAG %s, DIMENSION %s] (the managed node group's), found %v",
+		costtags.NodePoolKey, DimensionType, NodeGroupClusterKey, DimensionType, defs)
 }
 
-// cell reads one group: its keys and the three metrics, costs in USD and usage in hours.
-func cell(g Group) (usage, error) {
-	prefix := costtags.NodePoolKey + "$"
+// cell reads one group: its keys and the metrics, costs in USD and usage in hours. AmortizedCost may be absent, as in a
+// response saved with `--metrics UnblendedCost UsageQuantity`.
+func cell(from source, g Group) (usage, error) {
+	key := costtags.NodePoolKey
+	if from == nodeGroupQuery {
+		key = NodeGroupClusterKey
+	}
+	prefix := key + "$"
 	if len(g.Keys) != 2 || !strings.HasPrefix(g.Keys[0], prefix) {
-		return usage{}, fmt.Errorf("expected group keys [%s<pool> <instance type>], found %q", prefix, g.Keys)
+		return usage{}, fmt.Errorf("expected group keys [%s<value> <instance type>], found %q", prefix, g.Keys)
 	}
-	u := usage{pool: strings.TrimPrefix(g.Keys[0], prefix), instanceType: g.Keys[1]}
+	u := usage{from: from, tag: strings.TrimPrefix(g.Keys[0], prefix), instanceType: g.Keys[1]}
+	_, u.hasAmortized = g.Metrics[MetricAmortized]
 	for _, m := range []struct {
 		name, unit string
 		to         *float64
-	}{{MetricUnblended, "USD", &u.unblended}, {MetricAmortized, "USD", &u.amortized}, {MetricUsage, "Hrs", &u.hrs}} {
+		optional   bool
+	}{{MetricUnblended, "USD", &u.unblended, false}, {MetricAmortized, "USD", &u.amortized, true}, {MetricUsage, "Hrs", &u.hrs, false}} {
 		v, ok := g.Metrics[m.name]
 		if !ok {
+			if m.optional {
+				continue
+			}
 			return usage{}, fmt.Errorf("group %q: expected the metric %s", g.Keys, m.name)
 		}
 		if v.Unit != m.unit {
-			return usage{}, fmt.Errorf("group %q: expected %s in %s, found %q", g.Keys, m.name, m.unit, v.Unit)
+			why := "the baseline's prices are in USD"
+			if m.unit == "Hrs" {
+				why = "the baseline counts instance-hours; filter on USAGE_TYPE_GROUP " + UsageGroupRunning
+			}
+			return usage{}, fmt.Errorf("group %q: expected %s in %s (%s), found %q", g.Keys, m.name, m.unit, why, v.Unit)
 		}
 		f, err := strconv.ParseFloat(v.Amount, 64)
 		if err != nil {
