@@ -496,7 +496,7 @@ func TestComputeNamesTheSourceOfTheBaselinePrice(t *testing.T) {
 	laid, _, err := testCatalog(t).WithOnDemand(region, catalog.PriceSource{ID: "table", Source: "a newer table", Date: "2026-07-06"},
 		func(string) (float64, bool) { return 0.12, true })
 	require.NoError(t, err)
-	r, err := Compute([]Page{page(false, group("default", "m7g.xlarge", "1.5", "1.4", "10"))}, laid, Options{Region: region, BaselineType: "m6i.large"})
+	r, err := Compute([]Page{page(false, group("default", "m7g.xlarge", "1.5", "1.4", "10"))}, laid, testOptions)
 	require.NoError(t, err)
 	require.Equal(t, Prices{Source: "a newer table", Date: "2026-07-06", Region: region}, r.Prices)
 	require.Len(t, r.Pools, 1)
