@@ -28,9 +28,9 @@ func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 	} {
 		name, nps := s.name, pools{nodePools: s.pools, classes: e.classes}
 		t.Run(name, func(t *testing.T) {
-			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, 0, !s.nodeGroup)
+			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, 0, !s.nodeGroup)
 			require.NoError(t, err)
-			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
+			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
 			require.NoError(t, err)
 			type result struct {
 				what              string
@@ -61,10 +61,10 @@ func TestNodeGroupShardsCountDaemonsAsFill(t *testing.T) {
 	require.NoError(t, err)
 	s := e.baseline()
 	p := pools{nodePools: s.pools, classes: e.classes, memo: e.memo}
-	whole, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, 0, false)
+	whole, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, nil, 0, false)
 	require.NoError(t, err)
 	require.Equal(t, NodeGroupShardPods, s.shardPods(DefaultMaxShardPods))
-	sharded, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, s.shardPods(DefaultMaxShardPods), false)
+	sharded, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, nil, s.shardPods(DefaultMaxShardPods), false)
 	require.NoError(t, err)
 	u, v := NewScenario("one pass", whole, "").HourlyUSD, NewScenario("shards", sharded, "").HourlyUSD
 	t.Logf("one pass: %d nodes $%.4f; shards of %d: %d nodes $%.4f (%+.1f%%)", len(whole), u, NodeGroupShardPods, len(sharded), v, 100*(v-u)/u)

@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/karpenter/pkg/utils/daemonset"
@@ -35,6 +36,8 @@ type Workload struct {
 	Pods []*corev1.Pod
 	// DaemonSetPods holds one pod per DaemonSet; the scheduler adds it to every node it fits.
 	DaemonSetPods []*corev1.Pod
+	// PodDisruptionBudgets are the manifests' PDBs; the steady state's disruption honours them as Karpenter does.
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
 	// Notes says what was ignored, e.g. a nodeSelector on a label only one pool has.
 	Notes []string
 }
@@ -64,6 +67,7 @@ func ReadFiles(paths ...string) (*Workload, error) {
 func (w *Workload) Append(o *Workload) {
 	w.Pods = append(w.Pods, o.Pods...)
 	w.DaemonSetPods = append(w.DaemonSetPods, o.DaemonSetPods...)
+	w.PodDisruptionBudgets = append(w.PodDisruptionBudgets, o.PodDisruptionBudgets...)
 	w.Notes = append(w.Notes, o.Notes...)
 }
 
