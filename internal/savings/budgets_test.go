@@ -39,38 +39,38 @@ func TestBudgetStatus(t *testing.T) {
 		expected, desired, allowed int32
 		note                       string // a note the budget must get; "" for none
 	}{
-		{name: "minAvailable 2 of 3", pdb: pdb("w", "2", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable 2 of 3", pdb: newPDB("w", "2", "", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 3, desired: 2, allowed: 1},
-		{name: "minAvailable of every pod", pdb: pdb("w", "3", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable of every pod", pdb: newPDB("w", "3", "", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 3, desired: 3, allowed: 0, note: "allows no disruption (3 pods, 3 must stay healthy)"},
-		{name: "minAvailable above the pods", pdb: pdb("w", "5", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable above the pods", pdb: newPDB("w", "5", "", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 3, desired: 5, allowed: 0, note: "allows no disruption"},
 		// 50% of 3, rounded up, is 2.
-		{name: "minAvailable 50% rounds up", pdb: pdb("w", "50%", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable 50% rounds up", pdb: newPDB("w", "50%", "", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 3, desired: 2, allowed: 1},
 		// 34% of 3, rounded up, is 2 unavailable: 1 must stay.
-		{name: "maxUnavailable 34% rounds up", pdb: pdb("w", "", "34%", "web"), pods: ownedPods("StatefulSet", "web", 3),
+		{name: "maxUnavailable 34% rounds up", pdb: newPDB("w", "", "34%", "web"), pods: ownedPods("StatefulSet", "web", 3),
 			expected: 3, desired: 1, allowed: 2},
-		{name: "maxUnavailable above the pods", pdb: pdb("w", "", "5", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "maxUnavailable above the pods", pdb: newPDB("w", "", "5", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 3, desired: 0, allowed: 3},
-		{name: "maxUnavailable 0", pdb: pdb("w", "", "0", "web"), pods: ownedPods("Deployment", "web", 2),
+		{name: "maxUnavailable 0", pdb: newPDB("w", "", "0", "web"), pods: ownedPods("Deployment", "web", 2),
 			expected: 2, desired: 2, allowed: 0, note: "allows no disruption"},
 		// A Job serves no scale subresource: the controller fails to count and writes 0 (its failSafe).
-		{name: "maxUnavailable over Job pods", pdb: pdb("w", "", "1", "web"), pods: ownedPods("Job", "web", 3),
+		{name: "maxUnavailable over Job pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Job", "web", 3),
 			expected: 0, desired: 0, allowed: 0, note: "counts the replicas of Job default/web, which has no scale subresource"},
 		// An integer minAvailable needs no scale.
-		{name: "minAvailable over Job pods", pdb: pdb("w", "1", "", "web"), pods: ownedPods("Job", "web", 3),
+		{name: "minAvailable over Job pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("Job", "web", 3),
 			expected: 3, desired: 1, allowed: 2},
 		// Pods without a controller are left out of the expected count, but counted healthy.
-		{name: "maxUnavailable over bare pods", pdb: pdb("w", "", "1", "web"), pods: ownedPods("", "web", 3),
+		{name: "maxUnavailable over bare pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("", "web", 3),
 			expected: 0, desired: 0, allowed: 0, note: "expects none of its 3 pods: none has a controller whose replicas it counts"},
-		{name: "minAvailable over bare pods", pdb: pdb("w", "1", "", "web"), pods: ownedPods("", "web", 3),
+		{name: "minAvailable over bare pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("", "web", 3),
 			expected: 3, desired: 1, allowed: 2},
-		{name: "neither field set", pdb: pdb("w", "", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "neither field set", pdb: newPDB("w", "", "", "web"), pods: ownedPods("Deployment", "web", 3),
 			expected: 0, desired: 0, allowed: 0, note: "expects none of its 3 pods: neither minAvailable nor maxUnavailable is set"},
-		{name: "no pod selected", pdb: pdb("w", "1", "", "api"), pods: ownedPods("Deployment", "web", 3),
+		{name: "no pod selected", pdb: newPDB("w", "1", "", "api"), pods: ownedPods("Deployment", "web", 3),
 			expected: 0, desired: 1, allowed: 0, note: "selects no pod of the workload"},
-		{name: "a custom controller's scale is assumed", pdb: pdb("w", "", "1", "web"), pods: ownedPods("Rollout", "web", 4),
+		{name: "a custom controller's scale is assumed", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Rollout", "web", 4),
 			expected: 4, desired: 3, allowed: 1, note: "counts the replicas of Rollout default/web through their scale subresource, assumed served"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,7 +96,7 @@ func TestBudgetSelectsItsNamespaceOnly(t *testing.T) {
 	for _, p := range other {
 		p.Namespace = "other"
 	}
-	b := pdb("w", "1", "", "web")
+	b := newPDB("w", "1", "", "web")
 	b.Namespace = ""
 	out, _, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, append(ownedPods("Deployment", "web", 1), other...), nil)
 	require.NoError(t, err)
@@ -106,7 +106,7 @@ func TestBudgetSelectsItsNamespaceOnly(t *testing.T) {
 }
 
 func TestBudgetErrorsNameTheBudget(t *testing.T) {
-	both := pdb("both", "1", "1", "web")
+	both := newPDB("both", "1", "1", "web")
 	for _, tc := range []struct {
 		name string
 		pdbs []*policyv1.PodDisruptionBudget
@@ -114,14 +114,14 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 	}{
 		{name: "both fields", pdbs: []*policyv1.PodDisruptionBudget{both},
 			want: "PodDisruptionBudget default/both: spec.minAvailable 1 and spec.maxUnavailable 1 are both set; at most one is allowed"},
-		{name: "a percentage above 100", pdbs: []*policyv1.PodDisruptionBudget{pdb("pct", "150%", "", "web")},
+		{name: "a percentage above 100", pdbs: []*policyv1.PodDisruptionBudget{newPDB("pct", "150%", "", "web")},
 			want: `PodDisruptionBudget default/pct: spec.minAvailable "150%": must be a non-negative integer or a percentage from 0% to 100%`},
-		{name: "a negative count", pdbs: []*policyv1.PodDisruptionBudget{pdb("neg", "", "-1", "web")},
+		{name: "a negative count", pdbs: []*policyv1.PodDisruptionBudget{newPDB("neg", "", "-1", "web")},
 			want: "PodDisruptionBudget default/neg: spec.maxUnavailable -1: must be a non-negative integer"},
-		{name: "a name given twice", pdbs: []*policyv1.PodDisruptionBudget{pdb("twice", "1", "", "web"), pdb("twice", "1", "", "web")},
+		{name: "a name given twice", pdbs: []*policyv1.PodDisruptionBudget{newPDB("twice", "1", "", "web"), newPDB("twice", "1", "", "web")},
 			want: "PodDisruptionBudget default/twice: given twice"},
 		{name: "a bad selector", pdbs: []*policyv1.PodDisruptionBudget{func() *policyv1.PodDisruptionBudget {
-			b := pdb("sel", "1", "", "web")
+			b := newPDB("sel", "1", "", "web")
 			b.Spec.Selector.MatchExpressions[0].Operator = "Near"
 			return b
 		}()}, want: "PodDisruptionBudget default/sel: spec.selector:"},
@@ -137,7 +137,7 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 func TestBudgetAndAnnotationOfDaemonSetsAreNoted(t *testing.T) {
 	ds := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: metav1.NamespaceDefault, Labels: map[string]string{"app": "agent"},
 		Annotations: map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}}}
-	_, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{pdb("a", "1", "", "agent")}, ownedPods("Deployment", "web", 1), []*corev1.Pod{ds})
+	_, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{newPDB("a", "1", "", "agent")}, ownedPods("Deployment", "web", 1), []*corev1.Pod{ds})
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(notes, "\n"), "PodDisruptionBudget default/a selects the pods of DaemonSet default/agent, which the steady state does not place")
 	notes = doNotDisruptNotes(nil, []*corev1.Pod{ds})
@@ -154,11 +154,20 @@ func TestEstimateNotesBudgetsAndDoNotDisrupt(t *testing.T) {
 			p.Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}
 		}
 	}
-	w.PodDisruptionBudgets = []*policyv1.PodDisruptionBudget{pdb("web", "2", "", "web")}
+	w.PodDisruptionBudgets = []*policyv1.PodDisruptionBudget{newPDB("web", "2", "", "web")}
 	r, err := Estimate(context.Background(), smallCatalog(t), w, options(t))
 	require.NoError(t, err)
 	notes := strings.Join(r.Notes, "\n")
 	require.Contains(t, notes, "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)")
 	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`)
 	require.NotContains(t, notes, "Deployment default/web: ", "expected no do-not-disrupt note for web")
+	// Every node runs a pod of web or batch, and Karpenter's own check says so of each.
+	steady := mustScenario(t, r, Multiarch).Steady().Nodes
+	require.NotEmpty(t, steady)
+	for _, n := range steady {
+		require.NotEmpty(t, n.DisruptionBlocked, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+	}
+	var table strings.Builder
+	require.NoError(t, WriteTable(&table, r))
+	require.Contains(t, table.String(), fmt.Sprintf("%4d of these nodes Karpenter may not disrupt: ", len(steady)))
 }

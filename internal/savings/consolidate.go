@@ -33,6 +33,7 @@ import (
 	karpscheduling "sigs.k8s.io/karpenter/pkg/controllers/provisioning/scheduling"
 	"sigs.k8s.io/karpenter/pkg/controllers/state"
 	"sigs.k8s.io/karpenter/pkg/events"
+	"sigs.k8s.io/karpenter/pkg/utils/pdb"
 )
 
 // KarpenterVersion is the version of sigs.k8s.io/karpenter this tool links; a test keeps it equal to go.mod's.
@@ -86,7 +87,7 @@ func consolidate(ctx context.Context, p pass, daemonSetPods []*corev1.Pod, budge
 			return nil, err
 		}
 		if len(cmds) == 0 {
-			return c.placements(), nil
+			return c.placements(ctx)
 		}
 		for _, cmd := range cmds {
 			if err := c.execute(ctx, cmd); err != nil {
@@ -422,10 +423,24 @@ func (c *offlineCluster) listPods(ctx context.Context, kube client.WithWatch, li
 	return nil
 }
 
-// placements are the cluster's nodes with the pods they hold now.
-func (c *offlineCluster) placements() []placement {
+// placements are the cluster's nodes with the pods they hold now, and for each node that a pod keeps Karpenter from
+// disrupting, Karpenter's reason: its own check of the node's pods against their do-not-disrupt annotations and
+// PodDisruptionBudgets (StateNode.ValidatePodsDisruptable, which NewCandidate runs).
+func (c *offlineCluster) placements(ctx context.Context) ([]placement, error) {
+	limits, err := pdb.NewLimits(ctx, c.kube)
+	if err != nil {
+		return nil, fmt.Errorf("PodDisruptionBudgets: %w", err)
+	}
+	blocked := map[string]string{}
+	for _, sn := range c.state.DeepCopyNodes() {
+		if _, err := sn.ValidatePodsDisruptable(ctx, c.kube, limits, c.clk, c.recorder); state.IsPodBlockEvictionError(err) {
+			blocked[sn.Name()] = err.Error()
+		} else if err != nil {
+			return nil, fmt.Errorf("node %s: %w", sn.Name(), err)
+		}
+	}
 	out := make([]placement, 0, len(c.nodes))
-	for _, n := range c.nodes {
+	for name, n := range c.nodes {
 		pods := make([]*corev1.Pod, 0, len(n.pods))
 		for _, p := range n.pods {
 			pods = append(pods, p)
@@ -433,9 +448,10 @@ func (c *offlineCluster) placements() []placement {
 		pl := n.placement
 		pl.node.Pods = len(pods)
 		pl.node.Workloads = CountWorkloads(pods)
+		pl.node.DisruptionBlocked = blocked[name]
 		out = append(out, pl)
 	}
-	return out
+	return out, nil
 }
 
 // offlineCloud is the cloud provider the disruption code asks for instance types: the estimate's, per pool. It

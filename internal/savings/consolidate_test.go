@@ -165,9 +165,9 @@ func TestConsolidationWorkedByHand(t *testing.T) {
 	}
 }
 
-// pdb is a PodDisruptionBudget of the default namespace over the pods labelled app in apps, with minAvailable or
+// newPDB is a PodDisruptionBudget of the default namespace over the pods labelled app in apps, with minAvailable or
 // maxUnavailable as given ("" leaves the field unset).
-func pdb(name, minAvailable, maxUnavailable string, apps ...string) *policyv1.PodDisruptionBudget {
+func newPDB(name, minAvailable, maxUnavailable string, apps ...string) *policyv1.PodDisruptionBudget {
 	b := &policyv1.PodDisruptionBudget{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: metav1.NamespaceDefault},
 		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
@@ -201,15 +201,19 @@ func TestConsolidationHonoursDoNotDisruptAndBudgets(t *testing.T) {
 	merged := []string{"m6i.large:|", "m6i.xlarge:|||"}
 	unmerged := []string{"m6i.large:|", "m6i.large:|", "m6i.large:|", "m6i.large:|"}
 	doNotDisrupt := func(v string) map[string]string { return map[string]string{karpv1.DoNotDisruptAnnotationKey: v} }
+	const annotated, budgeted = `pod has "karpenter.sh/do-not-disrupt" annotation`, "pdb prevents pod evictions (PodDisruptionBudget=[default/"
 	for _, tc := range []struct {
 		name  string
 		c     consolidationCase
 		after []string
+		// blocked is how many nodes Karpenter's own check finds a pod keeps, and why says how (in its words).
+		blocked int
+		why     string
 	}{
 		{
 			name:  "a do-not-disrupt pod keeps its node",
 			c:     consolidationCase{waves: replace, gone: []string{"b"}, annotate: map[string]map[string]string{"a": doNotDisrupt("true")}},
-			after: []string{kept},
+			after: []string{kept}, blocked: 1, why: annotated,
 		},
 		{
 			// Karpenter reads a duration as protection for that long after the pod started; at the steady state it has passed.
@@ -224,49 +228,57 @@ func TestConsolidationHonoursDoNotDisruptAndBudgets(t *testing.T) {
 		},
 		{
 			name:  "a budget with minAvailable of every pod keeps the node",
-			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{pdb("a", "1", "", "a")}},
-			after: []string{kept},
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "1", "", "a")}},
+			after: []string{kept}, blocked: 1, why: budgeted + "a]",
 		},
 		{
 			name:  "a budget with maxUnavailable 0% keeps the node",
-			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{pdb("a", "", "0%", "a")}},
-			after: []string{kept},
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "", "0%", "a")}},
+			after: []string{kept}, blocked: 1, why: budgeted + "a]",
 		},
 		{
 			name:  "a budget that allows one disruption lets the node go",
-			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{pdb("a", "", "1", "a")}},
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "", "1", "a")}},
 			after: []string{replaced},
 		},
 		{
 			name:  "a budget over other pods lets the node go",
-			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{pdb("c", "1", "", "c")}},
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("c", "1", "", "c")}},
 			after: []string{replaced},
 		},
 		{
 			// a and b, each kept, leave c and d, which cannot merge into anything cheaper.
 			name: "a budget over two nodes' pods that allows no disruption blocks the merge",
 			c: consolidationCase{budget: "100%", waves: merge,
-				pdbs: []*policyv1.PodDisruptionBudget{pdb("ab", "2", "", "a", "b")}},
-			after: unmerged,
+				pdbs: []*policyv1.PodDisruptionBudget{newPDB("ab", "2", "", "a", "b")}},
+			after: unmerged, blocked: 2, why: budgeted + "ab]",
 		},
 		{
 			// Karpenter checks each candidate against disruptionsAllowed, not the command as a whole: with one
 			// disruption allowed, both nodes are candidates, and the merge is as without the budget.
 			name: "a budget over two nodes' pods that allows one disruption lets both go",
 			c: consolidationCase{budget: "100%", waves: merge,
-				pdbs: []*policyv1.PodDisruptionBudget{pdb("ab", "1", "", "a", "b")}},
+				pdbs: []*policyv1.PodDisruptionBudget{newPDB("ab", "1", "", "a", "b")}},
 			after: merged,
 		},
 		{
 			name: "do-not-disrupt pods on two nodes block the merge",
 			c: consolidationCase{budget: "100%", waves: merge,
 				annotate: map[string]map[string]string{"a": doNotDisrupt("true"), "b": doNotDisrupt("true")}},
-			after: unmerged,
+			after: unmerged, blocked: 2, why: annotated,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, after := tc.c.run(t)
 			require.Equal(t, tc.after, podsPerType(after), "expected consolidation to leave these nodes")
+			blocked := 0
+			for _, n := range after {
+				if n.DisruptionBlocked != "" {
+					blocked++
+					require.Contains(t, n.DisruptionBlocked, tc.why)
+				}
+			}
+			require.Equal(t, tc.blocked, blocked, "expected this many nodes that Karpenter may not disrupt")
 		})
 	}
 }

@@ -628,6 +628,7 @@ func compareNodes(a, b Node) int {
 		cmp.Compare(a.Arch, b.Arch),
 		cmp.Compare(a.HourlyUSD, b.HourlyUSD),
 		slices.CompareFunc(a.Workloads, b.Workloads, compareWorkloadPods),
+		cmp.Compare(a.DisruptionBlocked, b.DisruptionBlocked),
 	)
 }
 
