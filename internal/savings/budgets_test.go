@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -170,4 +171,55 @@ func TestEstimateNotesBudgetsAndDoNotDisrupt(t *testing.T) {
 	var table strings.Builder
 	require.NoError(t, WriteTable(&table, r))
 	require.Contains(t, table.String(), fmt.Sprintf("%4d of these nodes Karpenter may not disrupt: ", len(steady)))
+}
+
+// A workload packed in shards is consolidated pass by pass, and every pass reads the budgets with their status over
+// the whole workload. On the benchmark's mix in on-demand pools, consolidation replaces nodes; a budget that allows
+// no disruption, or do-not-disrupt on every pod, keeps every pass's nodes as placed, while a budget that allows one
+// disruption of the 120 pods changes nothing, as in a cluster (over a shard's 60 pods, minAvailable 119 would allow
+// none).
+func TestShardedPassesReadTheWholeWorkloadsBudgets(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	ctx := context.Background()
+	w := benchWorkload(120)
+	e, err := newEstimator(ctx, cat, w, options(t))
+	require.NoError(t, err)
+	p := pools{nodePools: restricted(e.stack.NodePools, karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand), classes: e.classes, memo: e.memo}
+	const shardPods = 60
+	require.Greater(t, func() int { k, _, _ := shard(e.pods, shardPods, groupKey); return k }(), 1, "expected the workload cut into shards")
+	everyPod := func(minAvailable, maxUnavailable string) []*policyv1.PodDisruptionBudget {
+		b := newPDB("shop", minAvailable, maxUnavailable)
+		b.Namespace, b.Spec.Selector = "shop", &metav1.LabelSelector{}
+		budgets, _, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, e.pods, w.DaemonSetPods)
+		require.NoError(t, err)
+		return budgets
+	}
+	annotated := make([]*corev1.Pod, len(e.pods))
+	for i, pod := range e.pods {
+		annotated[i] = pod.DeepCopy()
+		annotated[i].Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}
+	}
+	cost := func(nodes []Node) float64 { return NewScenario("", nodes, "").HourlyUSD }
+
+	first, free, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, nil, shardPods, true)
+	require.NoError(t, err)
+	require.Less(t, cost(free), cost(first), "expected consolidation to save without budgets, or the test shows nothing")
+	for _, tc := range []struct {
+		name    string
+		pods    []*corev1.Pod
+		budgets []*policyv1.PodDisruptionBudget
+		want    []Node
+	}{
+		{name: "a budget that allows no disruption", pods: e.pods, budgets: everyPod("", "0"), want: first},
+		{name: "do-not-disrupt on every pod", pods: annotated, want: first},
+		{name: "a budget that allows one disruption of the whole workload", pods: e.pods, budgets: everyPod("119", ""), want: free},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			placed, settled, err := solve(ctx, e.builder, p, tc.pods, w.DaemonSetPods, tc.budgets, shardPods, true)
+			require.NoError(t, err)
+			require.Equal(t, cost(first), cost(placed), "expected the same first scale-up")
+			require.Equal(t, cost(tc.want), cost(settled), "expected this steady state")
+		})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
@@ -69,4 +70,16 @@ func TestNodeGroupShardsCountDaemonsAsFill(t *testing.T) {
 	u, v := NewScenario("one pass", whole, "").HourlyUSD, NewScenario("shards", sharded, "").HourlyUSD
 	t.Logf("one pass: %d nodes $%.4f; shards of %d: %d nodes $%.4f (%+.1f%%)", len(whole), u, NodeGroupShardPods, len(sharded), v, 100*(v-u)/u)
 	require.InDelta(t, u, v, 0.02*u)
+}
+
+// Pods that differ only in annotations (a do-not-disrupt on some) are not dealt as one group, and a shard's copy of
+// a pod keeps the labels and annotations Karpenter's disruption reads.
+func TestShardKeepsAnnotationsApart(t *testing.T) {
+	pods := ownedPods("", "web", 2)
+	pods[1].Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}
+	require.NotEqual(t, groupKey(pods[0]), groupKey(pods[1]), "expected an annotation to set a pod apart")
+	cp := shardCopy(pods[1], 3)
+	require.Equal(t, pods[1].Labels, cp.Labels)
+	require.Equal(t, pods[1].Annotations, cp.Annotations)
+	require.NotEqual(t, pods[1].Name, cp.Name)
 }
