@@ -3,6 +3,7 @@ package savings
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ var unscaledKinds = []string{"Job", "CronJob", "DaemonSet"}
 // absolute minAvailable. It also returns notes on each budget that keeps nodes and on what the model cannot follow.
 func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods []*corev1.Pod) ([]*policyv1.PodDisruptionBudget, []string, error) {
 	// A controller's replicas are its pods in the workload: one per replica (workload.Parse).
-	replicas := map[workload.Owner]int32{}
+	replicas := map[workload.Owner]int{}
 	for _, p := range pods {
 		replicas[workload.OwnerOf(p)]++
 	}
@@ -136,32 +137,32 @@ func validBudget(pdb *policyv1.PodDisruptionBudget) (labels.Selector, error) {
 // budgetStatus is what the disruption controller writes for pdb over the pods it selects, all running and ready
 // (pkg/controller/disruption: getExpectedPodCount, countHealthyPods, updatePdbStatus). An error is the controller's
 // own failure to count the expected pods, for which it writes disruptionsAllowed 0; the status returned then says so.
-func budgetStatus(pdb *policyv1.PodDisruptionBudget, matching []*corev1.Pod, replicas map[workload.Owner]int32) (policyv1.PodDisruptionBudgetStatus, error) {
-	healthy := int32(len(matching))
-	var expected, desired int32
+func budgetStatus(pdb *policyv1.PodDisruptionBudget, matching []*corev1.Pod, replicas map[workload.Owner]int) (policyv1.PodDisruptionBudgetStatus, error) {
+	healthy := len(matching)
+	var expected, desired int
 	switch {
 	case pdb.Spec.MaxUnavailable != nil:
 		n, err := expectedScale(matching, replicas)
 		if err != nil {
-			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: healthy}, err
+			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(healthy)}, err
 		}
-		maxUnavailable, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MaxUnavailable, int(n), true)
+		maxUnavailable, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MaxUnavailable, n, true)
 		if err != nil {
-			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: healthy}, err
+			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(healthy)}, err
 		}
-		expected, desired = n, max(n-int32(maxUnavailable), 0)
+		expected, desired = n, max(n-maxUnavailable, 0)
 	case pdb.Spec.MinAvailable != nil && pdb.Spec.MinAvailable.Type == intstr.Int:
-		expected, desired = healthy, pdb.Spec.MinAvailable.IntVal
+		expected, desired = healthy, int(pdb.Spec.MinAvailable.IntVal)
 	case pdb.Spec.MinAvailable != nil:
 		n, err := expectedScale(matching, replicas)
 		if err != nil {
-			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: healthy}, err
+			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(healthy)}, err
 		}
-		minAvailable, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MinAvailable, int(n), true)
+		minAvailable, err := intstr.GetScaledValueFromIntOrPercent(pdb.Spec.MinAvailable, n, true)
 		if err != nil {
-			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: healthy}, err
+			return policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(healthy)}, err
 		}
-		expected, desired = n, int32(minAvailable)
+		expected, desired = n, minAvailable
 	}
 	// With neither field set, the controller expects no pod, and allows no disruption.
 	allowed := healthy - desired
@@ -169,15 +170,21 @@ func budgetStatus(pdb *policyv1.PodDisruptionBudget, matching []*corev1.Pod, rep
 		allowed = 0
 	}
 	return policyv1.PodDisruptionBudgetStatus{
-		CurrentHealthy: healthy, DesiredHealthy: desired, ExpectedPods: expected, DisruptionsAllowed: allowed,
+		CurrentHealthy: int32Of(healthy), DesiredHealthy: int32Of(desired), ExpectedPods: int32Of(expected), DisruptionsAllowed: int32Of(allowed),
 	}, nil
+}
+
+// int32Of is n as the status's int32 fields hold it; a workload's pod counts stay far below their limit, which
+// clamps them.
+func int32Of(n int) int32 {
+	return int32(min(max(n, math.MinInt32), math.MaxInt32)) //nolint:gosec // G115: clamped to int32's range on this line
 }
 
 // expectedScale sums the replicas of the controllers of the matching pods, as getExpectedScale does: a pod without
 // a controller is left out (the controller warns, "UnmanagedPods"), a controller without a scale is an error.
-func expectedScale(matching []*corev1.Pod, replicas map[workload.Owner]int32) (int32, error) {
+func expectedScale(matching []*corev1.Pod, replicas map[workload.Owner]int) (int, error) {
 	counted := map[workload.Owner]bool{}
-	var n int32
+	n := 0
 	for _, p := range matching {
 		ref := metav1.GetControllerOf(p)
 		if ref == nil {

@@ -16,8 +16,9 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
-// ownedPods are n pods of the default namespace labelled app=app, controlled by kind/app, or bare for kind "".
-func ownedPods(kind, app string, n int) []*corev1.Pod {
+// ownedPods are n pods of the default namespace labelled app=web, controlled by kind/web, or bare for kind "".
+func ownedPods(kind string, n int) []*corev1.Pod {
+	const app = "web"
 	var out []*corev1.Pod
 	for i := range n {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", app, i), Namespace: metav1.NamespaceDefault,
@@ -40,38 +41,38 @@ func TestBudgetStatus(t *testing.T) {
 		expected, desired, allowed int32
 		note                       string // a note the budget must get; "" for none
 	}{
-		{name: "minAvailable 2 of 3", pdb: newPDB("w", "2", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable 2 of 3", pdb: newPDB("w", "2", "", "web"), pods: ownedPods("Deployment", 3),
 			expected: 3, desired: 2, allowed: 1},
-		{name: "minAvailable of every pod", pdb: newPDB("w", "3", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable of every pod", pdb: newPDB("w", "3", "", "web"), pods: ownedPods("Deployment", 3),
 			expected: 3, desired: 3, allowed: 0, note: "allows no disruption (3 pods, 3 must stay healthy)"},
-		{name: "minAvailable above the pods", pdb: newPDB("w", "5", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable above the pods", pdb: newPDB("w", "5", "", "web"), pods: ownedPods("Deployment", 3),
 			expected: 3, desired: 5, allowed: 0, note: "allows no disruption"},
 		// 50% of 3, rounded up, is 2.
-		{name: "minAvailable 50% rounds up", pdb: newPDB("w", "50%", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "minAvailable 50% rounds up", pdb: newPDB("w", "50%", "", "web"), pods: ownedPods("Deployment", 3),
 			expected: 3, desired: 2, allowed: 1},
 		// 34% of 3, rounded up, is 2 unavailable: 1 must stay.
-		{name: "maxUnavailable 34% rounds up", pdb: newPDB("w", "", "34%", "web"), pods: ownedPods("StatefulSet", "web", 3),
+		{name: "maxUnavailable 34% rounds up", pdb: newPDB("w", "", "34%", "web"), pods: ownedPods("StatefulSet", 3),
 			expected: 3, desired: 1, allowed: 2},
-		{name: "maxUnavailable above the pods", pdb: newPDB("w", "", "5", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "maxUnavailable above the pods", pdb: newPDB("w", "", "5", "web"), pods: ownedPods("Deployment", 3),
 			expected: 3, desired: 0, allowed: 3},
-		{name: "maxUnavailable 0", pdb: newPDB("w", "", "0", "web"), pods: ownedPods("Deployment", "web", 2),
+		{name: "maxUnavailable 0", pdb: newPDB("w", "", "0", "web"), pods: ownedPods("Deployment", 2),
 			expected: 2, desired: 2, allowed: 0, note: "allows no disruption"},
 		// A Job serves no scale subresource: the controller fails to count and writes 0 (its failSafe).
-		{name: "maxUnavailable over Job pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Job", "web", 3),
+		{name: "maxUnavailable over Job pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Job", 3),
 			expected: 0, desired: 0, allowed: 0, note: "counts the replicas of Job default/web, which has no scale subresource"},
 		// An integer minAvailable needs no scale.
-		{name: "minAvailable over Job pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("Job", "web", 3),
+		{name: "minAvailable over Job pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("Job", 3),
 			expected: 3, desired: 1, allowed: 2},
 		// Pods without a controller are left out of the expected count, but counted healthy.
-		{name: "maxUnavailable over bare pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("", "web", 3),
+		{name: "maxUnavailable over bare pods", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("", 3),
 			expected: 0, desired: 0, allowed: 0, note: "expects none of its 3 pods: none has a controller whose replicas it counts"},
-		{name: "minAvailable over bare pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("", "web", 3),
+		{name: "minAvailable over bare pods", pdb: newPDB("w", "1", "", "web"), pods: ownedPods("", 3),
 			expected: 3, desired: 1, allowed: 2},
-		{name: "neither field set", pdb: newPDB("w", "", "", "web"), pods: ownedPods("Deployment", "web", 3),
+		{name: "neither field set", pdb: newPDB("w", "", "", "web"), pods: ownedPods("Deployment", 3),
 			expected: 0, desired: 0, allowed: 0, note: "expects none of its 3 pods: neither minAvailable nor maxUnavailable is set"},
-		{name: "no pod selected", pdb: newPDB("w", "1", "", "api"), pods: ownedPods("Deployment", "web", 3),
+		{name: "no pod selected", pdb: newPDB("w", "1", "", "api"), pods: ownedPods("Deployment", 3),
 			expected: 0, desired: 1, allowed: 0, note: "selects no pod of the workload"},
-		{name: "a custom controller's scale is assumed", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Rollout", "web", 4),
+		{name: "a custom controller's scale is assumed", pdb: newPDB("w", "", "1", "web"), pods: ownedPods("Rollout", 4),
 			expected: 4, desired: 3, allowed: 1, note: "counts the replicas of Rollout default/web through their scale subresource, assumed served"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,13 +94,13 @@ func TestBudgetStatus(t *testing.T) {
 
 // The status counts the pods of the whole workload, whatever namespace the budget's pods share with others.
 func TestBudgetSelectsItsNamespaceOnly(t *testing.T) {
-	other := ownedPods("Deployment", "web", 2)
+	other := ownedPods("Deployment", 2)
 	for _, p := range other {
 		p.Namespace = "other"
 	}
 	b := newPDB("w", "1", "", "web")
 	b.Namespace = ""
-	out, _, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, append(ownedPods("Deployment", "web", 1), other...), nil)
+	out, _, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, append(ownedPods("Deployment", 1), other...), nil)
 	require.NoError(t, err)
 	require.Equal(t, metav1.NamespaceDefault, out[0].Namespace, "expected an unset namespace to default, as kubectl does")
 	require.Equal(t, int32(1), out[0].Status.CurrentHealthy, "expected only the default namespace's pod counted")
@@ -128,7 +129,7 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 		}()}, want: "PodDisruptionBudget default/sel: spec.selector:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := disruptionBudgets(tc.pdbs, ownedPods("Deployment", "web", 2), nil)
+			_, _, err := disruptionBudgets(tc.pdbs, ownedPods("Deployment", 2), nil)
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -138,7 +139,7 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 func TestBudgetAndAnnotationOfDaemonSetsAreNoted(t *testing.T) {
 	ds := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: metav1.NamespaceDefault, Labels: map[string]string{"app": "agent"},
 		Annotations: map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}}}
-	_, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{newPDB("a", "1", "", "agent")}, ownedPods("Deployment", "web", 1), []*corev1.Pod{ds})
+	_, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{newPDB("a", "1", "", "agent")}, ownedPods("Deployment", 1), []*corev1.Pod{ds})
 	require.NoError(t, err)
 	require.Contains(t, strings.Join(notes, "\n"), "PodDisruptionBudget default/a selects the pods of DaemonSet default/agent, which the steady state does not place")
 	notes = doNotDisruptNotes(nil, []*corev1.Pod{ds})

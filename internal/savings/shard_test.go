@@ -75,7 +75,7 @@ func TestNodeGroupShardsCountDaemonsAsFill(t *testing.T) {
 // Pods that differ only in annotations (a do-not-disrupt on some) are not dealt as one group, and a shard's copy of
 // a pod keeps the labels and annotations Karpenter's disruption reads.
 func TestShardKeepsAnnotationsApart(t *testing.T) {
-	pods := ownedPods("", "web", 2)
+	pods := ownedPods("", 2)
 	pods[1].Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}
 	require.NotEqual(t, groupKey(pods[0]), groupKey(pods[1]), "expected an annotation to set a pod apart")
 	cp := shardCopy(pods[1], 3)
