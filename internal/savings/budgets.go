@@ -1,12 +1,14 @@
 package savings
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -43,20 +45,29 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 	var out []*policyv1.PodDisruptionBudget
 	var notes []string
 	var errs []error
-	seen := map[string]bool{}
+	// A namespace holds one object of a name: of budgets given more than once (a manifest read twice), the last
+	// is the one, as `kubectl apply` of them all would leave it; two would put their pods under two budgets, which
+	// Karpenter reads as a pod it may not evict.
+	byKey := map[string]*policyv1.PodDisruptionBudget{}
+	given := map[string]int{}
+	var keys []string
 	for _, in := range pdbs {
 		pdb := in.DeepCopy()
 		if pdb.Namespace == "" {
 			pdb.Namespace = metav1.NamespaceDefault
 		}
 		key := pdb.Namespace + "/" + pdb.Name
-		if seen[key] {
-			// Two budgets of one name (a manifest read twice) would be one object in a cluster; the API server
-			// refuses the second.
-			errs = append(errs, fmt.Errorf("PodDisruptionBudget %s: given twice; a namespace holds one object of a name", key))
-			continue
+		if given[key] == 0 {
+			keys = append(keys, key)
 		}
-		seen[key] = true
+		given[key]++
+		byKey[key] = pdb
+	}
+	for _, key := range keys {
+		pdb := byKey[key]
+		if given[key] > 1 {
+			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s is given %d times; the last one is used, as kubectl apply would leave it.", key, given[key]))
+		}
 		selector, err := validBudget(pdb)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("PodDisruptionBudget %s: %w", key, err))
@@ -223,28 +234,41 @@ func assumedScale(matching []*corev1.Pod) []string {
 	return out
 }
 
-// doNotDisruptNotes says which workloads have pods that carry karpenter.sh/do-not-disrupt, which Karpenter's
-// disruption code reads (sigs.k8s.io/karpenter pkg/utils/pod, IsDoNotDisruptActive): "true" keeps their nodes; a
-// duration ("30m") protects a pod only that long after it starts, and has passed at the steady state; any other
-// value is ignored, as Karpenter ignores it.
+// doNotDisruptNotes says which workloads have pods that carry karpenter.sh/do-not-disrupt, with each value and what
+// Karpenter's disruption code (sigs.k8s.io/karpenter pkg/utils/pod, IsDoNotDisruptActive) makes of it: "true" keeps
+// their nodes; a duration ("30m") protects a pod only that long after it starts, and has passed at the steady state
+// (see podsStarted); any other value Karpenter ignores.
 func doNotDisruptNotes(pods, daemonSetPods []*corev1.Pod) []string {
-	counts := map[workload.Owner]int{}
-	var owners []workload.Owner
+	type annotated struct {
+		owner workload.Owner
+		value string
+	}
+	counts := map[annotated]int{}
+	var keys []annotated
 	for _, p := range pods {
-		if p.Annotations[karpv1.DoNotDisruptAnnotationKey] != "true" {
+		v, ok := p.Annotations[karpv1.DoNotDisruptAnnotationKey]
+		if !ok {
 			continue
 		}
-		o := workload.OwnerOf(p)
-		if counts[o] == 0 {
-			owners = append(owners, o)
+		k := annotated{workload.OwnerOf(p), v}
+		if counts[k] == 0 {
+			keys = append(keys, k)
 		}
-		counts[o]++
+		counts[k]++
 	}
-	slices.SortFunc(owners, compareOwners)
+	slices.SortFunc(keys, func(a, b annotated) int {
+		return cmp.Or(compareOwners(a.owner, b.owner), cmp.Compare(a.value, b.value))
+	})
 	var notes []string
-	for _, o := range owners {
-		notes = append(notes, fmt.Sprintf("%s %s/%s: %d pod(s) carry %s: \"true\"; the steady state keeps every node that runs one, as Karpenter does.",
-			o.Kind, o.Namespace, o.Name, counts[o], karpv1.DoNotDisruptAnnotationKey))
+	for _, k := range keys {
+		o := k.owner
+		what := "the steady state keeps every node that runs one, as Karpenter does"
+		if d, err := time.ParseDuration(k.value); k.value != "true" && (err != nil || d <= 0) {
+			what = "Karpenter reads only \"true\" or a positive duration, and ignores it; so does the estimate"
+		} else if k.value != "true" {
+			what = "a duration, which protects a pod only that long after it starts, and has passed at the steady state"
+		}
+		notes = append(notes, fmt.Sprintf("%s %s/%s: %d pod(s) carry %s: %q; %s.", o.Kind, o.Namespace, o.Name, counts[k], karpv1.DoNotDisruptAnnotationKey, k.value, what))
 	}
 	for _, p := range daemonSetPods {
 		if _, ok := p.Annotations[karpv1.DoNotDisruptAnnotationKey]; ok {

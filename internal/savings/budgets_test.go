@@ -120,8 +120,6 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 			want: `PodDisruptionBudget default/pct: spec.minAvailable "150%": must be a non-negative integer or a percentage from 0% to 100%`},
 		{name: "a negative count", pdbs: []*policyv1.PodDisruptionBudget{newPDB("neg", "", "-1", "web")},
 			want: "PodDisruptionBudget default/neg: spec.maxUnavailable -1: must be a non-negative integer"},
-		{name: "a name given twice", pdbs: []*policyv1.PodDisruptionBudget{newPDB("twice", "1", "", "web"), newPDB("twice", "1", "", "web")},
-			want: "PodDisruptionBudget default/twice: given twice"},
 		{name: "a bad selector", pdbs: []*policyv1.PodDisruptionBudget{func() *policyv1.PodDisruptionBudget {
 			b := newPDB("sel", "1", "", "web")
 			b.Spec.Selector.MatchExpressions[0].Operator = "Near"
@@ -133,6 +131,30 @@ func TestBudgetErrorsNameTheBudget(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// A budget given twice (a manifest read twice) is one object, the last one, as kubectl apply leaves it; two would
+// put the pods under two budgets, which Karpenter reads as pods it may not evict.
+func TestBudgetGivenTwiceIsOne(t *testing.T) {
+	out, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{newPDB("twice", "3", "", "web"), newPDB("twice", "1", "", "web")},
+		ownedPods("Deployment", 3), nil)
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	require.Equal(t, int32(2), out[0].Status.DisruptionsAllowed, "expected the last budget, minAvailable 1 of 3")
+	require.Equal(t, []string{"PodDisruptionBudget default/twice is given 2 times; the last one is used, as kubectl apply would leave it."}, notes)
+}
+
+// Every do-not-disrupt value is said, with what Karpenter makes of it.
+func TestDoNotDisruptNotes(t *testing.T) {
+	pods := ownedPods("Deployment", 3)
+	for i, v := range []string{"true", "30m", "yes"} {
+		pods[i].Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: v}
+	}
+	require.Equal(t, []string{
+		`Deployment default/web: 1 pod(s) carry karpenter.sh/do-not-disrupt: "30m"; a duration, which protects a pod only that long after it starts, and has passed at the steady state.`,
+		`Deployment default/web: 1 pod(s) carry karpenter.sh/do-not-disrupt: "true"; the steady state keeps every node that runs one, as Karpenter does.`,
+		`Deployment default/web: 1 pod(s) carry karpenter.sh/do-not-disrupt: "yes"; Karpenter reads only "true" or a positive duration, and ignores it; so does the estimate.`,
+	}, doNotDisruptNotes(pods, nil))
 }
 
 // What the steady state cannot follow is said: DaemonSet pods are not on its nodes.
@@ -161,7 +183,7 @@ func TestEstimateNotesBudgetsAndDoNotDisrupt(t *testing.T) {
 	require.NoError(t, err)
 	notes := strings.Join(r.Notes, "\n")
 	require.Contains(t, notes, "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)")
-	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`)
+	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"; the steady state keeps`)
 	require.NotContains(t, notes, "Deployment default/web: ", "expected no do-not-disrupt note for web")
 	// Every node runs a pod of web or batch, and Karpenter's own check says so of each.
 	steady := mustScenario(t, r, Multiarch).Steady().Nodes
