@@ -187,7 +187,7 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 					pods[idx] = preferArm64(e.pods[idx], r.strip)
 				}
 			}
-			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes, memo: e.memo}, pods, e.w.DaemonSetPods, e.o.MaxShardPods, true)
+			_, settled, err := solve(ctx, e.builder, pools{nodePools: nodePools, classes: e.classes, memo: e.memo}, pods, e.w.DaemonSetPods, e.budgets, e.o.MaxShardPods, true)
 			if err == nil && r.strip {
 				bounds[i], err = lowerBound(ctx, e.builder, pools{nodePools: boundPools, classes: e.classes, memo: e.memo}, pods)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/awslabs/operatorpkg/status"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -32,6 +33,7 @@ import (
 	karpscheduling "sigs.k8s.io/karpenter/pkg/controllers/provisioning/scheduling"
 	"sigs.k8s.io/karpenter/pkg/controllers/state"
 	"sigs.k8s.io/karpenter/pkg/events"
+	"sigs.k8s.io/karpenter/pkg/utils/pdb"
 )
 
 // KarpenterVersion is the version of sigs.k8s.io/karpenter this tool links; a test keeps it equal to go.mod's.
@@ -45,7 +47,18 @@ const ConsolidationRules = "Steady state: Karpenter " + KarpenterVersion + "'s d
 	"spot nodes alone are only deleted, when their pods fit elsewhere; a cheaper replacement needs an on-demand node among the candidates. " +
 	"Offline, the steps a cluster runs between a command and the next are not run but carried out directly: the queue's orchestration " +
 	"(taint, launch, drain, delete) is replaced by moving each pod where the command's scheduling simulation put it, and the 15 s " +
-	"validation wait passes on a virtual clock; PodDisruptionBudgets and do-not-disrupt annotations are not in the workload model."
+	"validation wait passes on a virtual clock. " +
+	"PodDisruptionBudgets and karpenter.sh/do-not-disrupt pod annotations are read by Karpenter's own candidate checks: " +
+	"each budget sits in the offline API server with the status kube-controller-manager's disruption controller would give it " +
+	"once every pod of the workload runs and is ready (disruptionsAllowed from minAvailable or maxUnavailable, percentages scaled on the " +
+	"controllers' replicas), computed over the whole workload even when a pass holds one shard of it; a node that runs a pod under a budget " +
+	"that allows no disruption, or a pod annotated \"true\", is kept. A duration-valued annotation has passed at the steady state; " +
+	"DaemonSet pods are not placed on the nodes, so budgets and annotations of DaemonSets are not followed (the notes say when)."
+
+// podsStarted is when the offline cluster's pods started: years before its clock, so that a do-not-disrupt
+// annotation with a duration ("30m"), which protects a pod only that long after it starts, has passed, as it has
+// at a steady state.
+var podsStarted = metav1.NewTime(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC))
 
 // maxCommandsPerNode bounds the consolidation loop: every command removes at least one node or replaces nodes by
 // cheaper ones, so a loop that runs longer than this per node has gone wrong.
@@ -53,10 +66,12 @@ const maxCommandsPerNode = 4
 
 // consolidate puts the pass's nodes and pods into an offline cluster, as Karpenter's state would see them once the
 // nodes have registered and initialized and have been idle longer than consolidateAfter, then runs Karpenter's
-// disruption methods in the controller's order until none finds a command. It returns the nodes that remain.
-func consolidate(ctx context.Context, p pass, daemonSetPods []*corev1.Pod) ([]placement, error) {
+// disruption methods in the controller's order until none finds a command. The budgets are the workload's
+// PodDisruptionBudgets with the status disruptionBudgets gives them, which Karpenter's code lists from the offline
+// API server, as it lists them from a cluster's. It returns the nodes that remain.
+func consolidate(ctx context.Context, p pass, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget) ([]placement, error) {
 	ctx = schedulerContext(ctx)
-	c, err := newOfflineCluster(ctx, p, daemonSetPods)
+	c, err := newOfflineCluster(ctx, p, daemonSetPods, budgets)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +87,7 @@ func consolidate(ctx context.Context, p pass, daemonSetPods []*corev1.Pod) ([]pl
 			return nil, err
 		}
 		if len(cmds) == 0 {
-			return c.placements(), nil
+			return c.placements(ctx)
 		}
 		for _, cmd := range cmds {
 			if err := c.execute(ctx, cmd); err != nil {
@@ -106,7 +121,7 @@ type offlineNode struct {
 	pods map[types.NamespacedName]*corev1.Pod
 }
 
-func newOfflineCluster(ctx context.Context, p pass, daemonSetPods []*corev1.Pod) (*offlineCluster, error) {
+func newOfflineCluster(ctx context.Context, p pass, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget) (*offlineCluster, error) {
 	c := &offlineCluster{nodes: map[string]*offlineNode{}, podNames: map[types.NamespacedName]bool{}}
 	kube := fakeclient.NewClientBuilder().
 		// The plain object tracker: the default one also tracks managed fields, which costs a REST mapper per write.
@@ -138,6 +153,13 @@ func newOfflineCluster(ctx context.Context, p pass, daemonSetPods []*corev1.Pod)
 		np.StatusConditions().SetTrue(karpv1.ConditionTypeNodeRegistrationHealthy)
 		if err := kube.Create(ctx, np); err != nil {
 			return nil, fmt.Errorf("NodePool %s: %w", np.Name, err)
+		}
+	}
+	for _, b := range budgets {
+		b = b.DeepCopy()
+		b.ResourceVersion = ""
+		if err := kube.Create(ctx, b); err != nil {
+			return nil, fmt.Errorf("PodDisruptionBudget %s/%s: %w", b.Namespace, b.Name, err)
 		}
 	}
 	for _, p := range daemonSetPods {
@@ -222,7 +244,11 @@ func (c *offlineCluster) add(ctx context.Context, pl placement) (string, error) 
 			pod.Name += "-" + string(pod.UID)
 		}
 		c.podNames[client.ObjectKeyFromObject(pod)] = true
+		// Running and ready, as the PodDisruptionBudgets' status counts them (see disruptionBudgets), and started
+		// long before the clock: a do-not-disrupt duration has passed at the steady state, "true" holds.
 		pod.Status.Phase = corev1.PodRunning
+		pod.Status.StartTime = &podsStarted
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 		if err := c.kube.Create(ctx, pod); err != nil {
 			return "", fmt.Errorf("pod %s/%s: %w", pod.Namespace, pod.Name, err)
 		}
@@ -397,10 +423,24 @@ func (c *offlineCluster) listPods(ctx context.Context, kube client.WithWatch, li
 	return nil
 }
 
-// placements are the cluster's nodes with the pods they hold now.
-func (c *offlineCluster) placements() []placement {
+// placements are the cluster's nodes with the pods they hold now, and for each node that a pod keeps Karpenter from
+// disrupting, Karpenter's reason: its own check of the node's pods against their do-not-disrupt annotations and
+// PodDisruptionBudgets (StateNode.ValidatePodsDisruptable, which NewCandidate runs).
+func (c *offlineCluster) placements(ctx context.Context) ([]placement, error) {
+	limits, err := pdb.NewLimits(ctx, c.kube)
+	if err != nil {
+		return nil, fmt.Errorf("PodDisruptionBudgets: %w", err)
+	}
+	blocked := map[string]string{}
+	for _, sn := range c.state.DeepCopyNodes() {
+		if _, err := sn.ValidatePodsDisruptable(ctx, c.kube, limits, c.clk, c.recorder); state.IsPodBlockEvictionError(err) {
+			blocked[sn.Name()] = err.Error()
+		} else if err != nil {
+			return nil, fmt.Errorf("node %s: %w", sn.Name(), err)
+		}
+	}
 	out := make([]placement, 0, len(c.nodes))
-	for _, n := range c.nodes {
+	for name, n := range c.nodes {
 		pods := make([]*corev1.Pod, 0, len(n.pods))
 		for _, p := range n.pods {
 			pods = append(pods, p)
@@ -408,9 +448,10 @@ func (c *offlineCluster) placements() []placement {
 		pl := n.placement
 		pl.node.Pods = len(pods)
 		pl.node.Workloads = CountWorkloads(pods)
+		pl.node.DisruptionBlocked = blocked[name]
 		out = append(out, pl)
 	}
-	return out
+	return out, nil
 }
 
 // offlineCloud is the cloud provider the disruption code asks for instance types: the estimate's, per pool. It

@@ -7,8 +7,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apitypes "k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
@@ -24,6 +27,10 @@ type consolidationCase struct {
 	budget string   // the pool's disruption budget; "" keeps the stack's 50%
 	waves  []string // manifests, each placed by a scheduling pass of its own
 	gone   []string // deployments whose pods are then deleted
+	// annotate gives the pods of the named deployments these annotations, as their pod template would.
+	annotate map[string]map[string]string
+	// pdbs are the workload's PodDisruptionBudgets; their status is computed over the pods left after gone.
+	pdbs []*policyv1.PodDisruptionBudget
 }
 
 func (c consolidationCase) run(t *testing.T) (before, after []Node) {
@@ -42,6 +49,7 @@ func (c consolidationCase) run(t *testing.T) (before, after []Node) {
 		pods := withUIDs(mustParse(t, manifest).Pods)
 		for _, pod := range pods {
 			pod.UID = pod.UID + apitypes.UID("-"+pod.Name)
+			pod.Annotations = c.annotate[workload.OwnerOf(pod).Name]
 		}
 		wave, err := scheduleOnce(ctx, e.builder, p, pods, nil, false)
 		require.NoError(t, err, "wave %d", i)
@@ -49,13 +57,17 @@ func (c consolidationCase) run(t *testing.T) (before, after []Node) {
 		all.nodePools, all.its = wave.nodePools, wave.its
 		all.placed = append(all.placed, wave.placed...)
 	}
+	var pods []*corev1.Pod
 	for i := range all.placed {
 		claim := all.placed[i].claim
 		claim.Pods = removeOwners(claim.Pods, c.gone)
 		all.placed[i].node.Pods = len(claim.Pods)
 		before = append(before, all.placed[i].node)
+		pods = append(pods, claim.Pods...)
 	}
-	kept, err := consolidate(ctx, all, nil)
+	budgets, _, err := disruptionBudgets(c.pdbs, pods, nil)
+	require.NoError(t, err)
+	kept, err := consolidate(ctx, all, nil, budgets)
 	require.NoError(t, err)
 	for _, pl := range kept {
 		after = append(after, pl.node)
@@ -153,6 +165,124 @@ func TestConsolidationWorkedByHand(t *testing.T) {
 	}
 }
 
+// newPDB is a PodDisruptionBudget of the default namespace over the pods labelled app in apps, with minAvailable or
+// maxUnavailable as given ("" leaves the field unset).
+func newPDB(name, minAvailable, maxUnavailable string, apps ...string) *policyv1.PodDisruptionBudget {
+	b := &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: metav1.NamespaceDefault},
+		Spec: policyv1.PodDisruptionBudgetSpec{Selector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "app", Operator: metav1.LabelSelectorOpIn, Values: apps},
+		}}},
+	}
+	if minAvailable != "" {
+		v := intstr.Parse(minAvailable)
+		b.Spec.MinAvailable = &v
+	}
+	if maxUnavailable != "" {
+		v := intstr.Parse(maxUnavailable)
+		b.Spec.MaxUnavailable = &v
+	}
+	return b
+}
+
+// Karpenter's own candidate checks read the pods' karpenter.sh/do-not-disrupt annotation and the
+// PodDisruptionBudgets' status from the offline cluster. Each case starts from a node that consolidation changes
+// without them (see TestConsolidationWorkedByHand) and says whether it is kept with them.
+func TestConsolidationHonoursDoNotDisruptAndBudgets(t *testing.T) {
+	// Two 3-vCPU pods on one m6i.2xlarge; b goes, and a alone fits an m6i.xlarge at half the price.
+	replace := []string{deployment("a", 1, "3", "1Gi", "") + deployment("b", 1, "3", "1Gi", "")}
+	const replaced, kept = "m6i.xlarge:|", "m6i.2xlarge:|"
+	// Four m6i.large of one 1100m pod each; three merge into an m6i.xlarge unless some are kept (two 1100m pods
+	// need an m6i.xlarge, no cheaper than the two m6i.large they would replace).
+	merge := []string{
+		deployment("a", 1, "1100m", "1Gi", ""), deployment("b", 1, "1100m", "1Gi", ""),
+		deployment("c", 1, "1100m", "1Gi", ""), deployment("d", 1, "1100m", "1Gi", ""),
+	}
+	merged := []string{"m6i.large:|", "m6i.xlarge:|||"}
+	unmerged := []string{"m6i.large:|", "m6i.large:|", "m6i.large:|", "m6i.large:|"}
+	doNotDisrupt := func(v string) map[string]string { return map[string]string{karpv1.DoNotDisruptAnnotationKey: v} }
+	const annotated, budgeted = `pod has "karpenter.sh/do-not-disrupt" annotation`, "pdb prevents pod evictions (PodDisruptionBudget=[default/"
+	for _, tc := range []struct {
+		name  string
+		c     consolidationCase
+		after []string
+		// blocked is how many nodes Karpenter's own check finds a pod keeps, and why says how (in its words).
+		blocked int
+		why     string
+	}{
+		{
+			name:  "a do-not-disrupt pod keeps its node",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, annotate: map[string]map[string]string{"a": doNotDisrupt("true")}},
+			after: []string{kept}, blocked: 1, why: annotated,
+		},
+		{
+			// Karpenter reads a duration as protection for that long after the pod started; at the steady state it has passed.
+			name:  "a do-not-disrupt duration has passed",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, annotate: map[string]map[string]string{"a": doNotDisrupt("30m")}},
+			after: []string{replaced},
+		},
+		{
+			name:  "a do-not-disrupt value Karpenter cannot read is ignored",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, annotate: map[string]map[string]string{"a": doNotDisrupt("yes")}},
+			after: []string{replaced},
+		},
+		{
+			name:  "a budget with minAvailable of every pod keeps the node",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "1", "", "a")}},
+			after: []string{kept}, blocked: 1, why: budgeted + "a]",
+		},
+		{
+			name:  "a budget with maxUnavailable 0% keeps the node",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "", "0%", "a")}},
+			after: []string{kept}, blocked: 1, why: budgeted + "a]",
+		},
+		{
+			name:  "a budget that allows one disruption lets the node go",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("a", "", "1", "a")}},
+			after: []string{replaced},
+		},
+		{
+			name:  "a budget over other pods lets the node go",
+			c:     consolidationCase{waves: replace, gone: []string{"b"}, pdbs: []*policyv1.PodDisruptionBudget{newPDB("c", "1", "", "c")}},
+			after: []string{replaced},
+		},
+		{
+			// a and b, each kept, leave c and d, which cannot merge into anything cheaper.
+			name: "a budget over two nodes' pods that allows no disruption blocks the merge",
+			c: consolidationCase{budget: "100%", waves: merge,
+				pdbs: []*policyv1.PodDisruptionBudget{newPDB("ab", "2", "", "a", "b")}},
+			after: unmerged, blocked: 2, why: budgeted + "ab]",
+		},
+		{
+			// Karpenter checks each candidate against disruptionsAllowed, not the command as a whole: with one
+			// disruption allowed, both nodes are candidates, and the merge is as without the budget.
+			name: "a budget over two nodes' pods that allows one disruption lets both go",
+			c: consolidationCase{budget: "100%", waves: merge,
+				pdbs: []*policyv1.PodDisruptionBudget{newPDB("ab", "1", "", "a", "b")}},
+			after: merged,
+		},
+		{
+			name: "do-not-disrupt pods on two nodes block the merge",
+			c: consolidationCase{budget: "100%", waves: merge,
+				annotate: map[string]map[string]string{"a": doNotDisrupt("true"), "b": doNotDisrupt("true")}},
+			after: unmerged, blocked: 2, why: annotated,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, after := tc.c.run(t)
+			require.Equal(t, tc.after, podsPerType(after), "expected consolidation to leave these nodes")
+			blocked := 0
+			for _, n := range after {
+				if n.DisruptionBlocked != "" {
+					blocked++
+					require.Contains(t, n.DisruptionBlocked, tc.why)
+				}
+			}
+			require.Equal(t, tc.blocked, blocked, "expected this many nodes that Karpenter may not disrupt")
+		})
+	}
+}
+
 // Two pods of one name (a Deployment and a StatefulSet both named web make web-0, web-1, web-2 each) are two pods in
 // the offline cluster too, and the estimate consolidates them like any others. (The same manifest read twice is an
 // error: kubectl apply would keep one Deployment.)
@@ -175,7 +305,7 @@ func TestSolveWithFewerReplicasThanShards(t *testing.T) {
 	w := mustParse(t, deployment("a", 1, "500m", "1Gi", "")+deployment("b", 1, "500m", "1Gi", "")+deployment("c", 1, "500m", "1Gi", ""))
 	e, err := newEstimator(ctx, smallCatalog(t), w, options(t))
 	require.NoError(t, err)
-	first, settled, err := solve(ctx, e.builder, pools{nodePools: e.stack.NodePools, classes: e.classes, memo: e.memo}, e.pods, nil, 2, true)
+	first, settled, err := solve(ctx, e.builder, pools{nodePools: e.stack.NodePools, classes: e.classes, memo: e.memo}, e.pods, nil, nil, 2, true)
 	require.NoError(t, err)
 	for _, nodes := range [][]Node{first, settled} {
 		pods := 0

@@ -43,9 +43,9 @@ func TestDominatedTypesChangeNoPlacement(t *testing.T) {
 			t.Run(name+"/"+scenario, func(t *testing.T) {
 				all := pools{nodePools: nps, classes: e.classes, memo: &memo{keepDominated: true}}
 				pruned := pools{nodePools: nps, classes: e.classes, memo: &memo{}}
-				first, settled, err := solve(ctx, e.builder, all, e.pods, w.DaemonSetPods, DefaultMaxShardPods, true)
+				first, settled, err := solve(ctx, e.builder, all, e.pods, w.DaemonSetPods, nil, DefaultMaxShardPods, true)
 				require.NoError(t, err)
-				prunedFirst, prunedSettled, err := solve(ctx, e.builder, pruned, e.pods, w.DaemonSetPods, DefaultMaxShardPods, true)
+				prunedFirst, prunedSettled, err := solve(ctx, e.builder, pruned, e.pods, w.DaemonSetPods, nil, DefaultMaxShardPods, true)
 				require.NoError(t, err)
 				require.Equal(t, first, prunedFirst, "expected the same first scale-up without the dominated types")
 				require.Equal(t, settled, prunedSettled, "expected the same steady state without the dominated types")

@@ -146,7 +146,7 @@ func TestLowerBoundKeepsOneTypeThroughTwoNodeClasses(t *testing.T) {
 		return np
 	}
 	few, many := pool("few", small.Name), pool("many", "default")
-	nodes, _, err := solve(ctx, e.builder, pools{nodePools: []*karpv1.NodePool{many}, classes: classes}, e.pods, nil, 0, false)
+	nodes, _, err := solve(ctx, e.builder, pools{nodePools: []*karpv1.NodePool{many}, classes: classes}, e.pods, nil, nil, 0, false)
 	require.NoError(t, err)
 	cluster := NewScenario("many", nodes, "").HourlyUSD
 	require.Len(t, nodes, 1, "Karpenter puts the 100 pods on one 110-pod node")
@@ -245,7 +245,7 @@ func TestLowerBoundTellsLongRequirementsApart(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, slices.ContainsFunc(offers, func(o boundOffer) bool { return o.runs[1] && strings.HasPrefix(o.name, "m7g") }),
 		"expected b to run on Graviton")
-	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, nil, 0, false)
 	require.NoError(t, err)
 	b, err := lowerBound(ctx, e.builder, p, e.pods)
 	require.NoError(t, err)
@@ -276,7 +276,7 @@ func TestLowerBoundTakesAnyAffinityTerm(t *testing.T) {
 			at := slices.IndexFunc(e.stack.NodePools, func(np *karpv1.NodePool) bool { return np.Name == tc.pool })
 			require.GreaterOrEqual(t, at, 0)
 			p := pools{nodePools: e.stack.NodePools[at : at+1], classes: e.classes}
-			nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+			nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, nil, 0, false)
 			require.NoError(t, err)
 			require.NotEmpty(t, nodes)
 			for _, n := range nodes {
@@ -303,7 +303,7 @@ func TestLowerBoundSeesPastPreferNoSchedule(t *testing.T) {
 	soft := e.stack.NodePools[at].DeepCopy()
 	soft.Spec.Template.Spec.Taints = []corev1.Taint{{Key: "soft", Value: "x", Effect: corev1.TaintEffectPreferNoSchedule}}
 	p := pools{nodePools: []*karpv1.NodePool{soft}, classes: e.classes}
-	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, 0, false)
+	nodes, _, err := solve(ctx, e.builder, p, e.pods, nil, nil, 0, false)
 	require.NoError(t, err)
 	require.NotEmpty(t, nodes, "expected Karpenter to tolerate the soft taint")
 	b, err := lowerBound(ctx, e.builder, p, e.pods)

@@ -111,6 +111,9 @@ type Node struct {
 	PriceSource string `json:"priceSource,omitempty"`
 	// Workloads are the workloads whose pods the node runs, with how many each, sorted by kind, namespace, name.
 	Workloads []WorkloadPods `json:"workloads"`
+	// DisruptionBlocked is, at a steady state, Karpenter's own reason for not disrupting the node when one of its
+	// pods blocks that (a karpenter.sh/do-not-disrupt annotation, a PodDisruptionBudget that allows no disruption).
+	DisruptionBlocked string `json:"disruptionBlocked,omitempty"`
 }
 
 // WorkloadPods is how many pods of one workload a node runs.

@@ -17,6 +17,7 @@ import (
 
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
@@ -225,6 +226,10 @@ type estimator struct {
 	extraGroups []BaselineGroup
 	// memo is shared by every pass of the estimate.
 	memo *memo
+	// budgets are the workload's PodDisruptionBudgets with their status at the steady state (see disruptionBudgets),
+	// and budgetNotes what they and the do-not-disrupt annotations keep.
+	budgets     []*policyv1.PodDisruptionBudget
+	budgetNotes []string
 	// steps and done count the estimate's stages for Options.Progress.
 	mu          sync.Mutex
 	steps, done int
@@ -291,6 +296,11 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 	for _, nc := range append(slices.Clone(lab.NodeClasses), stack.NodeClasses...) {
 		e.classes[nc.Name] = nc
 	}
+	budgets, notes, err := disruptionBudgets(w.PodDisruptionBudgets, e.pods, w.DaemonSetPods)
+	if err != nil {
+		return nil, fmt.Errorf("savings: %w", err)
+	}
+	e.budgets, e.budgetNotes = budgets, append(notes, doNotDisruptNotes(e.pods, w.DaemonSetPods)...)
 	if _, ok := e.classes[poolspec.GPU]; ok {
 		e.gpuClass = poolspec.GPU
 	}
@@ -329,7 +339,7 @@ func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[str
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
 		wg.Go(func() {
-			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, s.shardPods(e.o.MaxShardPods), !s.nodeGroup)
+			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.budgets, s.shardPods(e.o.MaxShardPods), !s.nodeGroup)
 			e.stepDone()
 			switch {
 			case errs[i] != nil && s.name == Baseline:
@@ -429,6 +439,7 @@ func (e *estimator) notes(cat *catalog.Catalog) []string {
 		"Spot nodes are priced at the cheapest compatible offering; EC2's price-capacity-optimized strategy may pick a deeper, slightly dearer pool.",
 		ConsolidationRules,
 	}...)
+	out = append(out, e.budgetNotes...)
 	return append(out, e.workloadNotes()...)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/karpenter-provider-aws/pkg/providers/instance/filter"
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/record"
@@ -102,14 +103,15 @@ func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karp
 
 // solve places pods with Karpenter's provisioning scheduler on an empty cluster with the given pools, then
 // launches each NodeClaim the way Karpenter's AWS provider picks an offering, and returns the nodes. With steady,
-// it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain.
+// it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain; every
+// pass's offline cluster holds the budgets, with their status over the whole workload (see disruptionBudgets).
 //
 // A workload larger than maxShardPods is cut into k identical shards and a remainder (see shard). Karpenter packs
 // one shard; its well-filled nodes (see filled) count k times, and the pods of its partly filled nodes, from every
 // shard, are packed again together with the remainder, by the same rule. Each pass thus stays near maxShardPods,
 // the number of passes grows with the workload, and only the last pass leaves nodes partly filled, as one pass
 // over the whole workload would.
-func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, maxShardPods int, steady bool) (first, settled []Node, err error) {
+func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, maxShardPods int, steady bool) (first, settled []Node, err error) {
 	k, base, rest := shard(pods, maxShardPods, p.memo.groupKey)
 	pass, err := scheduleOnce(ctx, b, p, base, daemonSetPods, false)
 	if err != nil {
@@ -147,7 +149,7 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 	placed := canonicalZones(pass.placed, b.Zones())
 	var kept []Node
 	if steady {
-		remaining, err := consolidate(ctx, pass, daemonSetPods)
+		remaining, err := consolidate(ctx, pass, daemonSetPods, budgets)
 		if err != nil {
 			return nil, nil, fmt.Errorf("consolidation: %w", err)
 		}
@@ -158,7 +160,7 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 		settled = append(settled, kept...)
 	}
 	if len(again) > 0 {
-		f, s, err := solve(ctx, b, p, again, daemonSetPods, maxShardPods, steady)
+		f, s, err := solve(ctx, b, p, again, daemonSetPods, budgets, maxShardPods, steady)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -626,6 +628,7 @@ func compareNodes(a, b Node) int {
 		cmp.Compare(a.Arch, b.Arch),
 		cmp.Compare(a.HourlyUSD, b.HourlyUSD),
 		slices.CompareFunc(a.Workloads, b.Workloads, compareWorkloadPods),
+		cmp.Compare(a.DisruptionBlocked, b.DisruptionBlocked),
 	)
 }
 

@@ -56,8 +56,9 @@ func shard(pods []*corev1.Pod, maxPods int, groupOf func(*corev1.Pod) string) (k
 }
 
 // groupKey identifies pods the scheduler cannot tell apart and that belong to the same workload, so that every
-// workload keeps its share of each shard: the controller, the namespace, the labels and the spec, the spec in its
-// protobuf encoding (Kubernetes' generated code writes map entries in key order, so equal specs encode equally).
+// workload keeps its share of each shard: the controller, the namespace, the labels, the annotations (which
+// Karpenter's disruption reads: karpenter.sh/do-not-disrupt) and the spec, the spec in its protobuf encoding
+// (Kubernetes' generated code writes map entries in key order, so equal specs encode equally).
 func groupKey(p *corev1.Pod) string {
 	spec, err := p.Spec.Marshal()
 	if err != nil {
@@ -71,6 +72,10 @@ func groupKey(p *corev1.Pod) string {
 	b.WriteString("\x00" + p.Namespace + "\x00")
 	for _, k := range slices.Sorted(maps.Keys(p.Labels)) {
 		b.WriteString(k + "=" + p.Labels[k] + "\x00")
+	}
+	b.WriteString("\x00")
+	for _, k := range slices.Sorted(maps.Keys(p.Annotations)) {
+		b.WriteString(k + "=" + p.Annotations[k] + "\x00")
 	}
 	b.Write(spec)
 	return b.String()

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 )
@@ -28,9 +29,9 @@ func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 	} {
 		name, nps := s.name, pools{nodePools: s.pools, classes: e.classes}
 		t.Run(name, func(t *testing.T) {
-			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, 0, !s.nodeGroup)
+			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, 0, !s.nodeGroup)
 			require.NoError(t, err)
-			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
+			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
 			require.NoError(t, err)
 			type result struct {
 				what              string
@@ -61,12 +62,24 @@ func TestNodeGroupShardsCountDaemonsAsFill(t *testing.T) {
 	require.NoError(t, err)
 	s := e.baseline()
 	p := pools{nodePools: s.pools, classes: e.classes, memo: e.memo}
-	whole, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, 0, false)
+	whole, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, nil, 0, false)
 	require.NoError(t, err)
 	require.Equal(t, NodeGroupShardPods, s.shardPods(DefaultMaxShardPods))
-	sharded, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, s.shardPods(DefaultMaxShardPods), false)
+	sharded, _, err := solve(ctx, e.builder, p, e.pods, w.DaemonSetPods, nil, s.shardPods(DefaultMaxShardPods), false)
 	require.NoError(t, err)
 	u, v := NewScenario("one pass", whole, "").HourlyUSD, NewScenario("shards", sharded, "").HourlyUSD
 	t.Logf("one pass: %d nodes $%.4f; shards of %d: %d nodes $%.4f (%+.1f%%)", len(whole), u, NodeGroupShardPods, len(sharded), v, 100*(v-u)/u)
 	require.InDelta(t, u, v, 0.02*u)
+}
+
+// Pods that differ only in annotations (a do-not-disrupt on some) are not dealt as one group, and a shard's copy of
+// a pod keeps the labels and annotations Karpenter's disruption reads.
+func TestShardKeepsAnnotationsApart(t *testing.T) {
+	pods := ownedPods("", 2)
+	pods[1].Annotations = map[string]string{karpv1.DoNotDisruptAnnotationKey: "true"}
+	require.NotEqual(t, groupKey(pods[0]), groupKey(pods[1]), "expected an annotation to set a pod apart")
+	cp := shardCopy(pods[1], 3)
+	require.Equal(t, pods[1].Labels, cp.Labels)
+	require.Equal(t, pods[1].Annotations, cp.Annotations)
+	require.NotEqual(t, pods[1].Name, cp.Name)
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -67,6 +68,7 @@ func WriteTable(w io.Writer, r *Report) error {
 		if c := s.Consolidated; c != nil {
 			fmt.Fprintf(&b, "  steady state:\n")
 			writeNodes(&b, c.Nodes)
+			writeBlocked(&b, c.Nodes)
 		}
 	}
 
@@ -150,6 +152,26 @@ func writeNodes(b *strings.Builder, nodes []Node) {
 		fmt.Fprintf(b, "  %4d × %-16s %-9s %-5s %-12s %6d pods in all  $%.4f/h each  pool %s\n",
 			g.count, g.InstanceType, g.CapacityType, g.Arch, g.Zone, g.pods, g.HourlyUSD, g.NodePool)
 	}
+}
+
+// writeBlocked says how many of a steady state's nodes Karpenter may not disrupt because of a pod, and why, as
+// Karpenter's own check gave it (each node's reason is disruptionBlocked in the JSON).
+func writeBlocked(b *strings.Builder, nodes []Node) {
+	var annotated, budgeted int
+	for _, n := range nodes {
+		switch {
+		case n.DisruptionBlocked == "":
+		case strings.Contains(n.DisruptionBlocked, karpv1.DoNotDisruptAnnotationKey):
+			annotated++
+		default:
+			budgeted++
+		}
+	}
+	if annotated+budgeted == 0 {
+		return
+	}
+	fmt.Fprintf(b, "  %4d of these nodes Karpenter may not disrupt: %d for a pod annotated %s: \"true\", %d for a pod under a PodDisruptionBudget that allows no disruption\n",
+		annotated+budgeted, annotated, karpv1.DoNotDisruptAnnotationKey, budgeted)
 }
 
 // money prints dollars with thousands separators.
