@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
+
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
