@@ -246,3 +246,45 @@ func TestShardedPassesReadTheWholeWorkloadsBudgets(t *testing.T) {
 		})
 	}
 }
+
+// The same from a manifest, as a user gives it: the reader keeps the pod template's annotations and the
+// PodDisruptionBudget document, and both reach Karpenter's own checks; without them, the same pods' nodes are not
+// held.
+func TestManifestBudgetsAndAnnotationsReachTheSteadyState(t *testing.T) {
+	const annotated = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch}
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app: batch}
+      annotations: {karpenter.sh/do-not-disrupt: "true"}
+    spec:
+      containers:
+      - name: app
+        resources: {requests: {cpu: 500m, memory: 1Gi}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: web}}
+---
+`
+	r := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+annotated, options(t))
+	notes := strings.Join(r.Notes, "\n")
+	require.Contains(t, notes, "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)")
+	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`)
+	steady := mustScenario(t, r, Multiarch).Steady().Nodes
+	require.NotEmpty(t, steady)
+	for _, n := range steady {
+		require.NotEmpty(t, n.DisruptionBlocked, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+	}
+
+	plain := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+deployment("batch", 2, "500m", "1Gi", ""), options(t))
+	for _, n := range mustScenario(t, plain, Multiarch).Steady().Nodes {
+		require.Empty(t, n.DisruptionBlocked, "expected no node held without the annotation and the budget")
+	}
+}
