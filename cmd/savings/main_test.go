@@ -19,7 +19,8 @@ const repo = "../.."
 func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	chart := filepath.Join(t.TempDir(), "chart.svg")
-	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--json", "--chart", chart}, &stdout, &stderr)
+	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--json", "--chart", chart,
+		"--images", filepath.Join(repo, "examples", "retail-store.images.json")}, &stdout, &stderr)
 	require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
 	var r savings.Report
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), "expected one JSON object")
@@ -40,7 +41,7 @@ func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 
 func TestEstimateTableByDefault(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--region", "eu-west-1"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--region", "eu-west-1", "--images", "assume"}, &stdout, &stderr)
 	require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
 	require.Contains(t, stdout.String(), "region eu-west-1", "expected --region to choose the prices")
 	require.Contains(t, stdout.String(), savings.Basis)
@@ -60,7 +61,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"estimate without -f", []string{"estimate", "--dir", repo}, 2, "-f WORKLOAD.yaml is required"},
 		{"unknown flag", []string{"estimate", "--colour"}, 2, "flag provided but not defined"},
 		{"bad manifest", []string{"estimate", "-f", bad, "--dir", repo}, 1, "bad.yaml: document 1"},
-		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large"}, 1, `unknown instance type "m99z.large"`},
+		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large", "--images", "assume"}, 1, `unknown instance type "m99z.large"`},
 		{"unknown stack", []string{"estimate", "-f", bad, "--dir", repo, "--stack", "nope"}, 1, `stack nope`},
 		{"live with a bad price source", []string{"live", "--prices", "guess"}, 2, `--prices "guess"`},
 		{"live with a missing kubeconfig", []string{"live", "--dir", repo, "--kubeconfig", filepath.Join(repo, "no-such-kubeconfig")}, 1, "error: kubeconfig: "},

@@ -46,7 +46,9 @@ type Report struct {
 	// Limits compares the limited pools' nodes with their limits; `savings live` gives none.
 	Limits Limits `json:"limits"`
 	// Advice is what to change in the workload to save more; `savings live` gives none.
-	Advice Advice   `json:"advice"`
+	Advice Advice `json:"advice"`
+	// Images are the workload's images, the platforms each offers and where that was read; absent when none were.
+	Images *Images  `json:"images,omitempty"`
 	Notes  []string `json:"notes"`
 }
 

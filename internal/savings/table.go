@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images"
 )
 
 // WriteTable prints r for people: scenarios, their nodes, the saving by cause, the method and the notes.
@@ -15,8 +17,10 @@ func WriteTable(w io.Writer, r *Report) error {
 	if w := r.Prices.Warning(); w != "" {
 		fmt.Fprintf(&b, "%s\n", w)
 	}
-	fmt.Fprintf(&b, "Workload: %d pods and %d DaemonSet(s), requesting %.2f vCPU, %.2f GiB, %d GPU.\n\n",
+	fmt.Fprintf(&b, "Workload: %d pods and %d DaemonSet(s), requesting %.2f vCPU, %.2f GiB, %d GPU.\n",
 		r.Workload.Pods, r.Workload.DaemonSets, r.Workload.VCPU, r.Workload.MemoryGiB, r.Workload.GPU)
+	writeImages(&b, r.Images)
+	b.WriteString("\n")
 
 	base, _ := r.Scenario(Baseline)
 	fmt.Fprintf(&b, "%-13s %6s %10s %12s %12s\n", "SCENARIO", "NODES", "$/HOUR", "$/MONTH", "VS BASELINE")
@@ -80,6 +84,12 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", c.Cause, c.HourlyUSD, money(c.MonthlyUSD), c.Percent)
 	}
 	fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "total", r.Savings.Total.HourlyUSD, money(r.Savings.Total.MonthlyUSD), r.Savings.Total.Percent)
+	if r.Images != nil && r.Images.Graviton != nil {
+		g := r.Images.Graviton
+		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "  graviton, verified", g.Verified.HourlyUSD, money(g.Verified.MonthlyUSD), g.Verified.Percent)
+		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "  graviton, assumed", g.Assumed.HourlyUSD, money(g.Assumed.MonthlyUSD), g.Assumed.Percent)
+		fmt.Fprintf(&b, "%s\n", g.Note)
+	}
 	fmt.Fprintf(&b, "\nMethod: %s\n", r.Savings.Method)
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(&b, "\nNotes:\n")
@@ -232,11 +242,35 @@ func writeAdvice(b *strings.Builder, r *Report) {
 			if m.Saving.HourlyUSD > 0 {
 				saving = fmt.Sprintf("saves $%.4f/h, $%s/month", m.Saving.HourlyUSD, money(m.Saving.MonthlyUSD))
 			}
-			fmt.Fprintf(b, "    %s %s/%s (%d pods): %s; %d pods would run on arm64\n", m.Kind, m.Namespace, m.Name, m.Pods, saving, m.ARM64After)
+			what := fmt.Sprintf("%s %s/%s", m.Kind, m.Namespace, m.Name)
+			switch {
+			case len(m.Workloads) > 0:
+				what = "image " + strings.Join(m.Images, " + ") + " for " + workloadList(m.Workloads)
+			case len(m.Images) > 0:
+				what = "image " + strings.Join(m.Images, " + ") + " for " + what
+			}
+			fmt.Fprintf(b, "    %s (%d pods): %s; %d pods would run on arm64\n", what, m.Pods, saving, m.ARM64After)
 		}
 	}
 	for _, n := range a.Notes {
 		fmt.Fprintf(b, "  - %s\n", n)
+	}
+}
+
+// writeImages prints what the estimate knows of the images, and the amd64-only ones by name.
+func writeImages(b *strings.Builder, im *Images) {
+	if im == nil {
+		return
+	}
+	fmt.Fprintf(b, "Images: %s\n", im.Note)
+	var pinned []string
+	for _, img := range im.Images {
+		if img.Status == images.AMD64Only || img.Status == images.ARM64Only {
+			pinned = append(pinned, img.Reference+" ("+strings.Join(img.Platforms, ", ")+")")
+		}
+	}
+	if len(pinned) > 0 {
+		fmt.Fprintf(b, "  one architecture only: %s\n", strings.Join(pinned, "; "))
 	}
 }
 

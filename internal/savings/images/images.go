@@ -74,7 +74,7 @@ func (i Image) Runs(arch string) bool {
 	return false
 }
 
-// Result is every image of a workload, in reference order, and how they were found.
+// Result is every image of a workload and how they were found.
 type Result struct {
 	// Mode is the --images mode: auto, registry, assume or file.
 	Mode string `json:"mode"`
@@ -88,11 +88,12 @@ func (r *Result) Lookup(ref string) (Image, bool) {
 	if r == nil {
 		return Image{}, false
 	}
-	i, ok := slices.BinarySearchFunc(r.Images, ref, func(img Image, ref string) int { return strings.Compare(img.Reference, ref) })
-	if !ok {
-		return Image{}, false
+	for _, img := range r.Images {
+		if img.Reference == ref {
+			return img, true
+		}
 	}
-	return r.Images[i], true
+	return Image{}, false
 }
 
 // Assumed lists the references of the images that were not read.

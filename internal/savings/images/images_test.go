@@ -3,14 +3,8 @@ package images
 import (
 	"context"
 	"encoding/base64"
-	"io"
-	"log"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,106 +14,24 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images/registrytest"
 )
-
-// testRegistry is go-containerregistry's in-process registry, counting the requests it serves.
-type testRegistry struct {
-	host     string
-	requests atomic.Int64
-}
-
-func newTestRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	r := &testRegistry{}
-	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		r.requests.Add(1)
-		inner.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	r.host = strings.TrimPrefix(srv.URL, "http://")
-	return r
-}
-
-// image is a random single-layer image whose config names os/arch[/variant].
-func image(t *testing.T, os, arch, variant string) v1.Image {
-	t.Helper()
-	img, err := random.Image(64, 1)
-	require.NoError(t, err)
-	cfg, err := img.ConfigFile()
-	require.NoError(t, err)
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture, cfg.Variant = os, arch, variant
-	img, err = mutate.ConfigFile(img, cfg)
-	require.NoError(t, err)
-	return img
-}
-
-// pushImage pushes a single-manifest image and returns its reference.
-func (r *testRegistry) pushImage(t *testing.T, repo string, img v1.Image) string {
-	t.Helper()
-	ref := r.host + "/" + repo
-	require.NoError(t, remote.Write(mustRef(t, ref), img))
-	return ref
-}
-
-// pushIndex pushes an index of one image per platform (os/arch[/variant]) and returns its reference.
-func (r *testRegistry) pushIndex(t *testing.T, repo string, platforms ...v1.Platform) string {
-	t.Helper()
-	var adds []mutate.IndexAddendum
-	for _, p := range platforms {
-		adds = append(adds, mutate.IndexAddendum{Add: image(t, p.OS, p.Architecture, p.Variant), Descriptor: v1.Descriptor{Platform: &p}})
-	}
-	idx := mutate.AppendManifests(empty.Index, adds...)
-	ref := r.host + "/" + repo
-	require.NoError(t, remote.WriteIndex(mustRef(t, ref), idx))
-	return ref
-}
-
-func mustRef(t *testing.T, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(s)
-	require.NoError(t, err)
-	return r
-}
-
-var (
-	linuxAMD64   = v1.Platform{OS: "linux", Architecture: "amd64"}
-	linuxARM64   = v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}
-	unknownAttes = v1.Platform{OS: "unknown", Architecture: "unknown"}
-)
-
-// closedPort returns a loopback host:port that refuses connections.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
-}
 
 // anonymous keeps tests off the machine's Docker config and AWS credentials.
 var anonymous = authn.NewMultiKeychain()
 
 func TestPlatformsFromTheRegistry(t *testing.T) {
-	reg := newTestRegistry(t)
-	multi := reg.pushIndex(t, "multi:1.0", linuxAMD64, linuxARM64, unknownAttes)
-	amdIndex := reg.pushIndex(t, "amd-index:1.0", linuxAMD64)
-	armImage := reg.pushImage(t, "arm-image:1.0", image(t, "linux", "arm64", "v8"))
-	amdImage := reg.pushImage(t, "amd-image:1.0", image(t, "linux", "amd64", ""))
-	d, err := remote.Head(mustRef(t, multi))
-	require.NoError(t, err)
-	pinned := reg.host + "/multi@" + d.Digest.String()
-	down := closedPort(t) + "/gone:1.0"
+	reg := registrytest.New(t)
+	multi := reg.PushIndex(t, "multi:1.0", registrytest.LinuxAMD64, registrytest.LinuxARM64, registrytest.Attestation)
+	amdIndex := reg.PushIndex(t, "amd-index:1.0", registrytest.LinuxAMD64)
+	armImage := reg.PushImage(t, "arm-image:1.0", registrytest.LinuxARM64)
+	amdImage := reg.PushImage(t, "amd-image:1.0", registrytest.LinuxAMD64)
+	pinned := reg.Host + "/multi@" + reg.Digest(t, multi)
+	downHost := registrytest.ClosedHost(t)
+	down := downHost + "/gone:1.0"
 
 	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
 	refs := []string{multi, amdIndex, armImage, amdImage, pinned, down}
@@ -140,7 +52,7 @@ func TestPlatformsFromTheRegistry(t *testing.T) {
 		require.Equal(t, refs[i], img.Reference, "results keep the order of the references")
 		if img.Reference == down {
 			require.Equal(t, Assumed, img.Status, "an unreachable host leaves the image assumed")
-			require.Contains(t, img.Reason, closedPort2Host(down), "the reason names the registry")
+			require.Contains(t, img.Reason, downHost, "the reason names the registry")
 			require.Empty(t, img.Platforms)
 			continue
 		}
@@ -151,12 +63,10 @@ func TestPlatformsFromTheRegistry(t *testing.T) {
 	}
 }
 
-func closedPort2Host(ref string) string { return strings.SplitN(ref, "/", 2)[0] }
-
 func TestCacheAnswersTheSecondLookup(t *testing.T) {
-	reg := newTestRegistry(t)
-	amd := reg.pushIndex(t, "carts:0.4.8", linuxAMD64)
-	down := closedPort(t) + "/gone:1.0"
+	reg := registrytest.New(t)
+	amd := reg.PushIndex(t, "carts:0.4.8", registrytest.LinuxAMD64)
+	down := registrytest.ClosedHost(t) + "/gone:1.0"
 	cache := filepath.Join(t.TempDir(), "sub", "images.json")
 	l := &Lookup{Keychain: anonymous, CachePath: cache, Timeout: 5 * time.Second}
 
@@ -167,10 +77,10 @@ func TestCacheAnswersTheSecondLookup(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string][]string{amd: {"linux/amd64"}}, saved, "the cache keeps what was read, not what was assumed")
 
-	before := reg.requests.Load()
+	before := reg.Requests()
 	second, err := l.Platforms(context.Background(), []string{amd})
 	require.NoError(t, err)
-	require.Equal(t, before, reg.requests.Load(), "a cached reference asks the registry nothing")
+	require.Equal(t, before, reg.Requests(), "a cached reference asks the registry nothing")
 	require.Equal(t, AMD64Only, second.Images[0].Status)
 	require.Equal(t, "cache "+cache, second.Images[0].Source)
 }
@@ -220,9 +130,9 @@ func TestFileRejectsBadPlatforms(t *testing.T) {
 }
 
 func TestModes(t *testing.T) {
-	reg := newTestRegistry(t)
-	amd := reg.pushIndex(t, "carts:0.4.8", linuxAMD64)
-	down := closedPort(t) + "/gone:1.0"
+	reg := registrytest.New(t)
+	amd := reg.PushIndex(t, "carts:0.4.8", registrytest.LinuxAMD64)
+	down := registrytest.ClosedHost(t) + "/gone:1.0"
 	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
 	ctx := context.Background()
 
@@ -235,10 +145,10 @@ func TestModes(t *testing.T) {
 	_, err = Resolve(ctx, ModeRegistry, "", []string{amd, down}, l)
 	require.ErrorContains(t, err, down, "registry fails naming the image it could not read")
 
-	before := reg.requests.Load()
+	before := reg.Requests()
 	assumed, err := Resolve(ctx, ModeAssume, "", []string{amd}, l)
 	require.NoError(t, err)
-	require.Equal(t, before, reg.requests.Load(), "assume reads no registry")
+	require.Equal(t, before, reg.Requests(), "assume reads no registry")
 	require.Equal(t, []string{amd}, assumed.Assumed())
 }
 
