@@ -1,15 +1,23 @@
 // Command savings estimates and measures what Karpenter and multi-arch node pools save.
 //
 //	go run ./cmd/savings estimate -f WORKLOAD.yaml [-f ...] [--stack dev] [--region R] [--json] [--chart out.svg]
-//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
+//	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge] [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
+//	    [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings diff --base BASEDIR [--dir .] [--stack dev] [-f W.yaml ...] [--json | --markdown] [--fail-above PCT]
+//	    [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings billed [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--granularity DAILY|MONTHLY] [--stack dev] [--json] [--ce-json FILE]
 //
 // estimate places the manifests' pods with Karpenter's own scheduler on four kinds of capacity — an on-demand x86
 // node group, the lab's default pool, this stack's pools, and the lower bound — and splits the saving into spot,
 // Graviton and packing. live prices a running cluster's nodes and compares them with the baseline for the same
 // pods. Both are requests-based estimates, not billing, and name their price data and its date.
+//
+// --images says which images run on arm64 (a pod whose image offers no linux/arm64 runs on amd64 only in every
+// scenario): auto (the default) reads each image's registry and assumes multi-arch, naming it, for one it cannot
+// read; registry fails instead; assume reads nothing; FILE is a JSON object {"image as written": ["linux/amd64"]}.
+// Registry answers are cached in <user cache dir>/karpenter-savings/images.json (--images-cache FILE, or off).
+// Tests and golden outputs pass --images assume or an images file: none reaches a registry.
 package main
 
 import (

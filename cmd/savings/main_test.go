@@ -34,6 +34,14 @@ func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 	require.Equal(t, "us-east-1", r.Prices.Region, "expected the dev stack's region")
 	require.Contains(t, r.Prices.Source, "ec2-instances-info")
 	require.Equal(t, savings.Basis, r.Prices.Basis)
+	require.NotNil(t, r.Images, "expected the images section")
+	require.Equal(t, "file", r.Images.Mode, "expected the images file's mode")
+	require.Len(t, r.Images.Images, 10, "expected the retail store's ten images")
+	for _, img := range r.Images.Images {
+		require.Equal(t, "multi-arch", string(img.Status), "image %s", img.Reference)
+	}
+	require.NotNil(t, r.Images.Graviton)
+	require.Zero(t, r.Images.Graviton.Assumed.HourlyUSD, "no image is assumed, so no part of the Graviton saving is")
 	svg, err := os.ReadFile(chart)
 	require.NoError(t, err, "expected the chart file")
 	require.Contains(t, string(svg), "<svg")
@@ -60,6 +68,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown command", []string{"forecast"}, 2, `unknown command "forecast"`},
 		{"estimate without -f", []string{"estimate", "--dir", repo}, 2, "-f WORKLOAD.yaml is required"},
 		{"unknown flag", []string{"estimate", "--colour"}, 2, "flag provided but not defined"},
+		{"images file that misses an image", []string{"estimate", "-f", filepath.Join(repo, "examples", "mixed-workload.yaml"), "--dir", repo,
+			"--images", filepath.Join(repo, "examples", "retail-store.images.json")}, 1, "public.ecr.aws/nginx/nginx:1.27"},
+		{"empty images mode", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--images", ""}, 2, `--images ""`},
+		{"live with no images mode", []string{"live", "--images", ""}, 2, `--images ""`},
 		{"bad manifest", []string{"estimate", "-f", bad, "--dir", repo}, 1, "bad.yaml: document 1"},
 		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large", "--images", "assume"}, 1, `unknown instance type "m99z.large"`},
 		{"unknown stack", []string{"estimate", "-f", bad, "--dir", repo, "--stack", "nope"}, 1, `stack nope`},

@@ -72,6 +72,9 @@ func boundGap(a Advice, hourly, lowerBound float64) *BoundGap {
 		}
 		if r := (hourly - m.Saving.HourlyUSD) / m.LowerBoundHourlyUSD; what == "" || r < advised {
 			advised, what = r, fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+			if len(m.Images) > 0 {
+				what = fmt.Sprintf("a multi-arch build of %s for %s %s/%s", strings.Join(m.Images, " + "), m.Kind, m.Namespace, m.Name)
+			}
 			against = fmt.Sprintf(" the lower bound of the workload so changed ($%.4f/h)", m.LowerBoundHourlyUSD)
 		}
 	}
