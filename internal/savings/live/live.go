@@ -140,8 +140,8 @@ func Measure(ctx context.Context, kube kubernetes.Interface, cat *catalog.Catalo
 // linux/arm64 (their containers cannot start there, or the registry's answer is out of date). The baseline is
 // amd64 throughout, so the images change no figure of a live report; they say what Graviton could still take.
 func (c *cluster) imageNotes(res *images.Result) []string {
-	type use struct{ amd64, arm64 int }
-	movable, pinned, wrong := map[workload.Owner]*use{}, map[workload.Owner][]string{}, map[workload.Owner][]string{}
+	// movable counts each workload's pods on amd64 that could run on arm64.
+	movable, pinned, wrong := map[workload.Owner]int{}, map[workload.Owner][]string{}, map[workload.Owner][]string{}
 	var order []workload.Owner
 	seen := map[workload.Owner]bool{}
 	for idx, pods := range c.nodePods {
@@ -176,10 +176,7 @@ func (c *cluster) imageNotes(res *images.Result) []string {
 			case len(amd64Only) > 0:
 				pinned[o] = amd64Only
 			case multi && read > 0 && arch == karpv1.ArchitectureAmd64:
-				if movable[o] == nil {
-					movable[o] = &use{}
-				}
-				movable[o].amd64++
+				movable[o]++
 			}
 		}
 	}
@@ -195,8 +192,8 @@ func (c *cluster) imageNotes(res *images.Result) []string {
 		if imgs := pinned[o]; imgs != nil {
 			keep = append(keep, name+" ("+strings.Join(imgs, ", ")+")")
 		}
-		if u := movable[o]; u != nil {
-			move = append(move, fmt.Sprintf("%s (%d pods)", name, u.amd64))
+		if n := movable[o]; n > 0 {
+			move = append(move, fmt.Sprintf("%s (%d pods)", name, n))
 		}
 	}
 	var out []string
