@@ -29,12 +29,13 @@ func TestPlatformsFromTheRegistry(t *testing.T) {
 	amdIndex := reg.PushIndex(t, "amd-index:1.0", registrytest.LinuxAMD64)
 	armImage := reg.PushImage(t, "arm-image:1.0", registrytest.LinuxARM64)
 	amdImage := reg.PushImage(t, "amd-image:1.0", registrytest.LinuxAMD64)
+	old := reg.PushSchema1(t, "old:0.3.0", "amd64")
 	pinned := reg.Host + "/multi@" + reg.Digest(t, multi)
 	downHost := registrytest.ClosedHost(t)
 	down := downHost + "/gone:1.0"
 
 	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
-	refs := []string{multi, amdIndex, armImage, amdImage, pinned, down}
+	refs := []string{multi, amdIndex, armImage, amdImage, old, pinned, down}
 	r, err := l.Platforms(context.Background(), refs)
 	require.NoError(t, err)
 	want := map[string]struct {
@@ -45,6 +46,7 @@ func TestPlatformsFromTheRegistry(t *testing.T) {
 		amdIndex: {AMD64Only, []string{"linux/amd64"}},
 		armImage: {ARM64Only, []string{"linux/arm64/v8"}},
 		amdImage: {AMD64Only, []string{"linux/amd64"}},
+		old:      {AMD64Only, []string{"linux/amd64"}},
 		pinned:   {MultiArch, []string{"linux/amd64", "linux/arm64/v8"}},
 	}
 	require.Len(t, r.Images, len(refs))

@@ -3,6 +3,7 @@
 package registrytest
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/require"
 )
 
@@ -85,6 +87,24 @@ func (r *Registry) PushIndex(t testing.TB, repo string, platforms ...v1.Platform
 	}
 	ref := r.Host + "/" + repo
 	require.NoError(t, remote.WriteIndex(mustRef(t, ref), mutate.AppendManifests(empty.Index, adds...)))
+	return ref
+}
+
+// schema1 is a Docker schema 1 manifest, which names its architecture itself and has no config.
+type schema1 []byte
+
+func (m schema1) RawManifest() ([]byte, error) { return m, nil }
+
+func (schema1) MediaType() (types.MediaType, error) { return types.DockerManifestSchema1, nil }
+
+// PushSchema1 pushes a Docker schema 1 manifest of arch, as registries still serve for images pushed before 2017,
+// and returns its reference.
+func (r *Registry) PushSchema1(t testing.TB, repo, arch string) string {
+	t.Helper()
+	name, tag, _ := strings.Cut(repo, ":")
+	ref := r.Host + "/" + repo
+	m := fmt.Sprintf(`{"schemaVersion": 1, "name": %q, "tag": %q, "architecture": %q, "fsLayers": [], "history": []}`, name, tag, arch)
+	require.NoError(t, remote.Put(mustRef(t, ref), schema1(m)))
 	return ref
 }
 
