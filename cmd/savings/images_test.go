@@ -51,6 +51,9 @@ spec:
 				require.Equal(t, "amd64", n.Arch, "run %d, scenario %s: carts' image offers no linux/arm64", i, s.Name)
 			}
 		}
+		if i == 1 {
+			require.Contains(t, r.Images.Note, "1 of them kept in the cache "+cache, "the report says the platforms came from the cache")
+		}
 		if i == 0 {
 			saved, err := images.ReadFile(cache)
 			require.NoError(t, err)

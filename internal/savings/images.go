@@ -147,11 +147,12 @@ func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) 
 
 // ImagesNote says in a sentence what the estimate did with res: how many images were read, pinned or assumed.
 func ImagesNote(res *images.Result) string {
-	if res == nil {
-		return "Images were not read: every image is assumed to run on arm64 and amd64."
-	}
 	var multi, amd, arm []string
+	cached := 0
 	for _, img := range res.Images {
+		if strings.HasPrefix(img.Source, "cache ") {
+			cached++
+		}
 		switch img.Status {
 		case images.MultiArch:
 			multi = append(multi, img.Reference)
@@ -168,6 +169,9 @@ func ImagesNote(res *images.Result) string {
 		images.ModeAssume:   "not read (--images assume)",
 		images.ModeFile:     "from the images file " + res.File,
 	}[res.Mode]
+	if cached > 0 {
+		from += fmt.Sprintf(", %d of them kept in the cache %s", cached, res.File)
+	}
 	s := fmt.Sprintf("%d image(s), platforms %s: %d multi-arch, %d amd64-only, %d arm64-only, %d assumed multi-arch.",
 		len(res.Images), from, len(multi), len(amd), len(arm), len(assumed))
 	if len(amd)+len(arm) > 0 {
