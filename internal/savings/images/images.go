@@ -258,7 +258,7 @@ func newImage(ref string, platforms []string, source string) (Image, error) {
 }
 
 // Resolve finds the platforms of refs as mode says: assume reads nothing; file reads file; auto and registry ask
-// the registries through l, registry failing on the first image it could not read.
+// the registries through l, and registry fails naming every image it could not read.
 func Resolve(ctx context.Context, mode, file string, refs []string, l *Lookup) (*Result, error) {
 	switch mode {
 	case ModeAssume:
