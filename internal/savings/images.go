@@ -128,7 +128,7 @@ func podImages(p *corev1.Pod) []string {
 // assumedOnAMD64 returns pods with every pod that has an assumed image pinned to amd64, and whether any was.
 func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) {
 	out := make([]*corev1.Pod, len(pods))
-	any := false
+	changed := false
 	for i, p := range pods {
 		out[i] = p
 		if _, ok := marks.assumed[workload.OwnerOf(p)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
@@ -140,9 +140,9 @@ func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) 
 		}
 		cp.Spec.NodeSelector[corev1.LabelArchStable] = karpv1.ArchitectureAmd64
 		out[i] = cp
-		any = true
+		changed = true
 	}
-	return out, any
+	return out, changed
 }
 
 // ImagesNote says in a sentence what the estimate did with res: how many images were read, pinned or assumed.
