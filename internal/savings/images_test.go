@@ -175,3 +175,26 @@ func TestAnImageOfTheOtherArchitectureThanThePodRequiresIsAnError(t *testing.T) 
 	require.ErrorContains(t, err, "legacy:1.0")
 	require.ErrorContains(t, err, "exec format error")
 }
+
+func TestWorkloadsSharingAnAMD64OnlyImageGetOneAdvisedRun(t *testing.T) {
+	reg := registrytest.New(t)
+	shared := reg.PushIndex(t, "weaveworksdemos/java-base:1.0", registrytest.LinuxAMD64)
+	manifests := shopDeployment("carts", shared, 4, "1", "2Gi") + shopDeployment("shipping", shared, 2, "1", "2Gi")
+	w, res := resolve(t, manifests, images.ModeRegistry)
+	o := options(t)
+	o.Images = res
+	r, err := Estimate(context.Background(), smallCatalog(t), w, o)
+	require.NoError(t, err)
+	require.Len(t, r.Advice.MultiArchImages, 1, "one multi-arch build frees both workloads: one run")
+	a := r.Advice.MultiArchImages[0]
+	require.Equal(t, []string{shared}, a.Images)
+	require.Equal(t, "carts", a.Name, "the largest workload names the run")
+	require.Equal(t, 6, a.Pods)
+	require.Equal(t, []WorkloadPods{
+		{Kind: "Deployment", Namespace: "sock-shop", Name: "carts", Pods: 4},
+		{Kind: "Deployment", Namespace: "sock-shop", Name: "shipping", Pods: 2},
+	}, a.Workloads)
+	var table strings.Builder
+	require.NoError(t, WriteTable(&table, r))
+	require.Contains(t, table.String(), "image "+shared+" for Deployment sock-shop/carts (4 pods), Deployment sock-shop/shipping (2 pods): ")
+}

@@ -242,14 +242,15 @@ func writeAdvice(b *strings.Builder, r *Report) {
 			if m.Saving.HourlyUSD > 0 {
 				saving = fmt.Sprintf("saves $%.4f/h, $%s/month", m.Saving.HourlyUSD, money(m.Saving.MonthlyUSD))
 			}
-			what := fmt.Sprintf("%s %s/%s", m.Kind, m.Namespace, m.Name)
-			switch {
-			case len(m.Workloads) > 0:
-				what = "image " + strings.Join(m.Images, " + ") + " for " + workloadList(m.Workloads)
-			case len(m.Images) > 0:
+			// Workloads pinned by the same images are listed with their own counts.
+			what := fmt.Sprintf("%s %s/%s (%d pods)", m.Kind, m.Namespace, m.Name, m.Pods)
+			if len(m.Workloads) > 0 {
+				what = workloadList(m.Workloads)
+			}
+			if len(m.Images) > 0 {
 				what = "image " + strings.Join(m.Images, " + ") + " for " + what
 			}
-			fmt.Fprintf(b, "    %s (%d pods): %s; %d pods would run on arm64\n", what, m.Pods, saving, m.ARM64After)
+			fmt.Fprintf(b, "    %s: %s; %d pods would run on arm64\n", what, saving, m.ARM64After)
 		}
 	}
 	for _, n := range a.Notes {
