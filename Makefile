@@ -9,6 +9,11 @@ GOLANGCI_LINT_VERSION := v2.15.0
 ACTIONLINT_VERSION := v1.7.12
 STACK ?= dev
 WORKLOAD ?= examples/retail-store.yaml
+# Where the estimate reads its images' platforms (cmd/savings --images): the committed file for the default workload,
+# so that make estimate prints the same figures on every machine without the network; the registries for another.
+IMAGES ?= $(if $(filter examples/retail-store.yaml,$(WORKLOAD)),examples/retail-store.images.json,auto)
+# savings diff prices the stack's savingsWorkloads (default: the retail store), with the images file CI uses.
+DIFF_IMAGES ?= examples/retail-store.images.json
 
 .PHONY: help test render render-json estimate diff check deep deep-deps lint vet actionlint fuzz tools bench-build
 
@@ -31,11 +36,11 @@ render-json: ## The same, as one JSON object {resources, outputs}
 	$(GO) run ./cmd/render --stack $(STACK) --json
 
 estimate: ## Savings estimate of WORKLOAD (default examples/retail-store.yaml) on the STACK's node pools
-	$(GO) run ./cmd/savings estimate -f $(WORKLOAD) --stack $(STACK)
+	$(GO) run ./cmd/savings estimate -f $(WORKLOAD) --images $(IMAGES) --stack $(STACK)
 
 diff: ## What the working tree's config does to the estimate vs BASE (a directory, e.g. a git worktree of main)
 	@test -n "$(BASE)" || { echo "usage: make diff BASE=../base"; exit 2; }
-	$(GO) run ./cmd/savings diff --base $(BASE) --stack $(STACK)
+	$(GO) run ./cmd/savings diff --base $(BASE) --images $(DIFF_IMAGES) --stack $(STACK)
 
 check: deep-deps ## Policy rules on the deep offline render (STACK=dev); non-zero with the violations
 	$(GO) run ./cmd/render --stack $(STACK) --check

@@ -248,7 +248,7 @@ func TestBilledWorkload(t *testing.T) {
 	t.Chdir(repo)
 	workloadFile := filepath.Join("examples", "retail-store.yaml")
 	var est, stdout, stderr bytes.Buffer
-	require.Equal(t, 0, run(context.Background(), []string{"estimate", "-f", workloadFile, "--json"}, &est, &stderr), "stderr: %s", stderr.String())
+	require.Equal(t, 0, run(context.Background(), []string{"estimate", "-f", workloadFile, "--json", "--images", "assume"}, &est, &stderr), "stderr: %s", stderr.String())
 	var e struct {
 		Scenarios []struct {
 			Name      string  `json:"name"`

@@ -35,8 +35,14 @@ func diffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	asJSON := fs.Bool("json", false, `print one JSON object {"base", "head", "change", "nodes", "moved", "configChanges"}`)
 	asMarkdown := fs.Bool("markdown", false, "print a pull-request comment (summary line, node table, folded details)")
 	failAbove := fs.Float64("fail-above", -1, "exit 3 when the monthly estimate grows by more than this many percent (default: never)")
+	var img imageFlags
+	img.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := img.check(); err != nil {
+		fmt.Fprintf(stderr, "savings diff: %v\n", err)
+		return errUsage
 	}
 	if *baseDir == "" {
 		fmt.Fprintln(stderr, "savings diff: --base BASEDIR is required")
@@ -84,11 +90,18 @@ func diffCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	baseReport, err := estimateSide(ctx, "base", base.dir, base.optionsFor(baseCfg), cat, w)
+	// Both sides run the same workload, so its images are read once and pin the same pods on both.
+	imgs, err := img.resolve(ctx, w.Pods, w.DaemonSetPods)
 	if err != nil {
 		return err
 	}
-	headReport, err := estimateSide(ctx, "head", head.dir, head.optionsFor(headCfg), cat, w)
+	baseOpts, headOpts := base.optionsFor(baseCfg), head.optionsFor(headCfg)
+	baseOpts.Images, headOpts.Images = imgs, imgs
+	baseReport, err := estimateSide(ctx, "base", base.dir, baseOpts, cat, w)
+	if err != nil {
+		return err
+	}
+	headReport, err := estimateSide(ctx, "head", head.dir, headOpts, cat, w)
 	if err != nil {
 		return err
 	}

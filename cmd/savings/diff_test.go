@@ -58,7 +58,7 @@ func pools(graviton string) string {
 func runDiff(t *testing.T, args ...string) (int, *savingsdiff.Diff, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"diff", "--json"}, args...), &stdout, &stderr)
+	code := run(context.Background(), append([]string{"diff", "--json", "--images", "assume"}, args...), &stdout, &stderr)
 	if code != 0 && code != 3 {
 		return code, nil, stderr.String()
 	}
@@ -185,7 +185,7 @@ func TestDiffMarkdownIsOneStickyComment(t *testing.T) {
 	base := stackCopy(t, "")
 	head := stackCopy(t, pools(`{enabled: false}`))
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"diff", "--markdown", "--base", base, "--dir", head}, &stdout, &stderr)
+	code := run(context.Background(), []string{"diff", "--markdown", "--images", "assume", "--base", base, "--dir", head}, &stdout, &stderr)
 	require.Equal(t, 0, code, stderr.String())
 	md := stdout.String()
 	require.True(t, len(md) < savingsdiff.MaxCommentBytes)

@@ -37,6 +37,8 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	sf.register(fs, true)
 	var out output
 	out.register(fs)
+	var img imageFlags
+	img.register(fs)
 	prices := fs.String("prices", pricesSnapshot, "snapshot: Karpenter's generated on-demand prices where it has the type, else the embedded snapshot's, and the snapshot's spot prices, all dated (reproducible); auto: current AWS prices when credentials work, else as snapshot")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -49,12 +51,19 @@ func estimate(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "savings estimate: --prices %q: want %s or %s\n", *prices, pricesAuto, pricesSnapshot)
 		return errUsage
 	}
+	if err := img.check(); err != nil {
+		fmt.Fprintf(stderr, "savings estimate: %v\n", err)
+		return errUsage
+	}
 	o, err := sf.options()
 	if err != nil {
 		return err
 	}
 	w, err := workload.ReadFiles(manifests...)
 	if err != nil {
+		return err
+	}
+	if o.Images, err = img.resolve(ctx, w.Pods, w.DaemonSetPods); err != nil {
 		return err
 	}
 	cat, fallbackReason, err := loadPrices(ctx, *prices, o)

@@ -36,8 +36,14 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	sf.register(fs, false)
 	var out output
 	out.register(fs)
+	var img imageFlags
+	img.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if err := img.check(); err != nil {
+		fmt.Fprintf(stderr, "savings live: %v\n", err)
+		return errUsage
 	}
 	if *prices != pricesAuto && *prices != pricesSnapshot {
 		fmt.Fprintf(stderr, "savings live: --prices %q: want %s or %s\n", *prices, pricesAuto, pricesSnapshot)
@@ -77,7 +83,7 @@ func liveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return live.NewSnapshotPricer(laid, region)
 	}
-	r, err := live.Measure(ctx, kube, cat, newPricer, live.Options{Estimate: o})
+	r, err := live.Measure(ctx, kube, cat, newPricer, live.Options{Estimate: o, Images: img.resolve})
 	if err != nil {
 		return err
 	}

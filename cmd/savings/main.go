@@ -2,8 +2,11 @@
 //
 //	go run ./cmd/savings estimate -f WORKLOAD.yaml [-f ...] [--stack dev] [--region R] [--json] [--chart out.svg]
 //	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge] [--prices snapshot|auto]
+//	    [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings live [--kubeconfig PATH] [--context NAME] [--json] [--chart out.svg] [--prices auto|snapshot]
+//	    [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings diff --base BASEDIR [--dir .] [--stack dev] [-f W.yaml ...] [--json | --markdown] [--fail-above PCT]
+//	    [--images auto|registry|assume|FILE]
 //	go run ./cmd/savings billed [--start YYYY-MM-DD] [--end YYYY-MM-DD] [--granularity DAILY|MONTHLY] [--stack dev] [--json] [--ce-json FILE]
 //	    [--baseline-type m6i.large] [--baseline-gpu-type g5.xlarge]
 //
@@ -20,6 +23,12 @@
 // Pods, and custom kinds with spec.template and spec.replicas), HorizontalPodAutoscalers and PodDisruptionBudgets are
 // read; a pod or ReplicaSet whose controller is in the input is counted once; every other object is listed as
 // ignored (docs/savings.md, "What the manifest reader accepts").
+//
+// --images says which images run on arm64 (a pod whose image offers no linux/arm64 runs on amd64 only in every
+// scenario): auto (the default) reads each image's registry and assumes multi-arch, naming it, for one it cannot
+// read; registry fails instead; assume reads nothing; FILE is a JSON object {"image as written": ["linux/amd64"]}.
+// Registry answers are cached in <user cache dir>/karpenter-savings/images.json (--images-cache FILE, or off).
+// Tests and golden outputs pass --images assume or an images file: none reaches a registry.
 package main
 
 import (

@@ -19,7 +19,8 @@ const repo = "../.."
 func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	chart := filepath.Join(t.TempDir(), "chart.svg")
-	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--json", "--chart", chart}, &stdout, &stderr)
+	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--json", "--chart", chart,
+		"--images", filepath.Join(repo, "examples", "retail-store.images.json")}, &stdout, &stderr)
 	require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
 	var r savings.Report
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), "expected one JSON object")
@@ -46,6 +47,14 @@ func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 	}
 	require.NotNil(t, r.SpotSensitivity, "expected the spot sensitivity")
 	require.Len(t, r.SpotSensitivity.Scenarios, 2)
+	require.NotNil(t, r.Images, "expected the images section")
+	require.Equal(t, "file", r.Images.Mode, "expected the images file's mode")
+	require.Len(t, r.Images.Images, 10, "expected the retail store's ten images")
+	for _, img := range r.Images.Images {
+		require.Equal(t, "multi-arch", string(img.Status), "image %s", img.Reference)
+	}
+	require.NotNil(t, r.Images.Graviton)
+	require.Zero(t, r.Images.Graviton.Assumed.HourlyUSD, "no image is assumed, so no part of the Graviton saving is")
 	svg, err := os.ReadFile(chart)
 	require.NoError(t, err, "expected the chart file")
 	require.Contains(t, string(svg), "<svg")
@@ -53,7 +62,7 @@ func TestEstimateJSONPrintsFourScenariosWithSourceAndDate(t *testing.T) {
 
 func TestEstimateTableByDefault(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--region", "eu-west-1"}, &stdout, &stderr)
+	code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--region", "eu-west-1", "--images", "assume"}, &stdout, &stderr)
 	require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
 	require.Contains(t, stdout.String(), "region eu-west-1", "expected --region to choose the prices")
 	require.Contains(t, stdout.String(), savings.Basis)
@@ -72,8 +81,12 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown command", []string{"forecast"}, 2, `unknown command "forecast"`},
 		{"estimate without -f", []string{"estimate", "--dir", repo}, 2, "-f WORKLOAD.yaml is required"},
 		{"unknown flag", []string{"estimate", "--colour"}, 2, "flag provided but not defined"},
+		{"images file that misses an image", []string{"estimate", "-f", filepath.Join(repo, "examples", "mixed-workload.yaml"), "--dir", repo,
+			"--images", filepath.Join(repo, "examples", "retail-store.images.json")}, 1, "public.ecr.aws/nginx/nginx:1.27"},
+		{"empty images mode", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--images", ""}, 2, `--images ""`},
+		{"live with no images mode", []string{"live", "--images", ""}, 2, `--images ""`},
 		{"bad manifest", []string{"estimate", "-f", bad, "--dir", repo}, 1, "bad.yaml: document 1"},
-		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large"}, 1, `unknown instance type "m99z.large"`},
+		{"unknown baseline type", []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo, "--baseline-type", "m99z.large", "--images", "assume"}, 1, `unknown instance type "m99z.large"`},
 		{"unknown stack", []string{"estimate", "-f", bad, "--dir", repo, "--stack", "nope"}, 1, `stack nope`},
 		{"live with a bad price source", []string{"live", "--prices", "guess"}, 2, `--prices "guess"`},
 		{"live with a missing kubeconfig", []string{"live", "--dir", repo, "--kubeconfig", filepath.Join(repo, "no-such-kubeconfig")}, 1, "error: kubeconfig: "},

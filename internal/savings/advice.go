@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +16,8 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
-// maxImageAdvice bounds how many amd64-only workloads get a scheduling pass of their own; the largest come first.
+// maxImageAdvice bounds how many amd64-only workloads (or groups of workloads that share their amd64-only images) get
+// a scheduling pass of their own; the largest come first.
 const maxImageAdvice = 10
 
 // preferArm64Weight is the weight of the advised preference; Karpenter tries the heaviest preference first.
@@ -70,6 +72,9 @@ func boundGap(a Advice, hourly, lowerBound float64) *BoundGap {
 		}
 		if r := (hourly - m.Saving.HourlyUSD) / m.LowerBoundHourlyUSD; what == "" || r < advised {
 			advised, what = r, fmt.Sprintf("a multi-arch image for %s %s/%s", m.Kind, m.Namespace, m.Name)
+			if len(m.Images) > 0 {
+				what = fmt.Sprintf("a multi-arch build of %s for %s %s/%s", strings.Join(m.Images, " + "), m.Kind, m.Namespace, m.Name)
+			}
 			against = fmt.Sprintf(" the lower bound of the workload so changed ($%.4f/h)", m.LowerBoundHourlyUSD)
 		}
 	}
@@ -112,12 +117,18 @@ type AdvisedWorkload struct {
 	AMD64After  int    `json:"amd64PodsAfter"`
 }
 
-// ImageAdvice is what one amd64-only workload would save with a multi-arch image and an arm64 preference.
+// ImageAdvice is what one amd64-only workload would save with a multi-arch image and an arm64 preference. When
+// its images were read, it is what multi-arch builds of those images would save, for every workload they pin.
 type ImageAdvice struct {
+	// Kind, Namespace and Name are the workload, or the largest of the workloads the images pin.
 	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
-	Pods      int    `json:"pods"`
+	// Images are the amd64-only images the run allows on arm64; absent when the pin is the manifest's own.
+	Images []string `json:"images,omitempty"`
+	// Workloads are every workload the images pin, when there is more than one.
+	Workloads []WorkloadPods `json:"workloads,omitempty"`
+	Pods      int            `json:"pods"`
 	// ARM64After is how many of its pods Karpenter then puts on arm64.
 	ARM64After int    `json:"arm64PodsAfter"`
 	Saving     Amount `json:"saving"`
@@ -141,6 +152,7 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 	onAMD64 := archPods(multiarch.Nodes, karpv1.ArchitectureAmd64)
 
 	var movable, pinned []workload.Owner
+	byImages := map[string][]workload.Owner{}
 	for _, o := range owners {
 		p := e.pods[byOwner[o][0]]
 		// Pinned to amd64 when every required node-affinity term is (Karpenter falls back to the next term).
@@ -149,7 +161,15 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 			arch := term.Get(corev1.LabelArchStable)
 			amd64Only = amd64Only && !arch.Has(karpv1.ArchitectureArm64) && arch.Has(karpv1.ArchitectureAmd64)
 		}
+		imgs, byImage := e.marks.pinned[o]
 		switch {
+		case amd64Only && byImage:
+			// Workloads pinned by the same images are freed together by their multi-arch builds: one run.
+			key := strings.Join(imgs, " ")
+			if _, ok := byImages[key]; !ok {
+				pinned = append(pinned, o)
+			}
+			byImages[key] = append(byImages[key], o)
 		case amd64Only:
 			pinned = append(pinned, o)
 		case onAMD64[o] > 0 && e.arm64Possible(ctx, p, nodePools):
@@ -160,21 +180,49 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 	a := Advice{MultiArchImages: []ImageAdvice{}}
 	type run struct {
 		owners []workload.Owner
+		images []string
 		strip  bool
 	}
 	runs := []run{}
 	if len(movable) > 0 {
 		runs = append(runs, run{owners: movable})
 	}
-	slices.SortStableFunc(pinned, func(x, y workload.Owner) int { return cmp.Compare(len(byOwner[y]), len(byOwner[x])) })
-	if len(pinned) > maxImageAdvice {
-		a.Notes = append(a.Notes, fmt.Sprintf("%d more amd64-only workloads were not tried; only the %d largest get a scheduling pass each.",
-			len(pinned)-maxImageAdvice, maxImageAdvice))
-		pinned = pinned[:maxImageAdvice]
+	// Each pinned workload stands for its run: itself, or every workload its amd64-only images pin.
+	group := func(o workload.Owner) run {
+		imgs, ok := e.marks.pinned[o]
+		if !ok {
+			return run{owners: []workload.Owner{o}, strip: true}
+		}
+		g := slices.Clone(byImages[strings.Join(imgs, " ")])
+		slices.SortStableFunc(g, func(x, y workload.Owner) int { return cmp.Compare(len(byOwner[y]), len(byOwner[x])) })
+		return run{owners: g, images: imgs, strip: true}
 	}
+	podsOf := func(r run) int {
+		n := 0
+		for _, o := range r.owners {
+			n += len(byOwner[o])
+		}
+		return n
+	}
+	pinnedRuns := make([]run, 0, len(pinned))
 	for _, o := range pinned {
-		runs = append(runs, run{owners: []workload.Owner{o}, strip: true})
+		pinnedRuns = append(pinnedRuns, group(o))
 	}
+	slices.SortStableFunc(pinnedRuns, func(x, y run) int { return cmp.Compare(podsOf(y), podsOf(x)) })
+	if len(pinnedRuns) > maxImageAdvice {
+		var skipped []string
+		for _, r := range pinnedRuns[maxImageAdvice:] {
+			skipped = append(skipped, r.images...)
+		}
+		note := fmt.Sprintf("%d more amd64-only workloads (or groups sharing their images) were not tried; only the %d largest get a scheduling pass each.",
+			len(pinnedRuns)-maxImageAdvice, maxImageAdvice)
+		if len(skipped) > 0 {
+			note += " Their amd64-only images, not measured: " + strings.Join(skipped, ", ") + "."
+		}
+		a.Notes = append(a.Notes, note)
+		pinnedRuns = pinnedRuns[:maxImageAdvice]
+	}
+	runs = append(runs, pinnedRuns...)
 	results := make([]Scenario, len(runs))
 	bounds := make([]bound, len(runs))
 	errs := make([]error, len(runs))
@@ -228,9 +276,17 @@ func (e *estimator) advise(ctx context.Context, multiarch Scenario, nodePools, b
 			continue
 		}
 		o := r.owners[0]
-		a.MultiArchImages = append(a.MultiArchImages, ImageAdvice{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
-			Pods: len(byOwner[o]), ARM64After: archPods(results[i].Nodes, karpv1.ArchitectureArm64)[o], Saving: NewAmount(saving, baselineHourly),
-			LowerBoundHourlyUSD: round6(bounds[i].hourly)})
+		onARM64 := archPods(results[i].Nodes, karpv1.ArchitectureArm64)
+		ia := ImageAdvice{Kind: o.Kind, Namespace: o.Namespace, Name: o.Name, Images: r.images,
+			Saving: NewAmount(saving, baselineHourly), LowerBoundHourlyUSD: round6(bounds[i].hourly)}
+		for _, g := range r.owners {
+			ia.Pods += len(byOwner[g])
+			ia.ARM64After += onARM64[g]
+			if len(r.owners) > 1 {
+				ia.Workloads = append(ia.Workloads, WorkloadPods{Kind: g.Kind, Namespace: g.Namespace, Name: g.Name, Pods: len(byOwner[g])})
+			}
+		}
+		a.MultiArchImages = append(a.MultiArchImages, ia)
 	}
 	return a, nil
 }

@@ -57,7 +57,9 @@ type Report struct {
 	// SpotSensitivity re-prices multiarch's and lab-default's steady states with no spot price deeper than the
 	// region's median spot discount; `savings live` gives none.
 	SpotSensitivity *SpotSensitivity `json:"spotSensitivity,omitempty"`
-	Notes           []string         `json:"notes"`
+	// Images are the workload's images, the platforms each offers and where that was read; absent when none were.
+	Images *Images  `json:"images,omitempty"`
+	Notes  []string `json:"notes"`
 }
 
 // Scenario is one way of running the workload: its nodes and what they cost.

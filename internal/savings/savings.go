@@ -23,6 +23,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/instancetypes"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/karpenterapi"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
@@ -85,6 +86,9 @@ type Options struct {
 	Now time.Time
 	// Progress, when set, is told how many scheduling passes of how many are done.
 	Progress func(done, total int)
+	// Images are the platforms of the workload's images (package images): a pod with an image that offers no
+	// linux/arm64 runs on amd64 only in every scenario. Optional; nil reads no image and assumes every one multi-arch.
+	Images *images.Result
 }
 
 // Estimate schedules w in every scenario and prices the result.
@@ -102,8 +106,12 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		{name: stepOnDemand, pools: onDemand},
 		{name: stepOnDemandAMD64, pools: restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64)},
 	}
-	// Five scenarios, then the limits check and the advice.
+	// Five scenarios, then the limits check, the advice and, when some pod has an assumed image, the Graviton split.
 	e.steps = len(scenarios) + 2
+	assumedPods, assumedDaemons, splitPass := e.assumedOnAMD64()
+	if splitPass {
+		e.steps++
+	}
 	var all []*karpv1.NodePool
 	for _, s := range scenarios {
 		all = append(all, s.pools...)
@@ -131,8 +139,20 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	// The limits check and the advice each schedule again, independently of each other.
 	var limits Limits
 	var advice Advice
-	var limitsErr, adviceErr error
+	var assumedStep float64
+	var limitsErr, adviceErr, splitErr error
 	var wg sync.WaitGroup
+	if splitPass {
+		// The on-demand step again with every pod of an assumed image on amd64: what Graviton saves without them.
+		wg.Go(func() {
+			_, settled, err := solve(ctx, e.builder, pools{nodePools: onDemand, classes: e.classes, memo: e.memo}, assumedPods, assumedDaemons, e.budgets, e.o.MaxShardPods, true)
+			if err != nil {
+				splitErr = fmt.Errorf("savings: scenario %s with assumed images on amd64: %w", stepOnDemand, err)
+			}
+			assumedStep = NewScenario(stepOnDemand, settled, "").HourlyUSD
+			e.stepDone()
+		})
+	}
 	wg.Go(func() {
 		limits, limitsErr = e.checkLimits(ctx, scenarios[1:3], placed)
 		e.stepDone()
@@ -142,7 +162,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		e.stepDone()
 	})
 	wg.Wait()
-	if err := errors.Join(limitsErr, adviceErr); err != nil {
+	if err := errors.Join(limitsErr, adviceErr, splitErr); err != nil {
 		return nil, err
 	}
 	lower := NewScenario(LowerBound, nil, lb.note)
@@ -159,6 +179,11 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		Advice:         advice,
 		Limits:         limits,
 		PriceFloor:     Floor{HourlyUSD: round6(floor.hourly), MonthlyUSD: round6(round6(floor.hourly) * HoursPerMonth), Note: floor.note},
+		Images:         e.imagesReport(),
+	}
+	if r.Images != nil {
+		r.Images.Graviton = gravitonSplit(placed[stepOnDemandAMD64].Steady().HourlyUSD, placed[stepOnDemand].Steady().HourlyUSD, assumedStep,
+			placed[Baseline].HourlyUSD, splitPass)
 	}
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
@@ -230,6 +255,8 @@ type estimator struct {
 	// and budgetNotes what they and the do-not-disrupt annotations keep.
 	budgets     []*policyv1.PodDisruptionBudget
 	budgetNotes []string
+	// marks say which workloads their images pin to one architecture, and which have assumed images.
+	marks imageMarks
 	// steps and done count the estimate's stages for Options.Progress.
 	mu          sync.Mutex
 	steps, done int
@@ -291,7 +318,18 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		return nil, fmt.Errorf("savings: lab default pool: %w", err)
 	}
 	e := &estimator{o: o, w: w, pods: withUIDs(w.Pods), builder: b, stack: stack, lab: lab,
-		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default, memo: &memo{}}
+		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default, memo: &memo{},
+		marks: imageMarks{pinned: map[workload.Owner][]string{}, assumed: map[workload.Owner][]string{}}}
+	if o.Images != nil {
+		if e.pods, err = markImages(e.pods, o.Images, &e.marks); err != nil {
+			return nil, err
+		}
+		marked := *w
+		if marked.DaemonSetPods, err = markImages(w.DaemonSetPods, o.Images, &e.marks); err != nil {
+			return nil, err
+		}
+		e.w = &marked
+	}
 	// The lab set's default class is the stack's default class built from the same options; both sets agree.
 	for _, nc := range append(slices.Clone(lab.NodeClasses), stack.NodeClasses...) {
 		e.classes[nc.Name] = nc

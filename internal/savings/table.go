@@ -10,6 +10,7 @@ import (
 
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -26,6 +27,7 @@ func WriteTable(w io.Writer, r *Report) error {
 	if line := ignoredLine(r.Workload.Ignored); line != "" {
 		fmt.Fprintln(&b, line)
 	}
+	writeImages(&b, r.Images)
 	b.WriteString("\n")
 
 	base, _ := r.Scenario(Baseline)
@@ -104,6 +106,12 @@ func WriteTable(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", c.Cause, c.HourlyUSD, money(c.MonthlyUSD), c.Percent)
 	}
 	fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "total", r.Savings.Total.HourlyUSD, money(r.Savings.Total.MonthlyUSD), r.Savings.Total.Percent)
+	if r.Images != nil && r.Images.Graviton != nil {
+		g := r.Images.Graviton
+		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "  graviton, verified", g.Verified.HourlyUSD, money(g.Verified.MonthlyUSD), g.Verified.Percent)
+		fmt.Fprintf(&b, "%-21s %10.4f %12s %13.1f%%\n", "  graviton, assumed", g.Assumed.HourlyUSD, money(g.Assumed.MonthlyUSD), g.Assumed.Percent)
+		fmt.Fprintf(&b, "%s\n", g.Note)
+	}
 	fmt.Fprintf(&b, "\nMethod: %s\n", r.Savings.Method)
 	if len(r.Notes) > 0 {
 		fmt.Fprintf(&b, "\nNotes:\n")
@@ -306,11 +314,36 @@ func writeAdvice(b *strings.Builder, r *Report) {
 			if m.Saving.HourlyUSD > 0 {
 				saving = fmt.Sprintf("saves $%.4f/h, $%s/month", m.Saving.HourlyUSD, money(m.Saving.MonthlyUSD))
 			}
-			fmt.Fprintf(b, "    %s %s/%s (%d pods): %s; %d pods would run on arm64\n", m.Kind, m.Namespace, m.Name, m.Pods, saving, m.ARM64After)
+			// Workloads pinned by the same images are listed with their own counts.
+			what := fmt.Sprintf("%s %s/%s (%d pods)", m.Kind, m.Namespace, m.Name, m.Pods)
+			if len(m.Workloads) > 0 {
+				what = workloadList(m.Workloads)
+			}
+			if len(m.Images) > 0 {
+				what = "image " + strings.Join(m.Images, " + ") + " for " + what
+			}
+			fmt.Fprintf(b, "    %s: %s; %d pods would run on arm64\n", what, saving, m.ARM64After)
 		}
 	}
 	for _, n := range a.Notes {
 		fmt.Fprintf(b, "  - %s\n", n)
+	}
+}
+
+// writeImages prints what the estimate knows of the images, and the amd64-only ones by name.
+func writeImages(b *strings.Builder, im *Images) {
+	if im == nil {
+		return
+	}
+	fmt.Fprintf(b, "Images: %s\n", im.Note)
+	var pinned []string
+	for _, img := range im.Images {
+		if img.Status == images.AMD64Only || img.Status == images.ARM64Only {
+			pinned = append(pinned, img.Reference+" ("+strings.Join(img.Platforms, ", ")+")")
+		}
+	}
+	if len(pinned) > 0 {
+		fmt.Fprintf(b, "  one architecture only: %s\n", strings.Join(pinned, "; "))
 	}
 }
 

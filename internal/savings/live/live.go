@@ -20,6 +20,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -48,6 +49,9 @@ type Options struct {
 	// Estimate configures the baseline: its instance types and node class settings. Region and Zones are taken
 	// from the cluster's nodes.
 	Estimate savings.Options
+	// Images finds the platforms of the running pods' images. Optional; nil reads none, and the report says nothing
+	// of images.
+	Images func(ctx context.Context, pods ...[]*corev1.Pod) (*images.Result, error)
 }
 
 // Measure lists the cluster's nodes and pods, prices the nodes with pricer (for the region the nodes report), and
@@ -120,7 +124,91 @@ func Measure(ctx context.Context, kube kubernetes.Interface, cat *catalog.Catalo
 		Workload: savings.Summarize(c.workload),
 		Notes:    append(c.notes, notes...),
 	}
+	if o.Images != nil {
+		res, err := o.Images(ctx, c.workload.Pods, c.workload.DaemonSetPods)
+		if err != nil {
+			return nil, fmt.Errorf("live: images: %w", err)
+		}
+		r.Images = &savings.Images{Mode: res.Mode, File: res.File, Images: res.Images, Note: savings.ImagesNote(res)}
+		r.Notes = append(r.Notes, c.imageNotes(res)...)
+	}
 	return r, nil
+}
+
+// imageNotes say, from the images' platforms, which workloads running on amd64 could move to arm64 (every image
+// read and multi-arch), which their images keep on amd64, and which run on arm64 with an image that offers no
+// linux/arm64 (their containers cannot start there, or the registry's answer is out of date). The baseline is
+// amd64 throughout, so the images change no figure of a live report; they say what Graviton could still take.
+func (c *cluster) imageNotes(res *images.Result) []string {
+	// movable counts each workload's pods on amd64 that could run on arm64.
+	movable, pinned, wrong := map[workload.Owner]int{}, map[workload.Owner][]string{}, map[workload.Owner][]string{}
+	var order []workload.Owner
+	seen := map[workload.Owner]bool{}
+	for idx, pods := range c.nodePods {
+		arch := c.nodes[idx].Arch
+		for _, p := range pods {
+			o := workload.OwnerOf(p)
+			multi, read, none := true, 0, []string(nil)
+			var amd64Only []string
+			for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+				for _, ctr := range cs {
+					img, ok := res.Lookup(ctr.Image)
+					if !ok {
+						continue
+					}
+					read++
+					multi = multi && img.Status == images.MultiArch
+					if !img.Runs(karpv1.ArchitectureArm64) && !slices.Contains(none, ctr.Image) {
+						none = append(none, ctr.Image)
+					}
+					if img.Status == images.AMD64Only && !slices.Contains(amd64Only, ctr.Image) {
+						amd64Only = append(amd64Only, ctr.Image)
+					}
+				}
+			}
+			if !seen[o] {
+				seen[o] = true
+				order = append(order, o)
+			}
+			switch {
+			case arch == karpv1.ArchitectureArm64 && len(none) > 0:
+				wrong[o] = none
+			case len(amd64Only) > 0:
+				pinned[o] = amd64Only
+			case multi && read > 0 && arch == karpv1.ArchitectureAmd64:
+				movable[o]++
+			}
+		}
+	}
+	slices.SortFunc(order, func(a, b workload.Owner) int {
+		return strings.Compare(a.Kind+" "+a.Namespace+"/"+a.Name, b.Kind+" "+b.Namespace+"/"+b.Name)
+	})
+	var move, keep, bad []string
+	for _, o := range order {
+		name := o.Kind + " " + o.Namespace + "/" + o.Name
+		if imgs := wrong[o]; imgs != nil {
+			bad = append(bad, name+" ("+strings.Join(imgs, ", ")+")")
+		}
+		if imgs := pinned[o]; imgs != nil {
+			keep = append(keep, name+" ("+strings.Join(imgs, ", ")+")")
+		}
+		if n := movable[o]; n > 0 {
+			move = append(move, fmt.Sprintf("%s (%d pods)", name, n))
+		}
+	}
+	var out []string
+	if len(move) > 0 {
+		out = append(out, "Running on amd64 with every image read and multi-arch, so arm64 nodes could take them (`savings estimate` "+
+			"measures what that saves): "+strings.Join(move, ", ")+".")
+	}
+	if len(keep) > 0 {
+		out = append(out, "Kept on amd64 by amd64-only images (a multi-arch build would let them move): "+strings.Join(keep, ", ")+".")
+	}
+	if len(bad) > 0 {
+		out = append(out, "Running on arm64 nodes with an image that offers no linux/arm64: their containers cannot start there "+
+			"(exec format error), or the registry's answer is out of date: "+strings.Join(bad, ", ")+".")
+	}
+	return out
 }
 
 // node is one priced node and its name, for errors.

@@ -3,6 +3,8 @@ package live
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,6 +18,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
@@ -256,4 +259,63 @@ func TestSnapshotPricerNamesEachSource(t *testing.T) {
 	}
 	require.Equal(t, map[string]string{"on-demand " + pricetable.Tables[0].ID: pricetable.Tables[0].Date, "spot snapshot": "2025-05-28"}, sources)
 	require.Contains(t, p.Prices().Source, "embedded snapshot")
+}
+
+func TestImagesSayWhichRunningWorkloadsCouldMoveToArm64(t *testing.T) {
+	objs := labCluster()
+	platforms := map[string][]string{
+		"coredns:1": {"linux/amd64", "linux/arm64"}, "karpenter:1": {"linux/amd64", "linux/arm64"},
+		"aws-node:1": {"linux/amd64", "linux/arm64"}, "ui:1": {"linux/amd64", "linux/arm64"},
+		"orders:1":  {"linux/amd64", "linux/arm64"}, // on the amd64 node, and arm64 could take it
+		"catalog:1": {"linux/amd64"},                // on a Graviton node: it cannot start there
+		"legacy:1":  {"linux/amd64"},                // on the amd64 node, kept there by its image
+	}
+	controller := true
+	legacy := objs[len(objs)-1].(*corev1.Pod).DeepCopy()
+	legacy.Namespace, legacy.Name, legacy.Spec.NodeName, legacy.Status.Phase = "billing", "legacy-1", "ip-10-42-3-30", corev1.PodRunning
+	legacy.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "legacy-5d9f", Controller: &controller}}
+	objs = append(objs, legacy)
+	for _, o := range objs {
+		if p, ok := o.(*corev1.Pod); ok {
+			// Each workload runs the image named after it: its owner's name, less the ReplicaSet's hash.
+			name := p.Name
+			if len(p.OwnerReferences) > 0 {
+				name = strings.TrimSuffix(p.OwnerReferences[0].Name, "-5d9f")
+			}
+			p.Spec.Containers[0].Image = name + ":1"
+		}
+	}
+	var asked []string
+	o := options()
+	o.Images = func(_ context.Context, pods ...[]*corev1.Pod) (*images.Result, error) {
+		asked = images.Refs(pods...)
+		r := &images.Result{Mode: images.ModeFile, File: "cluster.images.json"}
+		for _, ref := range asked {
+			img, err := images.FromFile(writeImages(t, map[string][]string{ref: platforms[ref]}), []string{ref})
+			require.NoError(t, err, ref)
+			r.Images = append(r.Images, img.Images...)
+		}
+		return r, nil
+	}
+	cat := load(t)
+	r, err := Measure(context.Background(), fake.NewClientset(objs...), cat, snapshotPricers(cat), o)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"aws-node:1", "catalog:1", "coredns:1", "karpenter:1", "legacy:1", "orders:1", "ui:1"}, asked,
+		"the running pods' images are read, static and finished pods' are not")
+	require.NotNil(t, r.Images)
+	require.Len(t, r.Images.Images, 7)
+	require.Nil(t, r.Images.Graviton, "a live report has no Graviton split")
+	notes := strings.Join(r.Notes, "\n")
+	require.Contains(t, notes, "so arm64 nodes could take them (`savings estimate` measures what that saves): Deployment orders/orders (1 pods).")
+	require.Contains(t, notes, "Kept on amd64 by amd64-only images (a multi-arch build would let them move): Deployment billing/legacy (legacy:1).")
+	require.Contains(t, notes, "Running on arm64 nodes with an image that offers no linux/arm64")
+	require.Contains(t, notes, "Deployment catalog/catalog (catalog:1)")
+}
+
+// writeImages writes an images file and returns its path.
+func writeImages(t *testing.T, platforms map[string][]string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "images.json")
+	require.NoError(t, images.WriteFile(path, platforms))
+	return path
 }

@@ -252,6 +252,7 @@ func containers(in []corev1.Container) []corev1.Container {
 	for i, c := range in {
 		out[i] = corev1.Container{
 			Name:          c.Name,
+			Image:         c.Image,
 			Resources:     *c.Resources.DeepCopy(),
 			RestartPolicy: c.RestartPolicy, // "Always" marks a sidecar, whose requests add up with the app's
 		}

@@ -1,0 +1,225 @@
+package images
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/images/registrytest"
+)
+
+// anonymous keeps tests off the machine's Docker config and AWS credentials.
+var anonymous = authn.NewMultiKeychain()
+
+func TestPlatformsFromTheRegistry(t *testing.T) {
+	reg := registrytest.New(t)
+	multi := reg.PushIndex(t, "multi:1.0", registrytest.LinuxAMD64, registrytest.LinuxARM64, registrytest.Attestation)
+	amdIndex := reg.PushIndex(t, "amd-index:1.0", registrytest.LinuxAMD64)
+	armImage := reg.PushImage(t, "arm-image:1.0", registrytest.LinuxARM64)
+	amdImage := reg.PushImage(t, "amd-image:1.0", registrytest.LinuxAMD64)
+	old := reg.PushSchema1(t, "old:0.3.0", "amd64")
+	pinned := reg.Host + "/multi@" + reg.Digest(t, multi)
+	downHost := registrytest.ClosedHost(t)
+	down := downHost + "/gone:1.0"
+
+	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
+	refs := []string{multi, amdIndex, armImage, amdImage, old, pinned, down}
+	r, err := l.Platforms(context.Background(), refs)
+	require.NoError(t, err)
+	want := map[string]struct {
+		status    Status
+		platforms []string
+	}{
+		multi:    {MultiArch, []string{"linux/amd64", "linux/arm64/v8"}},
+		amdIndex: {AMD64Only, []string{"linux/amd64"}},
+		armImage: {ARM64Only, []string{"linux/arm64/v8"}},
+		amdImage: {AMD64Only, []string{"linux/amd64"}},
+		old:      {AMD64Only, []string{"linux/amd64"}},
+		pinned:   {MultiArch, []string{"linux/amd64", "linux/arm64/v8"}},
+	}
+	require.Len(t, r.Images, len(refs))
+	for i, img := range r.Images {
+		require.Equal(t, refs[i], img.Reference, "results keep the order of the references")
+		if img.Reference == down {
+			require.Equal(t, Assumed, img.Status, "an unreachable host leaves the image assumed")
+			require.Contains(t, img.Reason, downHost, "the reason names the registry")
+			require.Empty(t, img.Platforms)
+			continue
+		}
+		w := want[img.Reference]
+		require.Equal(t, w.status, img.Status, img.Reference)
+		require.Equal(t, w.platforms, img.Platforms, img.Reference)
+		require.Equal(t, "registry", img.Source, img.Reference)
+	}
+}
+
+func TestCacheAnswersTheSecondLookup(t *testing.T) {
+	reg := registrytest.New(t)
+	amd := reg.PushIndex(t, "carts:0.4.8", registrytest.LinuxAMD64)
+	down := registrytest.ClosedHost(t) + "/gone:1.0"
+	cache := filepath.Join(t.TempDir(), "sub", "images.json")
+	l := &Lookup{Keychain: anonymous, CachePath: cache, Timeout: 5 * time.Second}
+
+	first, err := l.Platforms(context.Background(), []string{amd, down})
+	require.NoError(t, err)
+	require.Equal(t, AMD64Only, first.Images[0].Status)
+	saved, err := ReadFile(cache)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{amd: {"linux/amd64"}}, saved, "the cache keeps what was read, not what was assumed")
+
+	before := reg.Requests()
+	second, err := l.Platforms(context.Background(), []string{amd})
+	require.NoError(t, err)
+	require.Equal(t, before, reg.Requests(), "a cached reference asks the registry nothing")
+	require.Equal(t, AMD64Only, second.Images[0].Status)
+	require.Equal(t, "cache "+cache, second.Images[0].Source)
+}
+
+func TestCacheThatCannotBeReadIsAnError(t *testing.T) {
+	cache := filepath.Join(t.TempDir(), "images.json")
+	require.NoError(t, os.WriteFile(cache, []byte(`{"a:1": "linux/amd64"}`), 0o600))
+	_, err := (&Lookup{Keychain: anonymous, CachePath: cache}).Platforms(context.Background(), []string{"a:1"})
+	require.ErrorContains(t, err, cache)
+	require.ErrorContains(t, err, "delete the cache file")
+}
+
+func TestFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.images.json")
+	require.NoError(t, os.WriteFile(path, []byte(`{
+  "weaveworksdemos/carts:0.4.8": ["linux/amd64"],
+  "public.ecr.aws/x/ui:1.0": ["linux/amd64", "linux/arm64"]
+}`), 0o600))
+
+	r, err := Resolve(context.Background(), ModeFile, path, []string{"public.ecr.aws/x/ui:1.0", "weaveworksdemos/carts:0.4.8"}, nil)
+	require.NoError(t, err)
+	require.Equal(t, ModeFile, r.Mode)
+	require.Equal(t, []Image{
+		{Reference: "public.ecr.aws/x/ui:1.0", Status: MultiArch, Platforms: []string{"linux/amd64", "linux/arm64"}, Source: "file " + path},
+		{Reference: "weaveworksdemos/carts:0.4.8", Status: AMD64Only, Platforms: []string{"linux/amd64"}, Source: "file " + path},
+	}, r.Images)
+
+	_, err = Resolve(context.Background(), ModeFile, path, []string{"weaveworksdemos/carts:0.4.8", "weaveworksdemos/orders:0.4.7"}, nil)
+	require.ErrorContains(t, err, "weaveworksdemos/orders:0.4.7", "an image the file misses is named")
+}
+
+func TestFileRejectsBadPlatforms(t *testing.T) {
+	for name, body := range map[string]string{
+		"not os/arch":     `{"a:1": ["amd64"]}`,
+		"no platform":     `{"a:1": []}`,
+		"neither arch":    `{"a:1": ["windows/amd64"]}`,
+		"not a JSON map":  `["a:1"]`,
+		"empty component": `{"a:1": ["linux//v8"]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "images.json")
+			require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+			_, err := ReadFile(path)
+			require.ErrorContains(t, err, path)
+		})
+	}
+}
+
+func TestModes(t *testing.T) {
+	reg := registrytest.New(t)
+	amd := reg.PushIndex(t, "carts:0.4.8", registrytest.LinuxAMD64)
+	down := registrytest.ClosedHost(t) + "/gone:1.0"
+	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
+	ctx := context.Background()
+
+	auto, err := Resolve(ctx, ModeAuto, "", []string{amd, down}, l)
+	require.NoError(t, err)
+	require.Equal(t, ModeAuto, auto.Mode)
+	require.Equal(t, []string{down}, auto.Assumed(), "auto names the image it could not read")
+	require.NotEmpty(t, auto.Images[1].Reason)
+
+	_, err = Resolve(ctx, ModeRegistry, "", []string{amd, down}, l)
+	require.ErrorContains(t, err, down, "registry fails naming the image it could not read")
+
+	before := reg.Requests()
+	assumed, err := Resolve(ctx, ModeAssume, "", []string{amd}, l)
+	require.NoError(t, err)
+	require.Equal(t, before, reg.Requests(), "assume reads no registry")
+	require.Equal(t, []string{amd}, assumed.Assumed())
+}
+
+func TestParseMode(t *testing.T) {
+	for _, tc := range []struct{ in, mode, file, err string }{
+		{"auto", ModeAuto, "", ""},
+		{"registry", ModeRegistry, "", ""},
+		{"assume", ModeAssume, "", ""},
+		{"examples/retail-store.images.json", ModeFile, "examples/retail-store.images.json", ""},
+		{"", "", "", "want auto, registry, assume"},
+	} {
+		mode, file, err := ParseMode(tc.in)
+		if tc.err != "" {
+			require.ErrorContains(t, err, tc.err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, [2]string{tc.mode, tc.file}, [2]string{mode, file}, tc.in)
+	}
+}
+
+// fakeECR answers GetAuthorizationToken with a fixed token and counts the calls.
+type fakeECR struct{ calls atomic.Int64 }
+
+func (f *fakeECR) GetAuthorizationToken(context.Context, *ecr.GetAuthorizationTokenInput, ...func(*ecr.Options)) (*ecr.GetAuthorizationTokenOutput, error) {
+	f.calls.Add(1)
+	token := base64.StdEncoding.EncodeToString([]byte("AWS:secret"))
+	return &ecr.GetAuthorizationTokenOutput{AuthorizationData: []ecrtypes.AuthorizationData{{AuthorizationToken: aws.String(token)}}}, nil
+}
+
+func TestECRKeychain(t *testing.T) {
+	fake := &fakeECR{}
+	var region string
+	k := &ECRKeychain{NewClient: func(_ context.Context, r string) (TokenGetter, error) {
+		region = r
+		return fake, nil
+	}}
+	private, err := name.NewRegistry("123456789012.dkr.ecr.eu-west-3.amazonaws.com")
+	require.NoError(t, err)
+	for range 2 {
+		a, err := k.Resolve(private)
+		require.NoError(t, err)
+		cfg, err := a.Authorization()
+		require.NoError(t, err)
+		require.Equal(t, "AWS", cfg.Username)
+		require.Equal(t, "secret", cfg.Password)
+	}
+	require.Equal(t, "eu-west-3", region, "the token comes from the registry's own region")
+	require.EqualValues(t, 1, fake.calls.Load(), "one token per registry")
+
+	public, err := name.NewRegistry("public.ecr.aws")
+	require.NoError(t, err)
+	a, err := k.Resolve(public)
+	require.NoError(t, err)
+	require.Equal(t, authn.Anonymous, a, "ECR Public and other registries are read anonymously")
+	require.EqualValues(t, 1, fake.calls.Load())
+}
+
+func TestRefs(t *testing.T) {
+	pod := func(init string, images ...string) *corev1.Pod {
+		p := &corev1.Pod{}
+		if init != "" {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: init}}
+		}
+		for _, img := range images {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "c", Image: img})
+		}
+		return p
+	}
+	got := Refs([]*corev1.Pod{pod("busybox:1.36", "b:1", "a:1"), pod("", "a:1")}, []*corev1.Pod{pod("", "ds:2")})
+	require.Equal(t, []string{"a:1", "b:1", "busybox:1.36", "ds:2"}, got, "distinct images of containers, init containers and DaemonSets, sorted")
+}
