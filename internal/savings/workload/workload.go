@@ -5,6 +5,7 @@ package workload
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 	"sigs.k8s.io/karpenter/pkg/utils/daemonset"
 )
 
@@ -210,11 +212,18 @@ func Normalize(ref string, spec corev1.PodSpec) (*corev1.PodSpec, []string, erro
 			}
 		}
 	}
-	for k, v := range spec.NodeSelector {
+	writtenAs := map[string]string{}
+	for _, written := range slices.Sorted(maps.Keys(spec.NodeSelector)) {
+		k, v := stableKey(written), spec.NodeSelector[written]
 		if !slices.Contains(NodeKeys, k) {
-			notes = append(notes, fmt.Sprintf("%s: nodeSelector %s=%s ignored; only %v are estimated", ref, k, v, NodeKeys))
+			notes = append(notes, fmt.Sprintf("%s: nodeSelector %s=%s ignored; only %v are estimated", ref, written, v, NodeKeys))
 			continue
 		}
+		if was, ok := out.NodeSelector[k]; ok && was != v {
+			return nil, nil, fmt.Errorf("%s: nodeSelector %s=%s contradicts %s=%s, the same node label %s: the pod matches no node",
+				ref, written, v, writtenAs[k], was, k)
+		}
+		writtenAs[k] = written
 		if out.NodeSelector == nil {
 			out.NodeSelector = map[string]string{}
 		}
@@ -242,6 +251,15 @@ func Normalize(ref string, spec corev1.PodSpec) (*corev1.PodSpec, []string, erro
 	}
 	sort.Strings(notes)
 	return out, notes, nil
+}
+
+// stableKey is the stable label a deprecated beta label stands for (beta.kubernetes.io/arch is kubernetes.io/arch),
+// as Karpenter's scheduler translates pod requirements (karpv1.NormalizedLabels), or key itself.
+func stableKey(key string) string {
+	if stable, ok := karpv1.NormalizedLabels[key]; ok {
+		return stable
+	}
+	return key
 }
 
 func containers(in []corev1.Container) []corev1.Container {
@@ -286,6 +304,7 @@ func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) (out *corev1.NodeA
 	keep := func(exprs []corev1.NodeSelectorRequirement) []corev1.NodeSelectorRequirement {
 		var kept []corev1.NodeSelectorRequirement
 		for _, e := range exprs {
+			e.Key = stableKey(e.Key)
 			if slices.Contains(NodeKeys, e.Key) {
 				kept = append(kept, e)
 			} else {

@@ -125,6 +125,27 @@ func TestNormalize(t *testing.T) {
 			},
 		},
 		{
+			// Sock Shop's manifests select beta.kubernetes.io/os=linux; Karpenter's scheduler reads it as kubernetes.io/os.
+			name: "deprecated beta labels count as the stable ones, in nodeSelector and node affinity",
+			spec: func() corev1.PodSpec {
+				s := podSpec(corev1.ResourceRequirements{})
+				s.NodeSelector = map[string]string{"beta.kubernetes.io/os": "linux"}
+				s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{
+					RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: []corev1.NodeSelectorTerm{{
+						MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "beta.kubernetes.io/arch", Operator: corev1.NodeSelectorOpIn, Values: []string{"amd64"}}},
+					}}},
+				}}
+				return s
+			}(),
+			check: func(t *testing.T, got *corev1.PodSpec, notes []string) {
+				require.Equal(t, map[string]string{corev1.LabelOSStable: "linux"}, got.NodeSelector)
+				require.Equal(t, []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{
+					{Key: corev1.LabelArchStable, Operator: corev1.NodeSelectorOpIn, Values: []string{"amd64"}},
+				}}}, got.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms)
+				require.Empty(t, notes, "expected nothing ignored")
+			},
+		},
+		{
 			name: "node affinity keeps architecture terms and drops the rest",
 			spec: func() corev1.PodSpec {
 				s := podSpec(corev1.ResourceRequirements{})
@@ -276,4 +297,12 @@ spec:
 	}
 	bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "lonely"}}
 	require.Equal(t, Owner{Kind: "Pod", Namespace: "default", Name: "lonely"}, OwnerOf(bare), "expected a pod without a controller to be its own owner")
+}
+
+// A pod that selects one architecture under the beta label and another under the stable one matches no node.
+func TestNormalizeRefusesContradictoryAliases(t *testing.T) {
+	s := podSpec(corev1.ResourceRequirements{})
+	s.NodeSelector = map[string]string{"beta.kubernetes.io/arch": "arm64", corev1.LabelArchStable: "amd64"}
+	_, _, err := Normalize("Deployment default/web", s)
+	require.ErrorContains(t, err, "Deployment default/web: nodeSelector kubernetes.io/arch=amd64 contradicts beta.kubernetes.io/arch=arm64, the same node label kubernetes.io/arch: the pod matches no node")
 }
