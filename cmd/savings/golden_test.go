@@ -25,11 +25,19 @@ var goldenDate = time.Date(2026, time.December, 1, 12, 0, 0, 0, time.UTC)
 func TestGoldenOutputs(t *testing.T) {
 	// The images come from a committed images file, or are assumed: no golden output reads a registry, so every
 	// machine prints the same figures.
-	for name, images := range map[string]string{"retail-store": filepath.Join("examples", "retail-store.images.json"), "mixed-workload": "assume"} {
+	// Two public manifests of the corpus run as released: Sock Shop with the images file that marks its images, Online
+	// Boutique with its images assumed multi-arch, which the report then says.
+	corpus := filepath.Join("internal", "savings", "workload", "testdata", "corpus")
+	for name, in := range map[string]struct{ manifest, images string }{
+		"retail-store":    {filepath.Join("examples", "retail-store.yaml"), filepath.Join("examples", "retail-store.images.json")},
+		"mixed-workload":  {filepath.Join("examples", "mixed-workload.yaml"), "assume"},
+		"sock-shop":       {filepath.Join(corpus, "sock-shop", "complete-demo.yaml"), filepath.Join(corpus, "sock-shop", "images.json")},
+		"online-boutique": {filepath.Join(corpus, "online-boutique", "kubernetes-manifests.yaml"), "assume"},
+	} {
 		t.Run(name, func(t *testing.T) {
 			out := filepath.Join("examples", name+".out")
 			svg := filepath.Join("examples", name+".svg")
-			args := []string{"estimate", "-f", filepath.Join("examples", name+".yaml"), "--images", images, "--chart", svg}
+			args := []string{"estimate", "-f", in.manifest, "--images", in.images, "--chart", svg}
 			command := "go run ./cmd/savings " + strings.Join(args, " ")
 			// The chart goes aside first, so that a run without -update leaves the golden one alone.
 			chart := filepath.Join(t.TempDir(), name+".svg")
