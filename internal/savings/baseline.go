@@ -94,6 +94,14 @@ func (e *estimator) planBaseline(ctx context.Context) ([]baseGroup, []BaselineGr
 			if i == 1 {
 				flag = "--baseline-gpu-type"
 			}
+			// A pod no size could hold for its labels (an arm64-only image against an x86 node group) is not a
+			// question of size: say which requirement the group's type cannot meet.
+			if err := baseTypes[i].Requirements.Compatible(scheduling.NewStrictPodRequirements(p), scheduling.AllowUndefinedWellKnownLabels); err != nil {
+				errs = append(errs, fmt.Errorf("%s %s/%s (pod %s) can run on no size of the %s family of %s %s: %w; the baseline is one node group "+
+					"of one instance type, so a workload of another architecture needs a baseline type of that architecture",
+					workload.OwnerOf(p).Kind, p.Namespace, workload.OwnerOf(p).Name, p.Name, family, flag, g.instanceType, err))
+				continue
+			}
 			errs = append(errs, fmt.Errorf("pod %s/%s (requests %s, arch %v) fits no size of the %s family of %s %s",
 				p.Namespace, p.Name, resources.String(resources.RequestsForPods(p)),
 				scheduling.NewStrictPodRequirements(p).Get(corev1.LabelArchStable).Values(), family, flag, g.instanceType))

@@ -303,7 +303,8 @@ func TestEstimateErrors(t *testing.T) {
 		{"pod larger than every size of the baseline's family", deployment("huge", 1, "9", "2Gi", ""), func(*Options) {},
 			[]string{"baseline", "pod default/huge-0", "fits no size of the m6i family of --baseline-type m6i.large"}},
 		{"arm64-only pod on an x86 baseline", deployment("arm", 1, "100m", "128Mi", "nodeSelector: {kubernetes.io/arch: arm64}"), func(*Options) {},
-			[]string{"pod default/arm-0", "arch [arm64]", "fits no size of the m6i family"}},
+			[]string{"Deployment default/arm (pod arm-0) can run on no size of the m6i family of --baseline-type m6i.large",
+				"kubernetes.io/arch In [arm64] not in kubernetes.io/arch In [amd64]", "needs a baseline type of that architecture"}},
 		{"invalid stack pools", deployment("web", 1, "100m", "128Mi", ""), func(o *Options) { o.Pools.ClusterName = "" }, []string{"stack node pools", "ClusterName"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
