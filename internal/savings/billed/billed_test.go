@@ -2,6 +2,7 @@ package billed
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
 const region = "us-east-1"
@@ -156,12 +158,13 @@ func TestCompute(t *testing.T) {
 		pools:     map[string]want{"gpu": same(17, 20, 22)},
 		karpenter: same(17, 20, 22),
 	}, {
-		// p4d.24xlarge (8 GPUs, 96 vCPU, 1152 GiB) fits no g5 size of the catalog: max(8/1, 96/4, 1152/16) = 72
-		// g5.xlarge → 72.00/h; 1 h billed 32.
+		// p4d.24xlarge (8 GPUs, 96 vCPU, 1152 GiB) fits no g5 size of the catalog. The multiples of each size:
+		// g5.xlarge max(8/1, 96/4, 1152/16) = 72 → 72.00/h; g5.2xlarge max(8, 12, 36) = 36 → 43.20/h; g5.12xlarge
+		// max(8/4, 96/48, 1152/192) = 6 → 33.60/h, the cheapest; 1 h billed 32.
 		name:      "a GPU type no size of the family holds",
 		pages:     []Page{page(false, group("gpu", "p4d.24xlarge", "32", "32", "1"))},
-		pools:     map[string]want{"gpu": same(32, 1, 72)},
-		karpenter: same(32, 1, 72),
+		pools:     map[string]want{"gpu": same(32, 1, 33.6)},
+		karpenter: same(32, 1, 33.6),
 	}, {
 		name:      "Neuron devices have no baseline",
 		pages:     []Page{page(false, group("inf", "inf2.xlarge", "7.5", "7.5", "10"), group("default", "m7g.xlarge", "1.5", "1.5", "10"))},
@@ -209,8 +212,8 @@ func TestCompute(t *testing.T) {
 			}
 			for _, it := range r.InstanceTypes {
 				if it.Name == "p4d.24xlarge" {
-					require.Equal(t, "72.00 × g5.xlarge", it.BaselineAs)
-					require.Contains(t, notes, "No g5 size holds p4d.24xlarge: each hour counts as max(GPUs, vCPU, memory ratio) hours of g5.xlarge.")
+					require.Equal(t, "6.00 × g5.12xlarge", it.BaselineAs)
+					require.Contains(t, notes, "No g5 size holds p4d.24xlarge: each hour counts as the cheapest multiple of one g5 size")
 				}
 			}
 		})
@@ -501,4 +504,26 @@ func TestComputeNamesTheSourceOfTheBaselinePrice(t *testing.T) {
 	require.Equal(t, Prices{Source: "a newer table", Date: "2026-07-06", Region: region}, r.Prices)
 	require.Len(t, r.Pools, 1)
 	require.InDelta(t, 20*0.12, r.Pools[0].BaselineUSD, 1e-9, "expected 20 baseline hours at the table's price")
+}
+
+// On the embedded catalog with Karpenter's on-demand table, a GPU type no g5 size holds, billed at its own on-demand
+// price, is set against a capacity-equivalent of g5 nodes near that price, not against 72 g5.xlarge for a p4d's
+// memory (a 70 % "saving" at list price). p4d.24xlarge: 9 × g5.8xlarge (1 GPU, 32 vCPU, 128 GiB each) hold its 1152
+// GiB at 22.032/h, against 21.957642 billed.
+func TestComputeSpreadsABigGPUTypeOnItsCheapestMultiple(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	cat, err = pricetable.Overlay(cat, region)
+	require.NoError(t, err)
+	p4d, ok := cat.Price(region, "p4d.24xlarge")
+	require.True(t, ok)
+	g58, ok := cat.Price(region, "g5.8xlarge")
+	require.True(t, ok)
+	amount := strconv.FormatFloat(p4d.OnDemand, 'f', -1, 64)
+	r, err := Compute([]Page{page(false, group("gpu", "p4d.24xlarge", amount, amount, "1"))}, cat, testOptions)
+	require.NoError(t, err)
+	require.Len(t, r.InstanceTypes, 1)
+	require.Equal(t, "9.00 × g5.8xlarge", r.InstanceTypes[0].BaselineAs)
+	require.InDelta(t, 9*g58.OnDemand, r.Pools[0].BaselineUSD, 1e-9)
+	require.InDelta(t, 0, *r.Pools[0].SavingPct, 1, "expected a p4d at its on-demand price to save about nothing, got %.1f %%", *r.Pools[0].SavingPct)
 }

@@ -309,7 +309,7 @@ type baseliner struct {
 	basePrice, gpuCost float64
 	gpuFamily          []catalog.Spec // the GPU type's family priced in the region, smallest first
 	chosen             map[string]choice
-	spread             []string // GPU types no size of the family holds, counted as several GPU baseline nodes
+	spread             []string // GPU types no size of the family holds, counted as several nodes of one size
 	gpuMissing         string   // why no type with GPUs has a baseline; empty when the GPU baseline is priced
 }
 
@@ -361,8 +361,8 @@ func newBaseliner(cat *catalog.Catalog, o Options) (*baseliner, error) {
 
 // choose returns an instance type's baseline. A type with GPUs is set against the GPU baseline as `savings
 // estimate`'s baseline sets a GPU pod: on the GPU baseline type, or, when that is too small, on the smallest size of
-// its family that holds it (here: its GPUs, vCPU and memory). A type no size of the family holds counts as
-// max(GPUs, vCPU, memory ratio) GPU baseline nodes. Any other type counts as max(vCPU ratio, memory ratio) nodes of
+// its family that holds it (here: its GPUs, vCPU and memory). A type no size of the family holds counts as the
+// cheapest multiple of one size, max(GPUs, vCPU, memory ratio) nodes of it. Any other type counts as max(vCPU ratio, memory ratio) nodes of
 // the baseline type, the packing limit of pods on them.
 func (b *baseliner) choose(name string) choice {
 	if c, ok := b.chosen[name]; ok {
@@ -393,9 +393,19 @@ func (b *baseliner) compute(name string) choice {
 			return choice{hourly: p.OnDemand, as: "1 × " + f.Name}
 		}
 	}
+	// No one node holds it: the node group would run several. Each size's multiple is max(GPUs, vCPU, memory ratio),
+	// fractional as the CPU rule's; the cheapest is taken, since a multiple of the smallest size counts a whole GPU for
+	// every 16 GiB and would make a p4d.24xlarge (1152 GiB) billed at its own on-demand price look 70 % cheaper.
 	b.spread = append(b.spread, name)
-	ratio := max(float64(s.GPUCount)/float64(b.gpu.GPUCount), float64(s.VCPU)/float64(b.gpu.VCPU), float64(s.MemoryMiB)/float64(b.gpu.MemoryMiB))
-	return choice{hourly: ratio * b.gpuCost, as: fmt.Sprintf("%.2f × %s", ratio, b.gpu.Name)}
+	var best choice
+	for _, f := range b.gpuFamily {
+		ratio := max(float64(s.GPUCount)/float64(f.GPUCount), float64(s.VCPU)/float64(f.VCPU), float64(s.MemoryMiB)/float64(f.MemoryMiB))
+		p, _ := b.cat.Price(b.o.Region, f.Name)
+		if hourly := ratio * p.OnDemand; best.as == "" || hourly < best.hourly {
+			best = choice{hourly: hourly, as: fmt.Sprintf("%.2f × %s", ratio, f.Name)}
+		}
+	}
+	return best
 }
 
 func (b *baseliner) describe() Baseline {
@@ -404,8 +414,8 @@ func (b *baseliner) describe() Baseline {
 		GPUType: b.gpu.Name, GPUHourlyUSD: b.gpuCost, GPUFamily: family(b.gpu.Name),
 		GPUs: b.gpu.GPUCount, GPUName: b.gpu.GPUName,
 		CPURule: fmt.Sprintf("an hour of a type without GPUs counts as max(vCPU/%d, memory/%d MiB) hours of %s", b.base.VCPU, b.base.MemoryMiB, b.base.Name),
-		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of the smallest %s size that holds its GPUs, vCPU and memory, else as max(GPUs/%d, vCPU/%d, memory/%d MiB) hours of %s",
-			family(b.gpu.Name), b.gpu.GPUCount, b.gpu.VCPU, b.gpu.MemoryMiB, b.gpu.Name),
+		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of the smallest %s size that holds its GPUs, vCPU and memory, else as the cheapest multiple of one %s size, max(GPUs, vCPU, memory ratio) hours of it",
+			family(b.gpu.Name), family(b.gpu.Name)),
 	}
 }
 
@@ -418,8 +428,8 @@ func notes(r *Report, b bill, spread []string, o Options) []string {
 	} else {
 		n = append(n, "The cost is UnblendedCost: the response has no AmortizedCost (saved with `--metrics UnblendedCost UsageQuantity`?). Hours covered by Savings Plans or Reserved Instances then count at what their usage line billed, often 0, and their fees are left out, so a covered pool's saving is overstated; save the response with --metrics AmortizedCost UnblendedCost UsageQuantity.")
 	}
-	n = append(n, fmt.Sprintf("The baseline is capacity-equivalent, not requests-based, on demand in %s from %s, dated %s: %s (USD %.4f/h); %s (USD %.4f/h, %d %s). GPUs are counted, not weighed by model.",
-		r.Prices.Region, r.Prices.Source, r.Prices.Date, r.Baseline.CPURule, r.Baseline.HourlyUSD, r.Baseline.GPURule, r.Baseline.GPUHourlyUSD, r.Baseline.GPUs, r.Baseline.GPUName))
+	n = append(n, fmt.Sprintf("The baseline is capacity-equivalent, not requests-based, on demand in %s from %s, dated %s: %s (USD %.4f/h); the GPU baseline is %s (USD %.4f/h, %d %s): %s. GPUs are counted, not weighed by model.",
+		r.Prices.Region, r.Prices.Source, r.Prices.Date, r.Baseline.CPURule, r.Baseline.HourlyUSD, r.Baseline.GPUType, r.Baseline.GPUHourlyUSD, r.Baseline.GPUs, r.Baseline.GPUName, r.Baseline.GPURule))
 	n = append(n, fmt.Sprintf("Untagged is Karpenter's usage (tag %s) billed without a %s tag, e.g. before that tag was active: it is in no pool and not in Karpenter's total.", costtags.ClusterKey, costtags.NodePoolKey))
 	switch {
 	case r.NodeGroup != nil && r.NodeGroup.InstanceHours == 0:
@@ -452,7 +462,7 @@ func notes(r *Report, b bill, spread []string, o Options) []string {
 	}
 	if len(spread) > 0 {
 		slices.Sort(spread)
-		n = append(n, fmt.Sprintf("No %s size holds %s: each hour counts as max(GPUs, vCPU, memory ratio) hours of %s.", r.Baseline.GPUFamily, strings.Join(spread, ", "), r.Baseline.GPUType))
+		n = append(n, fmt.Sprintf("No %s size holds %s: each hour counts as the cheapest multiple of one %s size (max(GPUs, vCPU, memory ratio) of its hours; see instanceTypes).", r.Baseline.GPUFamily, strings.Join(spread, ", "), r.Baseline.GPUFamily))
 	}
 	if o.Requests > 0 {
 		n = append(n, fmt.Sprintf("Cost Explorer bills each API request (USD %.2f at AWS's list price): this report made %d, USD %.2f.", RequestPriceUSD, o.Requests, RequestPriceUSD*float64(o.Requests)))
