@@ -527,3 +527,17 @@ func TestComputeSpreadsABigGPUTypeOnItsCheapestMultiple(t *testing.T) {
 	require.InDelta(t, 9*g58.OnDemand, r.Pools[0].BaselineUSD, 1e-9)
 	require.InDelta(t, 0, *r.Pools[0].SavingPct, 1, "expected a p4d at its on-demand price to save about nothing, got %.1f %%", *r.Pools[0].SavingPct)
 }
+
+// estimate's baseline places a GPU pod on the GPU baseline type when it holds the pod, and only else on the family's
+// smallest size that does: with --baseline-gpu-type g5.2xlarge, a g4dn.xlarge (4 vCPU, 16 GiB, 1 GPU) hour and a
+// g5.xlarge hour are g5.2xlarge hours (1.20/h), not g5.xlarge hours (1.00/h), which no estimate would have used.
+func TestComputeTriesTheGPUBaselineTypeFirst(t *testing.T) {
+	o := testOptions
+	o.BaselineGPUType = "g5.2xlarge"
+	r, err := Compute([]Page{page(false, group("gpu", "g4dn.xlarge", "5", "5", "10"), group("gpu", "g5.xlarge", "10", "10", "10"))}, testCatalog(t), o)
+	require.NoError(t, err)
+	for _, it := range r.InstanceTypes {
+		require.Equal(t, "1 × g5.2xlarge", it.BaselineAs, "%s", it.Name)
+	}
+	requireTotals(t, same(15, 20, 24), r.Pools[0].Totals)
+}

@@ -387,8 +387,16 @@ func (b *baseliner) compute(name string) choice {
 	if b.gpuMissing != "" {
 		return choice{why: b.gpuMissing}
 	}
+	// The GPU baseline type first, as estimate's baseline tries its base groups before the family's other sizes:
+	// with --baseline-gpu-type g5.2xlarge, a g4dn.xlarge hour is a g5.2xlarge hour, not one of the smaller g5.xlarge.
+	holds := func(f catalog.Spec) bool {
+		return f.GPUCount >= s.GPUCount && f.VCPU >= s.VCPU && f.MemoryMiB >= s.MemoryMiB
+	}
+	if holds(b.gpu) {
+		return choice{hourly: b.gpuCost, as: "1 × " + b.gpu.Name}
+	}
 	for _, f := range b.gpuFamily {
-		if f.GPUCount >= s.GPUCount && f.VCPU >= s.VCPU && f.MemoryMiB >= s.MemoryMiB {
+		if holds(f) {
 			p, _ := b.cat.Price(b.o.Region, f.Name)
 			return choice{hourly: p.OnDemand, as: "1 × " + f.Name}
 		}
@@ -414,7 +422,7 @@ func (b *baseliner) describe() Baseline {
 		GPUType: b.gpu.Name, GPUHourlyUSD: b.gpuCost, GPUFamily: family(b.gpu.Name),
 		GPUs: b.gpu.GPUCount, GPUName: b.gpu.GPUName,
 		CPURule: fmt.Sprintf("an hour of a type without GPUs counts as max(vCPU/%d, memory/%d MiB) hours of %s", b.base.VCPU, b.base.MemoryMiB, b.base.Name),
-		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of the smallest %s size that holds its GPUs, vCPU and memory, else as the cheapest multiple of one %s size, max(GPUs, vCPU, memory ratio) hours of it",
+		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of it when it holds the type's GPUs, vCPU and memory, else of the smallest %s size that does, else as the cheapest multiple of one %s size, max(GPUs, vCPU, memory ratio) hours of it",
 			family(b.gpu.Name), family(b.gpu.Name)),
 	}
 }
