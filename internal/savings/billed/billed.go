@@ -354,6 +354,13 @@ func cell(from source, g Group) (usage, error) {
 			}
 			return usage{}, fmt.Errorf("group %q: expected the metric %s", g.Keys, m.name)
 		}
+		// Cost Explorer writes the unit N/A beside an amount of 0 when no usage line of the group has a unit (a group
+		// of credits or fees alone): no hours, which is no mixing of units.
+		if v.Unit == "N/A" && m.unit == "Hrs" {
+			if f, err := strconv.ParseFloat(v.Amount, 64); err == nil && f == 0 {
+				continue
+			}
+		}
 		if v.Unit != m.unit {
 			why := "the baseline's prices are in USD"
 			if m.unit == "Hrs" {

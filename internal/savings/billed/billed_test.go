@@ -541,3 +541,18 @@ func TestComputeTriesTheGPUBaselineTypeFirst(t *testing.T) {
 	}
 	requireTotals(t, same(15, 20, 24), r.Pools[0].Totals)
 }
+
+// Cost Explorer writes UsageQuantity {"Amount": "0", "Unit": "N/A"} for a group with no usage line that has a unit: it
+// is read as 0 hours and its cost kept, a cost of the pool's m7g.xlarge like the others; N/A beside hours is still
+// refused, in TestComputeRejects.
+func TestComputeReadsNoHoursWithoutAUnit(t *testing.T) {
+	zero := group("default", "m7g.xlarge", "0.3", "0.3", "0")
+	zero.Metrics[MetricUsage] = Metric{Amount: "0", Unit: "N/A"}
+	r, err := Compute([]Page{page(false, group("default", "m7g.xlarge", "1.5", "1.5", "10")), page(false, zero)}, testCatalog(t), testOptions)
+	require.NoError(t, err)
+	require.Len(t, r.Pools, 1)
+	require.InDelta(t, 10, r.Pools[0].InstanceHours, 1e-9)
+	require.InDelta(t, 1.8, r.Pools[0].CostUSD, 1e-9, "expected the group's cost kept")
+	require.InDelta(t, 2, r.Pools[0].BaselineUSD, 1e-9)
+	require.InDelta(t, 0.2, *r.Pools[0].SavingUSD, 1e-9)
+}
