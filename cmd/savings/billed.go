@@ -153,7 +153,7 @@ func predict(ctx context.Context, r *billed.Report, cat *catalog.Catalog, o savi
 	for _, s := range est.Scenarios {
 		hourly[s.Name] = s.HourlyUSD
 	}
-	return r.Predict(file, hourly["multiarch"], hourly["baseline"])
+	return r.Predict(file, hourly["multiarch"], hourly["baseline"], est.Prices.Source)
 }
 
 // tagLoss is what the report lacks while a cost allocation tag is not active: Cost Explorer neither filters nor groups

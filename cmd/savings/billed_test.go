@@ -254,6 +254,9 @@ func TestBilledWorkload(t *testing.T) {
 			Name      string  `json:"name"`
 			HourlyUSD float64 `json:"hourlyUSD"`
 		} `json:"scenarios"`
+		Prices struct {
+			Source string `json:"source"`
+		} `json:"prices"`
 	}
 	require.NoError(t, json.Unmarshal(est.Bytes(), &e))
 	hourly := map[string]float64{}
@@ -270,6 +273,9 @@ func TestBilledWorkload(t *testing.T) {
 	require.InDelta(t, hourly["multiarch"]*720, r.Prediction.MultiarchUSD, 1e-6)
 	require.InDelta(t, hourly["baseline"]*720, r.Prediction.BaselineUSD, 1e-6)
 	require.InDelta(t, hourly["multiarch"]*720-887.7084, r.Prediction.ErrorUSD, 1e-6)
+	// The estimate's spot prices are not the baseline's source: the prediction names its own.
+	require.Contains(t, e.Prices.Source, "data of 2025-05-28")
+	require.Equal(t, e.Prices.Source, r.Prediction.Prices)
 }
 
 // fakeTags answers ListCostAllocationTags with fixed states.

@@ -481,16 +481,18 @@ func TestFetchPaginates(t *testing.T) {
 // report's CostMetric, not the 30.00 unblended) the estimate is 4.00 (10 %) low.
 func TestPredict(t *testing.T) {
 	r := &Report{Period: Period{Start: "2026-11-01", End: "2026-12-01"}, CostMetric: MetricAmortized, Karpenter: Totals{UnblendedUSD: 30, CostUSD: 40}}
-	require.NoError(t, r.Predict("app.yaml", 0.05, 0.20))
+	require.NoError(t, r.Predict("app.yaml", 0.05, 0.20, "spot table, data of 2025-05-28"))
 	require.Equal(t, "app.yaml", r.Prediction.Workload)
 	require.InDelta(t, 720, r.Prediction.Hours, 1e-9)
 	require.InDelta(t, 36, r.Prediction.MultiarchUSD, 1e-9)
 	require.InDelta(t, 144, r.Prediction.BaselineUSD, 1e-9)
 	require.InDelta(t, -4, r.Prediction.ErrorUSD, 1e-9)
 	require.InDelta(t, -10, r.Prediction.ErrorPct, 1e-9)
+	require.Equal(t, "spot table, data of 2025-05-28", r.Prediction.Prices)
+	require.Contains(t, r.Notes[len(r.Notes)-1], "Its prices: spot table, data of 2025-05-28.", "expected the note to name the estimate's prices")
 
 	bad := &Report{Period: Period{Start: "November", End: "2026-12-01"}}
-	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20), "the bill's period")
+	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20, ""), "the bill's period")
 }
 
 // The baseline's price names its own source: with Karpenter's generated on-demand prices laid over the snapshot, the

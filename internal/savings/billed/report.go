@@ -550,17 +550,19 @@ type Prediction struct {
 	// ErrorUSD is MultiarchUSD − the cost of Karpenter's pools; ErrorPct is it in percent of that cost.
 	ErrorUSD float64 `json:"errorUSD"`
 	ErrorPct float64 `json:"errorPct"`
+	// Prices names the estimate's price sources and their dates, which need not be the baseline's: its spot prices.
+	Prices string `json:"prices"`
 }
 
-// Predict sets the estimate's hourly multiarch and baseline costs for workload, over the bill's period, beside the
-// cost of Karpenter's pools.
-func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float64) error {
+// Predict sets the estimate's hourly multiarch and baseline costs for workload, priced with prices (the estimate's
+// sources and dates), over the bill's period, beside the cost of Karpenter's pools.
+func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float64, prices string) error {
 	start, err1 := time.Parse(time.DateOnly, r.Period.Start)
 	end, err2 := time.Parse(time.DateOnly, r.Period.End)
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("the bill's period: %w", err)
 	}
-	p := &Prediction{Workload: workload, Hours: end.Sub(start).Hours()}
+	p := &Prediction{Workload: workload, Hours: end.Sub(start).Hours(), Prices: prices}
 	p.MultiarchUSD = multiarchHourly * p.Hours
 	p.BaselineUSD = baselineHourly * p.Hours
 	p.ErrorUSD = p.MultiarchUSD - r.Karpenter.CostUSD
@@ -568,6 +570,6 @@ func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float6
 		p.ErrorPct = 100 * p.ErrorUSD / r.Karpenter.CostUSD
 	}
 	r.Prediction = p
-	r.Notes = append(r.Notes, fmt.Sprintf("The estimate for %s is requests-based: its multiarch cost × %.0f h of the period, against the %s of Karpenter's pools; the difference is the estimate's error.", workload, p.Hours, r.CostMetric))
+	r.Notes = append(r.Notes, fmt.Sprintf("The estimate for %s is requests-based: its multiarch cost × %.0f h of the period, against the %s of Karpenter's pools; the difference is the estimate's error. Its prices: %s.", workload, p.Hours, r.CostMetric, prices))
 	return nil
 }
