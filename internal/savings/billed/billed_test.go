@@ -204,6 +204,7 @@ func TestCompute(t *testing.T) {
 			notes := strings.Join(r.Notes, "\n")
 			require.Contains(t, notes, "capacity-equivalent, not requests-based")
 			require.Contains(t, notes, "The cost is AmortizedCost")
+			require.Contains(t, notes, "A commitment's unused part", "expected the note to say that unused commitment is in no pool")
 			if tc.estimated {
 				require.Contains(t, notes, "estimated")
 			}

@@ -432,7 +432,7 @@ func notes(r *Report, b bill, spread []string, o Options) []string {
 		fmt.Sprintf("Figures rest on the bill (Cost Explorer, EC2 running hours, %s to %s, end exclusive), not on pod requests.", r.Period.Start, r.Period.End),
 	}
 	if b.amortized {
-		n = append(n, "The cost is AmortizedCost: Savings Plans' and Reserved Instances' fees spread over the hours they cover, the hours' real price; UnblendedCost, what each usage line billed, is shown beside it.")
+		n = append(n, "The cost is AmortizedCost: Savings Plans' and Reserved Instances' fees spread over the hours they cover, the hours' real price; UnblendedCost, what each usage line billed, is shown beside it. A commitment's unused part (a Savings Plan's unused hourly commitment, a Reserved Instance's unused hours) covers no instance, so it is in no pool: with an underused commitment the cluster costs more than shown.")
 	} else {
 		n = append(n, "The cost is UnblendedCost: the response has no AmortizedCost (saved with `--metrics UnblendedCost UsageQuantity`?). Hours covered by Savings Plans or Reserved Instances then count at what their usage line billed, often 0, and their fees are left out, so a covered pool's saving is overstated; save the response with --metrics AmortizedCost UnblendedCost UsageQuantity.")
 	}
