@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,23 @@ func TestBilledReplayWithoutAmortizedCost(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run(context.Background(), []string{"billed", "--ce-json", fixture}, &stdout, &stderr), "stderr: %s", stderr.String())
 	require.Contains(t, stdout.String(), "cost = UnblendedCost")
+}
+
+// A replay's granularity is the one its pages were asked for, read from their periods, not --granularity's default:
+// the fixture's month split into two one-day periods prints DAILY.
+func TestBilledReplayReadsTheGranularityFromThePeriods(t *testing.T) {
+	t.Chdir(repo)
+	fixture := rewriteFixture(t, func(pages []map[string]any) {
+		for _, p := range pages {
+			for i, rt := range p["ResultsByTime"].([]any) {
+				day := fmt.Sprintf("2026-11-%02d", i+1)
+				rt.(map[string]any)["TimePeriod"] = map[string]any{"Start": day, "End": fmt.Sprintf("2026-11-%02d", i+2)}
+			}
+		}
+	})
+	r := replayJSON(t, fixture)
+	require.Equal(t, billed.Period{Start: "2026-11-01", End: "2026-11-02", Granularity: "DAILY"}, r.Period)
+	require.Equal(t, "MONTHLY", replayJSON(t, billedFixture).Period.Granularity, "expected the fixture's month-long period to read MONTHLY")
 }
 
 // A saved response cut after a page that still has a NextPageToken is reported as incomplete.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
@@ -227,6 +228,8 @@ type bill struct {
 	nodeGroup bool
 	// incomplete names each query whose last page still has a NextPageToken.
 	incomplete []string
+	// longPeriod says that a period spans more than one day, as only a MONTHLY query's do.
+	longPeriod bool
 }
 
 // queryNames name the queries in messages.
@@ -259,6 +262,11 @@ func collect(pages []Page) (bill, error) {
 				b.end = rt.TimePeriod.End
 			}
 			b.estimated = b.estimated || rt.Estimated
+			if start, err1 := time.Parse(time.DateOnly, rt.TimePeriod.Start); err1 == nil {
+				if end, err2 := time.Parse(time.DateOnly, rt.TimePeriod.End); err2 == nil && end.Sub(start) > 24*time.Hour {
+					b.longPeriod = true
+				}
+			}
 			for _, g := range rt.Groups {
 				u, err := cell(from, g)
 				if err != nil {

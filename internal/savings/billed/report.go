@@ -127,7 +127,8 @@ type Options struct {
 	BaselineGPUType string
 	// ClusterName is the cluster the node group's rows must name. Optional; default: any.
 	ClusterName string
-	// Granularity is reported as the query's; Optional, default MONTHLY.
+	// Granularity is reported as the query's. Optional; default: read from the pages' periods, MONTHLY when one spans
+	// more than a day, else DAILY (a replay's pages do not say which the query asked for).
 	Granularity string
 	// Requests is how many Cost Explorer requests the pages took; 0 for a replay.
 	Requests int
@@ -148,7 +149,10 @@ func Compute(pages []Page, cat *catalog.Catalog, o Options) (*Report, error) {
 	// The baseline's price may come from another source than the snapshot (Karpenter's generated on-demand table).
 	baseSource, _ := cat.PriceSource(o.Region, o.BaselineType, catalog.OnDemand)
 	if o.Granularity == "" {
-		o.Granularity = "MONTHLY"
+		o.Granularity = "DAILY"
+		if b.longPeriod {
+			o.Granularity = "MONTHLY"
+		}
 	}
 	r := &Report{
 		CostMetric:    MetricUnblended,
