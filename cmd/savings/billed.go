@@ -33,7 +33,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	end := now().UTC().Truncate(24 * time.Hour)
 	startFlag := fs.String("start", end.AddDate(0, 0, -billedPeriodDays).Format(time.DateOnly), "first day of the period, YYYY-MM-DD (default: 30 days before --end)")
 	endFlag := fs.String("end", end.Format(time.DateOnly), "day after the period, YYYY-MM-DD, exclusive (default: today, UTC)")
-	granularity := fs.String("granularity", "MONTHLY", "DAILY or MONTHLY")
+	granularity := fs.String("granularity", "MONTHLY", "DAILY or MONTHLY (with --ce-json, the pages' periods say which)")
 	var sf stackFlags
 	fs.StringVar(&sf.stack, "stack", "dev", "stack whose clusterName and aws:region the report reads")
 	fs.StringVar(&sf.dir, "dir", ".", "directory holding Pulumi.yaml")
@@ -76,7 +76,10 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var pages []billed.Page
 	var tagNotes []string
 	requests := 0
+	queried := *granularity
 	if *ceJSON != "" {
+		// The saved pages were asked for with a granularity of their own; Compute reads it from their periods.
+		queried = ""
 		f, err := os.Open(*ceJSON)
 		if err != nil {
 			return fmt.Errorf("--ce-json: %w", err)
@@ -101,7 +104,7 @@ func billedCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	r, err := billed.Compute(pages, cat, billed.Options{
-		Region: o.Region, BaselineType: sf.baseline, BaselineGPUType: sf.gpu, ClusterName: cfg.ClusterName, Granularity: *granularity, Requests: requests,
+		Region: o.Region, BaselineType: sf.baseline, BaselineGPUType: sf.gpu, ClusterName: cfg.ClusterName, Granularity: queried, Requests: requests,
 	})
 	if err != nil {
 		return err
@@ -153,7 +156,7 @@ func predict(ctx context.Context, r *billed.Report, cat *catalog.Catalog, o savi
 	for _, s := range est.Scenarios {
 		hourly[s.Name] = s.HourlyUSD
 	}
-	return r.Predict(file, hourly["multiarch"], hourly["baseline"])
+	return r.Predict(file, hourly["multiarch"], hourly["baseline"], est.Prices.Source)
 }
 
 // tagLoss is what the report lacks while a cost allocation tag is not active: Cost Explorer neither filters nor groups

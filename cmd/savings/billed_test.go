@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -177,6 +178,23 @@ func TestBilledReplayWithoutAmortizedCost(t *testing.T) {
 	require.Contains(t, stdout.String(), "cost = UnblendedCost")
 }
 
+// A replay's granularity is the one its pages were asked for, read from their periods, not --granularity's default:
+// the fixture's month split into two one-day periods prints DAILY.
+func TestBilledReplayReadsTheGranularityFromThePeriods(t *testing.T) {
+	t.Chdir(repo)
+	fixture := rewriteFixture(t, func(pages []map[string]any) {
+		for _, p := range pages {
+			for i, rt := range p["ResultsByTime"].([]any) {
+				day := fmt.Sprintf("2026-11-%02d", i+1)
+				rt.(map[string]any)["TimePeriod"] = map[string]any{"Start": day, "End": fmt.Sprintf("2026-11-%02d", i+2)}
+			}
+		}
+	})
+	r := replayJSON(t, fixture)
+	require.Equal(t, billed.Period{Start: "2026-11-01", End: "2026-11-02", Granularity: "DAILY"}, r.Period)
+	require.Equal(t, "MONTHLY", replayJSON(t, billedFixture).Period.Granularity, "expected the fixture's month-long period to read MONTHLY")
+}
+
 // A saved response cut after a page that still has a NextPageToken is reported as incomplete.
 func TestBilledReplayIncomplete(t *testing.T) {
 	t.Chdir(repo)
@@ -254,6 +272,9 @@ func TestBilledWorkload(t *testing.T) {
 			Name      string  `json:"name"`
 			HourlyUSD float64 `json:"hourlyUSD"`
 		} `json:"scenarios"`
+		Prices struct {
+			Source string `json:"source"`
+		} `json:"prices"`
 	}
 	require.NoError(t, json.Unmarshal(est.Bytes(), &e))
 	hourly := map[string]float64{}
@@ -270,6 +291,9 @@ func TestBilledWorkload(t *testing.T) {
 	require.InDelta(t, hourly["multiarch"]*720, r.Prediction.MultiarchUSD, 1e-6)
 	require.InDelta(t, hourly["baseline"]*720, r.Prediction.BaselineUSD, 1e-6)
 	require.InDelta(t, hourly["multiarch"]*720-887.7084, r.Prediction.ErrorUSD, 1e-6)
+	// The estimate's spot prices are not the baseline's source: the prediction names its own.
+	require.Contains(t, e.Prices.Source, "data of 2025-05-28")
+	require.Equal(t, e.Prices.Source, r.Prediction.Prices)
 }
 
 // fakeTags answers ListCostAllocationTags with fixed states.

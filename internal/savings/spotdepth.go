@@ -17,9 +17,12 @@ type SpotSensitivity struct {
 	// price of 1 - spot/on-demand, both prices of the spot prices' own dataset and date.
 	MedianDiscount map[string]float64 `json:"medianDiscount"`
 	// InstanceTypes is how many instance types each median is over.
-	InstanceTypes map[string]int       `json:"instanceTypes"`
-	Scenarios     []SpotCappedScenario `json:"scenarios"`
-	Note          string               `json:"note"`
+	InstanceTypes map[string]int `json:"instanceTypes"`
+	// Source and Date name the dataset the medians are measured on: the spot prices' own, spot and on-demand alike.
+	Source    string               `json:"source"`
+	Date      string               `json:"date"`
+	Scenarios []SpotCappedScenario `json:"scenarios"`
+	Note      string               `json:"note"`
 }
 
 // SpotCappedScenario is one scenario's steady state with its spot prices capped at the median discount.
@@ -112,7 +115,8 @@ func spotSensitivity(cat *catalog.Catalog, region string, r *Report, names ...st
 	if !ok {
 		return nil, fmt.Errorf("savings: spot sensitivity: the report has no %s scenario", Baseline)
 	}
-	out := &SpotSensitivity{MedianDiscount: median, InstanceTypes: count, Note: SpotDepthNote}
+	// BasePrice's dataset is the catalog's own, named by Source and Date (the snapshot, or current prices).
+	out := &SpotSensitivity{MedianDiscount: median, InstanceTypes: count, Source: cat.Source(), Date: cat.Date(), Note: SpotDepthNote}
 	for _, name := range names {
 		s, ok := r.Scenario(name)
 		if !ok {

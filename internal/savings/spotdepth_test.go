@@ -132,6 +132,12 @@ func TestEstimateReportsSpotShareAndSpotDepth(t *testing.T) {
 	median, _, err := medianSpotDiscounts(deep, "us-east-1")
 	require.NoError(t, err)
 	require.Equal(t, median, sens.MedianDiscount)
+	require.Equal(t, "hand-made test prices, one deep", sens.Source, "expected the medians to name their dataset")
+	require.Equal(t, "2025-01-01", sens.Date, "expected the medians to name their dataset's date")
+	var table strings.Builder
+	require.NoError(t, WriteTable(&table, r))
+	require.Contains(t, table.String(), "; spot and on-demand prices of hand-made test prices, one deep, data of 2025-01-01), re-priced",
+		"expected the table's medians to name their source and date")
 	base := mustScenario(t, r, Baseline).HourlyUSD
 	require.Len(t, sens.Scenarios, 2)
 	for i, name := range []string{LabDefault, Multiarch} {

@@ -147,8 +147,8 @@ func writeSpotSensitivity(b *strings.Builder, r *Report) {
 	for _, arch := range slices.Sorted(maps.Keys(sens.MedianDiscount)) {
 		medians = append(medians, fmt.Sprintf("%s %.1f%% over %d types", arch, 100*sens.MedianDiscount[arch], sens.InstanceTypes[arch]))
 	}
-	fmt.Fprintf(b, "\nSpot depth: the same steady-state nodes with no spot price deeper than %s's median spot discount (%s), re-priced, not re-scheduled:\n",
-		r.Prices.Region, strings.Join(medians, ", "))
+	fmt.Fprintf(b, "\nSpot depth: the same steady-state nodes with no spot price deeper than %s's median spot discount (%s; spot and on-demand prices of %s, data of %s), re-priced, not re-scheduled:\n",
+		r.Prices.Region, strings.Join(medians, ", "), sens.Source, sens.Date)
 	for _, s := range sens.Scenarios {
 		fmt.Fprintf(b, "  %-13s %10.4f %12s %12s  (estimated %+.1f%%; %d of %d spot nodes priced up)\n", s.Name, s.HourlyUSD, money(s.MonthlyUSD),
 			fmt.Sprintf("%+.1f%%", -s.SavingPercent), -s.EstimatedSavingPercent, s.CappedNodes, s.SpotNodes)

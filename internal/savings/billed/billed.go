@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/costexplorer"
@@ -227,6 +228,8 @@ type bill struct {
 	nodeGroup bool
 	// incomplete names each query whose last page still has a NextPageToken.
 	incomplete []string
+	// longPeriod says that a period spans more than one day, as only a MONTHLY query's do.
+	longPeriod bool
 }
 
 // queryNames name the queries in messages.
@@ -259,6 +262,11 @@ func collect(pages []Page) (bill, error) {
 				b.end = rt.TimePeriod.End
 			}
 			b.estimated = b.estimated || rt.Estimated
+			if start, err1 := time.Parse(time.DateOnly, rt.TimePeriod.Start); err1 == nil {
+				if end, err2 := time.Parse(time.DateOnly, rt.TimePeriod.End); err2 == nil && end.Sub(start) > 24*time.Hour {
+					b.longPeriod = true
+				}
+			}
 			for _, g := range rt.Groups {
 				u, err := cell(from, g)
 				if err != nil {
@@ -353,6 +361,13 @@ func cell(from source, g Group) (usage, error) {
 				continue
 			}
 			return usage{}, fmt.Errorf("group %q: expected the metric %s", g.Keys, m.name)
+		}
+		// Cost Explorer writes the unit N/A beside an amount of 0 when no usage line of the group has a unit (a group
+		// of credits or fees alone): no hours, which is no mixing of units.
+		if v.Unit == "N/A" && m.unit == "Hrs" {
+			if f, err := strconv.ParseFloat(v.Amount, 64); err == nil && f == 0 {
+				continue
+			}
 		}
 		if v.Unit != m.unit {
 			why := "the baseline's prices are in USD"

@@ -2,6 +2,7 @@ package billed
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
+	"github.com/karpenter-savings/karpenter-savings/internal/savings/pricetable"
 )
 
 const region = "us-east-1"
@@ -156,12 +158,13 @@ func TestCompute(t *testing.T) {
 		pools:     map[string]want{"gpu": same(17, 20, 22)},
 		karpenter: same(17, 20, 22),
 	}, {
-		// p4d.24xlarge (8 GPUs, 96 vCPU, 1152 GiB) fits no g5 size of the catalog: max(8/1, 96/4, 1152/16) = 72
-		// g5.xlarge → 72.00/h; 1 h billed 32.
+		// p4d.24xlarge (8 GPUs, 96 vCPU, 1152 GiB) fits no g5 size of the catalog. The multiples of each size:
+		// g5.xlarge max(8/1, 96/4, 1152/16) = 72 → 72.00/h; g5.2xlarge max(8, 12, 36) = 36 → 43.20/h; g5.12xlarge
+		// max(8/4, 96/48, 1152/192) = 6 → 33.60/h, the cheapest; 1 h billed 32.
 		name:      "a GPU type no size of the family holds",
 		pages:     []Page{page(false, group("gpu", "p4d.24xlarge", "32", "32", "1"))},
-		pools:     map[string]want{"gpu": same(32, 1, 72)},
-		karpenter: same(32, 1, 72),
+		pools:     map[string]want{"gpu": same(32, 1, 33.6)},
+		karpenter: same(32, 1, 33.6),
 	}, {
 		name:      "Neuron devices have no baseline",
 		pages:     []Page{page(false, group("inf", "inf2.xlarge", "7.5", "7.5", "10"), group("default", "m7g.xlarge", "1.5", "1.5", "10"))},
@@ -201,6 +204,7 @@ func TestCompute(t *testing.T) {
 			notes := strings.Join(r.Notes, "\n")
 			require.Contains(t, notes, "capacity-equivalent, not requests-based")
 			require.Contains(t, notes, "The cost is AmortizedCost")
+			require.Contains(t, notes, "A commitment's unused part", "expected the note to say that unused commitment is in no pool")
 			if tc.estimated {
 				require.Contains(t, notes, "estimated")
 			}
@@ -209,8 +213,8 @@ func TestCompute(t *testing.T) {
 			}
 			for _, it := range r.InstanceTypes {
 				if it.Name == "p4d.24xlarge" {
-					require.Equal(t, "72.00 × g5.xlarge", it.BaselineAs)
-					require.Contains(t, notes, "No g5 size holds p4d.24xlarge: each hour counts as max(GPUs, vCPU, memory ratio) hours of g5.xlarge.")
+					require.Equal(t, "6.00 × g5.12xlarge", it.BaselineAs)
+					require.Contains(t, notes, "No g5 size holds p4d.24xlarge: each hour counts as the cheapest multiple of one g5 size")
 				}
 			}
 		})
@@ -478,16 +482,18 @@ func TestFetchPaginates(t *testing.T) {
 // report's CostMetric, not the 30.00 unblended) the estimate is 4.00 (10 %) low.
 func TestPredict(t *testing.T) {
 	r := &Report{Period: Period{Start: "2026-11-01", End: "2026-12-01"}, CostMetric: MetricAmortized, Karpenter: Totals{UnblendedUSD: 30, CostUSD: 40}}
-	require.NoError(t, r.Predict("app.yaml", 0.05, 0.20))
+	require.NoError(t, r.Predict("app.yaml", 0.05, 0.20, "spot table, data of 2025-05-28"))
 	require.Equal(t, "app.yaml", r.Prediction.Workload)
 	require.InDelta(t, 720, r.Prediction.Hours, 1e-9)
 	require.InDelta(t, 36, r.Prediction.MultiarchUSD, 1e-9)
 	require.InDelta(t, 144, r.Prediction.BaselineUSD, 1e-9)
 	require.InDelta(t, -4, r.Prediction.ErrorUSD, 1e-9)
 	require.InDelta(t, -10, r.Prediction.ErrorPct, 1e-9)
+	require.Equal(t, "spot table, data of 2025-05-28", r.Prediction.Prices)
+	require.Contains(t, r.Notes[len(r.Notes)-1], "Its prices: spot table, data of 2025-05-28.", "expected the note to name the estimate's prices")
 
 	bad := &Report{Period: Period{Start: "November", End: "2026-12-01"}}
-	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20), "the bill's period")
+	require.ErrorContains(t, bad.Predict("app.yaml", 0.05, 0.20, ""), "the bill's period")
 }
 
 // The baseline's price names its own source: with Karpenter's generated on-demand prices laid over the snapshot, the
@@ -501,4 +507,55 @@ func TestComputeNamesTheSourceOfTheBaselinePrice(t *testing.T) {
 	require.Equal(t, Prices{Source: "a newer table", Date: "2026-07-06", Region: region}, r.Prices)
 	require.Len(t, r.Pools, 1)
 	require.InDelta(t, 20*0.12, r.Pools[0].BaselineUSD, 1e-9, "expected 20 baseline hours at the table's price")
+}
+
+// On the embedded catalog with Karpenter's on-demand table, a GPU type no g5 size holds, billed at its own on-demand
+// price, is set against a capacity-equivalent of g5 nodes near that price, not against 72 g5.xlarge for a p4d's
+// memory (a 70 % "saving" at list price). p4d.24xlarge: 9 × g5.8xlarge (1 GPU, 32 vCPU, 128 GiB each) hold its 1152
+// GiB at 22.032/h, against 21.957642 billed.
+func TestComputeSpreadsABigGPUTypeOnItsCheapestMultiple(t *testing.T) {
+	cat, err := catalog.Load()
+	require.NoError(t, err)
+	cat, err = pricetable.Overlay(cat, region)
+	require.NoError(t, err)
+	p4d, ok := cat.Price(region, "p4d.24xlarge")
+	require.True(t, ok)
+	g58, ok := cat.Price(region, "g5.8xlarge")
+	require.True(t, ok)
+	amount := strconv.FormatFloat(p4d.OnDemand, 'f', -1, 64)
+	r, err := Compute([]Page{page(false, group("gpu", "p4d.24xlarge", amount, amount, "1"))}, cat, testOptions)
+	require.NoError(t, err)
+	require.Len(t, r.InstanceTypes, 1)
+	require.Equal(t, "9.00 × g5.8xlarge", r.InstanceTypes[0].BaselineAs)
+	require.InDelta(t, 9*g58.OnDemand, r.Pools[0].BaselineUSD, 1e-9)
+	require.InDelta(t, 0, *r.Pools[0].SavingPct, 1, "expected a p4d at its on-demand price to save about nothing, got %.1f %%", *r.Pools[0].SavingPct)
+}
+
+// estimate's baseline places a GPU pod on the GPU baseline type when it holds the pod, and only else on the family's
+// smallest size that does: with --baseline-gpu-type g5.2xlarge, a g4dn.xlarge (4 vCPU, 16 GiB, 1 GPU) hour and a
+// g5.xlarge hour are g5.2xlarge hours (1.20/h), not g5.xlarge hours (1.00/h), which no estimate would have used.
+func TestComputeTriesTheGPUBaselineTypeFirst(t *testing.T) {
+	o := testOptions
+	o.BaselineGPUType = "g5.2xlarge"
+	r, err := Compute([]Page{page(false, group("gpu", "g4dn.xlarge", "5", "5", "10"), group("gpu", "g5.xlarge", "10", "10", "10"))}, testCatalog(t), o)
+	require.NoError(t, err)
+	for _, it := range r.InstanceTypes {
+		require.Equal(t, "1 × g5.2xlarge", it.BaselineAs, "%s", it.Name)
+	}
+	requireTotals(t, same(15, 20, 24), r.Pools[0].Totals)
+}
+
+// Cost Explorer writes UsageQuantity {"Amount": "0", "Unit": "N/A"} for a group with no usage line that has a unit: it
+// is read as 0 hours and its cost kept, a cost of the pool's m7g.xlarge like the others; N/A beside hours is still
+// refused, in TestComputeRejects.
+func TestComputeReadsNoHoursWithoutAUnit(t *testing.T) {
+	zero := group("default", "m7g.xlarge", "0.3", "0.3", "0")
+	zero.Metrics[MetricUsage] = Metric{Amount: "0", Unit: "N/A"}
+	r, err := Compute([]Page{page(false, group("default", "m7g.xlarge", "1.5", "1.5", "10")), page(false, zero)}, testCatalog(t), testOptions)
+	require.NoError(t, err)
+	require.Len(t, r.Pools, 1)
+	require.InDelta(t, 10, r.Pools[0].InstanceHours, 1e-9)
+	require.InDelta(t, 1.8, r.Pools[0].CostUSD, 1e-9, "expected the group's cost kept")
+	require.InDelta(t, 2, r.Pools[0].BaselineUSD, 1e-9)
+	require.InDelta(t, 0.2, *r.Pools[0].SavingUSD, 1e-9)
 }

@@ -127,7 +127,8 @@ type Options struct {
 	BaselineGPUType string
 	// ClusterName is the cluster the node group's rows must name. Optional; default: any.
 	ClusterName string
-	// Granularity is reported as the query's; Optional, default MONTHLY.
+	// Granularity is reported as the query's. Optional; default: read from the pages' periods, MONTHLY when one spans
+	// more than a day, else DAILY (a replay's pages do not say which the query asked for).
 	Granularity string
 	// Requests is how many Cost Explorer requests the pages took; 0 for a replay.
 	Requests int
@@ -148,7 +149,10 @@ func Compute(pages []Page, cat *catalog.Catalog, o Options) (*Report, error) {
 	// The baseline's price may come from another source than the snapshot (Karpenter's generated on-demand table).
 	baseSource, _ := cat.PriceSource(o.Region, o.BaselineType, catalog.OnDemand)
 	if o.Granularity == "" {
-		o.Granularity = "MONTHLY"
+		o.Granularity = "DAILY"
+		if b.longPeriod {
+			o.Granularity = "MONTHLY"
+		}
 	}
 	r := &Report{
 		CostMetric:    MetricUnblended,
@@ -309,7 +313,7 @@ type baseliner struct {
 	basePrice, gpuCost float64
 	gpuFamily          []catalog.Spec // the GPU type's family priced in the region, smallest first
 	chosen             map[string]choice
-	spread             []string // GPU types no size of the family holds, counted as several GPU baseline nodes
+	spread             []string // GPU types no size of the family holds, counted as several nodes of one size
 	gpuMissing         string   // why no type with GPUs has a baseline; empty when the GPU baseline is priced
 }
 
@@ -361,8 +365,8 @@ func newBaseliner(cat *catalog.Catalog, o Options) (*baseliner, error) {
 
 // choose returns an instance type's baseline. A type with GPUs is set against the GPU baseline as `savings
 // estimate`'s baseline sets a GPU pod: on the GPU baseline type, or, when that is too small, on the smallest size of
-// its family that holds it (here: its GPUs, vCPU and memory). A type no size of the family holds counts as
-// max(GPUs, vCPU, memory ratio) GPU baseline nodes. Any other type counts as max(vCPU ratio, memory ratio) nodes of
+// its family that holds it (here: its GPUs, vCPU and memory). A type no size of the family holds counts as the
+// cheapest multiple of one size, max(GPUs, vCPU, memory ratio) nodes of it. Any other type counts as max(vCPU ratio, memory ratio) nodes of
 // the baseline type, the packing limit of pods on them.
 func (b *baseliner) choose(name string) choice {
 	if c, ok := b.chosen[name]; ok {
@@ -387,15 +391,33 @@ func (b *baseliner) compute(name string) choice {
 	if b.gpuMissing != "" {
 		return choice{why: b.gpuMissing}
 	}
+	// The GPU baseline type first, as estimate's baseline tries its base groups before the family's other sizes:
+	// with --baseline-gpu-type g5.2xlarge, a g4dn.xlarge hour is a g5.2xlarge hour, not one of the smaller g5.xlarge.
+	holds := func(f catalog.Spec) bool {
+		return f.GPUCount >= s.GPUCount && f.VCPU >= s.VCPU && f.MemoryMiB >= s.MemoryMiB
+	}
+	if holds(b.gpu) {
+		return choice{hourly: b.gpuCost, as: "1 × " + b.gpu.Name}
+	}
 	for _, f := range b.gpuFamily {
-		if f.GPUCount >= s.GPUCount && f.VCPU >= s.VCPU && f.MemoryMiB >= s.MemoryMiB {
+		if holds(f) {
 			p, _ := b.cat.Price(b.o.Region, f.Name)
 			return choice{hourly: p.OnDemand, as: "1 × " + f.Name}
 		}
 	}
+	// No one node holds it: the node group would run several. Each size's multiple is max(GPUs, vCPU, memory ratio),
+	// fractional as the CPU rule's; the cheapest is taken, since a multiple of the smallest size counts a whole GPU for
+	// every 16 GiB and would make a p4d.24xlarge (1152 GiB) billed at its own on-demand price look 70 % cheaper.
 	b.spread = append(b.spread, name)
-	ratio := max(float64(s.GPUCount)/float64(b.gpu.GPUCount), float64(s.VCPU)/float64(b.gpu.VCPU), float64(s.MemoryMiB)/float64(b.gpu.MemoryMiB))
-	return choice{hourly: ratio * b.gpuCost, as: fmt.Sprintf("%.2f × %s", ratio, b.gpu.Name)}
+	var best choice
+	for _, f := range b.gpuFamily {
+		ratio := max(float64(s.GPUCount)/float64(f.GPUCount), float64(s.VCPU)/float64(f.VCPU), float64(s.MemoryMiB)/float64(f.MemoryMiB))
+		p, _ := b.cat.Price(b.o.Region, f.Name)
+		if hourly := ratio * p.OnDemand; best.as == "" || hourly < best.hourly {
+			best = choice{hourly: hourly, as: fmt.Sprintf("%.2f × %s", ratio, f.Name)}
+		}
+	}
+	return best
 }
 
 func (b *baseliner) describe() Baseline {
@@ -404,8 +426,8 @@ func (b *baseliner) describe() Baseline {
 		GPUType: b.gpu.Name, GPUHourlyUSD: b.gpuCost, GPUFamily: family(b.gpu.Name),
 		GPUs: b.gpu.GPUCount, GPUName: b.gpu.GPUName,
 		CPURule: fmt.Sprintf("an hour of a type without GPUs counts as max(vCPU/%d, memory/%d MiB) hours of %s", b.base.VCPU, b.base.MemoryMiB, b.base.Name),
-		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of the smallest %s size that holds its GPUs, vCPU and memory, else as max(GPUs/%d, vCPU/%d, memory/%d MiB) hours of %s",
-			family(b.gpu.Name), b.gpu.GPUCount, b.gpu.VCPU, b.gpu.MemoryMiB, b.gpu.Name),
+		GPURule: fmt.Sprintf("an hour of a type with GPUs counts as an hour of it when it holds the type's GPUs, vCPU and memory, else of the smallest %s size that does, else as the cheapest multiple of one %s size, max(GPUs, vCPU, memory ratio) hours of it",
+			family(b.gpu.Name), family(b.gpu.Name)),
 	}
 }
 
@@ -414,12 +436,12 @@ func notes(r *Report, b bill, spread []string, o Options) []string {
 		fmt.Sprintf("Figures rest on the bill (Cost Explorer, EC2 running hours, %s to %s, end exclusive), not on pod requests.", r.Period.Start, r.Period.End),
 	}
 	if b.amortized {
-		n = append(n, "The cost is AmortizedCost: Savings Plans' and Reserved Instances' fees spread over the hours they cover, the hours' real price; UnblendedCost, what each usage line billed, is shown beside it.")
+		n = append(n, "The cost is AmortizedCost: Savings Plans' and Reserved Instances' fees spread over the hours they cover, the hours' real price; UnblendedCost, what each usage line billed, is shown beside it. A commitment's unused part (a Savings Plan's unused hourly commitment, a Reserved Instance's unused hours) covers no instance, so it is in no pool: with an underused commitment the cluster costs more than shown.")
 	} else {
 		n = append(n, "The cost is UnblendedCost: the response has no AmortizedCost (saved with `--metrics UnblendedCost UsageQuantity`?). Hours covered by Savings Plans or Reserved Instances then count at what their usage line billed, often 0, and their fees are left out, so a covered pool's saving is overstated; save the response with --metrics AmortizedCost UnblendedCost UsageQuantity.")
 	}
-	n = append(n, fmt.Sprintf("The baseline is capacity-equivalent, not requests-based, on demand in %s from %s, dated %s: %s (USD %.4f/h); %s (USD %.4f/h, %d %s). GPUs are counted, not weighed by model.",
-		r.Prices.Region, r.Prices.Source, r.Prices.Date, r.Baseline.CPURule, r.Baseline.HourlyUSD, r.Baseline.GPURule, r.Baseline.GPUHourlyUSD, r.Baseline.GPUs, r.Baseline.GPUName))
+	n = append(n, fmt.Sprintf("The baseline is capacity-equivalent, not requests-based, on demand in %s from %s, dated %s: %s (USD %.4f/h); the GPU baseline is %s (USD %.4f/h, %d %s): %s. GPUs are counted, not weighed by model.",
+		r.Prices.Region, r.Prices.Source, r.Prices.Date, r.Baseline.CPURule, r.Baseline.HourlyUSD, r.Baseline.GPUType, r.Baseline.GPUHourlyUSD, r.Baseline.GPUs, r.Baseline.GPUName, r.Baseline.GPURule))
 	n = append(n, fmt.Sprintf("Untagged is Karpenter's usage (tag %s) billed without a %s tag, e.g. before that tag was active: it is in no pool and not in Karpenter's total.", costtags.ClusterKey, costtags.NodePoolKey))
 	switch {
 	case r.NodeGroup != nil && r.NodeGroup.InstanceHours == 0:
@@ -452,7 +474,7 @@ func notes(r *Report, b bill, spread []string, o Options) []string {
 	}
 	if len(spread) > 0 {
 		slices.Sort(spread)
-		n = append(n, fmt.Sprintf("No %s size holds %s: each hour counts as max(GPUs, vCPU, memory ratio) hours of %s.", r.Baseline.GPUFamily, strings.Join(spread, ", "), r.Baseline.GPUType))
+		n = append(n, fmt.Sprintf("No %s size holds %s: each hour counts as the cheapest multiple of one %s size (max(GPUs, vCPU, memory ratio) of its hours; see instanceTypes).", r.Baseline.GPUFamily, strings.Join(spread, ", "), r.Baseline.GPUFamily))
 	}
 	if o.Requests > 0 {
 		n = append(n, fmt.Sprintf("Cost Explorer bills each API request (USD %.2f at AWS's list price): this report made %d, USD %.2f.", RequestPriceUSD, o.Requests, RequestPriceUSD*float64(o.Requests)))
@@ -532,17 +554,19 @@ type Prediction struct {
 	// ErrorUSD is MultiarchUSD − the cost of Karpenter's pools; ErrorPct is it in percent of that cost.
 	ErrorUSD float64 `json:"errorUSD"`
 	ErrorPct float64 `json:"errorPct"`
+	// Prices names the estimate's price sources and their dates, which need not be the baseline's: its spot prices.
+	Prices string `json:"prices"`
 }
 
-// Predict sets the estimate's hourly multiarch and baseline costs for workload, over the bill's period, beside the
-// cost of Karpenter's pools.
-func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float64) error {
+// Predict sets the estimate's hourly multiarch and baseline costs for workload, priced with prices (the estimate's
+// sources and dates), over the bill's period, beside the cost of Karpenter's pools.
+func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float64, prices string) error {
 	start, err1 := time.Parse(time.DateOnly, r.Period.Start)
 	end, err2 := time.Parse(time.DateOnly, r.Period.End)
 	if err := errors.Join(err1, err2); err != nil {
 		return fmt.Errorf("the bill's period: %w", err)
 	}
-	p := &Prediction{Workload: workload, Hours: end.Sub(start).Hours()}
+	p := &Prediction{Workload: workload, Hours: end.Sub(start).Hours(), Prices: prices}
 	p.MultiarchUSD = multiarchHourly * p.Hours
 	p.BaselineUSD = baselineHourly * p.Hours
 	p.ErrorUSD = p.MultiarchUSD - r.Karpenter.CostUSD
@@ -550,6 +574,6 @@ func (r *Report) Predict(workload string, multiarchHourly, baselineHourly float6
 		p.ErrorPct = 100 * p.ErrorUSD / r.Karpenter.CostUSD
 	}
 	r.Prediction = p
-	r.Notes = append(r.Notes, fmt.Sprintf("The estimate for %s is requests-based: its multiarch cost × %.0f h of the period, against the %s of Karpenter's pools; the difference is the estimate's error.", workload, p.Hours, r.CostMetric))
+	r.Notes = append(r.Notes, fmt.Sprintf("The estimate for %s is requests-based: its multiarch cost × %.0f h of the period, against the %s of Karpenter's pools; the difference is the estimate's error. Its prices: %s.", workload, p.Hours, r.CostMetric, prices))
 	return nil
 }
