@@ -248,8 +248,9 @@ func TestShardedPassesReadTheWholeWorkloadsBudgets(t *testing.T) {
 }
 
 // The same from a manifest, as a user gives it: the reader keeps the pod template's annotations and the
-// PodDisruptionBudget document, and both reach Karpenter's own checks; without them, the same pods' nodes are not
-// held.
+// PodDisruptionBudget document, and each reaches Karpenter's own checks through Estimate on its own (a node that runs
+// a web pod is held by the budget alone, one that runs a batch pod by the annotation alone); without them, the same
+// pods' nodes are not held. Each case holds one of the two only, so that neither hides the other's absence.
 func TestManifestBudgetsAndAnnotationsReachTheSteadyState(t *testing.T) {
 	const annotated = `apiVersion: apps/v1
 kind: Deployment
@@ -265,7 +266,8 @@ spec:
       - name: app
         resources: {requests: {cpu: 500m, memory: 1Gi}}
 ---
-apiVersion: policy/v1
+`
+	const budget = `apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: web}
 spec:
@@ -273,14 +275,32 @@ spec:
   selector: {matchLabels: {app: web}}
 ---
 `
-	r := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+annotated, options(t))
-	notes := strings.Join(r.Notes, "\n")
-	require.Contains(t, notes, "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)")
-	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`)
-	steady := mustScenario(t, r, Multiarch).Steady().Nodes
-	require.NotEmpty(t, steady)
-	for _, n := range steady {
-		require.NotEmpty(t, n.DisruptionBlocked, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+	runs := func(n Node, name string) bool {
+		for _, w := range n.Workloads {
+			if w.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		name, manifests, held, why, note string
+	}{
+		{name: "a budget alone", manifests: deployment("web", 2, "500m", "1Gi", "") + budget, held: "web",
+			why: "pdb prevents pod evictions (PodDisruptionBudget=[default/web])", note: "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)"},
+		{name: "an annotation alone", manifests: annotated, held: "batch",
+			why: `pod has "karpenter.sh/do-not-disrupt" annotation`, note: `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := estimate(t, smallCatalog(t), tc.manifests, options(t))
+			require.Contains(t, strings.Join(r.Notes, "\n"), tc.note)
+			steady := mustScenario(t, r, Multiarch).Steady().Nodes
+			require.NotEmpty(t, steady)
+			for _, n := range steady {
+				require.True(t, runs(n, tc.held), "expected every node to run a %s pod, or the case shows nothing: %v", tc.held, n.Workloads)
+				require.Contains(t, n.DisruptionBlocked, tc.why, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+			}
+		})
 	}
 
 	plain := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+deployment("batch", 2, "500m", "1Gi", ""), options(t))
