@@ -101,16 +101,29 @@ type object struct {
 // read splits r into objects, skipping empty and comment-only documents and unfolding Lists, and notes what it read
 // leniently.
 func read(r io.Reader, source string) (objs []object, notes []string, err error) {
-	reader := k8syaml.NewYAMLReader(bufio.NewReader(r))
-	for doc := 1; ; doc++ {
-		raw, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload: %s: %w", source, err)
+	}
+	docs, err := jsonStream(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload: %s: %w", source, err)
+	}
+	if docs == nil {
+		reader := k8syaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			raw, err := reader.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("workload: %s: document %d: %w", source, len(docs)+1, err)
+			}
+			docs = append(docs, raw)
 		}
-		where := fmt.Sprintf("%s: document %d", source, doc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("workload: %s: %w", where, err)
-		}
+	}
+	for i, raw := range docs {
+		where := fmt.Sprintf("%s: document %d", source, i+1)
 		j, err := yaml.YAMLToJSONStrict(raw)
 		if err != nil {
 			// A duplicated key: kubectl's own decoding keeps the last value, and published manifests have them
@@ -129,6 +142,35 @@ func read(r io.Reader, source string) (objs []object, notes []string, err error)
 		}
 	}
 	return objs, notes, nil
+}
+
+// jsonStream splits data into its objects when it is a stream of JSON objects ({...}{...}, as jq '.items[]'
+// prints them), which kubectl reads one document each (k8s.io/apimachinery's YAMLOrJSONDecoder); the YAML reader
+// would read the first object only, without a word. It returns nil when data is not such a stream, for the YAML
+// reader: YAML, or one JSON object followed by YAML documents, which kubectl reads as YAML too. After two JSON
+// objects or more, what does not decode is an error, as it is for kubectl.
+func jsonStream(data []byte) ([][]byte, error) {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	var docs [][]byte
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			if len(docs) > 1 {
+				return nil, fmt.Errorf("document %d: not JSON after %d JSON objects (allowed: a stream of JSON objects, or YAML documents separated by ---): %w",
+					len(docs)+1, len(docs), err)
+			}
+			return nil, nil
+		}
+		docs = append(docs, raw)
+	}
 }
 
 func appendObject(objs []object, where string, j []byte) ([]object, error) {

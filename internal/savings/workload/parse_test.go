@@ -595,3 +595,23 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 }
+
+// jq '.items[]' prints a List's items as a stream of JSON objects without separators; kubectl reads each as a
+// document. The YAML reader alone reads the first object and drops the others without a word.
+func TestParseReadsAStreamOfJSONObjects(t *testing.T) {
+	pod := func(name string) string {
+		return fmt.Sprintf("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Pod\",\n  \"metadata\": {\"name\": %q},\n"+
+			"  \"spec\": {\"containers\": [{\"name\": \"c\", \"resources\": {\"requests\": {\"cpu\": \"100m\"}}}]}\n}\n", name)
+	}
+	w := parse(t, pod("a")+pod("b")+pod("c"))
+	require.Equal(t, map[string]int{"Pod default/a": 1, "Pod default/b": 1, "Pod default/c": 1}, podsBy(w))
+
+	t.Run("one JSON object, then YAML documents, is read as YAML, as kubectl reads it", func(t *testing.T) {
+		w := parse(t, pod("a")+"---\n"+deployment("web", "replicas: 2"))
+		require.Equal(t, map[string]int{"Pod default/a": 1, "Deployment default/web": 2}, podsBy(w))
+	})
+	t.Run("what follows two JSON objects must be JSON", func(t *testing.T) {
+		_, err := Parse(strings.NewReader(pod("a")+pod("b")+"---\n"+deployment("web", "replicas: 2")), "pods.json")
+		require.ErrorContains(t, err, "workload: pods.json: document 3: not JSON after 2 JSON objects (allowed: a stream of JSON objects, or YAML documents separated by ---)")
+	})
+}
