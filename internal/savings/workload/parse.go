@@ -3,6 +3,7 @@ package workload
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,30 +174,67 @@ func jsonStream(data []byte) ([][]byte, error) {
 	}
 }
 
+// appendObject appends the object j, or the items of a list, to objs. A list is what kubectl's decoder takes for one
+// (k8s.io/apimachinery unstructured, decodeToList): any object with an items field, kind List (kubectl get -o yaml)
+// or a typed list such as PodList (the API server's own answer, kubectl get --raw), whose items carry no kind and
+// apiVersion of their own and are given the list's.
 func appendObject(objs []object, where string, j []byte) ([]object, error) {
 	var typ metav1.TypeMeta
 	if err := json.Unmarshal(j, &typ); err != nil {
 		return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, err)
 	}
-	if typ.Kind == "" {
-		return nil, fmt.Errorf("%s: not a Kubernetes object: no kind", where)
-	}
-	if typ.Kind != "List" {
-		return append(objs, object{where: where, typ: typ, raw: j}), nil
-	}
 	var list struct {
-		Items []json.RawMessage `json:"items"`
+		Items json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(j, &list); err != nil {
-		return nil, fmt.Errorf("%s: kind List: %w", where, err)
+		return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, err)
 	}
-	for i, item := range list.Items {
-		var err error
-		if objs, err = appendObject(objs, fmt.Sprintf("%s, item %d of the List", where, i+1), item); err != nil {
+	if list.Items == nil {
+		if typ.Kind == "" {
+			return nil, fmt.Errorf("%s: not a Kubernetes object: no kind", where)
+		}
+		return append(objs, object{where: where, typ: typ, raw: j}), nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(list.Items, &items); err != nil {
+		return nil, fmt.Errorf("%s: kind %s: items: %w (allowed: a list of objects)", where, typ.Kind, err)
+	}
+	listKind := cmp.Or(typ.Kind, "List")
+	for i, item := range items {
+		itemWhere := fmt.Sprintf("%s, item %d of the %s", where, i+1, listKind)
+		item, err := withListType(item, typ)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", itemWhere, err)
+		}
+		if objs, err = appendObject(objs, itemWhere, item); err != nil {
 			return nil, err
 		}
 	}
 	return objs, nil
+}
+
+// withListType gives an item without kind and apiVersion those of its typed list (PodList's items are Pods), as
+// kubectl does.
+func withListType(item []byte, list metav1.TypeMeta) ([]byte, error) {
+	itemKind, ok := strings.CutSuffix(list.Kind, "List")
+	if !ok || itemKind == "" {
+		return item, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(item, &fields); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if fields["kind"] != nil || fields["apiVersion"] != nil {
+		return item, nil
+	}
+	var err error
+	if fields["kind"], err = json.Marshal(itemKind); err != nil {
+		return nil, err
+	}
+	if fields["apiVersion"], err = json.Marshal(list.APIVersion); err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
 }
 
 // role is what an object does for the estimate.

@@ -615,3 +615,28 @@ func TestParseReadsAStreamOfJSONObjects(t *testing.T) {
 		require.ErrorContains(t, err, "workload: pods.json: document 3: not JSON after 2 JSON objects (allowed: a stream of JSON objects, or YAML documents separated by ---)")
 	})
 }
+
+// kubectl reads any object with items as a list: kind List (kubectl get -o yaml), or a typed list such as the
+// API server's PodList (kubectl get --raw /api/v1/pods), whose items carry no kind or apiVersion.
+func TestParseReadsTypedLists(t *testing.T) {
+	const podList = `{"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "123"}, "items": [
+  {"metadata": {"name": "a", "namespace": "shop"}, "spec": {"containers": [{"name": "c"}]}, "status": {"phase": "Running"}},
+  {"metadata": {"name": "b", "namespace": "shop"}, "spec": {"containers": [{"name": "c"}]}, "status": {"phase": "Pending"}}]}`
+	w := parse(t, podList)
+	require.Equal(t, map[string]int{"Pod shop/a": 1, "Pod shop/b": 1}, podsBy(w))
+	require.Empty(t, w.Ignored, "expected the PodList read as its pods, not ignored as an object")
+
+	t.Run("an item that names its kind keeps it", func(t *testing.T) {
+		w := parse(t, "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- "+strings.ReplaceAll(strings.TrimSpace(deployment("web", "replicas: 2")), "\n", "\n  ")+"\n")
+		require.Equal(t, map[string]int{"Deployment default/web": 2}, podsBy(w))
+	})
+	t.Run("items that are not a list", func(t *testing.T) {
+		_, err := Parse(strings.NewReader("apiVersion: v1\nkind: PodList\nitems: {name: a}\n"), "pods.yaml")
+		require.ErrorContains(t, err, "pods.yaml: document 1: kind PodList: items: json: cannot unmarshal object")
+		require.ErrorContains(t, err, "(allowed: a list of objects)")
+	})
+	t.Run("an item that is not an object names the item", func(t *testing.T) {
+		_, err := Parse(strings.NewReader("apiVersion: v1\nkind: PodList\nitems: [a]\n"), "pods.yaml")
+		require.ErrorContains(t, err, "pods.yaml: document 1, item 1 of the PodList: not a Kubernetes object")
+	})
+}
