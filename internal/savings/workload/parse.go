@@ -241,12 +241,13 @@ func withListType(item []byte, list metav1.TypeMeta) ([]byte, error) {
 type role int
 
 const (
-	roleNone       role = iota // places no pod
-	roleReplicas               // count pods of a template
-	roleDaemonSet              // one pod on every node
-	roleBarePod                // itself
-	roleAutoscaler             // sets its target's count
-	roleBudget                 // a PodDisruptionBudget
+	roleNone         role = iota // places no pod
+	roleReplicas                 // count pods of a template
+	roleDaemonSet                // one pod on every node
+	roleBarePod                  // itself
+	roleAutoscaler               // sets its target's count
+	roleBudget                   // a PodDisruptionBudget
+	roleDaemonSetPod             // a pod that stands for its DaemonSet, which is not in the input
 )
 
 // key names an object in the input.
@@ -276,6 +277,8 @@ type entry struct {
 	pod    *corev1.Pod
 	pdb    *policyv1.PodDisruptionBudget
 	target key // of an autoscaler
+	// daemonSet is the DaemonSet, not in the input, that a pod stands for (roleDaemonSetPod).
+	daemonSet key
 	// templateFrom is the workload whose template a custom kind runs (an Argo Rollout's spec.workloadRef).
 	templateFrom key
 	hpa          autoscaler
@@ -324,6 +327,7 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			}
 		}
 	}
+	podsOf := daemonSetsOfPods(entries)
 	w := &Workload{Notes: readNotes}
 	for _, e := range entries {
 		if e.why != "" {
@@ -339,6 +343,8 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			err = w.addDaemonSet(e.ds)
 		case roleBarePod:
 			err = w.addPod(e)
+		case roleDaemonSetPod:
+			err = w.addDaemonSetOfPod(e, podsOf[e.daemonSet])
 		case roleBudget:
 			w.PodDisruptionBudgets = append(w.PodDisruptionBudgets, e.pdb)
 		}
@@ -668,6 +674,33 @@ func decodeOther(e *entry) error {
 	}
 	e.notes = append(e.notes, fmt.Sprintf("%s (%s) is read as a replicated workload: spec.replicas pods of spec.template", e.key, e.obj.typ.APIVersion))
 	return nil
+}
+
+// daemonSetsOfPods reads the pods of a DaemonSet that is not in the input (kubectl get pods -A lists a DaemonSet's
+// pod on every node) as that DaemonSet once: its first pod stands for it, and the others are ignored, as the pods of
+// a DaemonSet of the input are. Counted one by one, they would be as many pods to place as the cluster has nodes. It
+// returns how many pods each such DaemonSet has in the input.
+func daemonSetsOfPods(entries []*entry) map[key]int {
+	first := map[key]*entry{}
+	count := map[key]int{}
+	for _, e := range entries {
+		if e.role != roleBarePod || e.why != "" {
+			continue
+		}
+		c := metav1.GetControllerOf(&e.meta)
+		if c == nil || c.Kind != "DaemonSet" {
+			continue
+		}
+		k := key{kind: c.Kind, namespace: e.key.namespace, name: c.Name}
+		count[k]++
+		if f, ok := first[k]; ok {
+			e.why = fmt.Sprintf("a pod of %s, which is not in the input: the DaemonSet is read once, from its pod %s", k, f.key.name)
+			continue
+		}
+		first[k] = e
+		e.role, e.daemonSet = roleDaemonSetPod, k
+	}
+	return count
 }
 
 // scale applies every HorizontalPodAutoscaler to its target in the input, or lists it in Ignored.

@@ -640,3 +640,42 @@ func TestParseReadsTypedLists(t *testing.T) {
 		require.ErrorContains(t, err, "pods.yaml: document 1, item 1 of the PodList: not a Kubernetes object")
 	})
 }
+
+// kubectl get pods -A lists a DaemonSet's pod on every node. Without the DaemonSet in the input, its pods are read as
+// the DaemonSet once, not as one pod to place per node of the cluster the export came from.
+func TestParseReadsTheDaemonSetOfItsPods(t *testing.T) {
+	dsPod := func(node string) string {
+		return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: aws-node-%s
+  namespace: kube-system
+  labels: {k8s-app: aws-node, controller-revision-hash: 5d8f7c6b9, pod-template-generation: "3"}
+  annotations: {karpenter.sh/do-not-disrupt: "true"}
+  ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: aws-node, uid: 0b6c2f1e, controller: true, blockOwnerDeletion: true}]
+spec:
+  nodeName: node-%s
+  nodeSelector: {kubernetes.io/os: linux}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchFields: [{key: metadata.name, operator: In, values: [node-%s]}]
+  containers: [{name: aws-node, resources: {requests: {cpu: 25m}}}]
+status: {phase: Running}
+`, node, node, node)
+	}
+	w := parse(t, dsPod("a")+"---\n"+dsPod("b")+"---\n"+dsPod("c")+"---\n"+deployment("web", "replicas: 2"))
+	require.Equal(t, map[string]int{"Deployment default/web": 2}, podsBy(w), "expected the DaemonSet's pods not placed as pods")
+	require.Len(t, w.DaemonSetPods, 1, "expected the DaemonSet once")
+	ds := w.DaemonSetPods[0]
+	require.Equal(t, "kube-system", ds.Namespace)
+	require.Equal(t, "aws-node", ds.Name, "expected the DaemonSet's pod named after it, as the DaemonSets of the input are")
+	require.Empty(t, ds.Spec.NodeName)
+	require.Nil(t, ds.Spec.Affinity.NodeAffinity, "expected the node-name affinity of the export's node dropped, or the pod fits no node of the estimate")
+	require.Equal(t, map[string]string{"kubernetes.io/os": "linux"}, ds.Spec.NodeSelector)
+	require.Equal(t, "true", ds.Annotations["karpenter.sh/do-not-disrupt"])
+	require.Equal(t, map[string]int{"Pod": 2}, ignoredKinds(w), "ignored: %v", w.Ignored)
+	require.True(t, containsNote(w.Notes, "DaemonSet kube-system/aws-node is not in the input: read from its pod aws-node-a (3 of its pods are in the input) as one pod on every node; "+
+		"the DaemonSet's own required node affinity, which its controller replaces in each pod by the pod's node name, is not known"), "notes: %v", w.Notes)
+}

@@ -126,6 +126,39 @@ func (w *Workload) addDaemonSet(d *appsv1.DaemonSet) error {
 	return nil
 }
 
+// addDaemonSetOfPod adds the DaemonSet of the pod e, which is not in the input, as its pod shows it: its template
+// is the pod without the required node affinity the DaemonSet controller gives each of its pods, which names the
+// pod's node (k8s.io/kubernetes pkg/controller/daemon/util, ReplaceDaemonSetPodNodeNameNodeAffinity) and replaces
+// the DaemonSet's own, so that affinity is unknown and the pod is taken to run on every node, with a note.
+func (w *Workload) addDaemonSetOfPod(e *entry, pods int) error {
+	spec := e.pod.Spec.DeepCopy()
+	spec.NodeName = ""
+	note := fmt.Sprintf("%s is not in the input: read from its pod %s (%d of its pods are in the input) as one pod on every node", e.daemonSet, e.key.name, pods)
+	if nodeNameAffinity(spec) {
+		spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = nil
+		note += "; the DaemonSet's own required node affinity, which its controller replaces in each pod by the pod's node name, is not known"
+	}
+	w.Notes = append(w.Notes, note)
+	return w.addDaemonSet(&appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: e.daemonSet.name, Namespace: e.daemonSet.namespace},
+		Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: e.pod.Labels, Annotations: e.pod.Annotations},
+			Spec:       *spec,
+		}},
+	})
+}
+
+// nodeNameAffinity says whether spec's required node affinity is the one the DaemonSet controller writes: one term
+// that selects a node by metadata.name.
+func nodeNameAffinity(spec *corev1.PodSpec) bool {
+	if spec.Affinity == nil || spec.Affinity.NodeAffinity == nil || spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return false
+	}
+	terms := spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	return len(terms) == 1 && len(terms[0].MatchExpressions) == 0 && len(terms[0].MatchFields) == 1 &&
+		terms[0].MatchFields[0].Key == metav1.ObjectNameField
+}
+
 // Owner is the workload a pod belongs to.
 type Owner struct {
 	Kind      string
