@@ -730,6 +730,15 @@ func scale(entries []*entry, byKey map[key]*entry) error {
 				t.key, t.count, h.key, t.specCount, h.hpa.minReplicas, h.hpa.maxReplicas))
 			continue
 		}
+		if t.specCount == 0 && h.hpa.minReplicas != 0 {
+			// kube-controller-manager's autoscaler leaves a target at spec.replicas 0 alone (pkg/controller/podautoscaler,
+			// reconcileAutoscaler: "scaling is disabled since the replica count of the target is zero"). An
+			// autoscaling/v2 status omits currentReplicas when it is 0, so a live export reads the same way.
+			t.count = 0
+			t.notes = append(t.notes, fmt.Sprintf("%s: 0 replicas: its spec.replicas is 0, at which %s does not scale it (ScalingDisabled); minReplicas %d applies once spec.replicas is above 0",
+				t.key, h.key, h.hpa.minReplicas))
+			continue
+		}
 		t.count = max(t.specCount, h.hpa.minReplicas)
 		t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, the larger of its spec.replicas (%d) and the minReplicas (%d) of %s, which has no status.currentReplicas; the autoscaler may run up to %d",
 			t.key, t.count, t.specCount, h.hpa.minReplicas, h.key, h.hpa.maxReplicas))

@@ -307,10 +307,19 @@ spec:
 		{"minReplicas defaults to 1, spec.replicas to 1", "", hpa("autoscaling/v2", "", ""), 1, "minReplicas (1)"},
 		{"autoscaling/v1", "replicas: 2", hpa("autoscaling/v1", "minReplicas: 4", "status: {currentReplicas: 6, desiredReplicas: 6}\n"), 6, "status.currentReplicas"},
 		{"autoscaling/v1 without status", "replicas: 2", hpa("autoscaling/v1", "minReplicas: 4", ""), 4, "minReplicas (4)"},
+		// The autoscaler does not scale a target at 0 (ScalingDisabled); its autoscaling/v2 status then omits
+		// currentReplicas, which is 0.
+		{"a target at spec.replicas 0 is not scaled", "replicas: 0", hpa("autoscaling/v2", "minReplicas: 3", ""), 0, "its spec.replicas is 0, at which HorizontalPodAutoscaler default/web does not scale it (ScalingDisabled)"},
+		{"a live target at 0", "replicas: 0", hpa("autoscaling/v2", "minReplicas: 3",
+			"status:\n  desiredReplicas: 0\n  conditions: [{type: ScalingActive, status: \"False\", reason: ScalingDisabled}]\n"), 0, "ScalingDisabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := parse(t, deployment("web", tc.replicas)+"---\n"+tc.hpa)
-			require.Equal(t, map[string]int{"Deployment default/web": tc.want}, podsBy(w))
+			want := map[string]int{"Deployment default/web": tc.want}
+			if tc.want == 0 {
+				want = map[string]int{}
+			}
+			require.Equal(t, want, podsBy(w))
 			require.True(t, containsNote(w.Notes, tc.wantNote), "expected a note containing %q, got %v", tc.wantNote, w.Notes)
 			require.Empty(t, w.Ignored, "expected the autoscaler applied, not ignored")
 		})
