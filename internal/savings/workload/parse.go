@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -471,6 +472,13 @@ func decodeKnown(e *entry) error {
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			e.why = fmt.Sprintf("phase %s: holds no resources", p.Status.Phase)
 		}
+		// Karpenter reschedules a terminating pod only when a StatefulSet owns it, which makes its replacement under
+		// the same name once it is gone (sigs.k8s.io/karpenter pkg/utils/pod, IsReschedulable); any other
+		// controller has made its replacement already, a pod of its own in the same export.
+		if p.DeletionTimestamp != nil && !ownedBy(p.OwnerReferences, "StatefulSet") {
+			e.why = fmt.Sprintf("terminating since %s (metadata.deletionTimestamp): on its way out; a replacement its controller makes is a pod of its own",
+				p.DeletionTimestamp.UTC().Format(time.RFC3339))
+		}
 		return nil
 	case "PodDisruptionBudget":
 		var b policyv1.PodDisruptionBudget
@@ -485,6 +493,11 @@ func decodeKnown(e *entry) error {
 		return e.autoscaler()
 	}
 	return fmt.Errorf("kind %s has no decoder", e.key.kind)
+}
+
+// ownedBy says whether one of refs is of kind.
+func ownedBy(refs []metav1.OwnerReference, kind string) bool {
+	return slices.ContainsFunc(refs, func(r metav1.OwnerReference) bool { return r.Kind == kind })
 }
 
 // strict decodes the object as the API server does: field names are case-sensitive, and an unknown or duplicated

@@ -237,6 +237,20 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 			wantIgnored: map[string]int{"Pod": 1},
 		},
 		{
+			// Its replacement is already a pod of its own: counted again, a rollout's old pods would add up.
+			name:        "a terminating pod is on its way out",
+			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: old, deletionTimestamp: \"2026-01-01T00:00:00Z\", deletionGracePeriodSeconds: 30}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Running}\n",
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Pod": 1},
+		},
+		{
+			// A StatefulSet makes its replacement under the same name once it is gone, and Karpenter reschedules it.
+			name: "a terminating pod of a StatefulSet is counted",
+			yaml: strings.Replace(ownedPod("db-0", "StatefulSet", "db", "app: db"), "  name: db-0\n",
+				"  name: db-0\n  deletionTimestamp: \"2026-01-01T00:00:00Z\"\n", 1),
+			wantPods: map[string]int{"StatefulSet default/db": 1},
+		},
+		{
 			name:        "a finished Job runs no pods",
 			yaml:        job("parallelism: 2") + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
 			wantPods:    map[string]int{},
