@@ -436,7 +436,11 @@ func decodeKnown(e *entry) error {
 				e.why = fmt.Sprintf("finished (status condition %s): runs no pods", c.Type)
 			}
 		}
-		return e.job(j.Spec, "")
+		if err := e.job(j.Spec, ""); err != nil {
+			return err
+		}
+		e.progress(j.Spec, status)
+		return nil
 	case "CronJob":
 		var c batchv1.CronJob
 		if err := strict(e.obj.raw, &c); err != nil {
@@ -593,6 +597,28 @@ func (e *entry) job(spec batchv1.JobSpec, note string) error {
 		e.notes = append(e.notes, note)
 	}
 	return nil
+}
+
+// progress lowers a live Job's count to the pods its controller still runs once some have succeeded
+// (k8s.io/kubernetes pkg/controller/job, manageJob): no more than the completions left; without completions, no new
+// pod once one has succeeded, so what runs is status.active.
+func (e *entry) progress(spec batchv1.JobSpec, status batchv1.JobStatus) {
+	if status.Succeeded <= 0 || e.count == 0 || e.why != "" {
+		return
+	}
+	if spec.Completions != nil {
+		if left := max(int(*spec.Completions)-int(status.Succeeded), 0); left < e.count {
+			e.notes = append(e.notes, fmt.Sprintf("%s: %d pods, the completions (%d) its status.succeeded (%d) leaves; parallelism %d",
+				e.key, left, *spec.Completions, status.Succeeded, e.count))
+			e.count = left
+		}
+		return
+	}
+	if active := int(status.Active); active < e.count {
+		e.notes = append(e.notes, fmt.Sprintf("%s: %d pods, its status.active: a Job without completions starts no pod once one has succeeded (status.succeeded %d); parallelism %d",
+			e.key, active, status.Succeeded, e.count))
+		e.count = active
+	}
 }
 
 func (e *entry) autoscaler() error {

@@ -257,6 +257,18 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 			wantIgnored: map[string]int{"Job": 1},
 		},
 		{
+			// Of completions 5, 4 have succeeded: one pod runs, not parallelism's 3.
+			name:     "a running Job runs no more pods than the completions left",
+			yaml:     job("parallelism: 3\n  completions: 5") + "status: {succeeded: 4, active: 1}\n",
+			wantPods: map[string]int{"Job default/batch": 1},
+		},
+		{
+			// Without completions, the controller starts no pod once one has succeeded: what runs is status.active.
+			name:     "a work-queue Job runs its active pods once one has succeeded",
+			yaml:     job("parallelism: 4") + "status: {succeeded: 1, active: 2}\n",
+			wantPods: map[string]int{"Job default/batch": 2},
+		},
+		{
 			name:     "a suspended Job runs no pods",
 			yaml:     job("parallelism: 2\n  suspend: true"),
 			wantPods: map[string]int{},
