@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -526,6 +527,10 @@ func strictJSON(b []byte, into any) error {
 	if errors.Is(err, resource.ErrFormatWrong) {
 		return quantityError(b, err)
 	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return typeError(b, typeErr)
+	}
 	if err != nil {
 		return err
 	}
@@ -846,6 +851,66 @@ func impliedOwner(e *entry, c metav1.OwnerReference, byKey map[key]*entry) *entr
 		}
 	}
 	return nil
+}
+
+// typeError names the field, the value and the type allowed of a value of the wrong type: the decoder's own error
+// names the Go type ("of type int32") and a string value's type only.
+func typeError(b []byte, err *json.UnmarshalTypeError) error {
+	value := err.Value
+	if value == "string" {
+		if s, ok := stringEndingAt(b, int(err.Offset)); ok {
+			value = strconv.Quote(s)
+		}
+	}
+	return fmt.Errorf("%s: %s is not allowed (allowed: %s)", err.Field, value, jsonType(err.Type))
+}
+
+// stringEndingAt reads the JSON string that ends at offset end of b, where the decoder stops after a string of the
+// wrong type.
+func stringEndingAt(b []byte, end int) (string, bool) {
+	if end < 2 || end > len(b) || b[end-1] != '"' {
+		return "", false
+	}
+	for start := end - 2; start >= 0; start-- {
+		if b[start] != '"' {
+			continue
+		}
+		escapes := 0
+		for i := start - 1; i >= 0 && b[i] == '\\'; i-- {
+			escapes++
+		}
+		if escapes%2 == 1 {
+			continue
+		}
+		var s string
+		if json.Unmarshal(b[start:end], &s) != nil {
+			return "", false
+		}
+		return s, true
+	}
+	return "", false
+}
+
+// jsonType says what JSON a field of Go type t takes.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	default:
+		return "an object"
+	}
 }
 
 // quantityError names the first quantity of raw that does not parse, with its path: the API machinery's own error
