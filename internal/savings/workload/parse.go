@@ -327,6 +327,10 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			if why := countedBy(e, byKey); why != "" {
 				e.why = why
 			}
+			if hook, ok := e.meta.Annotations[helmHookAnnotation]; ok && e.why == "" {
+				e.why = fmt.Sprintf("a Helm hook (%s: %s): Helm runs it at helm test or around an install, upgrade, rollback or delete, "+
+					"not as part of the release's steady state (helm template prints hooks unless --skip-tests and --no-hooks)", helmHookAnnotation, hook)
+			}
 		}
 	}
 	podsOf := daemonSetsOfPods(entries)
@@ -719,6 +723,10 @@ func decodeOther(e *entry) error {
 	e.notes = append(e.notes, fmt.Sprintf("%s (%s) is read as a replicated workload: spec.replicas pods of spec.template", e.key, e.obj.typ.APIVersion))
 	return nil
 }
+
+// helmHookAnnotation marks a Helm chart's hooks, which helm template prints among the release's objects: a chart's
+// test pods (helm create writes one), and pre-install or post-upgrade Jobs such as database migrations.
+const helmHookAnnotation = "helm.sh/hook"
 
 // daemonSetsOfPods reads the pods of a DaemonSet that is not in the input (kubectl get pods -A lists a DaemonSet's
 // pod on every node) as that DaemonSet once: its first pod stands for it, and the others are ignored, as the pods of

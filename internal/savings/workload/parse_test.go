@@ -251,6 +251,17 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 			wantPods: map[string]int{"StatefulSet default/db": 1},
 		},
 		{
+			// helm template prints a chart's hooks: the test pod helm create writes (the retail store's charts have
+			// one each), a migration Job run before an upgrade. Neither runs at the steady state.
+			name: "Helm hooks run at helm test and around upgrades, not at the steady state",
+			yaml: "---\n# Source: carts/templates/tests/test-connection.yaml\napiVersion: v1\nkind: Pod\nmetadata:\n  name: \"carts-test-connection\"\n" +
+				"  annotations:\n    \"helm.sh/hook\": test-success\nspec:\n  containers:\n    - name: wget\n      image: busybox\n  restartPolicy: Never\n" +
+				"---\n# Source: carts/templates/migrate.yaml\n" + strings.Replace(job("parallelism: 1"), "metadata: {name: batch}",
+				"metadata: {name: migrate, annotations: {helm.sh/hook: pre-upgrade, helm.sh/hook-delete-policy: hook-succeeded}}", 1),
+			wantPods:    map[string]int{},
+			wantIgnored: map[string]int{"Pod": 1, "Job": 1},
+		},
+		{
 			name:        "a finished Job runs no pods",
 			yaml:        job("parallelism: 2") + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
 			wantPods:    map[string]int{},
