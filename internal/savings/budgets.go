@@ -79,14 +79,24 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 				matching = append(matching, p)
 			}
 		}
+		var daemonSets []string
 		for _, p := range daemonSetPods {
 			if p.Namespace == pdb.Namespace && selector.Matches(labels.Set(p.Labels)) {
-				notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s selects the pods of DaemonSet %s/%s, which the steady state does not "+
-					"place on its nodes: the budget is applied to the other pods it selects only; in a cluster, if it allows no disruption, "+
-					"Karpenter keeps every node that runs the DaemonSet.", key, p.Namespace, p.Name))
+				daemonSets = append(daemonSets, p.Namespace+"/"+p.Name)
 			}
 		}
 		pdb.Status, err = budgetStatus(pdb, matching, replicas)
+		switch {
+		case len(daemonSets) > 0 && needsScale(pdb) && err == nil:
+			// The controller counts the DaemonSet's replicas too, and a DaemonSet serves no scale subresource: the
+			// whole budget allows no disruption, for the other pods it selects as well.
+			pdb.Status = policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(len(matching))}
+			err = fmt.Errorf("it counts the replicas of DaemonSet %s, which has no scale subresource", daemonSets[0])
+		case len(daemonSets) > 0 && !needsScale(pdb):
+			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s selects the pods of DaemonSet %s, which the steady state does not "+
+				"place on its nodes: the budget is applied to the other pods it selects only; in a cluster, if it allows no disruption, "+
+				"Karpenter keeps every node that runs the DaemonSet.", key, strings.Join(daemonSets, ", ")))
+		}
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s allows no disruption: %v, and kube-controller-manager then sets "+
 				"disruptionsAllowed to 0; the steady state keeps every node that runs one of its pods, as Karpenter does.", key, err))

@@ -169,6 +169,41 @@ func TestBudgetAndAnnotationOfDaemonSetsAreNoted(t *testing.T) {
 	require.Contains(t, notes[0], "DaemonSet default/agent carries karpenter.sh/do-not-disrupt, which the steady state does not follow")
 }
 
+// A budget that counts replicas (maxUnavailable, or a percentage) and selects a DaemonSet's pods allows no
+// disruption at all: kube-controller-manager finds no scale for the DaemonSet and writes 0 (its failSafe), for the
+// budget's other pods too, although the steady state does not place the DaemonSet's pods.
+func TestBudgetOverADaemonSetThatCountsReplicasAllowsNoDisruption(t *testing.T) {
+	ds := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: metav1.NamespaceDefault, Labels: map[string]string{"tier": "shop"}}}
+	pods := ownedPods("Deployment", 3)
+	for _, p := range pods {
+		p.Labels["tier"] = "shop"
+	}
+	for _, tc := range []struct {
+		name                         string
+		minAvailable, maxUnavailable string
+		allowed                      int32
+		note                         string
+	}{
+		{name: "maxUnavailable", maxUnavailable: "1", allowed: 0,
+			note: "PodDisruptionBudget default/shop allows no disruption: it counts the replicas of DaemonSet default/agent, which has no scale subresource"},
+		{name: "a minAvailable percentage", minAvailable: "50%", allowed: 0,
+			note: "PodDisruptionBudget default/shop allows no disruption: it counts the replicas of DaemonSet default/agent, which has no scale subresource"},
+		// An integer minAvailable counts pods, not replicas: the controller needs no scale.
+		{name: "an integer minAvailable", minAvailable: "1", allowed: 2,
+			note: "PodDisruptionBudget default/shop selects the pods of DaemonSet default/agent, which the steady state does not place"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPDB("shop", tc.minAvailable, tc.maxUnavailable)
+			b.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "shop"}}
+			out, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, pods, []*corev1.Pod{ds})
+			require.NoError(t, err)
+			require.Equal(t, tc.allowed, out[0].Status.DisruptionsAllowed)
+			require.Len(t, notes, 1, "notes: %v", notes)
+			require.Contains(t, notes[0], tc.note)
+		})
+	}
+}
+
 // The report says which workloads' pods carry do-not-disrupt and which budgets allow no disruption; the estimate
 // reads both from the workload.
 func TestEstimateNotesBudgetsAndDoNotDisrupt(t *testing.T) {
