@@ -274,6 +274,8 @@ type entry struct {
 	scalable  bool // count is spec.replicas, which a HorizontalPodAutoscaler may set
 	specCount int  // count as spec.replicas says, before an autoscaler
 	notes     []string
+	// readNotes say what was read leniently of the object, whatever its role.
+	readNotes []string
 
 	ds     *appsv1.DaemonSet
 	pod    *corev1.Pod
@@ -336,6 +338,7 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 	podsOf := daemonSetsOfPods(entries)
 	w := &Workload{Notes: readNotes}
 	for _, e := range entries {
+		w.Notes = append(w.Notes, e.readNotes...)
 		if e.why != "" {
 			w.Ignored = append(w.Ignored, Ignored{Kind: e.key.kind, Namespace: e.meta.Namespace, Name: e.key.name, Why: e.why})
 			continue
@@ -402,25 +405,25 @@ func decodeKnown(e *entry) error {
 	switch e.key.kind {
 	case "Deployment":
 		var d appsv1.Deployment
-		if err := strict(e.obj.raw, &d); err != nil {
+		if err := e.strict(&d); err != nil {
 			return err
 		}
 		return e.replicated(d.Spec.Template, d.Spec.Replicas)
 	case "StatefulSet":
 		var s appsv1.StatefulSet
-		if err := strict(e.obj.raw, &s); err != nil {
+		if err := e.strict(&s); err != nil {
 			return err
 		}
 		return e.replicated(s.Spec.Template, s.Spec.Replicas)
 	case "ReplicaSet":
 		var s appsv1.ReplicaSet
-		if err := strict(e.obj.raw, &s); err != nil {
+		if err := e.strict(&s); err != nil {
 			return err
 		}
 		return e.replicated(s.Spec.Template, s.Spec.Replicas)
 	case "ReplicationController":
 		var c corev1.ReplicationController
-		if err := strict(e.obj.raw, &c); err != nil {
+		if err := e.strict(&c); err != nil {
 			return err
 		}
 		if c.Spec.Template == nil {
@@ -429,7 +432,7 @@ func decodeKnown(e *entry) error {
 		return e.replicated(*c.Spec.Template, c.Spec.Replicas)
 	case "Job":
 		var j batchv1.Job
-		if err := strict(e.obj.raw, &j); err != nil {
+		if err := e.strict(&j); err != nil {
 			return err
 		}
 		var status batchv1.JobStatus
@@ -448,7 +451,7 @@ func decodeKnown(e *entry) error {
 		return nil
 	case "CronJob":
 		var c batchv1.CronJob
-		if err := strict(e.obj.raw, &c); err != nil {
+		if err := e.strict(&c); err != nil {
 			return err
 		}
 		note := fmt.Sprintf("%s runs on schedule %q: its job's pods are counted as if a run were always going on", e.key, c.Spec.Schedule)
@@ -464,14 +467,14 @@ func decodeKnown(e *entry) error {
 		return nil
 	case "DaemonSet":
 		var d appsv1.DaemonSet
-		if err := strict(e.obj.raw, &d); err != nil {
+		if err := e.strict(&d); err != nil {
 			return err
 		}
 		e.role, e.ds = roleDaemonSet, &d
 		return nil
 	case "Pod":
 		var p corev1.Pod
-		if err := strict(e.obj.raw, &p); err != nil {
+		if err := e.strict(&p); err != nil {
 			return err
 		}
 		if err := lenientStatus(e.obj.raw, &p.Status); err != nil {
@@ -491,7 +494,7 @@ func decodeKnown(e *entry) error {
 		return nil
 	case "PodDisruptionBudget":
 		var b policyv1.PodDisruptionBudget
-		if err := strict(e.obj.raw, &b); err != nil {
+		if err := e.strict(&b); err != nil {
 			return err
 		}
 		// Its pods are in "default" when their manifests name no namespace, and so is the budget.
@@ -507,6 +510,26 @@ func decodeKnown(e *entry) error {
 // ownedBy says whether one of refs is of kind.
 func ownedBy(refs []metav1.OwnerReference, kind string) bool {
 	return slices.ContainsFunc(refs, func(r metav1.OwnerReference) bool { return r.Kind == kind })
+}
+
+// strict decodes e's object as strict does, except that a live object may hold fields the reader's schema lacks
+// (see unlessLive).
+func (e *entry) strict(into any) error {
+	return e.unlessLive(strict(e.obj.raw, into), "")
+}
+
+// unlessLive returns err, except for unknown fields of a live object (one an API server wrote: kubectl get -o yaml
+// gives it metadata.resourceVersion): that server accepted them, from a Kubernetes newer than the reader's
+// k8s.io/api, so they are left unread with a note, rather than an error no edit of the user's could avoid. path
+// names the part of the object err is about.
+func (e *entry) unlessLive(err error, path string) error {
+	var fe fieldsError
+	if !errors.As(err, &fe) || e.meta.ResourceVersion == "" {
+		return err
+	}
+	e.readNotes = append(e.readNotes, fmt.Sprintf("%s: %s: %s%v; left unread: the object is live (metadata.resourceVersion %s), so the API server "+
+		"that wrote it accepted them, from a Kubernetes newer than the reader's schema", e.obj.where, e.key, path, fe.error, e.meta.ResourceVersion))
+	return nil
 }
 
 // strict decodes the object as the API server does: field names are case-sensitive, and an unknown or duplicated
@@ -635,13 +658,13 @@ func (e *entry) autoscaler() error {
 	switch e.obj.typ.APIVersion {
 	case "autoscaling/v2":
 		var h autoscalingv2.HorizontalPodAutoscaler
-		if err := strict(e.obj.raw, &h); err != nil {
+		if err := e.strict(&h); err != nil {
 			return err
 		}
 		target, e.hpa = h.Spec.ScaleTargetRef, autoscaler{minReplicas: replicasOr1(h.Spec.MinReplicas), maxReplicas: int(h.Spec.MaxReplicas)}
 	default:
 		var h autoscalingv1.HorizontalPodAutoscaler
-		if err := strict(e.obj.raw, &h); err != nil {
+		if err := e.strict(&h); err != nil {
 			return err
 		}
 		r := h.Spec.ScaleTargetRef
@@ -714,7 +737,7 @@ func decodeOther(e *entry) error {
 	}
 	e.key.namespace = namespace(e.meta)
 	var tmpl corev1.PodTemplateSpec
-	if err := strictJSON(shape.Spec.Template, &tmpl); err != nil {
+	if err := e.unlessLive(strictJSON(shape.Spec.Template, &tmpl), "spec.template: "); err != nil {
 		return fmt.Errorf("%s: spec.template: %w", e.key, withSchema(err, "v1", "PodTemplate", ".template"))
 	}
 	if err := e.replicated(tmpl, shape.Spec.Replicas); err != nil {

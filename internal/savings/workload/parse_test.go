@@ -731,3 +731,22 @@ status: {phase: Running}
 	require.True(t, containsNote(w.Notes, "DaemonSet kube-system/aws-node is not in the input: read from its pod aws-node-a (3 of its pods are in the input) as one pod on every node; "+
 		"the DaemonSet's own required node affinity, which its controller replaces in each pod by the pod's node name, is not known"), "notes: %v", w.Notes)
 }
+
+// A live object (kubectl get -o yaml) came through an API server, which accepted its fields: one this reader's schema
+// lacks is a newer Kubernetes's, read past with a note. In a manifest, the same field is an error, likely a typo.
+func TestParseReadsPastNewFieldsOfLiveObjects(t *testing.T) {
+	live := strings.Replace(deployment("web", "replicas: 2\n  futureField: {enabled: true}"), "  name: web\n", "  name: web\n  resourceVersion: \"88412\"\n  uid: 2f1c8a9e\n", 1)
+	w := parse(t, live)
+	require.Equal(t, map[string]int{"Deployment default/web": 2}, podsBy(w))
+	require.True(t, containsNote(w.Notes, `test.yaml: document 1: Deployment default/web: unknown field "spec.futureField"; left unread: the object is live (metadata.resourceVersion 88412)`),
+		"notes: %v", w.Notes)
+
+	rollout := "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, resourceVersion: \"7\"}\nspec:\n  replicas: 3\n" +
+		"  template: {spec: {futureField: 1, containers: [{name: c}]}}\n"
+	w = parse(t, rollout)
+	require.Equal(t, map[string]int{"Rollout default/r": 3}, podsBy(w))
+	require.True(t, containsNote(w.Notes, `Rollout default/r: spec.template: unknown field "spec.futureField"; left unread`), "notes: %v", w.Notes)
+
+	_, err := Parse(strings.NewReader(deployment("web", "replicas: 2\n  futureField: {enabled: true}")), "test.yaml")
+	require.ErrorContains(t, err, `Deployment default/web: unknown field "spec.futureField"`, "expected a manifest's unknown field to stay an error")
+}
