@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +67,7 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 		if given[key] > 1 {
 			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s is given %d times; the last one is used, as kubectl apply would leave it.", key, given[key]))
 		}
-		selector, err := validBudget(pdb)
+		selector, err := workload.BudgetSelector(pdb)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("PodDisruptionBudget %s: %w", key, err))
 			continue
@@ -120,39 +119,6 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 		out = append(out, pdb)
 	}
 	return out, notes, errors.Join(errs...)
-}
-
-// validBudget checks a PDB as the API server admits it (policy/v1 validation) and returns its selector.
-func validBudget(pdb *policyv1.PodDisruptionBudget) (labels.Selector, error) {
-	if pdb.Name == "" {
-		return nil, errors.New("metadata.name is required")
-	}
-	if pdb.Spec.MinAvailable != nil && pdb.Spec.MaxUnavailable != nil {
-		return nil, fmt.Errorf("spec.minAvailable %s and spec.maxUnavailable %s are both set; at most one is allowed",
-			pdb.Spec.MinAvailable.String(), pdb.Spec.MaxUnavailable.String())
-	}
-	for field, v := range map[string]*intstr.IntOrString{"spec.minAvailable": pdb.Spec.MinAvailable, "spec.maxUnavailable": pdb.Spec.MaxUnavailable} {
-		if v == nil {
-			continue
-		}
-		switch v.Type {
-		case intstr.Int:
-			if v.IntVal < 0 {
-				return nil, fmt.Errorf("%s %d: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.IntVal)
-			}
-		case intstr.String:
-			n, ok := strings.CutSuffix(v.StrVal, "%")
-			pct, err := strconv.Atoi(n)
-			if !ok || err != nil || pct < 0 || pct > 100 {
-				return nil, fmt.Errorf("%s %q: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.StrVal)
-			}
-		}
-	}
-	selector, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-	if err != nil {
-		return nil, fmt.Errorf("spec.selector: %w", err)
-	}
-	return selector, nil
 }
 
 // budgetStatus is what the disruption controller writes for pdb over the pods it selects, all running and ready

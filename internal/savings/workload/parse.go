@@ -499,6 +499,9 @@ func decodeKnown(e *entry) error {
 		}
 		// Its pods are in "default" when their manifests name no namespace, and so is the budget.
 		b.Namespace = e.key.namespace
+		if _, err := BudgetSelector(&b); err != nil {
+			return err
+		}
 		e.role, e.pdb = roleBudget, &b
 		return nil
 	case "HorizontalPodAutoscaler":

@@ -750,3 +750,20 @@ func TestParseReadsPastNewFieldsOfLiveObjects(t *testing.T) {
 	_, err := Parse(strings.NewReader(deployment("web", "replicas: 2\n  futureField: {enabled: true}")), "test.yaml")
 	require.ErrorContains(t, err, `Deployment default/web: unknown field "spec.futureField"`, "expected a manifest's unknown field to stay an error")
 }
+
+// A budget the API server would refuse is an error that names its document, as the other objects' errors do.
+func TestParseChecksBudgets(t *testing.T) {
+	pdb := func(spec string) string {
+		return "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: b}\nspec: " + spec + "\n"
+	}
+	for _, tc := range []struct{ name, spec, want string }{
+		{"both fields", "{minAvailable: 1, maxUnavailable: 1}", "spec.minAvailable 1 and spec.maxUnavailable 1 are both set; at most one is allowed"},
+		{"a count without its percent sign", `{maxUnavailable: "50"}`, `spec.maxUnavailable "50": must be a non-negative integer or a percentage from 0% to 100%`},
+		{"a bad selector", "{minAvailable: 1, selector: {matchExpressions: [{key: app, operator: Near}]}}", "spec.selector:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse(strings.NewReader(pdb(tc.spec)), "pdb.yaml")
+			require.ErrorContains(t, err, "workload: pdb.yaml: document 2: PodDisruptionBudget default/b: "+tc.want)
+		})
+	}
+}
