@@ -361,7 +361,22 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			return nil, fmt.Errorf("workload: %s: %w", e.obj.where, err)
 		}
 	}
+	w.Notes = once(w.Notes)
 	return w, nil
+}
+
+// once keeps the first of equal notes: the pods of a workload whose controller is not in the input each note the
+// same things of it.
+func once(notes []string) []string {
+	seen := map[string]bool{}
+	out := notes[:0]
+	for _, n := range notes {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // decodeEntry decodes o by its kind.

@@ -767,3 +767,16 @@ func TestParseChecksBudgets(t *testing.T) {
 		})
 	}
 }
+
+// A cluster's export lists every pod of a workload whose controller it leaves out; each notes what the estimate does
+// not read of it once for the workload, not once per pod.
+func TestParseNotesEachPodlessWorkloadOnce(t *testing.T) {
+	var in []string
+	for _, name := range []string{"web-5d8f7c6b9-a", "web-5d8f7c6b9-b", "web-5d8f7c6b9-c"} {
+		in = append(in, strings.Replace(ownedPod(name, "ReplicaSet", "web-5d8f7c6b9", "pod-template-hash: 5d8f7c6b9"), "  nodeName: node-1\n",
+			"  nodeName: node-1\n  nodeSelector: {eks.amazonaws.com/nodegroup: ng}\n", 1))
+	}
+	w := parse(t, strings.Join(in, "---\n"))
+	require.Equal(t, map[string]int{"Deployment default/web": 3}, podsBy(w))
+	require.Equal(t, []string{"Deployment default/web: nodeSelector eks.amazonaws.com/nodegroup=ng ignored; only [kubernetes.io/arch kubernetes.io/os] are estimated"}, w.Notes)
+}

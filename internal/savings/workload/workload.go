@@ -85,15 +85,20 @@ func (w *Workload) addReplicas(e *entry) error {
 // behind it where its name tells (a Deployment's ReplicaSet), so the report names the workload.
 func (w *Workload) addPod(e *entry) error {
 	p := e.pod
-	spec, notes, err := Normalize(e.key.String(), p.Spec)
-	if err != nil {
-		return err
-	}
-	w.Notes = append(w.Notes, notes...)
+	// The notes name the workload behind the pod, so that the pods of one workload, alike, note a thing once (see
+	// build), not once per pod of a cluster's export.
+	ref := e.key.String()
 	var owners []metav1.OwnerReference
 	if c := metav1.GetControllerOf(p); c != nil {
-		owners = []metav1.OwnerReference{workloadRef(p, *c)}
+		o := workloadRef(p, *c)
+		owners = []metav1.OwnerReference{o}
+		ref = key{kind: o.Kind, namespace: e.key.namespace, name: o.Name}.String()
 	}
+	spec, notes, err := Normalize(ref, p.Spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.key, err)
+	}
+	w.Notes = append(w.Notes, notes...)
 	w.Pods = append(w.Pods, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            p.Name,
