@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // BudgetSelector checks a PodDisruptionBudget as the API server admits it (policy/v1 validation) and returns its
@@ -32,9 +33,10 @@ func BudgetSelector(pdb *policyv1.PodDisruptionBudget) (labels.Selector, error) 
 				return nil, fmt.Errorf("%s %d: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.IntVal)
 			}
 		case intstr.String:
+			// The API server's own check (k8s.io/apimachinery validation.IsValidPercent): digits and "%", no sign.
 			n, ok := strings.CutSuffix(v.StrVal, "%")
 			pct, err := strconv.Atoi(n)
-			if !ok || err != nil || pct < 0 || pct > 100 {
+			if !ok || err != nil || len(validation.IsValidPercent(v.StrVal)) > 0 || pct > 100 {
 				return nil, fmt.Errorf("%s %q: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.StrVal)
 			}
 		}

@@ -760,6 +760,8 @@ func TestParseChecksBudgets(t *testing.T) {
 		{"both fields", "{minAvailable: 1, maxUnavailable: 1}", "spec.minAvailable 1 and spec.maxUnavailable 1 are both set; at most one is allowed"},
 		{"a count without its percent sign", `{maxUnavailable: "50"}`, `spec.maxUnavailable "50": must be a non-negative integer or a percentage from 0% to 100%`},
 		{"a bad selector", "{minAvailable: 1, selector: {matchExpressions: [{key: app, operator: Near}]}}", "spec.selector:"},
+		// strconv reads "+50" as 50; the API server's percentages are digits and "%" only.
+		{"a signed percentage", `{minAvailable: "+50%"}`, `spec.minAvailable "+50%": must be a non-negative integer or a percentage from 0% to 100%`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse(strings.NewReader(pdb(tc.spec)), "pdb.yaml")
