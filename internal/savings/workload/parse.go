@@ -408,7 +408,7 @@ func decodeEntry(o object) (*entry, error) {
 		return e, decodeOther(e)
 	}
 	if partial.Name == "" {
-		return nil, fmt.Errorf("%s: metadata.name is required", o.typ.Kind)
+		return nil, nameRequired(o.typ.Kind, partial.ObjectMeta)
 	}
 	if err := decodeKnown(e); err != nil {
 		return nil, fmt.Errorf("%s: %w", e.key, withSchema(err, o.typ.APIVersion, o.typ.Kind, ""))
@@ -528,6 +528,16 @@ func decodeKnown(e *entry) error {
 // ownedBy says whether one of refs is of kind.
 func ownedBy(refs []metav1.OwnerReference, kind string) bool {
 	return slices.ContainsFunc(refs, func(r metav1.OwnerReference) bool { return r.Kind == kind })
+}
+
+// nameRequired is the error for an object of kind without a name: kubectl apply, whose cluster the estimate
+// models, refuses it; kubectl create would make a name of metadata.generateName and a random suffix, once per run.
+func nameRequired(kind string, meta metav1.ObjectMeta) error {
+	if meta.GenerateName != "" {
+		return fmt.Errorf("%s: metadata.name is required (metadata.generateName %q names an object only for kubectl create, "+
+			"a new one on each run; kubectl apply refuses it)", kind, meta.GenerateName)
+	}
+	return fmt.Errorf("%s: metadata.name is required", kind)
 }
 
 // strict decodes e's object as strict does, except that a live object may hold fields the reader's schema lacks
@@ -751,7 +761,7 @@ func decodeOther(e *entry) error {
 		return nil
 	}
 	if e.meta.Name == "" {
-		return fmt.Errorf("%s: metadata.name is required", e.key.kind)
+		return nameRequired(e.key.kind, e.meta)
 	}
 	e.key.namespace = namespace(e.meta)
 	var tmpl corev1.PodTemplateSpec

@@ -443,6 +443,8 @@ func TestParseNewKindErrorsNameTheObject(t *testing.T) {
 			[]string{"Deployment default/web", "spec.replicas: number 2.5 is not allowed (allowed: an integer)"}},
 		{"an object where a list goes", strings.Replace(deployment("web", ""), "containers:\n      - name: app", "containers:\n        name: app", 1),
 			[]string{"Deployment default/web", "spec.template.spec.containers: object is not allowed (allowed: a list)"}},
+		{"a generated name", strings.Replace(job("parallelism: 1"), "metadata: {name: batch}", "metadata: {generateName: migrate-}", 1),
+			[]string{"document 1: Job: metadata.name is required", `metadata.generateName "migrate-" names an object only for kubectl create`}},
 		{"an item of a List", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n- {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containerz: []}}\n",
 			[]string{"document 1, item 2 of the List", "Pod default/p", `unknown field "spec.containerz"`}},
 		{"the same workload twice", deployment("web", "") + "---\n" + deployment("web", ""),
