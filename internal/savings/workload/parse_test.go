@@ -784,3 +784,27 @@ func TestParseNotesEachPodlessWorkloadOnce(t *testing.T) {
 	require.Equal(t, map[string]int{"Deployment default/web": 3}, podsBy(w))
 	require.Equal(t, []string{"Deployment default/web: nodeSelector eks.amazonaws.com/nodegroup=ng ignored; only [kubernetes.io/arch kubernetes.io/os] are estimated"}, w.Notes)
 }
+
+// Preferred node affinity keeps the expressions on the estimated keys with the term's weight; a preference left with
+// none is dropped, and every dropped key, matchFields' too, is noted.
+func TestPreferredNodeAffinityKeepsTheEstimatedKeys(t *testing.T) {
+	in := func(key string, values ...string) corev1.NodeSelectorRequirement {
+		return corev1.NodeSelectorRequirement{Key: key, Operator: corev1.NodeSelectorOpIn, Values: values}
+	}
+	spec := podSpec(corev1.ResourceRequirements{})
+	spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.PreferredSchedulingTerm{
+		{Weight: 50, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{
+			in(corev1.LabelArchStable, "arm64"), in("karpenter.k8s.aws/instance-family", "m7g")}}},
+		{Weight: 10, Preference: corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{in("karpenter.sh/capacity-type", "spot")}}},
+		{Weight: 5, Preference: corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{in("metadata.name", "node-1")}}},
+	}}}
+	got, notes, err := Normalize("Deployment default/web", spec)
+	require.NoError(t, err)
+	require.Equal(t, []corev1.PreferredSchedulingTerm{{Weight: 50, Preference: corev1.NodeSelectorTerm{
+		MatchExpressions: []corev1.NodeSelectorRequirement{in(corev1.LabelArchStable, "arm64")}}}},
+		got.Affinity.NodeAffinity.PreferredDuringSchedulingIgnoredDuringExecution)
+	require.Nil(t, got.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution)
+	for _, k := range []string{"karpenter.k8s.aws/instance-family", "karpenter.sh/capacity-type", "metadata.name"} {
+		require.True(t, containsNote(notes, "node affinity on "+k+" ignored"), "expected a note on %s, got %v", k, notes)
+	}
+}

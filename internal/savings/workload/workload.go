@@ -354,6 +354,10 @@ func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) (out *corev1.NodeA
 		}
 	}
 	for _, p := range na.PreferredDuringSchedulingIgnoredDuringExecution {
+		for _, f := range p.Preference.MatchFields {
+			drop(f.Key)
+		}
+		// A preference's expressions are ANDed too: dropping one widens it, and one left with none prefers nothing.
 		if exprs := keep(p.Preference.MatchExpressions); len(exprs) > 0 {
 			out.PreferredDuringSchedulingIgnoredDuringExecution = append(out.PreferredDuringSchedulingIgnoredDuringExecution,
 				corev1.PreferredSchedulingTerm{Weight: p.Weight, Preference: corev1.NodeSelectorTerm{MatchExpressions: exprs}})
