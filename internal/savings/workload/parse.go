@@ -451,7 +451,7 @@ func decodeKnown(e *entry) error {
 			return err
 		}
 		var status batchv1.JobStatus
-		if err := lenientStatus(e.obj.raw, &status); err != nil {
+		if err := e.status(&status); err != nil {
 			return err
 		}
 		for _, c := range status.Conditions {
@@ -492,7 +492,7 @@ func decodeKnown(e *entry) error {
 		if err := e.strict(&p); err != nil {
 			return err
 		}
-		if err := lenientStatus(e.obj.raw, &p.Status); err != nil {
+		if err := e.status(&p.Status); err != nil {
 			return err
 		}
 		e.role, e.pod = roleBarePod, &p
@@ -501,8 +501,9 @@ func decodeKnown(e *entry) error {
 		}
 		// Karpenter reschedules a terminating pod only when a StatefulSet owns it, which makes its replacement under
 		// the same name once it is gone (sigs.k8s.io/karpenter pkg/utils/pod, IsReschedulable); any other
-		// controller has made its replacement already, a pod of its own in the same export.
-		if p.DeletionTimestamp != nil && !ownedBy(p.OwnerReferences, "StatefulSet") {
+		// controller has made its replacement already, a pod of its own in the same export. Only a live pod is
+		// terminating: the API server clears a manifest's deletionTimestamp on create.
+		if p.DeletionTimestamp != nil && p.ResourceVersion != "" && !ownedBy(p.OwnerReferences, "StatefulSet") {
 			e.why = fmt.Sprintf("terminating since %s (metadata.deletionTimestamp): on its way out; a replacement its controller makes is a pod of its own",
 				p.DeletionTimestamp.UTC().Format(time.RFC3339))
 		}
@@ -610,6 +611,26 @@ func withSchema(err error, apiVersion, kind, path string) error {
 		err, strings.ToLower(kind), path, apiVersion)
 }
 
+// status reads what it can of a live object's status into status (see lenientStatus). A manifest's status is left
+// out, with a note when it says anything: the API server resets the status of an object it creates (each kind's
+// PrepareForCreate) and kubectl apply never writes one, so it is not what a cluster would show. An autoscaling/v1
+// HorizontalPodAutoscaler printed by kubectl autoscale --dry-run=client -o yaml (kubectl 1.35 writes autoscaling/v2,
+// and v1 where the server lacks v2; older releases wrote v1) carries a status of currentReplicas 0, as v1 has no
+// omitempty: read as what runs, it would leave the target without a pod.
+func (e *entry) status(status any) error {
+	if e.meta.ResourceVersion != "" {
+		return lenientStatus(e.obj.raw, status)
+	}
+	var obj struct {
+		Status map[string]json.RawMessage `json:"status"`
+	}
+	if json.Unmarshal(e.obj.raw, &obj) == nil && len(obj.Status) > 0 {
+		e.readNotes = append(e.readNotes, fmt.Sprintf("%s: %s: status left unread: the object has no metadata.resourceVersion, so it is a manifest, "+
+			"not a live object, and the API server resets a created object's status", e.obj.where, e.key))
+	}
+	return nil
+}
+
 // lenientStatus reads what it can of the object's status into status.
 func lenientStatus(raw []byte, status any) error {
 	var obj struct {
@@ -706,7 +727,7 @@ func (e *entry) autoscaler() error {
 	var status struct {
 		CurrentReplicas *int32 `json:"currentReplicas"`
 	}
-	if err := lenientStatus(e.obj.raw, &status); err != nil {
+	if err := e.status(&status); err != nil {
 		return err
 	}
 	e.hpa.currentReplicas = status.CurrentReplicas

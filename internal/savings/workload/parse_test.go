@@ -232,14 +232,14 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 		},
 		{
 			name:        "a finished pod holds no resources",
-			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: done}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Succeeded}\n",
+			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: done, resourceVersion: \"1\"}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Succeeded}\n",
 			wantPods:    map[string]int{},
 			wantIgnored: map[string]int{"Pod": 1},
 		},
 		{
 			// Its replacement is already a pod of its own: counted again, a rollout's old pods would add up.
 			name:        "a terminating pod is on its way out",
-			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: old, deletionTimestamp: \"2026-01-01T00:00:00Z\", deletionGracePeriodSeconds: 30}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Running}\n",
+			yaml:        "apiVersion: v1\nkind: Pod\nmetadata: {name: old, resourceVersion: \"1\", deletionTimestamp: \"2026-01-01T00:00:00Z\", deletionGracePeriodSeconds: 30}\nspec:\n  containers: [{name: c}]\nstatus: {phase: Running}\n",
 			wantPods:    map[string]int{},
 			wantIgnored: map[string]int{"Pod": 1},
 		},
@@ -263,20 +263,20 @@ func TestParseCountsOwnedObjectsOnce(t *testing.T) {
 		},
 		{
 			name:        "a finished Job runs no pods",
-			yaml:        job("parallelism: 2") + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
+			yaml:        live(job("parallelism: 2")) + "status:\n  conditions: [{type: Complete, status: \"True\"}]\n  succeeded: 2\n",
 			wantPods:    map[string]int{},
 			wantIgnored: map[string]int{"Job": 1},
 		},
 		{
 			// Of completions 5, 4 have succeeded: one pod runs, not parallelism's 3.
 			name:     "a running Job runs no more pods than the completions left",
-			yaml:     job("parallelism: 3\n  completions: 5") + "status: {succeeded: 4, active: 1}\n",
+			yaml:     live(job("parallelism: 3\n  completions: 5")) + "status: {succeeded: 4, active: 1}\n",
 			wantPods: map[string]int{"Job default/batch": 1},
 		},
 		{
 			// Without completions, the controller starts no pod once one has succeeded: what runs is status.active.
 			name:     "a work-queue Job runs its active pods once one has succeeded",
-			yaml:     job("parallelism: 4") + "status: {succeeded: 1, active: 2}\n",
+			yaml:     live(job("parallelism: 4")) + "status: {succeeded: 1, active: 2}\n",
 			wantPods: map[string]int{"Job default/batch": 2},
 		},
 		{
@@ -323,7 +323,7 @@ func TestParseAppliesHorizontalPodAutoscalers(t *testing.T) {
 	hpa := func(apiVersion, min, status string) string {
 		return fmt.Sprintf(`apiVersion: %s
 kind: HorizontalPodAutoscaler
-metadata: {name: web}
+metadata: {name: web, resourceVersion: "1"}
 spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
   %s
@@ -599,11 +599,13 @@ spec:
 `, suspend, jobSpec)
 }
 
+// ownedPod is a live pod (kubectl get -o yaml) of the given controller, on a node.
 func ownedPod(name, ownerKind, ownerName, label string) string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Pod
 metadata:
   name: %s
+  resourceVersion: "1"
   labels: {%s}
   ownerReferences: [{apiVersion: apps/v1, kind: %s, name: %s, uid: 0b6c2f1e, controller: true}]
 spec:
@@ -807,4 +809,33 @@ func TestPreferredNodeAffinityKeepsTheEstimatedKeys(t *testing.T) {
 	for _, k := range []string{"karpenter.k8s.aws/instance-family", "karpenter.sh/capacity-type", "metadata.name"} {
 		require.True(t, containsNote(notes, "node affinity on "+k+" ignored"), "expected a note on %s, got %v", k, notes)
 	}
+}
+
+// live makes a manifest a live object, as kubectl get -o yaml prints it: the API server gives it a resourceVersion.
+func live(manifest string) string {
+	return strings.Replace(manifest, "metadata: {name: batch}", "metadata: {name: batch, resourceVersion: \"1\"}", 1)
+}
+
+// A manifest's status is not what a cluster shows: the API server resets it on create. An autoscaling/v1
+// HorizontalPodAutoscaler from kubectl autoscale --dry-run=client -o yaml carries currentReplicas 0 (v1 has no
+// omitempty), and a manifest's finished Job or Pod status would hide pods that kubectl apply starts.
+func TestParseReadsTheStatusOfLiveObjectsOnly(t *testing.T) {
+	const dryRunHPA = `apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  creationTimestamp: null
+  name: web
+spec:
+  maxReplicas: 10
+  minReplicas: 2
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  targetCPUUtilizationPercentage: 80
+status:
+  currentReplicas: 0
+  desiredReplicas: 0
+`
+	w := parse(t, deployment("web", "replicas: 1")+"---\n"+dryRunHPA+"---\n"+job("parallelism: 2")+"status:\n  conditions: [{type: Complete, status: \"True\"}]\n")
+	require.Equal(t, map[string]int{"Deployment default/web": 2, "Job default/batch": 2}, podsBy(w))
+	require.True(t, containsNote(w.Notes, "test.yaml: document 2: HorizontalPodAutoscaler default/web: status left unread: the object has no metadata.resourceVersion"), "notes: %v", w.Notes)
+	require.True(t, containsNote(w.Notes, "test.yaml: document 3: Job default/batch: status left unread"), "notes: %v", w.Notes)
 }
