@@ -17,8 +17,9 @@ import (
 )
 
 // A public manifest of the corpus estimates end to end as a user runs it: kubernetes/examples' vLLM Deployment and,
-// in a file of its own, the HorizontalPodAutoscaler that scales it. The other corpus entries are read by
-// internal/savings/workload's TestCorpus. Its image is assumed multi-arch: no test reads a registry.
+// in a file of its own, the HorizontalPodAutoscaler that scales it. TestEstimateReadsWhatUsersBring runs the others
+// that issue 29 names; internal/savings/workload's TestCorpus checks what the reader counts in each. The images are
+// assumed multi-arch in these runs: no test reads a registry.
 func TestEstimateReadsACorpusManifest(t *testing.T) {
 	dir := filepath.Join(repo, "internal", "savings", "workload", "testdata", "corpus", "vllm-hpa")
 	var stdout, stderr bytes.Buffer
@@ -90,4 +91,39 @@ func TestSockShopAMD64OnlyImagesStayOffArm64(t *testing.T) {
 	}
 	require.Empty(t, onArm64(imagesFile), "expected no pod of an amd64-only image on an arm64 node")
 	require.NotEmpty(t, onArm64("assume"), "expected the assumed run to put some of these pods on arm64, as it did before images were read")
+}
+
+// Issue 29's inputs estimate end to end as released, each in a second or so: Online Boutique's release manifest
+// (a license comment before its first ---), Sock Shop's complete demo, the retail store's helm template output and a
+// kubectl get -A -o yaml List; every pod the reader counts is placed in every scenario.
+func TestEstimateReadsWhatUsersBring(t *testing.T) {
+	testdata := filepath.Join(repo, "internal", "savings", "workload", "testdata")
+	for _, tc := range []struct {
+		name             string
+		file             string
+		pods, daemonSets int
+	}{
+		{"Online Boutique", filepath.Join("corpus", "online-boutique", "kubernetes-manifests.yaml"), 12, 0},
+		{"Sock Shop", filepath.Join("corpus", "sock-shop", "complete-demo.yaml"), 14, 0},
+		{"helm template", filepath.Join("corpus", "retail-store-helm", "deploy.yaml"), 11, 0},
+		{"kubectl get List", "kubectl-get-list.yaml", 6, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), []string{"estimate", "--dir", repo, "--json", "--images", "assume", "-f", filepath.Join(testdata, tc.file)}, &stdout, &stderr)
+			require.Equal(t, 0, code, "expected success, stderr: %s", stderr.String())
+			var r savings.Report
+			require.NoError(t, json.Unmarshal(stdout.Bytes(), &r), "expected one JSON object")
+			require.Equal(t, []int{tc.pods, tc.daemonSets}, []int{r.Workload.Pods, r.Workload.DaemonSets}, "pods, DaemonSets")
+			for _, name := range []string{savings.Baseline, savings.LabDefault, savings.Multiarch} {
+				s, ok := r.Scenario(name)
+				require.True(t, ok, "expected scenario %s", name)
+				placed := 0
+				for _, n := range s.Steady().Nodes {
+					placed += n.Pods
+				}
+				require.Equal(t, tc.pods, placed, "expected every pod placed in %s", name)
+			}
+		})
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -68,7 +67,7 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 		if given[key] > 1 {
 			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s is given %d times; the last one is used, as kubectl apply would leave it.", key, given[key]))
 		}
-		selector, err := validBudget(pdb)
+		selector, err := workload.BudgetSelector(pdb)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("PodDisruptionBudget %s: %w", key, err))
 			continue
@@ -79,14 +78,24 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 				matching = append(matching, p)
 			}
 		}
+		var daemonSets []string
 		for _, p := range daemonSetPods {
 			if p.Namespace == pdb.Namespace && selector.Matches(labels.Set(p.Labels)) {
-				notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s selects the pods of DaemonSet %s/%s, which the steady state does not "+
-					"place on its nodes: the budget is applied to the other pods it selects only; in a cluster, if it allows no disruption, "+
-					"Karpenter keeps every node that runs the DaemonSet.", key, p.Namespace, p.Name))
+				daemonSets = append(daemonSets, p.Namespace+"/"+p.Name)
 			}
 		}
 		pdb.Status, err = budgetStatus(pdb, matching, replicas)
+		switch {
+		case len(daemonSets) > 0 && needsScale(pdb) && err == nil:
+			// The controller counts the DaemonSet's replicas too, and a DaemonSet serves no scale subresource: the
+			// whole budget allows no disruption, for the other pods it selects as well.
+			pdb.Status = policyv1.PodDisruptionBudgetStatus{CurrentHealthy: int32Of(len(matching))}
+			err = fmt.Errorf("it counts the replicas of DaemonSet %s, which has no scale subresource", daemonSets[0])
+		case len(daemonSets) > 0 && !needsScale(pdb):
+			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s selects the pods of DaemonSet %s, which the steady state does not "+
+				"place on its nodes: the budget is applied to the other pods it selects only; in a cluster, if it allows no disruption, "+
+				"Karpenter keeps every node that runs the DaemonSet.", key, strings.Join(daemonSets, ", ")))
+		}
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("PodDisruptionBudget %s allows no disruption: %v, and kube-controller-manager then sets "+
 				"disruptionsAllowed to 0; the steady state keeps every node that runs one of its pods, as Karpenter does.", key, err))
@@ -110,39 +119,6 @@ func disruptionBudgets(pdbs []*policyv1.PodDisruptionBudget, pods, daemonSetPods
 		out = append(out, pdb)
 	}
 	return out, notes, errors.Join(errs...)
-}
-
-// validBudget checks a PDB as the API server admits it (policy/v1 validation) and returns its selector.
-func validBudget(pdb *policyv1.PodDisruptionBudget) (labels.Selector, error) {
-	if pdb.Name == "" {
-		return nil, errors.New("metadata.name is required")
-	}
-	if pdb.Spec.MinAvailable != nil && pdb.Spec.MaxUnavailable != nil {
-		return nil, fmt.Errorf("spec.minAvailable %s and spec.maxUnavailable %s are both set; at most one is allowed",
-			pdb.Spec.MinAvailable.String(), pdb.Spec.MaxUnavailable.String())
-	}
-	for field, v := range map[string]*intstr.IntOrString{"spec.minAvailable": pdb.Spec.MinAvailable, "spec.maxUnavailable": pdb.Spec.MaxUnavailable} {
-		if v == nil {
-			continue
-		}
-		switch v.Type {
-		case intstr.Int:
-			if v.IntVal < 0 {
-				return nil, fmt.Errorf("%s %d: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.IntVal)
-			}
-		case intstr.String:
-			n, ok := strings.CutSuffix(v.StrVal, "%")
-			pct, err := strconv.Atoi(n)
-			if !ok || err != nil || pct < 0 || pct > 100 {
-				return nil, fmt.Errorf("%s %q: must be a non-negative integer or a percentage from 0%% to 100%%", field, v.StrVal)
-			}
-		}
-	}
-	selector, err := metav1.LabelSelectorAsSelector(pdb.Spec.Selector)
-	if err != nil {
-		return nil, fmt.Errorf("spec.selector: %w", err)
-	}
-	return selector, nil
 }
 
 // budgetStatus is what the disruption controller writes for pdb over the pods it selects, all running and ready

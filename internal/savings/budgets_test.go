@@ -169,6 +169,41 @@ func TestBudgetAndAnnotationOfDaemonSetsAreNoted(t *testing.T) {
 	require.Contains(t, notes[0], "DaemonSet default/agent carries karpenter.sh/do-not-disrupt, which the steady state does not follow")
 }
 
+// A budget that counts replicas (maxUnavailable, or a percentage) and selects a DaemonSet's pods allows no
+// disruption at all: kube-controller-manager finds no scale for the DaemonSet and writes 0 (its failSafe), for the
+// budget's other pods too, although the steady state does not place the DaemonSet's pods.
+func TestBudgetOverADaemonSetThatCountsReplicasAllowsNoDisruption(t *testing.T) {
+	ds := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: metav1.NamespaceDefault, Labels: map[string]string{"tier": "shop"}}}
+	pods := ownedPods("Deployment", 3)
+	for _, p := range pods {
+		p.Labels["tier"] = "shop"
+	}
+	for _, tc := range []struct {
+		name                         string
+		minAvailable, maxUnavailable string
+		allowed                      int32
+		note                         string
+	}{
+		{name: "maxUnavailable", maxUnavailable: "1", allowed: 0,
+			note: "PodDisruptionBudget default/shop allows no disruption: it counts the replicas of DaemonSet default/agent, which has no scale subresource"},
+		{name: "a minAvailable percentage", minAvailable: "50%", allowed: 0,
+			note: "PodDisruptionBudget default/shop allows no disruption: it counts the replicas of DaemonSet default/agent, which has no scale subresource"},
+		// An integer minAvailable counts pods, not replicas: the controller needs no scale.
+		{name: "an integer minAvailable", minAvailable: "1", allowed: 2,
+			note: "PodDisruptionBudget default/shop selects the pods of DaemonSet default/agent, which the steady state does not place"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newPDB("shop", tc.minAvailable, tc.maxUnavailable)
+			b.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "shop"}}
+			out, notes, err := disruptionBudgets([]*policyv1.PodDisruptionBudget{b}, pods, []*corev1.Pod{ds})
+			require.NoError(t, err)
+			require.Equal(t, tc.allowed, out[0].Status.DisruptionsAllowed)
+			require.Len(t, notes, 1, "notes: %v", notes)
+			require.Contains(t, notes[0], tc.note)
+		})
+	}
+}
+
 // The report says which workloads' pods carry do-not-disrupt and which budgets allow no disruption; the estimate
 // reads both from the workload.
 func TestEstimateNotesBudgetsAndDoNotDisrupt(t *testing.T) {
@@ -248,8 +283,9 @@ func TestShardedPassesReadTheWholeWorkloadsBudgets(t *testing.T) {
 }
 
 // The same from a manifest, as a user gives it: the reader keeps the pod template's annotations and the
-// PodDisruptionBudget document, and both reach Karpenter's own checks; without them, the same pods' nodes are not
-// held.
+// PodDisruptionBudget document, and each reaches Karpenter's own checks through Estimate on its own (a node that runs
+// a web pod is held by the budget alone, one that runs a batch pod by the annotation alone); without them, the same
+// pods' nodes are not held. Each case holds one of the two only, so that neither hides the other's absence.
 func TestManifestBudgetsAndAnnotationsReachTheSteadyState(t *testing.T) {
 	const annotated = `apiVersion: apps/v1
 kind: Deployment
@@ -265,7 +301,8 @@ spec:
       - name: app
         resources: {requests: {cpu: 500m, memory: 1Gi}}
 ---
-apiVersion: policy/v1
+`
+	const budget = `apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata: {name: web}
 spec:
@@ -273,14 +310,32 @@ spec:
   selector: {matchLabels: {app: web}}
 ---
 `
-	r := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+annotated, options(t))
-	notes := strings.Join(r.Notes, "\n")
-	require.Contains(t, notes, "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)")
-	require.Contains(t, notes, `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`)
-	steady := mustScenario(t, r, Multiarch).Steady().Nodes
-	require.NotEmpty(t, steady)
-	for _, n := range steady {
-		require.NotEmpty(t, n.DisruptionBlocked, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+	runs := func(n Node, name string) bool {
+		for _, w := range n.Workloads {
+			if w.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		name, manifests, held, why, note string
+	}{
+		{name: "a budget alone", manifests: deployment("web", 2, "500m", "1Gi", "") + budget, held: "web",
+			why: "pdb prevents pod evictions (PodDisruptionBudget=[default/web])", note: "PodDisruptionBudget default/web allows no disruption (2 pods, 2 must stay healthy)"},
+		{name: "an annotation alone", manifests: annotated, held: "batch",
+			why: `pod has "karpenter.sh/do-not-disrupt" annotation`, note: `Deployment default/batch: 2 pod(s) carry karpenter.sh/do-not-disrupt: "true"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := estimate(t, smallCatalog(t), tc.manifests, options(t))
+			require.Contains(t, strings.Join(r.Notes, "\n"), tc.note)
+			steady := mustScenario(t, r, Multiarch).Steady().Nodes
+			require.NotEmpty(t, steady)
+			for _, n := range steady {
+				require.True(t, runs(n, tc.held), "expected every node to run a %s pod, or the case shows nothing: %v", tc.held, n.Workloads)
+				require.Contains(t, n.DisruptionBlocked, tc.why, "expected Karpenter to keep %s, which runs %v", n.InstanceType, n.Workloads)
+			}
+		})
 	}
 
 	plain := estimate(t, smallCatalog(t), deployment("web", 2, "500m", "1Gi", "")+deployment("batch", 2, "500m", "1Gi", ""), options(t))

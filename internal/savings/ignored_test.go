@@ -3,6 +3,8 @@ package savings
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -59,4 +61,32 @@ func TestPreferArm64PlacementNamesWhereTheFragmentGoes(t *testing.T) {
 		"For CronJob shop/report, the preference's spec.template goes under spec.jobTemplate.spec.",
 		"For Pod tools/debug, the preference's spec.template.spec.affinity goes in the Pod's own spec.",
 	}, notes)
+}
+
+// Issue 29's "arm64 OR instance-family m6i": the second term keeps no expression the estimate reads, so the
+// requirement is left out as a whole and the pods run on either architecture. Narrowed to its first term, they would
+// be arm64-only and fit neither the baseline's m6i.large node group nor the lab's amd64 default pool.
+func TestORedNodeAffinityIsEstimatedOnBothArchitectures(t *testing.T) {
+	const affinity = `affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions: [{key: kubernetes.io/arch, operator: In, values: [arm64]}]
+            - matchExpressions: [{key: karpenter.k8s.aws/instance-family, operator: In, values: [m6i]}]`
+	r := estimate(t, smallCatalog(t), deployment("either", 4, "1", "2Gi", affinity), options(t))
+	require.True(t, slices.ContainsFunc(r.Notes, func(n string) bool {
+		return strings.Contains(n, "Deployment default/either: required node affinity ignored as a whole: its term 2")
+	}), "expected a note saying the requirement is left out, got %v", r.Notes)
+	for _, name := range []string{Baseline, LabDefault, Multiarch} {
+		s := mustScenario(t, r, name)
+		pods, archs := 0, map[string]int{}
+		for _, n := range s.Steady().Nodes {
+			pods += n.Pods
+			archs[n.Arch] += n.Pods
+		}
+		require.Equal(t, 4, pods, "expected every pod placed in %s", name)
+		if name != Multiarch {
+			require.Equal(t, map[string]int{"amd64": 4}, archs, "expected %s's amd64 capacity to run the pods", name)
+		}
+	}
 }

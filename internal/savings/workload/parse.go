@@ -3,15 +3,18 @@ package workload
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -101,16 +104,29 @@ type object struct {
 // read splits r into objects, skipping empty and comment-only documents and unfolding Lists, and notes what it read
 // leniently.
 func read(r io.Reader, source string) (objs []object, notes []string, err error) {
-	reader := k8syaml.NewYAMLReader(bufio.NewReader(r))
-	for doc := 1; ; doc++ {
-		raw, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload: %s: %w", source, err)
+	}
+	docs, err := jsonStream(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workload: %s: %w", source, err)
+	}
+	if docs == nil {
+		reader := k8syaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			raw, err := reader.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, nil, fmt.Errorf("workload: %s: document %d: %w", source, len(docs)+1, err)
+			}
+			docs = append(docs, raw)
 		}
-		where := fmt.Sprintf("%s: document %d", source, doc)
-		if err != nil {
-			return nil, nil, fmt.Errorf("workload: %s: %w", where, err)
-		}
+	}
+	for i, raw := range docs {
+		where := fmt.Sprintf("%s: document %d", source, i+1)
 		j, err := yaml.YAMLToJSONStrict(raw)
 		if err != nil {
 			// A duplicated key: kubectl's own decoding keeps the last value, and published manifests have them
@@ -131,42 +147,109 @@ func read(r io.Reader, source string) (objs []object, notes []string, err error)
 	return objs, notes, nil
 }
 
+// jsonStream splits data into its objects when it is a stream of JSON objects ({...}{...}, as jq '.items[]'
+// prints them), which kubectl reads one document each (k8s.io/apimachinery's YAMLOrJSONDecoder); the YAML reader
+// would read the first object only, without a word. It returns nil when data is not such a stream, for the YAML
+// reader: YAML, or one JSON object followed by YAML documents, which kubectl reads as YAML too. After two JSON
+// objects or more, what does not decode is an error, as it is for kubectl.
+func jsonStream(data []byte) ([][]byte, error) {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(t))
+	var docs [][]byte
+	for {
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			if len(docs) > 1 {
+				return nil, fmt.Errorf("document %d: not JSON after %d JSON objects (allowed: a stream of JSON objects, or YAML documents separated by ---): %w",
+					len(docs)+1, len(docs), err)
+			}
+			return nil, nil
+		}
+		docs = append(docs, raw)
+	}
+}
+
+// appendObject appends the object j, or the items of a list, to objs. A list is what kubectl's decoder takes for one
+// (k8s.io/apimachinery unstructured, decodeToList): any object with an items field, kind List (kubectl get -o yaml)
+// or a typed list such as PodList (the API server's own answer, kubectl get --raw), whose items carry no kind and
+// apiVersion of their own and are given the list's.
 func appendObject(objs []object, where string, j []byte) ([]object, error) {
 	var typ metav1.TypeMeta
 	if err := json.Unmarshal(j, &typ); err != nil {
 		return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, err)
 	}
-	if typ.Kind == "" {
-		return nil, fmt.Errorf("%s: not a Kubernetes object: no kind", where)
-	}
-	if typ.Kind != "List" {
-		return append(objs, object{where: where, typ: typ, raw: j}), nil
-	}
 	var list struct {
-		Items []json.RawMessage `json:"items"`
+		Items json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(j, &list); err != nil {
-		return nil, fmt.Errorf("%s: kind List: %w", where, err)
+		return nil, fmt.Errorf("%s: not a Kubernetes object: %w", where, err)
 	}
-	for i, item := range list.Items {
-		var err error
-		if objs, err = appendObject(objs, fmt.Sprintf("%s, item %d of the List", where, i+1), item); err != nil {
+	if list.Items == nil {
+		if typ.Kind == "" {
+			return nil, fmt.Errorf("%s: not a Kubernetes object: no kind", where)
+		}
+		return append(objs, object{where: where, typ: typ, raw: j}), nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(list.Items, &items); err != nil {
+		return nil, fmt.Errorf("%s: kind %s: items: %w (allowed: a list of objects)", where, typ.Kind, err)
+	}
+	listKind := cmp.Or(typ.Kind, "List")
+	for i, item := range items {
+		itemWhere := fmt.Sprintf("%s, item %d of the %s", where, i+1, listKind)
+		item, err := withListType(item, typ)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", itemWhere, err)
+		}
+		if objs, err = appendObject(objs, itemWhere, item); err != nil {
 			return nil, err
 		}
 	}
 	return objs, nil
 }
 
+// withListType gives an item without kind and apiVersion those of its typed list (PodList's items are Pods), as
+// kubectl does.
+func withListType(item []byte, list metav1.TypeMeta) ([]byte, error) {
+	itemKind, ok := strings.CutSuffix(list.Kind, "List")
+	if !ok || itemKind == "" {
+		return item, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(item, &fields); err != nil {
+		return nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	if fields["kind"] != nil || fields["apiVersion"] != nil {
+		return item, nil
+	}
+	var err error
+	if fields["kind"], err = json.Marshal(itemKind); err != nil {
+		return nil, err
+	}
+	if fields["apiVersion"], err = json.Marshal(list.APIVersion); err != nil {
+		return nil, err
+	}
+	return json.Marshal(fields)
+}
+
 // role is what an object does for the estimate.
 type role int
 
 const (
-	roleNone       role = iota // places no pod
-	roleReplicas               // count pods of a template
-	roleDaemonSet              // one pod on every node
-	roleBarePod                // itself
-	roleAutoscaler             // sets its target's count
-	roleBudget                 // a PodDisruptionBudget
+	roleNone         role = iota // places no pod
+	roleReplicas                 // count pods of a template
+	roleDaemonSet                // one pod on every node
+	roleBarePod                  // itself
+	roleAutoscaler               // sets its target's count
+	roleBudget                   // a PodDisruptionBudget
+	roleDaemonSetPod             // a pod that stands for its DaemonSet, which is not in the input
 )
 
 // key names an object in the input.
@@ -191,11 +274,15 @@ type entry struct {
 	scalable  bool // count is spec.replicas, which a HorizontalPodAutoscaler may set
 	specCount int  // count as spec.replicas says, before an autoscaler
 	notes     []string
+	// readNotes say what was read leniently of the object, whatever its role.
+	readNotes []string
 
 	ds     *appsv1.DaemonSet
 	pod    *corev1.Pod
 	pdb    *policyv1.PodDisruptionBudget
 	target key // of an autoscaler
+	// daemonSet is the DaemonSet, not in the input, that a pod stands for (roleDaemonSetPod).
+	daemonSet key
 	// templateFrom is the workload whose template a custom kind runs (an Argo Rollout's spec.workloadRef).
 	templateFrom key
 	hpa          autoscaler
@@ -242,10 +329,16 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			if why := countedBy(e, byKey); why != "" {
 				e.why = why
 			}
+			if hook, ok := e.meta.Annotations[helmHookAnnotation]; ok && e.why == "" {
+				e.why = fmt.Sprintf("a Helm hook (%s: %s): Helm runs it at helm test or around an install, upgrade, rollback or delete, "+
+					"not as part of the release's steady state (helm template prints hooks unless --skip-tests and --no-hooks)", helmHookAnnotation, hook)
+			}
 		}
 	}
+	podsOf := daemonSetsOfPods(entries)
 	w := &Workload{Notes: readNotes}
 	for _, e := range entries {
+		w.Notes = append(w.Notes, e.readNotes...)
 		if e.why != "" {
 			w.Ignored = append(w.Ignored, Ignored{Kind: e.key.kind, Namespace: e.meta.Namespace, Name: e.key.name, Why: e.why})
 			continue
@@ -259,6 +352,8 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			err = w.addDaemonSet(e.ds)
 		case roleBarePod:
 			err = w.addPod(e)
+		case roleDaemonSetPod:
+			err = w.addDaemonSetOfPod(e, podsOf[e.daemonSet])
 		case roleBudget:
 			w.PodDisruptionBudgets = append(w.PodDisruptionBudgets, e.pdb)
 		}
@@ -266,7 +361,22 @@ func build(objs []object, readNotes []string) (*Workload, error) {
 			return nil, fmt.Errorf("workload: %s: %w", e.obj.where, err)
 		}
 	}
+	w.Notes = once(w.Notes)
 	return w, nil
+}
+
+// once keeps the first of equal notes: the pods of a workload whose controller is not in the input each note the
+// same things of it.
+func once(notes []string) []string {
+	seen := map[string]bool{}
+	out := notes[:0]
+	for _, n := range notes {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // decodeEntry decodes o by its kind.
@@ -298,7 +408,7 @@ func decodeEntry(o object) (*entry, error) {
 		return e, decodeOther(e)
 	}
 	if partial.Name == "" {
-		return nil, fmt.Errorf("%s: metadata.name is required", o.typ.Kind)
+		return nil, nameRequired(o.typ.Kind, partial.ObjectMeta)
 	}
 	if err := decodeKnown(e); err != nil {
 		return nil, fmt.Errorf("%s: %w", e.key, withSchema(err, o.typ.APIVersion, o.typ.Kind, ""))
@@ -310,25 +420,25 @@ func decodeKnown(e *entry) error {
 	switch e.key.kind {
 	case "Deployment":
 		var d appsv1.Deployment
-		if err := strict(e.obj.raw, &d); err != nil {
+		if err := e.strict(&d); err != nil {
 			return err
 		}
 		return e.replicated(d.Spec.Template, d.Spec.Replicas)
 	case "StatefulSet":
 		var s appsv1.StatefulSet
-		if err := strict(e.obj.raw, &s); err != nil {
+		if err := e.strict(&s); err != nil {
 			return err
 		}
 		return e.replicated(s.Spec.Template, s.Spec.Replicas)
 	case "ReplicaSet":
 		var s appsv1.ReplicaSet
-		if err := strict(e.obj.raw, &s); err != nil {
+		if err := e.strict(&s); err != nil {
 			return err
 		}
 		return e.replicated(s.Spec.Template, s.Spec.Replicas)
 	case "ReplicationController":
 		var c corev1.ReplicationController
-		if err := strict(e.obj.raw, &c); err != nil {
+		if err := e.strict(&c); err != nil {
 			return err
 		}
 		if c.Spec.Template == nil {
@@ -337,11 +447,11 @@ func decodeKnown(e *entry) error {
 		return e.replicated(*c.Spec.Template, c.Spec.Replicas)
 	case "Job":
 		var j batchv1.Job
-		if err := strict(e.obj.raw, &j); err != nil {
+		if err := e.strict(&j); err != nil {
 			return err
 		}
 		var status batchv1.JobStatus
-		if err := lenientStatus(e.obj.raw, &status); err != nil {
+		if err := e.status(&status); err != nil {
 			return err
 		}
 		for _, c := range status.Conditions {
@@ -349,10 +459,14 @@ func decodeKnown(e *entry) error {
 				e.why = fmt.Sprintf("finished (status condition %s): runs no pods", c.Type)
 			}
 		}
-		return e.job(j.Spec, "")
+		if err := e.job(j.Spec, ""); err != nil {
+			return err
+		}
+		e.progress(j.Spec, status)
+		return nil
 	case "CronJob":
 		var c batchv1.CronJob
-		if err := strict(e.obj.raw, &c); err != nil {
+		if err := e.strict(&c); err != nil {
 			return err
 		}
 		note := fmt.Sprintf("%s runs on schedule %q: its job's pods are counted as if a run were always going on", e.key, c.Spec.Schedule)
@@ -368,37 +482,83 @@ func decodeKnown(e *entry) error {
 		return nil
 	case "DaemonSet":
 		var d appsv1.DaemonSet
-		if err := strict(e.obj.raw, &d); err != nil {
+		if err := e.strict(&d); err != nil {
 			return err
 		}
 		e.role, e.ds = roleDaemonSet, &d
 		return nil
 	case "Pod":
 		var p corev1.Pod
-		if err := strict(e.obj.raw, &p); err != nil {
+		if err := e.strict(&p); err != nil {
 			return err
 		}
-		if err := lenientStatus(e.obj.raw, &p.Status); err != nil {
+		if err := e.status(&p.Status); err != nil {
 			return err
 		}
 		e.role, e.pod = roleBarePod, &p
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			e.why = fmt.Sprintf("phase %s: holds no resources", p.Status.Phase)
 		}
+		// Karpenter reschedules a terminating pod only when a StatefulSet owns it, which makes its replacement under
+		// the same name once it is gone (sigs.k8s.io/karpenter pkg/utils/pod, IsReschedulable); any other
+		// controller has made its replacement already, a pod of its own in the same export. Only a live pod is
+		// terminating: the API server clears a manifest's deletionTimestamp on create.
+		if p.DeletionTimestamp != nil && p.ResourceVersion != "" && !ownedBy(p.OwnerReferences, "StatefulSet") {
+			e.why = fmt.Sprintf("terminating since %s (metadata.deletionTimestamp): on its way out; a replacement its controller makes is a pod of its own",
+				p.DeletionTimestamp.UTC().Format(time.RFC3339))
+		}
 		return nil
 	case "PodDisruptionBudget":
 		var b policyv1.PodDisruptionBudget
-		if err := strict(e.obj.raw, &b); err != nil {
+		if err := e.strict(&b); err != nil {
 			return err
 		}
 		// Its pods are in "default" when their manifests name no namespace, and so is the budget.
 		b.Namespace = e.key.namespace
+		if _, err := BudgetSelector(&b); err != nil {
+			return err
+		}
 		e.role, e.pdb = roleBudget, &b
 		return nil
 	case "HorizontalPodAutoscaler":
 		return e.autoscaler()
 	}
 	return fmt.Errorf("kind %s has no decoder", e.key.kind)
+}
+
+// ownedBy says whether one of refs is of kind.
+func ownedBy(refs []metav1.OwnerReference, kind string) bool {
+	return slices.ContainsFunc(refs, func(r metav1.OwnerReference) bool { return r.Kind == kind })
+}
+
+// nameRequired is the error for an object of kind without a name: kubectl apply, whose cluster the estimate
+// models, refuses it; kubectl create would make a name of metadata.generateName and a random suffix, once per run.
+func nameRequired(kind string, meta metav1.ObjectMeta) error {
+	if meta.GenerateName != "" {
+		return fmt.Errorf("%s: metadata.name is required (metadata.generateName %q names an object only for kubectl create, "+
+			"a new one on each run; kubectl apply refuses it)", kind, meta.GenerateName)
+	}
+	return fmt.Errorf("%s: metadata.name is required", kind)
+}
+
+// strict decodes e's object as strict does, except that a live object may hold fields the reader's schema lacks
+// (see unlessLive).
+func (e *entry) strict(into any) error {
+	return e.unlessLive(strict(e.obj.raw, into), "")
+}
+
+// unlessLive returns err, except for unknown fields of a live object (one an API server wrote: kubectl get -o yaml
+// gives it metadata.resourceVersion): that server accepted them, from a Kubernetes newer than the reader's
+// k8s.io/api, so they are left unread with a note, rather than an error no edit of the user's could avoid. path
+// names the part of the object err is about.
+func (e *entry) unlessLive(err error, path string) error {
+	var fe fieldsError
+	if !errors.As(err, &fe) || e.meta.ResourceVersion == "" {
+		return err
+	}
+	e.readNotes = append(e.readNotes, fmt.Sprintf("%s: %s: %s%v; left unread: the object is live (metadata.resourceVersion %s), so the API server "+
+		"that wrote it accepted them, from a Kubernetes newer than the reader's schema", e.obj.where, e.key, path, fe.error, e.meta.ResourceVersion))
+	return nil
 }
 
 // strict decodes the object as the API server does: field names are case-sensitive, and an unknown or duplicated
@@ -423,6 +583,10 @@ func strictJSON(b []byte, into any) error {
 	if errors.Is(err, resource.ErrFormatWrong) {
 		return quantityError(b, err)
 	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return typeError(b, typeErr)
+	}
 	if err != nil {
 		return err
 	}
@@ -445,6 +609,26 @@ func withSchema(err error, apiVersion, kind, path string) error {
 	}
 	return fmt.Errorf("%w (allowed: the fields that kubectl explain %s%s --api-version=%s --recursive lists)",
 		err, strings.ToLower(kind), path, apiVersion)
+}
+
+// status reads what it can of a live object's status into status (see lenientStatus). A manifest's status is left
+// out, with a note when it says anything: the API server resets the status of an object it creates (each kind's
+// PrepareForCreate) and kubectl apply never writes one, so it is not what a cluster would show. An autoscaling/v1
+// HorizontalPodAutoscaler printed by kubectl autoscale --dry-run=client -o yaml (kubectl 1.35 writes autoscaling/v2,
+// and v1 where the server lacks v2; older releases wrote v1) carries a status of currentReplicas 0, as v1 has no
+// omitempty: read as what runs, it would leave the target without a pod.
+func (e *entry) status(status any) error {
+	if e.meta.ResourceVersion != "" {
+		return lenientStatus(e.obj.raw, status)
+	}
+	var obj struct {
+		Status map[string]json.RawMessage `json:"status"`
+	}
+	if json.Unmarshal(e.obj.raw, &obj) == nil && len(obj.Status) > 0 {
+		e.readNotes = append(e.readNotes, fmt.Sprintf("%s: %s: status left unread: the object has no metadata.resourceVersion, so it is a manifest, "+
+			"not a live object, and the API server resets a created object's status", e.obj.where, e.key))
+	}
+	return nil
 }
 
 // lenientStatus reads what it can of the object's status into status.
@@ -496,18 +680,40 @@ func (e *entry) job(spec batchv1.JobSpec, note string) error {
 	return nil
 }
 
+// progress lowers a live Job's count to the pods its controller still runs once some have succeeded
+// (k8s.io/kubernetes pkg/controller/job, manageJob): no more than the completions left; without completions, no new
+// pod once one has succeeded, so what runs is status.active.
+func (e *entry) progress(spec batchv1.JobSpec, status batchv1.JobStatus) {
+	if status.Succeeded <= 0 || e.count == 0 || e.why != "" {
+		return
+	}
+	if spec.Completions != nil {
+		if left := max(int(*spec.Completions)-int(status.Succeeded), 0); left < e.count {
+			e.notes = append(e.notes, fmt.Sprintf("%s: %d pods, the completions (%d) its status.succeeded (%d) leaves; parallelism %d",
+				e.key, left, *spec.Completions, status.Succeeded, e.count))
+			e.count = left
+		}
+		return
+	}
+	if active := int(status.Active); active < e.count {
+		e.notes = append(e.notes, fmt.Sprintf("%s: %d pods, its status.active: a Job without completions starts no pod once one has succeeded (status.succeeded %d); parallelism %d",
+			e.key, active, status.Succeeded, e.count))
+		e.count = active
+	}
+}
+
 func (e *entry) autoscaler() error {
 	var target autoscalingv2.CrossVersionObjectReference
 	switch e.obj.typ.APIVersion {
 	case "autoscaling/v2":
 		var h autoscalingv2.HorizontalPodAutoscaler
-		if err := strict(e.obj.raw, &h); err != nil {
+		if err := e.strict(&h); err != nil {
 			return err
 		}
 		target, e.hpa = h.Spec.ScaleTargetRef, autoscaler{minReplicas: replicasOr1(h.Spec.MinReplicas), maxReplicas: int(h.Spec.MaxReplicas)}
 	default:
 		var h autoscalingv1.HorizontalPodAutoscaler
-		if err := strict(e.obj.raw, &h); err != nil {
+		if err := e.strict(&h); err != nil {
 			return err
 		}
 		r := h.Spec.ScaleTargetRef
@@ -521,7 +727,7 @@ func (e *entry) autoscaler() error {
 	var status struct {
 		CurrentReplicas *int32 `json:"currentReplicas"`
 	}
-	if err := lenientStatus(e.obj.raw, &status); err != nil {
+	if err := e.status(&status); err != nil {
 		return err
 	}
 	e.hpa.currentReplicas = status.CurrentReplicas
@@ -576,11 +782,11 @@ func decodeOther(e *entry) error {
 		return nil
 	}
 	if e.meta.Name == "" {
-		return fmt.Errorf("%s: metadata.name is required", e.key.kind)
+		return nameRequired(e.key.kind, e.meta)
 	}
 	e.key.namespace = namespace(e.meta)
 	var tmpl corev1.PodTemplateSpec
-	if err := strictJSON(shape.Spec.Template, &tmpl); err != nil {
+	if err := e.unlessLive(strictJSON(shape.Spec.Template, &tmpl), "spec.template: "); err != nil {
 		return fmt.Errorf("%s: spec.template: %w", e.key, withSchema(err, "v1", "PodTemplate", ".template"))
 	}
 	if err := e.replicated(tmpl, shape.Spec.Replicas); err != nil {
@@ -588,6 +794,37 @@ func decodeOther(e *entry) error {
 	}
 	e.notes = append(e.notes, fmt.Sprintf("%s (%s) is read as a replicated workload: spec.replicas pods of spec.template", e.key, e.obj.typ.APIVersion))
 	return nil
+}
+
+// helmHookAnnotation marks a Helm chart's hooks, which helm template prints among the release's objects: a chart's
+// test pods (helm create writes one), and pre-install or post-upgrade Jobs such as database migrations.
+const helmHookAnnotation = "helm.sh/hook"
+
+// daemonSetsOfPods reads the pods of a DaemonSet that is not in the input (kubectl get pods -A lists a DaemonSet's
+// pod on every node) as that DaemonSet once: its first pod stands for it, and the others are ignored, as the pods of
+// a DaemonSet of the input are. Counted one by one, they would be as many pods to place as the cluster has nodes. It
+// returns how many pods each such DaemonSet has in the input.
+func daemonSetsOfPods(entries []*entry) map[key]int {
+	first := map[key]*entry{}
+	count := map[key]int{}
+	for _, e := range entries {
+		if e.role != roleBarePod || e.why != "" {
+			continue
+		}
+		c := metav1.GetControllerOf(&e.meta)
+		if c == nil || c.Kind != "DaemonSet" {
+			continue
+		}
+		k := key{kind: c.Kind, namespace: e.key.namespace, name: c.Name}
+		count[k]++
+		if f, ok := first[k]; ok {
+			e.why = fmt.Sprintf("a pod of %s, which is not in the input: the DaemonSet is read once, from its pod %s", k, f.key.name)
+			continue
+		}
+		first[k] = e
+		e.role, e.daemonSet = roleDaemonSetPod, k
+	}
+	return count
 }
 
 // scale applies every HorizontalPodAutoscaler to its target in the input, or lists it in Ignored.
@@ -615,6 +852,15 @@ func scale(entries []*entry, byKey map[key]*entry) error {
 			t.count = int(*c)
 			t.notes = append(t.notes, fmt.Sprintf("%s: %d replicas, the status.currentReplicas of %s (spec.replicas %d, minReplicas %d, maxReplicas %d)",
 				t.key, t.count, h.key, t.specCount, h.hpa.minReplicas, h.hpa.maxReplicas))
+			continue
+		}
+		if t.specCount == 0 && h.hpa.minReplicas != 0 {
+			// kube-controller-manager's autoscaler leaves a target at spec.replicas 0 alone (pkg/controller/podautoscaler,
+			// reconcileAutoscaler: "scaling is disabled since the replica count of the target is zero"). An
+			// autoscaling/v2 status omits currentReplicas when it is 0, so a live export reads the same way.
+			t.count = 0
+			t.notes = append(t.notes, fmt.Sprintf("%s: 0 replicas: its spec.replicas is 0, at which %s does not scale it (ScalingDisabled); minReplicas %d applies once spec.replicas is above 0",
+				t.key, h.key, h.hpa.minReplicas))
 			continue
 		}
 		t.count = max(t.specCount, h.hpa.minReplicas)
@@ -685,6 +931,66 @@ func impliedOwner(e *entry, c metav1.OwnerReference, byKey map[key]*entry) *entr
 		}
 	}
 	return nil
+}
+
+// typeError names the field, the value and the type allowed of a value of the wrong type: the decoder's own error
+// names the Go type ("of type int32") and a string value's type only.
+func typeError(b []byte, err *json.UnmarshalTypeError) error {
+	value := err.Value
+	if value == "string" {
+		if s, ok := stringEndingAt(b, int(err.Offset)); ok {
+			value = strconv.Quote(s)
+		}
+	}
+	return fmt.Errorf("%s: %s is not allowed (allowed: %s)", err.Field, value, jsonType(err.Type))
+}
+
+// stringEndingAt reads the JSON string that ends at offset end of b, where the decoder stops after a string of the
+// wrong type.
+func stringEndingAt(b []byte, end int) (string, bool) {
+	if end < 2 || end > len(b) || b[end-1] != '"' {
+		return "", false
+	}
+	for start := end - 2; start >= 0; start-- {
+		if b[start] != '"' {
+			continue
+		}
+		escapes := 0
+		for i := start - 1; i >= 0 && b[i] == '\\'; i-- {
+			escapes++
+		}
+		if escapes%2 == 1 {
+			continue
+		}
+		var s string
+		if json.Unmarshal(b[start:end], &s) != nil {
+			return "", false
+		}
+		return s, true
+	}
+	return "", false
+}
+
+// jsonType says what JSON a field of Go type t takes.
+func jsonType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	default:
+		return "an object"
+	}
 }
 
 // quantityError names the first quantity of raw that does not parse, with its path: the API machinery's own error

@@ -87,15 +87,20 @@ func (w *Workload) addReplicas(e *entry) error {
 // behind it where its name tells (a Deployment's ReplicaSet), so the report names the workload.
 func (w *Workload) addPod(e *entry) error {
 	p := e.pod
-	spec, notes, err := Normalize(e.key.String(), p.Spec)
-	if err != nil {
-		return err
-	}
-	w.Notes = append(w.Notes, notes...)
+	// The notes name the workload behind the pod, so that the pods of one workload, alike, note a thing once (see
+	// build), not once per pod of a cluster's export.
+	ref := e.key.String()
 	var owners []metav1.OwnerReference
 	if c := metav1.GetControllerOf(p); c != nil {
-		owners = []metav1.OwnerReference{workloadRef(p, *c)}
+		o := workloadRef(p, *c)
+		owners = []metav1.OwnerReference{o}
+		ref = key{kind: o.Kind, namespace: e.key.namespace, name: o.Name}.String()
 	}
+	spec, notes, err := Normalize(ref, p.Spec)
+	if err != nil {
+		return fmt.Errorf("%s: %w", e.key, err)
+	}
+	w.Notes = append(w.Notes, notes...)
 	w.Pods = append(w.Pods, &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            p.Name,
@@ -126,6 +131,39 @@ func (w *Workload) addDaemonSet(d *appsv1.DaemonSet) error {
 	pod.Annotations = d.Spec.Template.Annotations
 	w.DaemonSetPods = append(w.DaemonSetPods, pod)
 	return nil
+}
+
+// addDaemonSetOfPod adds the DaemonSet of the pod e, which is not in the input, as its pod shows it: its template
+// is the pod without the required node affinity the DaemonSet controller gives each of its pods, which names the
+// pod's node (k8s.io/kubernetes pkg/controller/daemon/util, ReplaceDaemonSetPodNodeNameNodeAffinity) and replaces
+// the DaemonSet's own, so that affinity is unknown and the pod is taken to run on every node, with a note.
+func (w *Workload) addDaemonSetOfPod(e *entry, pods int) error {
+	spec := e.pod.Spec.DeepCopy()
+	spec.NodeName = ""
+	note := fmt.Sprintf("%s is not in the input: read from its pod %s (%d of its pods are in the input) as one pod on every node", e.daemonSet, e.key.name, pods)
+	if nodeNameAffinity(spec) {
+		spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution = nil
+		note += "; the DaemonSet's own required node affinity, which its controller replaces in each pod by the pod's node name, is not known"
+	}
+	w.Notes = append(w.Notes, note)
+	return w.addDaemonSet(&appsv1.DaemonSet{
+		ObjectMeta: metav1.ObjectMeta{Name: e.daemonSet.name, Namespace: e.daemonSet.namespace},
+		Spec: appsv1.DaemonSetSpec{Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: e.pod.Labels, Annotations: e.pod.Annotations},
+			Spec:       *spec,
+		}},
+	})
+}
+
+// nodeNameAffinity says whether spec's required node affinity is the one the DaemonSet controller writes: one term
+// that selects a node by metadata.name.
+func nodeNameAffinity(spec *corev1.PodSpec) bool {
+	if spec.Affinity == nil || spec.Affinity.NodeAffinity == nil || spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return false
+	}
+	terms := spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
+	return len(terms) == 1 && len(terms[0].MatchExpressions) == 0 && len(terms[0].MatchFields) == 1 &&
+		terms[0].MatchFields[0].Key == metav1.ObjectNameField
 }
 
 // Owner is the workload a pod belongs to.
@@ -336,6 +374,10 @@ func nodeAffinity(na *corev1.NodeAffinity, dropped *[]string) (out *corev1.NodeA
 		}
 	}
 	for _, p := range na.PreferredDuringSchedulingIgnoredDuringExecution {
+		for _, f := range p.Preference.MatchFields {
+			drop(f.Key)
+		}
+		// A preference's expressions are ANDed too: dropping one widens it, and one left with none prefers nothing.
 		if exprs := keep(p.Preference.MatchExpressions); len(exprs) > 0 {
 			out.PreferredDuringSchedulingIgnoredDuringExecution = append(out.PreferredDuringSchedulingIgnoredDuringExecution,
 				corev1.PreferredSchedulingTerm{Weight: p.Weight, Preference: corev1.NodeSelectorTerm{MatchExpressions: exprs}})
