@@ -14,6 +14,9 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
@@ -222,4 +225,26 @@ func TestRefs(t *testing.T) {
 	}
 	got := Refs([]*corev1.Pod{pod("busybox:1.36", "b:1", "a:1"), pod("", "a:1")}, []*corev1.Pod{pod("", "ds:2")})
 	require.Equal(t, []string{"a:1", "b:1", "busybox:1.36", "ds:2"}, got, "distinct images of containers, init containers and DaemonSets, sorted")
+}
+
+// TestIndexEntriesWithoutAPlatform reads an index as containerd does: the platform of an entry is optional, so an
+// index nested in it is followed and an image's config read; an arm64 image reached only so still counts.
+func TestIndexEntriesWithoutAPlatform(t *testing.T) {
+	reg := registrytest.New(t)
+	amd := mutate.IndexAddendum{Add: registrytest.Image(t, registrytest.LinuxAMD64), Descriptor: v1.Descriptor{Platform: &registrytest.LinuxAMD64}}
+	arm := mutate.IndexAddendum{Add: registrytest.Image(t, registrytest.LinuxARM64), Descriptor: v1.Descriptor{Platform: &registrytest.LinuxARM64}}
+	armIndex := mutate.AppendManifests(empty.Index, arm)
+	nested := reg.PushIndexOf(t, "nested:1", mutate.AppendManifests(empty.Index, amd, mutate.IndexAddendum{Add: armIndex}))
+	bare := reg.PushIndexOf(t, "bare:1", mutate.AppendManifests(empty.Index, amd,
+		mutate.IndexAddendum{Add: registrytest.Image(t, registrytest.LinuxARM64)}))
+	noOS := reg.PushIndex(t, "no-os:1", registrytest.LinuxAMD64, v1.Platform{Architecture: "arm64"})
+
+	r, err := (&Lookup{Keychain: anonymous, Timeout: 5 * time.Second}).Platforms(context.Background(), []string{nested, bare, noOS})
+	require.NoError(t, err)
+	for _, img := range r.Images[:2] {
+		require.Equal(t, MultiArch, img.Status, "%s: its arm64 image has no platform in the index: %s", img.Reference, img.Reason)
+		require.Equal(t, []string{"linux/amd64", "linux/arm64/v8"}, img.Platforms, img.Reference)
+	}
+	require.Equal(t, Assumed, r.Images[2].Status, "an entry with an architecture but no os matches no node")
+	require.Contains(t, r.Images[2].Reason, `architecture "arm64" but no os`)
 }

@@ -145,16 +145,9 @@ func (l *Lookup) fetch(ctx context.Context, ref string, kc authn.Keychain) ([]st
 		if err != nil {
 			return nil, fmt.Errorf("index of %s: %w", r, err)
 		}
-		m, err := idx.IndexManifest()
+		out, err := indexPlatforms(idx, 0)
 		if err != nil {
 			return nil, fmt.Errorf("index of %s: %w", r, err)
-		}
-		var out []string
-		for _, d := range m.Manifests {
-			// Build attestations hang off an index as manifests of platform unknown/unknown: no image to run.
-			if p := d.Platform; p != nil && p.OS != "unknown" && p.Architecture != "unknown" {
-				out = append(out, platform(p.OS, p.Architecture, p.Variant))
-			}
 		}
 		if len(out) == 0 {
 			return nil, fmt.Errorf("index of %s names no platform", r)
@@ -182,6 +175,61 @@ func (l *Lookup) fetch(ctx context.Context, ref string, kc authn.Keychain) ([]st
 		return nil, fmt.Errorf("config of %s names no os/architecture", r)
 	}
 	return []string{platform(cfg.OS, cfg.Architecture, cfg.Variant)}, nil
+}
+
+// maxIndexDepth bounds how deep indexes nested in indexes are followed, so that a malformed registry cannot loop.
+const maxIndexDepth = 4
+
+// indexPlatforms lists the platforms of idx's manifests as a node's container runtime (containerd) matches them: an
+// entry's own platform when it names one; else, since the platform of an index entry is optional, an index nested
+// in it is followed and an image's config read, so that an arm64 image reached only that way is not missed.
+func indexPlatforms(idx v1.ImageIndex, depth int) ([]string, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range m.Manifests {
+		p := d.Platform
+		switch {
+		case p != nil && (p.OS == "unknown" || p.Architecture == "unknown"):
+			// Build attestations hang off an index as manifests of platform unknown/unknown: no image to run.
+		case p != nil && p.OS == "":
+			return nil, fmt.Errorf("manifest %s names architecture %q but no os, which no node's container runtime matches; "+
+				"want a platform such as linux/%s", d.Digest, p.Architecture, p.Architecture)
+		case p != nil:
+			out = append(out, platform(p.OS, p.Architecture, p.Variant))
+		case d.MediaType.IsIndex():
+			if depth >= maxIndexDepth {
+				return nil, fmt.Errorf("index %s: indexes nested more than %d deep", d.Digest, maxIndexDepth)
+			}
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("index %s: %w", d.Digest, err)
+			}
+			ps, err := indexPlatforms(child, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("index %s: %w", d.Digest, err)
+			}
+			out = append(out, ps...)
+		case d.MediaType.IsImage():
+			img, err := idx.Image(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
+			}
+			cfg, err := img.ConfigFile()
+			if err != nil {
+				return nil, fmt.Errorf("config of manifest %s: %w", d.Digest, err)
+			}
+			if cfg.OS == "" || cfg.Architecture == "" {
+				return nil, fmt.Errorf("config of manifest %s names no os/architecture", d.Digest)
+			}
+			out = append(out, platform(cfg.OS, cfg.Architecture, cfg.Variant))
+		default:
+			// Any other entry without a platform (an artifact, a signature) is no image a node runs.
+		}
+	}
+	return out, nil
 }
 
 // platform spells a platform os/arch[/variant], as docker and the images file do.
