@@ -248,3 +248,27 @@ func TestIndexEntriesWithoutAPlatform(t *testing.T) {
 	require.Equal(t, Assumed, r.Images[2].Status, "an entry with an architecture but no os matches no node")
 	require.Contains(t, r.Images[2].Reason, `architecture "arm64" but no os`)
 }
+
+// TestAnswersThatAreNotAssumed: auto assumes an image it could not read, never one it read or one that is no
+// reference at all; assuming those multi-arch would put on arm64 a pod that runs on no node of the estimate.
+func TestAnswersThatAreNotAssumed(t *testing.T) {
+	reg := registrytest.New(t)
+	windows := reg.PushIndex(t, "windows:1", v1.Platform{OS: "windows", Architecture: "amd64", OSVersion: "10.0.17763.1"})
+	arm32 := reg.PushImage(t, "arm32:1", v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"})
+	l := &Lookup{Keychain: anonymous, Timeout: 5 * time.Second}
+	for _, tc := range []struct{ ref, want string }{
+		{windows, "[windows/amd64] offer neither linux/amd64 nor linux/arm64"},
+		{arm32, "[linux/arm/v7] offer neither linux/amd64 nor linux/arm64"},
+		{reg.Host + "/Shop/Carts:1", "not an image reference"},
+	} {
+		for _, mode := range []string{ModeAuto, ModeRegistry} {
+			before := reg.Requests()
+			_, err := Resolve(context.Background(), mode, "", []string{tc.ref}, l)
+			require.ErrorContains(t, err, tc.ref, mode)
+			require.ErrorContains(t, err, tc.want, mode)
+			if tc.want == "not an image reference" {
+				require.Equal(t, before, reg.Requests(), "no registry is asked for a reference that is none")
+			}
+		}
+	}
+}

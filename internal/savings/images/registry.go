@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -53,8 +54,21 @@ func DefaultCachePath() (string, error) {
 }
 
 // Platforms looks every ref up, from the cache or the registry; an image it could not read is Assumed, with the
-// reason. Only a cache it cannot read or write is an error.
+// reason. A reference that is not one, an image whose registry says it offers neither linux/amd64 nor linux/arm64,
+// and a cache it cannot read or write are errors: those are answers, and assuming multi-arch would contradict them.
 func (l *Lookup) Platforms(ctx context.Context, refs []string) (*Result, error) {
+	var bad []error
+	for _, ref := range refs {
+		// The kubelet parses an image with this grammar and refuses one it cannot read (InvalidImageName): no registry
+		// is to blame, and none is asked. go-containerregistry's own parser is stricter (it refuses a one-letter
+		// repository), so an image only it refuses stays a lookup that failed.
+		if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+			bad = append(bad, fmt.Errorf("image %q: not an image reference (a pod of it fails with InvalidImageName): %w", ref, err))
+		}
+	}
+	if err := errors.Join(bad...); err != nil {
+		return nil, err
+	}
 	cached := map[string][]string{}
 	if l.CachePath != "" {
 		c, err := ReadFile(l.CachePath)
@@ -79,6 +93,7 @@ func (l *Lookup) Platforms(ctx context.Context, refs []string) (*Result, error) 
 		timeout = DefaultTimeout
 	}
 	out := make([]Image, len(refs))
+	unusable := make([]error, len(refs))
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	fetched := false
@@ -98,15 +113,19 @@ func (l *Lookup) Platforms(ctx context.Context, refs []string) (*Result, error) 
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			ps, err := l.fetch(ctx, ref, kc)
-			if err == nil {
-				out[i], err = newImage(ref, ps, "registry")
-			}
 			if err != nil {
 				out[i] = Image{Reference: ref, Status: Assumed, Reason: err.Error()}
+				return
+			}
+			if out[i], err = newImage(ref, ps, "registry"); err != nil {
+				unusable[i] = fmt.Errorf("read from its registry: %w", err)
 			}
 		})
 	}
 	wg.Wait()
+	if err := errors.Join(unusable...); err != nil {
+		return nil, err
+	}
 	r := &Result{File: l.CachePath, Images: out}
 	if l.CachePath == "" || !fetched {
 		return r, nil
