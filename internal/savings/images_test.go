@@ -152,6 +152,10 @@ func TestAutoModeAssumesAnUnreadableImageAndSplitsTheGravitonSaving(t *testing.T
 		}
 	}
 	require.Contains(t, r.Images.Note, carts, "the note names the assumed image")
+	var table strings.Builder
+	require.NoError(t, WriteTable(&table, r))
+	require.Contains(t, table.String(), "  not read, assumed multi-arch: "+carts+": registry "+strings.Split(carts, "/")[0]+": ",
+		"the report says why the image was not read")
 	require.Positive(t, onArm64(r)["carts"], "an assumed image is taken to run on arm64")
 	require.Zero(t, onArm64(r)["orders"])
 
