@@ -3,8 +3,10 @@ package images
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -271,4 +273,36 @@ func TestAnswersThatAreNotAssumed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hook runs before once, at the first request it carries.
+type hook struct {
+	once   sync.Once
+	before func()
+}
+
+func (h *hook) RoundTrip(req *http.Request) (*http.Response, error) {
+	h.once.Do(h.before)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestTwoEstimatesShareTheCache: an estimate that writes the cache while another asks its registries keeps its
+// answers; the other adds to the file instead of replacing it with what it read before.
+func TestTwoEstimatesShareTheCache(t *testing.T) {
+	reg := registrytest.New(t)
+	carts := reg.PushIndex(t, "carts:0.4.8", registrytest.LinuxAMD64)
+	orders := reg.PushIndex(t, "orders:0.4.7", registrytest.LinuxAMD64, registrytest.LinuxARM64)
+	cache := filepath.Join(t.TempDir(), "images.json")
+	other := &Lookup{Keychain: anonymous, CachePath: cache, Timeout: 5 * time.Second}
+	first := &Lookup{Keychain: anonymous, CachePath: cache, Timeout: 5 * time.Second, Transport: &hook{before: func() {
+		_, err := other.Platforms(context.Background(), []string{orders})
+		require.NoError(t, err)
+	}}}
+
+	_, err := first.Platforms(context.Background(), []string{carts})
+	require.NoError(t, err)
+	saved, err := ReadFile(cache)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{carts: {"linux/amd64"}, orders: {"linux/amd64", "linux/arm64/v8"}}, saved,
+		"both estimates' answers are kept")
 }

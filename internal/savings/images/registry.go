@@ -130,12 +130,22 @@ func (l *Lookup) Platforms(ctx context.Context, refs []string) (*Result, error) 
 	if l.CachePath == "" || !fetched {
 		return r, nil
 	}
+	// Another estimate may have written the cache while this one asked the registries: read it again and add to it,
+	// rather than replace its answers with the ones read before. The rename keeps the file whole either way; only
+	// answers written between this read and the rename can still be lost, and those are asked again next time.
+	latest, err := ReadFile(l.CachePath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		latest = map[string][]string{}
+	case err != nil:
+		return nil, fmt.Errorf("%w (delete the cache file to read the registries again)", err)
+	}
 	for _, img := range out {
-		if img.Verified() {
-			cached[img.Reference] = img.Platforms
+		if img.Verified() && img.Source == "registry" {
+			latest[img.Reference] = img.Platforms
 		}
 	}
-	if err := WriteFile(l.CachePath, cached); err != nil {
+	if err := WriteFile(l.CachePath, latest); err != nil {
 		return nil, fmt.Errorf("images cache: %w", err)
 	}
 	return r, nil
