@@ -3,9 +3,12 @@ package images
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -305,4 +308,46 @@ func TestTwoEstimatesShareTheCache(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string][]string{carts: {"linux/amd64"}, orders: {"linux/amd64", "linux/arm64/v8"}}, saved,
 		"both estimates' answers are kept")
+}
+
+// inFlight counts the requests it carries at once, each held a little so that lookups overlap when they may.
+type inFlight struct {
+	now, most atomic.Int64
+}
+
+func (f *inFlight) RoundTrip(req *http.Request) (*http.Response, error) {
+	n := f.now.Add(1)
+	defer f.now.Add(-1)
+	for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+	}
+	time.Sleep(20 * time.Millisecond)
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestLookupsRunInParallelUpToTheBound(t *testing.T) {
+	reg := registrytest.New(t)
+	var refs []string
+	for i := range 6 {
+		refs = append(refs, reg.PushImage(t, fmt.Sprintf("app%d:1", i), registrytest.LinuxAMD64))
+	}
+	f := &inFlight{}
+	r, err := (&Lookup{Keychain: anonymous, Timeout: 5 * time.Second, Parallel: 2, Transport: f}).Platforms(context.Background(), refs)
+	require.NoError(t, err)
+	require.Empty(t, r.Assumed())
+	require.EqualValues(t, 2, f.most.Load(), "six lookups, two at a time")
+}
+
+func TestASlowRegistryIsAssumedAtTheTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) { <-req.Context().Done() }))
+	t.Cleanup(srv.Close)
+	slow := strings.TrimPrefix(srv.URL, "http://") + "/carts:0.4.8"
+	// The test's own deadline ends a lookup that the timeout does not, so that the test fails rather than hangs.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := Resolve(ctx, ModeAuto, "", []string{slow}, &Lookup{Keychain: anonymous, Timeout: 300 * time.Millisecond})
+	require.NoError(t, err)
+	require.Less(t, time.Since(start), 5*time.Second, "the timeout bounds the lookup, retries included")
+	require.Equal(t, []string{slow}, r.Assumed())
+	require.Contains(t, r.Images[0].Reason, "deadline exceeded", "the reason says the registry did not answer in time")
 }
