@@ -52,10 +52,10 @@ type imageMarks struct {
 // markImages pins every pod an image of which runs on one architecture only to that architecture, as a nodeSelector
 // kubernetes.io/arch would, and returns the pods (copies where changed) and what it did. A pod whose manifest
 // requires the other architecture is an error: a cluster would crash its container with exec format error.
-func markImages(pods []*corev1.Pod, res *images.Result, marks *imageMarks) ([]*corev1.Pod, error) {
+func markImages(pods []*corev1.Pod, daemons bool, res *images.Result, marks *imageMarks) ([]*corev1.Pod, error) {
 	out := make([]*corev1.Pod, len(pods))
 	for i, p := range pods {
-		owner := workload.OwnerOf(p)
+		owner := imageOwner(p, daemons)
 		arches := []string{karpv1.ArchitectureAmd64, karpv1.ArchitectureArm64}
 		var limiting, assumed []string
 		for _, ref := range podImages(p) {
@@ -102,6 +102,17 @@ func markImages(pods []*corev1.Pod, res *images.Result, marks *imageMarks) ([]*c
 	return out, nil
 }
 
+// imageOwner is the workload p belongs to. A DaemonSet's pod is built as Karpenter builds it (daemonset.PodForDaemonSet):
+// named after the DaemonSet, with no controller reference, so workload.OwnerOf would call it a bare Pod, in errors and
+// in the marks.
+func imageOwner(p *corev1.Pod, daemons bool) workload.Owner {
+	o := workload.OwnerOf(p)
+	if daemons && o.Kind == "Pod" {
+		o.Kind = "DaemonSet"
+	}
+	return o
+}
+
 // archAllowed says whether some required node-affinity term of p (with its nodeSelector) admits arch.
 func archAllowed(p *corev1.Pod, arch string) bool {
 	for _, term := range podTerms(p) {
@@ -126,12 +137,12 @@ func podImages(p *corev1.Pod) []string {
 }
 
 // assumedOnAMD64 returns pods with every pod that has an assumed image pinned to amd64, and whether any was.
-func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) {
+func assumedOnAMD64(pods []*corev1.Pod, daemons bool, marks imageMarks) ([]*corev1.Pod, bool) {
 	out := make([]*corev1.Pod, len(pods))
 	changed := false
 	for i, p := range pods {
 		out[i] = p
-		if _, ok := marks.assumed[workload.OwnerOf(p)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
+		if _, ok := marks.assumed[imageOwner(p, daemons)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
 			continue
 		}
 		cp := p.DeepCopy()
@@ -206,8 +217,8 @@ func gravitonSplit(onDemandAMD64, onDemand, assumedAMD64, baseline float64, ran 
 
 // assumedOnAMD64 is the workload with every pod of an assumed image on amd64, and whether any pod has one.
 func (e *estimator) assumedOnAMD64() (pods, daemons []*corev1.Pod, changed bool) {
-	pods, p := assumedOnAMD64(e.pods, e.marks)
-	daemons, d := assumedOnAMD64(e.w.DaemonSetPods, e.marks)
+	pods, p := assumedOnAMD64(e.pods, false, e.marks)
+	daemons, d := assumedOnAMD64(e.w.DaemonSetPods, true, e.marks)
 	return pods, daemons, p || d
 }
 

@@ -321,11 +321,11 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default, memo: &memo{},
 		marks: imageMarks{pinned: map[workload.Owner][]string{}, assumed: map[workload.Owner][]string{}}}
 	if o.Images != nil {
-		if e.pods, err = markImages(e.pods, o.Images, &e.marks); err != nil {
+		if e.pods, err = markImages(e.pods, false, o.Images, &e.marks); err != nil {
 			return nil, err
 		}
 		marked := *w
-		if marked.DaemonSetPods, err = markImages(w.DaemonSetPods, o.Images, &e.marks); err != nil {
+		if marked.DaemonSetPods, err = markImages(w.DaemonSetPods, true, o.Images, &e.marks); err != nil {
 			return nil, err
 		}
 		e.w = &marked
