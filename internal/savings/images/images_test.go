@@ -209,12 +209,20 @@ func TestECRKeychain(t *testing.T) {
 	require.Equal(t, "eu-west-3", region, "the token comes from the registry's own region")
 	require.EqualValues(t, 1, fake.calls.Load(), "one token per registry")
 
+	dualStack, err := name.NewRegistry("123456789012.dkr-ecr.ap-south-2.on.aws")
+	require.NoError(t, err)
+	a, err := k.Resolve(dualStack)
+	require.NoError(t, err)
+	require.NotEqual(t, authn.Anonymous, a, "ECR's dual-stack endpoint is ECR too")
+	require.Equal(t, "ap-south-2", region)
+	calls := fake.calls.Load()
+
 	public, err := name.NewRegistry("public.ecr.aws")
 	require.NoError(t, err)
-	a, err := k.Resolve(public)
+	a, err = k.Resolve(public)
 	require.NoError(t, err)
 	require.Equal(t, authn.Anonymous, a, "ECR Public and other registries are read anonymously")
-	require.EqualValues(t, 1, fake.calls.Load())
+	require.Equal(t, calls, fake.calls.Load(), "no token is asked for ECR Public")
 }
 
 func TestRefs(t *testing.T) {
