@@ -242,3 +242,37 @@ spec:
 	_, err = newEstimator(context.Background(), smallCatalog(t), w, o)
 	require.ErrorContains(t, err, "DaemonSet monitoring/agent: image(s) legacy/agent:1.0 run on amd64 only")
 }
+
+// A DaemonSet with an assumed image is on every node whether or not its image runs on arm64, so the Graviton
+// saving does not rest on it: pinning it to amd64 in the split's pass took its cost off the arm64 nodes and gave a
+// "verified" part three times the Graviton saving and an assumed part of -$178.70/month.
+func TestADaemonSetsAssumedImageLeavesTheGravitonSavingVerified(t *testing.T) {
+	manifests := `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: monitoring}
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: agent:1.0
+        resources: {requests: {cpu: "3", memory: 1Gi}}
+---
+` + shopDeployment("front-end", "front-end:0.3.12", 8, "1", "2Gi")
+	w, err := workload.Parse(strings.NewReader(manifests), "agent.yaml")
+	require.NoError(t, err)
+	o := options(t)
+	o.Images = &images.Result{Mode: images.ModeAuto, Images: []images.Image{
+		{Reference: "agent:1.0", Status: images.Assumed, Reason: "registry timed out"},
+		{Reference: "front-end:0.3.12", Status: images.MultiArch, Platforms: []string{"linux/amd64", "linux/arm64"}},
+	}}
+	r, err := Estimate(context.Background(), smallCatalog(t), w, o)
+	require.NoError(t, err)
+	graviton, ok := r.Savings.Cause(CauseGraviton)
+	require.True(t, ok)
+	require.Positive(t, graviton.HourlyUSD)
+	g := r.Images.Graviton
+	require.Equal(t, graviton, g.Verified, "the whole Graviton saving holds whether or not agent's image runs on arm64")
+	require.Zero(t, g.Assumed.HourlyUSD)
+	require.Contains(t, g.Note, "DaemonSet")
+}
