@@ -29,11 +29,17 @@ func (f *imageFlags) register(fs *flag.FlagSet) {
 
 // check validates the flags before any work, so that a typo fails at once.
 func (f *imageFlags) check() error {
-	_, _, err := images.ParseMode(f.mode)
-	if err == nil && f.timeout <= 0 {
-		err = fmt.Errorf("--images-timeout %s: want a positive duration", f.timeout)
+	mode, _, err := images.ParseMode(f.mode)
+	switch {
+	case err != nil:
+		return err
+	case f.timeout <= 0:
+		return fmt.Errorf("--images-timeout %s: want a positive duration", f.timeout)
+	case f.cache != "" && mode != images.ModeAuto && mode != images.ModeRegistry:
+		// No registry is read, so no cache would be written: a user who expects one (to commit it) is told now.
+		return fmt.Errorf("--images-cache %s: only --images auto or registry read registries and keep a cache, not --images %s", f.cache, f.mode)
 	}
-	return err
+	return nil
 }
 
 // resolve finds the platforms of the pods' images as the flags say.

@@ -83,3 +83,14 @@ spec:
 	require.Contains(t, stderr.String(), "image "+gone+": registry ")
 	require.Contains(t, stderr.String(), "--images auto assumes them multi-arch")
 }
+
+// A cache flag where no registry is read would be ignored: it is refused, naming both flags.
+func TestImagesCacheWithoutARegistryIsRefused(t *testing.T) {
+	for _, mode := range []string{"assume", filepath.Join(repo, "examples", "retail-store.images.json")} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"estimate", "-f", filepath.Join(repo, "examples", "retail-store.yaml"), "--dir", repo,
+			"--images", mode, "--images-cache", "app.images.json"}, &stdout, &stderr)
+		require.Equal(t, 2, code, mode)
+		require.Contains(t, stderr.String(), "--images-cache app.images.json: only --images auto or registry", mode)
+	}
+}

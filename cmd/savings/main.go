@@ -27,7 +27,8 @@
 // --images says which images run on arm64 (a pod whose image offers no linux/arm64 runs on amd64 only in every
 // scenario): auto (the default) reads each image's registry and assumes multi-arch, naming it, for one it cannot
 // read; registry fails instead; assume reads nothing; FILE is a JSON object {"image as written": ["linux/amd64"]}.
-// Registry answers are cached in <user cache dir>/karpenter-savings/images.json (--images-cache FILE, or off).
+// Registry answers are cached in <user cache dir>/karpenter-savings/images.json (--images-cache FILE, or off; auto and
+// registry only).
 // Tests and golden outputs pass --images assume or an images file: none reaches a registry.
 package main
 

@@ -52,10 +52,10 @@ type imageMarks struct {
 // markImages pins every pod an image of which runs on one architecture only to that architecture, as a nodeSelector
 // kubernetes.io/arch would, and returns the pods (copies where changed) and what it did. A pod whose manifest
 // requires the other architecture is an error: a cluster would crash its container with exec format error.
-func markImages(pods []*corev1.Pod, res *images.Result, marks *imageMarks) ([]*corev1.Pod, error) {
+func markImages(pods []*corev1.Pod, daemons bool, res *images.Result, marks *imageMarks) ([]*corev1.Pod, error) {
 	out := make([]*corev1.Pod, len(pods))
 	for i, p := range pods {
-		owner := workload.OwnerOf(p)
+		owner := imageOwner(p, daemons)
 		arches := []string{karpv1.ArchitectureAmd64, karpv1.ArchitectureArm64}
 		var limiting, assumed []string
 		for _, ref := range podImages(p) {
@@ -102,6 +102,17 @@ func markImages(pods []*corev1.Pod, res *images.Result, marks *imageMarks) ([]*c
 	return out, nil
 }
 
+// imageOwner is the workload p belongs to. A DaemonSet's pod is built as Karpenter builds it (daemonset.PodForDaemonSet):
+// named after the DaemonSet, with no controller reference, so workload.OwnerOf would call it a bare Pod, in errors and
+// in the marks.
+func imageOwner(p *corev1.Pod, daemons bool) workload.Owner {
+	o := workload.OwnerOf(p)
+	if daemons && o.Kind == "Pod" {
+		o.Kind = "DaemonSet"
+	}
+	return o
+}
+
 // archAllowed says whether some required node-affinity term of p (with its nodeSelector) admits arch.
 func archAllowed(p *corev1.Pod, arch string) bool {
 	for _, term := range podTerms(p) {
@@ -131,7 +142,7 @@ func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) 
 	changed := false
 	for i, p := range pods {
 		out[i] = p
-		if _, ok := marks.assumed[workload.OwnerOf(p)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
+		if _, ok := marks.assumed[imageOwner(p, false)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
 			continue
 		}
 		cp := p.DeepCopy()
@@ -185,13 +196,19 @@ func ImagesNote(res *images.Result) string {
 
 // gravitonSplit splits the Graviton saving (onDemandAMD64 - onDemand) at assumedAMD64, the on-demand step with the
 // pods of assumed images on amd64; ran says whether that pass ran (no pod has an assumed image otherwise).
-func gravitonSplit(onDemandAMD64, onDemand, assumedAMD64, baseline float64, ran bool) *GravitonSplit {
+func gravitonSplit(onDemandAMD64, onDemand, assumedAMD64, baseline float64, ran, daemons bool) *GravitonSplit {
+	const daemonsNote = " DaemonSets with an image assumed multi-arch stay on every node in both: they cost the same whether or not it runs on arm64."
 	if !ran {
-		return &GravitonSplit{
+		g := &GravitonSplit{
 			Verified: NewAmount(onDemandAMD64-onDemand, baseline),
 			Assumed:  NewAmount(0, baseline),
 			Note:     "No pod has an image assumed multi-arch: the whole Graviton saving rests on images read from their registries or the images file.",
 		}
+		if daemons {
+			g.Note = "No pod outside a DaemonSet has an image assumed multi-arch: the whole Graviton saving holds whether or not the assumed images run on arm64." +
+				" A DaemonSet's pods are on every node either way; on arm64 nodes they would fail if its image does not run there."
+		}
+		return g
 	}
 	g := &GravitonSplit{
 		Verified:              NewAmount(onDemandAMD64-assumedAMD64, baseline),
@@ -201,14 +218,28 @@ func gravitonSplit(onDemandAMD64, onDemand, assumedAMD64, baseline float64, ran 
 	g.Note = fmt.Sprintf("Graviton saving, $%.2f/month: $%.2f/month with every pod of an assumed image kept on amd64 (the %s step scheduled again so, "+
 		"$%.4f/h), and $%.2f/month more if the assumed images run on arm64.",
 		round6((onDemandAMD64-onDemand)*HoursPerMonth), g.Verified.MonthlyUSD, stepOnDemand, g.AssumedAMD64HourlyUSD, g.Assumed.MonthlyUSD)
+	if daemons {
+		g.Note += daemonsNote
+	}
 	return g
 }
 
-// assumedOnAMD64 is the workload with every pod of an assumed image on amd64, and whether any pod has one.
-func (e *estimator) assumedOnAMD64() (pods, daemons []*corev1.Pod, changed bool) {
-	pods, p := assumedOnAMD64(e.pods, e.marks)
-	daemons, d := assumedOnAMD64(e.w.DaemonSetPods, e.marks)
-	return pods, daemons, p || d
+// assumedOnAMD64 is the workload's pods with every pod of an assumed image on amd64, and whether any pod has one.
+// DaemonSets are left as they are: whether or not their image runs on arm64, their pods are on every node the
+// manifest lets them (crashing, on arm64, when it does not), so pinning them would take their cost off the arm64
+// nodes and make the Graviton saving without the assumption larger than with it.
+func (e *estimator) assumedOnAMD64() ([]*corev1.Pod, bool) {
+	return assumedOnAMD64(e.pods, e.marks)
+}
+
+// assumedDaemonSets says whether some DaemonSet has an image assumed multi-arch.
+func (e *estimator) assumedDaemonSets() bool {
+	for o := range e.marks.assumed {
+		if o.Kind == "DaemonSet" {
+			return true
+		}
+	}
+	return false
 }
 
 // imagesReport is the report's images section; nil when the estimate read no images.

@@ -152,6 +152,10 @@ func TestAutoModeAssumesAnUnreadableImageAndSplitsTheGravitonSaving(t *testing.T
 		}
 	}
 	require.Contains(t, r.Images.Note, carts, "the note names the assumed image")
+	var table strings.Builder
+	require.NoError(t, WriteTable(&table, r))
+	require.Contains(t, table.String(), "  not read, assumed multi-arch: "+carts+": registry "+strings.Split(carts, "/")[0]+": ",
+		"the report says why the image was not read")
 	require.Positive(t, onArm64(r)["carts"], "an assumed image is taken to run on arm64")
 	require.Zero(t, onArm64(r)["orders"])
 
@@ -197,4 +201,78 @@ func TestWorkloadsSharingAnAMD64OnlyImageGetOneAdvisedRun(t *testing.T) {
 	var table strings.Builder
 	require.NoError(t, WriteTable(&table, r))
 	require.Contains(t, table.String(), "image "+shared+" for Deployment sock-shop/carts (4 pods), Deployment sock-shop/shipping (2 pods): ")
+}
+
+// A DaemonSet's pod with an amd64-only image is pinned like any other, so that it counts on amd64 nodes only; its
+// workload is named among the pinned ones, and a multi-arch Deployment beside it is left free.
+func TestADaemonSetsAMD64OnlyImagePinsItsPods(t *testing.T) {
+	manifests := `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: monitoring}
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: legacy/agent:1.0
+        resources: {requests: {cpu: 100m, memory: 128Mi}}
+---
+` + shopDeployment("front-end", "front-end:0.3.12", 2, "500m", "1Gi")
+	w, err := workload.Parse(strings.NewReader(manifests), "agent.yaml")
+	require.NoError(t, err)
+	require.Len(t, w.DaemonSetPods, 1)
+	o := options(t)
+	o.Images = &images.Result{Mode: images.ModeFile, Images: []images.Image{
+		{Reference: "legacy/agent:1.0", Status: images.AMD64Only, Platforms: []string{"linux/amd64"}},
+		{Reference: "front-end:0.3.12", Status: images.MultiArch, Platforms: []string{"linux/amd64", "linux/arm64"}},
+	}}
+	e, err := newEstimator(context.Background(), smallCatalog(t), w, o)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"kubernetes.io/arch": "amd64"}, e.w.DaemonSetPods[0].Spec.NodeSelector)
+	require.Empty(t, w.DaemonSetPods[0].Spec.NodeSelector, "the input's pod is left as read")
+	require.Equal(t, map[workload.Owner][]string{{Kind: "DaemonSet", Namespace: "monitoring", Name: "agent"}: {"legacy/agent:1.0"}}, e.marks.pinned)
+	for _, p := range e.pods {
+		require.NotContains(t, p.Spec.NodeSelector, "kubernetes.io/arch", "the multi-arch Deployment stays free")
+	}
+
+	// The error for a DaemonSet that requires the other architecture names the DaemonSet.
+	arm := strings.Replace(manifests, "    spec:\n      containers:\n      - name: agent", "    spec:\n      nodeSelector: {kubernetes.io/arch: arm64}\n      containers:\n      - name: agent", 1)
+	w, err = workload.Parse(strings.NewReader(arm), "agent.yaml")
+	require.NoError(t, err)
+	_, err = newEstimator(context.Background(), smallCatalog(t), w, o)
+	require.ErrorContains(t, err, "DaemonSet monitoring/agent: image(s) legacy/agent:1.0 run on amd64 only")
+}
+
+// A DaemonSet with an assumed image is on every node whether or not its image runs on arm64, so the Graviton
+// saving does not rest on it: pinning it to amd64 in the split's pass took its cost off the arm64 nodes and gave a
+// "verified" part three times the Graviton saving and an assumed part of -$178.70/month.
+func TestADaemonSetsAssumedImageLeavesTheGravitonSavingVerified(t *testing.T) {
+	manifests := `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: monitoring}
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: agent:1.0
+        resources: {requests: {cpu: "3", memory: 1Gi}}
+---
+` + shopDeployment("front-end", "front-end:0.3.12", 8, "1", "2Gi")
+	w, err := workload.Parse(strings.NewReader(manifests), "agent.yaml")
+	require.NoError(t, err)
+	o := options(t)
+	o.Images = &images.Result{Mode: images.ModeAuto, Images: []images.Image{
+		{Reference: "agent:1.0", Status: images.Assumed, Reason: "registry timed out"},
+		{Reference: "front-end:0.3.12", Status: images.MultiArch, Platforms: []string{"linux/amd64", "linux/arm64"}},
+	}}
+	r, err := Estimate(context.Background(), smallCatalog(t), w, o)
+	require.NoError(t, err)
+	graviton, ok := r.Savings.Cause(CauseGraviton)
+	require.True(t, ok)
+	require.Positive(t, graviton.HourlyUSD)
+	g := r.Images.Graviton
+	require.Equal(t, graviton, g.Verified, "the whole Graviton saving holds whether or not agent's image runs on arm64")
+	require.Zero(t, g.Assumed.HourlyUSD)
+	require.Contains(t, g.Note, "DaemonSet")
 }

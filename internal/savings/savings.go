@@ -108,7 +108,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	}
 	// Five scenarios, then the limits check, the advice and, when some pod has an assumed image, the Graviton split.
 	e.steps = len(scenarios) + 2
-	assumedPods, assumedDaemons, splitPass := e.assumedOnAMD64()
+	assumedPods, splitPass := e.assumedOnAMD64()
 	if splitPass {
 		e.steps++
 	}
@@ -145,7 +145,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	if splitPass {
 		// The on-demand step again with every pod of an assumed image on amd64: what Graviton saves without them.
 		wg.Go(func() {
-			_, settled, err := solve(ctx, e.builder, pools{nodePools: onDemand, classes: e.classes, memo: e.memo}, assumedPods, assumedDaemons, e.budgets, e.o.MaxShardPods, true)
+			_, settled, err := solve(ctx, e.builder, pools{nodePools: onDemand, classes: e.classes, memo: e.memo}, assumedPods, e.w.DaemonSetPods, e.budgets, e.o.MaxShardPods, true)
 			if err != nil {
 				splitErr = fmt.Errorf("savings: scenario %s with assumed images on amd64: %w", stepOnDemand, err)
 			}
@@ -183,7 +183,7 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	}
 	if r.Images != nil {
 		r.Images.Graviton = gravitonSplit(placed[stepOnDemandAMD64].Steady().HourlyUSD, placed[stepOnDemand].Steady().HourlyUSD, assumedStep,
-			placed[Baseline].HourlyUSD, splitPass)
+			placed[Baseline].HourlyUSD, splitPass, e.assumedDaemonSets())
 	}
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
@@ -321,11 +321,11 @@ func newEstimator(ctx context.Context, cat *catalog.Catalog, w *workload.Workloa
 		classes: map[string]*awsv1.EC2NodeClass{}, gpuClass: poolspec.Default, memo: &memo{},
 		marks: imageMarks{pinned: map[workload.Owner][]string{}, assumed: map[workload.Owner][]string{}}}
 	if o.Images != nil {
-		if e.pods, err = markImages(e.pods, o.Images, &e.marks); err != nil {
+		if e.pods, err = markImages(e.pods, false, o.Images, &e.marks); err != nil {
 			return nil, err
 		}
 		marked := *w
-		if marked.DaemonSetPods, err = markImages(w.DaemonSetPods, o.Images, &e.marks); err != nil {
+		if marked.DaemonSetPods, err = markImages(w.DaemonSetPods, true, o.Images, &e.marks); err != nil {
 			return nil, err
 		}
 		e.w = &marked

@@ -345,6 +345,13 @@ func writeImages(b *strings.Builder, im *Images) {
 	if len(pinned) > 0 {
 		fmt.Fprintf(b, "  one architecture only: %s\n", strings.Join(pinned, "; "))
 	}
+	// Why each image was not read: a timeout, a refused login and a missing tag call for different remedies. Under
+	// --images assume the note already says why, and every image shares it.
+	for _, img := range im.Images {
+		if !img.Verified() && im.Mode != images.ModeAssume {
+			fmt.Fprintf(b, "  not read, assumed multi-arch: %s: %s\n", img.Reference, img.Reason)
+		}
+	}
 }
 
 // writeLimits prints each limited pool's use against its limits and the pods a cluster would leave pending.

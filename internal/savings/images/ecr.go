@@ -24,8 +24,9 @@ func Keychain() authn.Keychain {
 	return authn.NewMultiKeychain(authn.DefaultKeychain, &ECRKeychain{})
 }
 
-// ecrRegistry matches a private ECR registry's host: account, region (and the partition's suffix).
-var ecrRegistry = regexp.MustCompile(`^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+// ecrRegistry matches a private ECR registry's host: account, region (and the partition's suffix), on the IPv4
+// endpoint or the dual-stack one, <account>.dkr-ecr.<region>.on.aws, which ECR's user guide gives for IPv6 clients.
+var ecrRegistry = regexp.MustCompile(`^([0-9]{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$`)
 
 // TokenGetter is the part of ECR's API the keychain calls; *ecr.Client has it.
 type TokenGetter interface {
@@ -63,7 +64,7 @@ func (k *ECRKeychain) ResolveContext(ctx context.Context, target authn.Resource)
 	if newClient == nil {
 		newClient = defaultECRClient
 	}
-	client, err := newClient(ctx, m[2])
+	client, err := newClient(ctx, m[2]+m[3]) // one of the two is empty
 	if err != nil {
 		return nil, fmt.Errorf("ECR %s: %w", host, err)
 	}

@@ -243,7 +243,7 @@ func newImage(ref string, platforms []string, source string) (Image, error) {
 		amd64 = amd64 || parts[1] == "amd64"
 		arm64 = arm64 || parts[1] == "arm64"
 	}
-	img := Image{Reference: ref, Platforms: slices.Sorted(slices.Values(platforms)), Source: source}
+	img := Image{Reference: ref, Platforms: slices.Compact(slices.Sorted(slices.Values(platforms))), Source: source}
 	switch {
 	case amd64 && arm64:
 		img.Status = MultiArch

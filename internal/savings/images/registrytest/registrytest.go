@@ -90,6 +90,15 @@ func (r *Registry) PushIndex(t testing.TB, repo string, platforms ...v1.Platform
 	return ref
 }
 
+// PushIndexOf pushes idx as repo (name:tag) and returns its reference: for indexes PushIndex does not build, such as
+// an index nested in another or an entry without a platform.
+func (r *Registry) PushIndexOf(t testing.TB, repo string, idx v1.ImageIndex) string {
+	t.Helper()
+	ref := r.Host + "/" + repo
+	require.NoError(t, remote.WriteIndex(mustRef(t, ref), idx))
+	return ref
+}
+
 // schema1 is a Docker schema 1 manifest, which names its architecture itself and has no config.
 type schema1 []byte
 
