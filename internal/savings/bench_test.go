@@ -3,6 +3,9 @@ package savings
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,12 +59,72 @@ func benchWorkload(n int) *workload.Workload {
 		}
 		w.Pods = append(w.Pods, p)
 	}
-	w.DaemonSetPods = []*corev1.Pod{{
+	w.DaemonSetPods = benchDaemonSetPods()
+	return w
+}
+
+// benchDaemonSetPods is one log agent on every node.
+func benchDaemonSetPods() []*corev1.Pod {
+	return []*corev1.Pod{{
 		ObjectMeta: metav1.ObjectMeta{Name: "log-agent", Namespace: "observability"},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "agent", Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("128Mi")},
 		}}}},
 	}}
+}
+
+// Shape of distinctWorkload's Deployments, as issue 30 describes a real cluster: replica counts lognormal around a
+// median of distinctMedianReplicas (mean about 10), requests from 50m to 3 vCPU (log-uniform) with 1-8 GiB per vCPU,
+// a quarter of the Deployments pinned to amd64 and a fifth spread over zones.
+const (
+	distinctMedianReplicas = 6
+	distinctSigma          = 1.0
+	distinctMinMilliCPU    = 50
+	distinctMaxMilliCPU    = 3000
+	distinctAMD64Share     = 0.25
+	distinctSpreadShare    = 0.2
+	distinctNamespaces     = 20
+)
+
+// distinctWorkload generates n pods of many distinct Deployments with few replicas each, the same for a seed: what
+// a real cluster runs, where benchWorkload's few large Deployments are what shards pack best. Deployments are added
+// until the pods reach n; the last one is cut to n. One DaemonSet runs on every node.
+func distinctWorkload(seed uint64, n int) *workload.Workload {
+	r := rand.New(rand.NewPCG(seed, 0x5eed))
+	w := &workload.Workload{}
+	for d := 0; len(w.Pods) < n; d++ {
+		replicas := max(1, int(math.Round(distinctMedianReplicas*math.Exp(distinctSigma*r.NormFloat64()))))
+		replicas = min(replicas, n-len(w.Pods))
+		// Log-uniform, so that small services are as common as they are in clusters, rounded to 10m.
+		milli := int64(math.Round(distinctMinMilliCPU*math.Pow(distinctMaxMilliCPU/distinctMinMilliCPU, r.Float64())/10) * 10)
+		mib := milli * int64(1024+r.IntN(7*1024+1)) / 1000
+		name := fmt.Sprintf("svc-%04d", d)
+		labels := map[string]string{"app": name}
+		spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{
+				corev1.ResourceCPU:    *resource.NewMilliQuantity(milli, resource.DecimalSI),
+				corev1.ResourceMemory: *resource.NewQuantity(mib<<20, resource.BinarySI),
+			},
+		}}}}
+		if r.Float64() < distinctAMD64Share {
+			spec.NodeSelector = map[string]string{corev1.LabelArchStable: "amd64"}
+		}
+		if r.Float64() < distinctSpreadShare {
+			spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{
+				MaxSkew: 1, TopologyKey: corev1.LabelTopologyZone, WhenUnsatisfiable: corev1.DoNotSchedule,
+				LabelSelector: &metav1.LabelSelector{MatchLabels: labels},
+			}}
+		}
+		namespace := fmt.Sprintf("team-%02d", d%distinctNamespaces)
+		for i := range replicas {
+			w.Pods = append(w.Pods, &corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", name, i), Namespace: namespace, Labels: maps.Clone(labels),
+					OwnerReferences: []metav1.OwnerReference{workload.ControllerRef("Deployment", name)}},
+				Spec: *spec.DeepCopy(),
+			})
+		}
+	}
+	w.DaemonSetPods = benchDaemonSetPods()
 	return w
 }
 
