@@ -15,7 +15,7 @@ IMAGES ?= $(if $(filter examples/retail-store.yaml,$(WORKLOAD)),examples/retail-
 # savings diff prices the stack's savingsWorkloads (default: the retail store), with the images file CI uses.
 DIFF_IMAGES ?= examples/retail-store.images.json
 
-.PHONY: help test render render-json estimate diff check deep deep-deps lint vet actionlint fuzz tools bench-build
+.PHONY: help test render render-json estimate diff check deep deep-deps lint vet actionlint fuzz tools bench-build bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,16 @@ deep: deep-deps ## Deep offline preview: yaml/v2, Helm and pulumi-eks children, 
 # A count, not a duration: every machine, fast or slow, runs the same 15000 inputs.
 fuzz: ## Fuzz config.Load with 15000 hostile configurations
 	$(GO) test $(TESTFLAGS) -run='^$$' -fuzz=FuzzLoad -fuzztime=15000x ./internal/program/config/
+
+# One process per size, so that each size's peak-RSS-MB (the process's largest resident set) is its own.
+ESTIMATE_BENCHES := Estimate/pods=100 Estimate/pods=1000 Estimate/pods=10000 \
+	EstimateDistinct/pods=1000 EstimateDistinct/pods=2000 EstimateDistinct/pods=3000 EstimateDistinct/pods=10000
+
+bench: ## The estimate's benchmarks, one run of each size: few large Deployments, then many distinct ones (minutes)
+	$(GO) test -c $(TESTFLAGS) -o $(BIN)/savings.test ./internal/savings
+	cd internal/savings && for b in $(ESTIMATE_BENCHES); do \
+		$(BIN)/savings.test -test.run '^$$' -test.bench "^Benchmark$${b%%/*}$$/^$${b#*/}$$" -test.benchtime 1x || exit 1; \
+	done
 
 bench-build: ## Cold builds of the program, cmd/render and reference B (tools/benchref), each from an empty GOCACHE
 	GO=$(GO) tools/bench-build.sh

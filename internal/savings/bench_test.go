@@ -130,18 +130,34 @@ func distinctWorkload(seed uint64, n int) *workload.Workload {
 
 // BenchmarkEstimate runs the whole estimate — five scenarios, the four Karpenter ones consolidated to their steady
 // state, the limits check, the advice passes and the lower bound — on the full snapshot with the stack's default
-// pools, with the GC settings cmd/savings uses. Run it with `go test -run '^$' -bench Estimate -benchtime 1x ./internal/savings`.
+// pools, with the GC settings cmd/savings uses, on benchWorkload's few large Deployments. Run it with
+// `go test -run '^$' -bench 'Estimate$' -benchtime 1x ./internal/savings`, or `make bench`, which runs each size in a
+// process of its own so that its peak-RSS-MB is its own.
 func BenchmarkEstimate(b *testing.B) {
+	benchmarkEstimate(b, []int{100, 1000, 10000}, benchWorkload)
+}
+
+// BenchmarkEstimateDistinct runs the same estimate on distinctWorkload's many Deployments of few replicas each, the
+// shape of a real cluster (issue 30), at sizes where one unsharded pass is still affordable (2,000 and 3,000 pods,
+// which TestShardedWithinTwoPercentOfUnshardedDistinct compares) and at 10,000 pods.
+func BenchmarkEstimateDistinct(b *testing.B) {
+	benchmarkEstimate(b, []int{1000, 2000, 3000, 10000}, func(n int) *workload.Workload { return distinctWorkload(1, n) })
+}
+
+// benchmarkEstimate runs Estimate on gen(n) for each size, and reports the nodes it places and the process's peak
+// resident set so far (sizes run smallest first, so a size's figure is its own unless an earlier size in the same
+// process peaked higher).
+func benchmarkEstimate(b *testing.B, sizes []int, gen func(n int) *workload.Workload) {
 	cat, err := catalog.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
 	// As cmd/savings runs it.
 	TuneGC()
-	for _, n := range []int{100, 1000, 10000} {
-		w := benchWorkload(n)
-		opts := options(b)
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
+			w := gen(n)
+			opts := options(b)
 			b.ReportAllocs()
 			var r *Report
 			for b.Loop() {
@@ -153,6 +169,9 @@ func BenchmarkEstimate(b *testing.B) {
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Nodes)), "multiarch-nodes")
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Baseline).Nodes)), "baseline-nodes")
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Steady().Nodes)), "multiarch-steady-nodes")
+			if peak, ok := peakRSS(); ok {
+				b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
+			}
 		})
 	}
 }
