@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -323,7 +322,7 @@ func (c *cluster) addPod(p *corev1.Pod, ref string, daemon bool) error {
 	c.notes = append(c.notes, notes...)
 	var owners []metav1.OwnerReference
 	if o := metav1.GetControllerOf(p); o != nil {
-		owners = []metav1.OwnerReference{workloadRef(p, *o)}
+		owners = []metav1.OwnerReference{workload.RefOf(p, *o)}
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, Labels: p.Labels, OwnerReferences: owners},
@@ -336,18 +335,6 @@ func (c *cluster) addPod(p *corev1.Pod, ref string, daemon bool) error {
 		c.workload.Pods = append(c.workload.Pods, pod)
 	}
 	return nil
-}
-
-// workloadRef names the workload behind a pod's controller: a Deployment's ReplicaSet is named after the Deployment
-// and the pod-template-hash label, so the Deployment is found without reading ReplicaSets. Other controllers
-// (StatefulSet, Job, DaemonSet, or a bare ReplicaSet) are named as they are.
-func workloadRef(p *corev1.Pod, o metav1.OwnerReference) metav1.OwnerReference {
-	if hash := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; o.Kind == "ReplicaSet" && hash != "" {
-		if name, ok := strings.CutSuffix(o.Name, "-"+hash); ok {
-			return workload.ControllerRef("Deployment", name)
-		}
-	}
-	return o
 }
 
 // capacityType reads Karpenter's label, or an EKS managed node group's, which spells it ON_DEMAND or SPOT.

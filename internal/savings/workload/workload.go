@@ -92,7 +92,7 @@ func (w *Workload) addPod(e *entry) error {
 	ref := e.key.String()
 	var owners []metav1.OwnerReference
 	if c := metav1.GetControllerOf(p); c != nil {
-		o := workloadRef(p, *c)
+		o := RefOf(p, *c)
 		owners = []metav1.OwnerReference{o}
 		ref = key{kind: o.Kind, namespace: e.key.namespace, name: o.Name}.String()
 	}
@@ -189,10 +189,10 @@ func ControllerRef(kind, name string) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: apiVersionOf(kind), Kind: kind, Name: name, Controller: new(true)}
 }
 
-// workloadRef names the workload behind a pod's controller: a Deployment's (or an Argo Rollout's) ReplicaSet is
-// named after it and the pod-template-hash label, so the workload is named without reading ReplicaSets. Other
-// controllers are named as they are.
-func workloadRef(p *corev1.Pod, o metav1.OwnerReference) metav1.OwnerReference {
+// RefOf names the workload behind pod p's controller o: a Deployment's (or an Argo Rollout's) ReplicaSet is named
+// after it and the pod-template-hash label, so the workload is named without reading ReplicaSets. Other controllers
+// are named as they are. `savings live` names the pods it reads off a cluster by it too.
+func RefOf(p *corev1.Pod, o metav1.OwnerReference) metav1.OwnerReference {
 	if o.Kind != "ReplicaSet" {
 		return o
 	}
