@@ -84,12 +84,7 @@ func markImages(pods []*corev1.Pod, daemons bool, res *images.Result, marks *ima
 					"on a cluster its containers would fail with exec format error", owner.Kind, owner.Namespace, owner.Name,
 					strings.Join(limiting, ", "), arches[0], arches[0])
 			}
-			cp := p.DeepCopy()
-			if cp.Spec.NodeSelector == nil {
-				cp.Spec.NodeSelector = map[string]string{}
-			}
-			cp.Spec.NodeSelector[corev1.LabelArchStable] = arches[0]
-			out[i] = cp
+			out[i] = pinnedTo(p, arches[0])
 			if marks != nil {
 				marks.pinned[owner] = limiting
 			}
@@ -100,6 +95,16 @@ func markImages(pods []*corev1.Pod, daemons bool, res *images.Result, marks *ima
 		}
 	}
 	return out, nil
+}
+
+// pinnedTo is a copy of p with the nodeSelector kubernetes.io/arch=arch, as if its manifest had it.
+func pinnedTo(p *corev1.Pod, arch string) *corev1.Pod {
+	cp := p.DeepCopy()
+	if cp.Spec.NodeSelector == nil {
+		cp.Spec.NodeSelector = map[string]string{}
+	}
+	cp.Spec.NodeSelector[corev1.LabelArchStable] = arch
+	return cp
 }
 
 // imageOwner is the workload p belongs to. A DaemonSet's pod is built as Karpenter builds it (daemonset.PodForDaemonSet):
@@ -145,12 +150,7 @@ func assumedOnAMD64(pods []*corev1.Pod, marks imageMarks) ([]*corev1.Pod, bool) 
 		if _, ok := marks.assumed[imageOwner(p, false)]; !ok || !archAllowed(p, karpv1.ArchitectureAmd64) {
 			continue
 		}
-		cp := p.DeepCopy()
-		if cp.Spec.NodeSelector == nil {
-			cp.Spec.NodeSelector = map[string]string{}
-		}
-		cp.Spec.NodeSelector[corev1.LabelArchStable] = karpv1.ArchitectureAmd64
-		out[i] = cp
+		out[i] = pinnedTo(p, karpv1.ArchitectureAmd64)
 		changed = true
 	}
 	return out, changed
