@@ -168,6 +168,13 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 	lower := NewScenario(LowerBound, nil, lb.note)
 	lower.HourlyUSD = round6(lb.hourly)
 	advice.Bound = boundGap(advice, placed[Multiarch].Steady().HourlyUSD, lower.HourlyUSD)
+	if advice.Bound != nil {
+		steady := placed[Multiarch].Steady()
+		advice.Bound.Specialized = specializedNodes(steady.Nodes, gpuOwners(e.pods))
+		if note := specializedNote(Multiarch, advice.Bound.Specialized, steady.HourlyUSD); note != "" {
+			advice.Bound.Note += " " + note
+		}
+	}
 	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
 	r := &Report{
 		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
