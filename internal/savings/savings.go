@@ -131,12 +131,9 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 			floorErr = fmt.Errorf("savings: price floor: %w", floorErr)
 		}
 	})
-	placed, err := e.solveAll(ctx, scenarios)
-	bounds.Wait()
-	if err := errors.Join(err, lbErr, floorErr); err != nil {
-		return nil, err
-	}
-	// The limits check and the advice each schedule again, independently of each other.
+	// The limits check, the advice and the Graviton split each schedule again, independently of each other; each
+	// starts as soon as the scenarios it reads are placed, while the others are still being scheduled.
+	solving := e.startAll(ctx, scenarios)
 	var limits Limits
 	var advice Advice
 	var assumedStep float64
@@ -154,14 +151,27 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		})
 	}
 	wg.Go(func() {
+		placed, ok := solving.wait(LabDefault, Multiarch)
+		if !ok {
+			return // the scenario's error is returned below
+		}
 		limits, limitsErr = e.checkLimits(ctx, scenarios[1:3], placed)
 		e.stepDone()
 	})
 	wg.Go(func() {
+		placed, ok := solving.wait(Baseline, Multiarch)
+		if !ok {
+			return
+		}
 		advice, adviceErr = e.advise(ctx, NewScenario(Multiarch, placed[Multiarch].Steady().Nodes, ""), multiarch, all, placed[Baseline].HourlyUSD)
 		e.stepDone()
 	})
+	placed, err := solving.all()
 	wg.Wait()
+	bounds.Wait()
+	if err := errors.Join(err, lbErr, floorErr); err != nil {
+		return nil, err
+	}
 	if err := errors.Join(limitsErr, adviceErr, splitErr); err != nil {
 		return nil, err
 	}
@@ -376,36 +386,71 @@ func (e *estimator) baseline() scenario {
 }
 
 // solveAll schedules every scenario concurrently; each has its own scheduler and shares only read-only
-// instance types.
+// instance types and the memo of passes.
 func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[string]Scenario, error) {
-	nodes := make([][]Node, len(scenarios))
-	settled := make([][]Node, len(scenarios))
-	errs := make([]error, len(scenarios))
-	var wg sync.WaitGroup
-	for i, s := range scenarios {
-		wg.Go(func() {
-			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.budgets, s.shardPods(e.o.MaxShardPods), !s.nodeGroup)
+	return e.startAll(ctx, scenarios).all()
+}
+
+// solving is the scenarios of an estimate being scheduled: each is done when its channel closes.
+type solving struct {
+	scenarios []scenario
+	done      []chan struct{}
+	placed    []Scenario
+	errs      []error
+}
+
+// startAll starts scheduling every scenario concurrently and returns at once.
+func (e *estimator) startAll(ctx context.Context, scenarios []scenario) *solving {
+	s := &solving{scenarios: scenarios, done: make([]chan struct{}, len(scenarios)), placed: make([]Scenario, len(scenarios)), errs: make([]error, len(scenarios))}
+	for i, sc := range scenarios {
+		s.done[i] = make(chan struct{})
+		go func() {
+			defer close(s.done[i])
+			nodes, settled, err := solve(ctx, e.builder, pools{nodePools: sc.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.budgets, sc.shardPods(e.o.MaxShardPods), !sc.nodeGroup)
 			e.stepDone()
 			switch {
-			case errs[i] != nil && s.name == Baseline:
-				errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
-					s.name, e.o.BaselineType, e.o.BaselineGPUType, errs[i])
-			case errs[i] != nil:
-				errs[i] = fmt.Errorf("savings: scenario %s: %w", s.name, errs[i])
+			case err != nil && sc.name == Baseline:
+				s.errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
+					sc.name, e.o.BaselineType, e.o.BaselineGPUType, err)
+			case err != nil:
+				s.errs[i] = fmt.Errorf("savings: scenario %s: %w", sc.name, err)
+			case sc.nodeGroup:
+				s.placed[i] = NewScenario(sc.name, nodes, sc.note)
+			default:
+				s.placed[i] = newKarpenterScenario(sc.name, nodes, settled, sc.note)
 			}
-		})
+		}()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	return s
+}
+
+// wait waits for the named scenarios and returns them; ok is false when one of them failed.
+func (s *solving) wait(names ...string) (placed map[string]Scenario, ok bool) {
+	placed = map[string]Scenario{}
+	for i, sc := range s.scenarios {
+		if !slices.Contains(names, sc.name) {
+			continue
+		}
+		<-s.done[i]
+		if s.errs[i] != nil {
+			return nil, false
+		}
+		placed[sc.name] = s.placed[i]
+	}
+	return placed, true
+}
+
+// all waits for every scenario and returns them, or their errors.
+func (s *solving) all() (map[string]Scenario, error) {
+	for _, d := range s.done {
+		<-d
+	}
+	if err := errors.Join(s.errs...); err != nil {
 		return nil, err
 	}
-	out := make(map[string]Scenario, len(scenarios))
-	for i, s := range scenarios {
-		if s.nodeGroup {
-			out[s.name] = NewScenario(s.name, nodes[i], s.note)
-		} else {
-			out[s.name] = newKarpenterScenario(s.name, nodes[i], settled[i], s.note)
-		}
+	out := make(map[string]Scenario, len(s.scenarios))
+	for i, sc := range s.scenarios {
+		out[sc.name] = s.placed[i]
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -133,12 +134,22 @@ func solveOn(ctx context.Context, b *instancetypes.Builder, p pools, on [sha256.
 		}
 		return slices.Clone(pk.first), slices.Clone(pk.settled), nil
 	}
+	// The shards are packed concurrently, as many at once as packSlots lets every pass of the process.
+	packs := make([]*packed, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			packs[i], errs[i] = p.memo.pack(ctx, b, p, on, part, daemonSetPods, budgets, true, steady)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
 	var again []*corev1.Pod
-	for _, part := range parts {
-		pk, err := p.memo.pack(ctx, b, p, on, part, daemonSetPods, budgets, true, steady)
-		if err != nil {
-			return nil, nil, err
-		}
+	for i, part := range parts {
+		pk := packs[i]
 		first, settled = append(first, pk.first...), append(settled, pk.settled...)
 		// The pass may have been packed for another shard of the same groups: this shard's own pods of those groups
 		// are packed again.
@@ -169,6 +180,10 @@ func solveOn(ctx context.Context, b *instancetypes.Builder, p pools, on [sha256.
 	return first, settled, nil
 }
 
+// packSlots bounds how many passes the process packs at once: twice the cores, which keeps both cores busy while
+// one pass waits on another's shards, and the offline clusters of only that many consolidations in memory.
+var packSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
 // packed is one pass remembered: its nodes at the first scale-up and at the steady state and, for a shard, the
 // shard groups of the pods on its partly filled nodes, which are not among its nodes.
 type packed struct {
@@ -186,6 +201,8 @@ func (m *memo) pack(ctx context.Context, b *instancetypes.Builder, p pools, on [
 			return pk.(*packed), nil
 		}
 	}
+	packSlots <- struct{}{}
+	defer func() { <-packSlots }()
 	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, false)
 	if err != nil {
 		return nil, err
