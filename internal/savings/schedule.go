@@ -58,7 +58,7 @@ type memo struct {
 	groups sync.Map // *corev1.Pod → string
 	types  sync.Map // typesKey → []*cloudprovider.InstanceType
 	// passes are the passes packed so far (see pack), and misses how many were packed rather than remembered.
-	passes sync.Map // passKey → *packed
+	passes sync.Map // passKey → *packCall
 	misses atomic.Int64
 	// keepDominated keeps the dominated instance types, for the test that shows dropping them changes nothing.
 	keepDominated bool
@@ -195,12 +195,35 @@ type packed struct {
 // shard), only the well-filled nodes are kept and the shard groups of the other nodes' pods are returned for packing
 // again. A pass of the same pools, DaemonSets, budgets and shard groups is packed once per estimate.
 func (m *memo) pack(ctx context.Context, b *instancetypes.Builder, p pools, on [sha256.Size]byte, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, split, steady bool) (*packed, error) {
-	key := passKey{on: on, pods: podsKey(pods, m.groupKey), split: split, steady: steady}
-	if m != nil {
-		if pk, ok := m.passes.Load(key); ok {
-			return pk.(*packed), nil
-		}
+	if m == nil {
+		return packOnce(ctx, b, p, nil, pods, daemonSetPods, budgets, split, steady)
 	}
+	// One pass per key, even when shards of the same groups are packed at once: the first caller packs it, the
+	// others wait for its result.
+	key := passKey{on: on, pods: podsKey(pods, m.groupKey), split: split, steady: steady}
+	c := &packCall{done: make(chan struct{})}
+	if prior, loaded := m.passes.LoadOrStore(key, c); loaded {
+		c = prior.(*packCall)
+		<-c.done
+		return c.pk, c.err
+	}
+	c.pk, c.err = packOnce(ctx, b, p, m, pods, daemonSetPods, budgets, split, steady)
+	if c.err == nil {
+		m.misses.Add(1)
+	}
+	close(c.done)
+	return c.pk, c.err
+}
+
+// packCall is one pass of the memo, packed or being packed: done closes when pk or err is set.
+type packCall struct {
+	done chan struct{}
+	pk   *packed
+	err  error
+}
+
+// packOnce packs one pass (see pack), as many at once as packSlots allows.
+func packOnce(ctx context.Context, b *instancetypes.Builder, p pools, m *memo, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, split, steady bool) (*packed, error) {
 	packSlots <- struct{}{}
 	defer func() { <-packSlots }()
 	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, false)
@@ -243,10 +266,6 @@ func (m *memo) pack(ctx context.Context, b *instancetypes.Builder, p pools, on [
 	}
 	sortNodes(out.first)
 	sortNodes(out.settled)
-	if m != nil {
-		m.misses.Add(1)
-		m.passes.Store(key, out)
-	}
 	return out, nil
 }
 
