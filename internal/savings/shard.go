@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -124,9 +125,9 @@ func groupKey(p *corev1.Pod) string {
 // passKey names a pass's input for the memo of passes: what it packs on (the pools, their classes, the DaemonSets
 // and the budgets, hashed together), the pods as a multiset of shard groups (hashed), and how the pass ends.
 type passKey struct {
-	on, pods    [sha256.Size]byte
-	split       bool
-	steady      bool
+	on, pods [sha256.Size]byte
+	split    bool
+	steady   bool
 }
 
 // onKey hashes what a pass packs on besides its pods. Every pass of one estimate shares the DaemonSets and the
@@ -159,8 +160,7 @@ func podsKey(pods []*corev1.Pod, groupOf func(*corev1.Pod) string) [sha256.Size]
 	h := sha256.New()
 	for _, k := range keys {
 		// Lengths first, so that no two lists of keys hash the same bytes.
-		h.Write([]byte{byte(len(k) >> 24), byte(len(k) >> 16), byte(len(k) >> 8), byte(len(k))})
-		h.Write([]byte(k))
+		fmt.Fprintf(h, "%d:%s", len(k), k)
 	}
 	var out [sha256.Size]byte
 	h.Sum(out[:0])

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	karpv1 "sigs.k8s.io/karpenter/pkg/apis/v1"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/catalog"
@@ -31,27 +32,40 @@ func TestShardedWithinTwoPercentOfUnsharded(t *testing.T) {
 		{name: Multiarch, pools: e.stack.NodePools},
 		{name: stepOnDemand, pools: restricted(e.stack.NodePools, "karpenter.sh/capacity-type", "on-demand")},
 	} {
-		name, nps := s.name, pools{nodePools: s.pools, classes: e.classes}
-		t.Run(name, func(t *testing.T) {
-			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, 0, !s.nodeGroup)
-			require.NoError(t, err)
-			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, nil, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
-			require.NoError(t, err)
-			type result struct {
-				what              string
-				unsharded, shards []Node
-			}
-			results := []result{{"first scale-up", first, shardedFirst}}
-			if !s.nodeGroup {
-				results = append(results, result{"steady state", settled, shardedSettled})
-			}
-			for _, c := range results {
-				u, v := NewScenario(name, c.unsharded, "").HourlyUSD, NewScenario(name, c.shards, "").HourlyUSD
-				t.Logf("%s %s: unsharded $%.4f/h on %d nodes, sharded $%.4f/h on %d nodes (%+.2f%%)", name, c.what, u, len(c.unsharded), v, len(c.shards), 100*(v-u)/u)
-				require.InDelta(t, u, v, 0.02*u, "expected the sharded %s within 2%% of the unsharded one", c.what)
-			}
+		t.Run(s.name, func(t *testing.T) {
+			shardedAgainstOnePass(t, e, s, nil, 0.02)
 		})
 	}
+}
+
+// shardedAgainstOnePass solves scenario s over e's pods in one pass and in shards, and requires the shards within
+// bound (a fraction) of the one pass at the first scale-up and, for a Karpenter scenario, at the steady state. It
+// returns the hourly cost of each at the last one compared.
+func shardedAgainstOnePass(t *testing.T, e *estimator, s scenario, budgets []*policyv1.PodDisruptionBudget, bound float64) (onePass, sharded float64) {
+	t.Helper()
+	ctx := context.Background()
+	nps := pools{nodePools: s.pools, classes: e.classes}
+	start := time.Now()
+	first, settled, err := solve(ctx, e.builder, nps, e.pods, e.w.DaemonSetPods, budgets, 0, !s.nodeGroup)
+	require.NoError(t, err)
+	mid := time.Now()
+	shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, e.w.DaemonSetPods, budgets, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
+	require.NoError(t, err)
+	t.Logf("one pass %.1fs, shards %.1fs", mid.Sub(start).Seconds(), time.Since(mid).Seconds())
+	type result struct {
+		what          string
+		one, inShards []Node
+	}
+	results := []result{{"first scale-up", first, shardedFirst}}
+	if !s.nodeGroup {
+		results = append(results, result{"steady state", settled, shardedSettled})
+	}
+	for _, c := range results {
+		onePass, sharded = NewScenario(s.name, c.one, "").HourlyUSD, NewScenario(s.name, c.inShards, "").HourlyUSD
+		t.Logf("%s %s: one pass $%.4f/h on %d nodes, shards $%.4f/h on %d nodes (%+.2f%%)", s.name, c.what, onePass, len(c.one), sharded, len(c.inShards), 100*(sharded-onePass)/onePass)
+		require.InDelta(t, onePass, sharded, bound*onePass, "expected the sharded %s within %.0f%% of one pass", c.what, 100*bound)
+	}
+	return onePass, sharded
 }
 
 // TestNodeGroupShardsCountDaemonsAsFill packs 2,000 pods of 34m/64Mi with a 250m DaemonSet on the baseline's
@@ -178,33 +192,13 @@ func TestShardedDistinctAgainstUnsharded(t *testing.T) {
 		{name: stepOnDemand, pools: onDemand},
 		{name: stepOnDemandAMD64, pools: restricted(onDemand, corev1.LabelArchStable, karpv1.ArchitectureAmd64)},
 	} {
-		name, nps := s.name, pools{nodePools: s.pools, classes: e.classes}
-		t.Run(name, func(t *testing.T) {
-			start := time.Now()
-			first, settled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, e.budgets, 0, !s.nodeGroup)
-			require.NoError(t, err)
-			mid := time.Now()
-			shardedFirst, shardedSettled, err := solve(ctx, e.builder, nps, e.pods, w.DaemonSetPods, e.budgets, s.shardPods(DefaultMaxShardPods), !s.nodeGroup)
-			require.NoError(t, err)
-			t.Logf("one pass %.1fs, shards %.1fs", mid.Sub(start).Seconds(), time.Since(mid).Seconds())
+		t.Run(s.name, func(t *testing.T) {
 			bound := maxDistinctShardGap
-			if name == Multiarch {
+			if s.name == Multiarch {
 				bound = 0.02
 			}
-			type result struct {
-				what              string
-				unsharded, shards []Node
-			}
-			results := []result{{"first scale-up", first, shardedFirst}}
-			if !s.nodeGroup {
-				results = append(results, result{"steady state", settled, shardedSettled})
-			}
-			for _, c := range results {
-				u, v := NewScenario(name, c.unsharded, "").HourlyUSD, NewScenario(name, c.shards, "").HourlyUSD
-				t.Logf("%s %s: one pass $%.4f/h on %d nodes, shards $%.4f/h on %d nodes (%+.2f%%)", name, c.what, u, len(c.unsharded), v, len(c.shards), 100*(v-u)/u)
-				require.InDelta(t, u, v, bound*u, "expected the sharded %s within %.0f%% of one pass", c.what, 100*bound)
-				steady[name] = [2]float64{u, v}
-			}
+			u, v := shardedAgainstOnePass(t, e, s, e.budgets, bound)
+			steady[s.name] = [2]float64{u, v}
 		})
 	}
 	base, multi := steady[Baseline], steady[Multiarch]
