@@ -50,6 +50,9 @@ type BoundGap struct {
 	AdvisedRatio float64 `json:"advisedRatio"`
 	Target       float64 `json:"target"`
 	Note         string  `json:"note"`
+	// Specialized are multiarch's steady-state nodes of accelerated or storage-dense types that run pods requesting
+	// no accelerator, part of what the gap is made of; the note says so.
+	Specialized []SpecializedNodes `json:"specialized,omitempty"`
 }
 
 // boundGap measures multiarch's steady state, hourly, against the lower bound, with the best advice applied.

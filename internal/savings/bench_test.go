@@ -169,6 +169,15 @@ func benchmarkEstimate(b *testing.B, sizes []int, gen func(n int) *workload.Work
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Nodes)), "multiarch-nodes")
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Baseline).Nodes)), "baseline-nodes")
 			b.ReportMetric(float64(len(mustScenarioB(b, r, Multiarch).Steady().Nodes)), "multiarch-steady-nodes")
+			specialized := 0
+			if r.Advice.Bound != nil {
+				for _, s := range r.Advice.Bound.Specialized {
+					specialized += s.Nodes
+				}
+			}
+			// Multiarch's steady-state nodes of accelerated or storage-dense types that run pods requesting no
+			// accelerator (see SpecializedNodes).
+			b.ReportMetric(float64(specialized), "specialized-nodes")
 			if peak, ok := peakRSS(); ok {
 				b.ReportMetric(peak/(1<<20), "peak-RSS-MB")
 			}

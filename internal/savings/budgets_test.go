@@ -245,7 +245,7 @@ func TestShardedPassesReadTheWholeWorkloadsBudgets(t *testing.T) {
 	require.NoError(t, err)
 	p := pools{nodePools: restricted(e.stack.NodePools, karpv1.CapacityTypeLabelKey, karpv1.CapacityTypeOnDemand), classes: e.classes, memo: e.memo}
 	const shardPods = 60
-	require.Greater(t, func() int { k, _, _ := shard(e.pods, shardPods, groupKey); return k }(), 1, "expected the workload cut into shards")
+	require.Greater(t, len(shards(e.pods, shardPods, groupKey)), 1, "expected the workload cut into shards")
 	everyPod := func(minAvailable, maxUnavailable string) []*policyv1.PodDisruptionBudget {
 		b := newPDB("shop", minAvailable, maxUnavailable)
 		b.Namespace, b.Spec.Selector = "shop", &metav1.LabelSelector{}

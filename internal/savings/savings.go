@@ -131,12 +131,9 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 			floorErr = fmt.Errorf("savings: price floor: %w", floorErr)
 		}
 	})
-	placed, err := e.solveAll(ctx, scenarios)
-	bounds.Wait()
-	if err := errors.Join(err, lbErr, floorErr); err != nil {
-		return nil, err
-	}
-	// The limits check and the advice each schedule again, independently of each other.
+	// The limits check, the advice and the Graviton split each schedule again, independently of each other; each
+	// starts as soon as the scenarios it reads are placed, while the others are still being scheduled.
+	solving := e.startAll(ctx, scenarios)
 	var limits Limits
 	var advice Advice
 	var assumedStep float64
@@ -154,20 +151,40 @@ func Estimate(ctx context.Context, cat *catalog.Catalog, w *workload.Workload, o
 		})
 	}
 	wg.Go(func() {
+		placed, ok := solving.wait(LabDefault, Multiarch)
+		if !ok {
+			return // the scenario's error is returned below
+		}
 		limits, limitsErr = e.checkLimits(ctx, scenarios[1:3], placed)
 		e.stepDone()
 	})
 	wg.Go(func() {
+		placed, ok := solving.wait(Baseline, Multiarch)
+		if !ok {
+			return
+		}
 		advice, adviceErr = e.advise(ctx, NewScenario(Multiarch, placed[Multiarch].Steady().Nodes, ""), multiarch, all, placed[Baseline].HourlyUSD)
 		e.stepDone()
 	})
+	placed, err := solving.all()
 	wg.Wait()
+	bounds.Wait()
+	if err := errors.Join(err, lbErr, floorErr); err != nil {
+		return nil, err
+	}
 	if err := errors.Join(limitsErr, adviceErr, splitErr); err != nil {
 		return nil, err
 	}
 	lower := NewScenario(LowerBound, nil, lb.note)
 	lower.HourlyUSD = round6(lb.hourly)
 	advice.Bound = boundGap(advice, placed[Multiarch].Steady().HourlyUSD, lower.HourlyUSD)
+	if advice.Bound != nil {
+		steady := placed[Multiarch].Steady()
+		advice.Bound.Specialized = specializedNodes(steady.Nodes, gpuOwners(e.pods))
+		if note := specializedNote(Multiarch, advice.Bound.Specialized, steady.HourlyUSD); note != "" {
+			advice.Bound.Note += " " + note
+		}
+	}
 	lower.MonthlyUSD = round6(lower.HourlyUSD * HoursPerMonth)
 	r := &Report{
 		Scenarios:      []Scenario{placed[Baseline], placed[LabDefault], placed[Multiarch], lower},
@@ -369,36 +386,71 @@ func (e *estimator) baseline() scenario {
 }
 
 // solveAll schedules every scenario concurrently; each has its own scheduler and shares only read-only
-// instance types.
+// instance types and the memo of passes.
 func (e *estimator) solveAll(ctx context.Context, scenarios []scenario) (map[string]Scenario, error) {
-	nodes := make([][]Node, len(scenarios))
-	settled := make([][]Node, len(scenarios))
-	errs := make([]error, len(scenarios))
-	var wg sync.WaitGroup
-	for i, s := range scenarios {
-		wg.Go(func() {
-			nodes[i], settled[i], errs[i] = solve(ctx, e.builder, pools{nodePools: s.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.budgets, s.shardPods(e.o.MaxShardPods), !s.nodeGroup)
+	return e.startAll(ctx, scenarios).all()
+}
+
+// solving is the scenarios of an estimate being scheduled: each is done when its channel closes.
+type solving struct {
+	scenarios []scenario
+	done      []chan struct{}
+	placed    []Scenario
+	errs      []error
+}
+
+// startAll starts scheduling every scenario concurrently and returns at once.
+func (e *estimator) startAll(ctx context.Context, scenarios []scenario) *solving {
+	s := &solving{scenarios: scenarios, done: make([]chan struct{}, len(scenarios)), placed: make([]Scenario, len(scenarios)), errs: make([]error, len(scenarios))}
+	for i, sc := range scenarios {
+		s.done[i] = make(chan struct{})
+		go func() {
+			defer close(s.done[i])
+			nodes, settled, err := solve(ctx, e.builder, pools{nodePools: sc.pools, classes: e.classes, memo: e.memo}, e.pods, e.w.DaemonSetPods, e.budgets, sc.shardPods(e.o.MaxShardPods), !sc.nodeGroup)
 			e.stepDone()
 			switch {
-			case errs[i] != nil && s.name == Baseline:
-				errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
-					s.name, e.o.BaselineType, e.o.BaselineGPUType, errs[i])
-			case errs[i] != nil:
-				errs[i] = fmt.Errorf("savings: scenario %s: %w", s.name, errs[i])
+			case err != nil && sc.name == Baseline:
+				s.errs[i] = fmt.Errorf("savings: scenario %s (it runs only %s nodes, and %s nodes for GPU pods; see --baseline-type): %w",
+					sc.name, e.o.BaselineType, e.o.BaselineGPUType, err)
+			case err != nil:
+				s.errs[i] = fmt.Errorf("savings: scenario %s: %w", sc.name, err)
+			case sc.nodeGroup:
+				s.placed[i] = NewScenario(sc.name, nodes, sc.note)
+			default:
+				s.placed[i] = newKarpenterScenario(sc.name, nodes, settled, sc.note)
 			}
-		})
+		}()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	return s
+}
+
+// wait waits for the named scenarios and returns them; ok is false when one of them failed.
+func (s *solving) wait(names ...string) (placed map[string]Scenario, ok bool) {
+	placed = map[string]Scenario{}
+	for i, sc := range s.scenarios {
+		if !slices.Contains(names, sc.name) {
+			continue
+		}
+		<-s.done[i]
+		if s.errs[i] != nil {
+			return nil, false
+		}
+		placed[sc.name] = s.placed[i]
+	}
+	return placed, true
+}
+
+// all waits for every scenario and returns them, or their errors.
+func (s *solving) all() (map[string]Scenario, error) {
+	for _, d := range s.done {
+		<-d
+	}
+	if err := errors.Join(s.errs...); err != nil {
 		return nil, err
 	}
-	out := make(map[string]Scenario, len(scenarios))
-	for i, s := range scenarios {
-		if s.nodeGroup {
-			out[s.name] = NewScenario(s.name, nodes[i], s.note)
-		} else {
-			out[s.name] = newKarpenterScenario(s.name, nodes[i], settled[i], s.note)
-		}
+	out := make(map[string]Scenario, len(s.scenarios))
+	for i, sc := range s.scenarios {
+		out[sc.name] = s.placed[i]
 	}
 	return out, nil
 }
@@ -506,29 +558,32 @@ func priceNotes(cat *catalog.Catalog, region string) []string {
 // workloadNotes are the notes about the workload itself: what it ignored, and whether it was sharded.
 func (e *estimator) workloadNotes() []string {
 	var out []string
-	if k, _, rest := shard(e.pods, e.o.MaxShardPods, e.memo.groupKey); k > 1 {
-		out = append(out, fmt.Sprintf("The %d pods were packed as %d identical shards plus %d remaining pods, each shard holding every workload's share "+
-			"(at most %d pods per scheduling pass); the pods of each shard's partly filled nodes (below %.0f%% of CPU and memory, DaemonSets included) "+
-			"were packed again together with the remaining pods, and each pass was consolidated on its own. On the benchmark's 2,000-pod mix this stays "+
-			"within 2%% of one unsharded pass.",
-			len(e.pods), k, len(rest), e.o.MaxShardPods, 100*fillRatio))
+	if k := len(shards(e.pods, e.o.MaxShardPods, e.memo.groupKey)); k > 1 {
+		out = append(out, fmt.Sprintf("The %d pods were packed in %d shards of about %d pods: each workload's identical replicas "+
+			"dealt evenly over the shards, what is left of each workload whole in one shard; the pods of each shard's partly filled nodes "+
+			"(below %.0f%% of CPU and memory, DaemonSets included) were packed again together, and each pass was consolidated on its own. "+
+			"Karpenter packs one large batch better than several smaller ones of the same pods: on many distinct workloads of few replicas, "+
+			"the sharded passes cost more than one pass would (docs/savings.md, Scale, has the measurements); on few workloads of many replicas "+
+			"they stay within 2%%.",
+			len(e.pods), k, (len(e.pods)+k-1)/k, 100*fillRatio))
 	}
 	if nodeGroupPods := (scenario{nodeGroup: true}).shardPods(e.o.MaxShardPods); nodeGroupPods < e.o.MaxShardPods {
-		if k, _, rest := shard(e.pods, nodeGroupPods, e.memo.groupKey); k > 1 {
-			out = append(out, fmt.Sprintf("The baseline's node groups, which launch one instance type each, packed the pods as %d identical shards of at most "+
-				"%d pods plus %d remaining pods, by the same rule.", k, nodeGroupPods, len(rest)))
+		if k := len(shards(e.pods, nodeGroupPods, e.memo.groupKey)); k > 1 {
+			out = append(out, fmt.Sprintf("The baseline's node groups, which launch one instance type each, packed the pods in %d shards of at most "+
+				"%d pods, by the same rule.", k, nodeGroupPods))
 		}
 	}
 	return append(out, e.w.Notes...)
 }
 
-// GC settings for a process that runs one estimate: Karpenter's scheduler allocates several GB over a 10,000-pod
-// estimate, most of it short-lived, and at Go's default the collector takes about a seventh of the CPU. A higher
-// GOGC runs it a quarter as often; the soft memory limit makes it run sooner rather than let the heap pass it, so
-// the process stays under 1 GiB (docs/build-record.md has the measurements).
+// GC settings for a process that runs one estimate: Karpenter's scheduler and consolidation allocate hundreds of GB
+// over a 10,000-pod estimate, most of it short-lived, and at Go's default the collector takes about a seventh of the
+// CPU. A higher GOGC runs it a quarter as often; the soft memory limit makes it run sooner rather than let the heap
+// pass it, so the process stays under 1.5 GiB. At 768 MiB the limit made the collector run on and on at 10,000
+// distinct pods (265 s against 218 s at 1,280 MiB; docs/build-record.md has the measurements).
 const (
 	gcPercent   = 400
-	memoryLimit = 768 << 20
+	memoryLimit = 1280 << 20
 )
 
 // TuneGC applies those settings unless GOGC or GOMEMLIMIT is set in the environment, which then wins.

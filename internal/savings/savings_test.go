@@ -321,12 +321,15 @@ func TestEstimateErrors(t *testing.T) {
 	}
 }
 
+// Identical pods are dealt evenly, ⌊n/k⌋ to every shard; each workload's leftover stays whole, largest first, in
+// the shard that holds the fewest pods; every pod is in exactly one shard.
 func TestShardDealsIdenticalPodsEvenly(t *testing.T) {
-	w, err := workload.Parse(strings.NewReader(deployment("a", 25, "100m", "128Mi", "")+deployment("b", 7, "200m", "256Mi", "")), "test.yaml")
+	w, err := workload.Parse(strings.NewReader(deployment("a", 25, "100m", "128Mi", "")+deployment("b", 7, "200m", "256Mi", "")+
+		deployment("c", 2, "300m", "256Mi", "")), "test.yaml")
 	require.NoError(t, err)
 	pods := withUIDs(w.Pods)
-	k, base, rest := shard(pods, 10, groupKey)
-	require.Equal(t, 4, k, "expected ceil(32/10) shards")
+	parts := shards(pods, 10, groupKey)
+	require.Len(t, parts, 4, "expected ceil(34/10) shards")
 	count := func(pods []*corev1.Pod, app string) int {
 		n := 0
 		for _, p := range pods {
@@ -336,16 +339,22 @@ func TestShardDealsIdenticalPodsEvenly(t *testing.T) {
 		}
 		return n
 	}
-	require.Equal(t, 6, count(base, "a"), "expected floor(25/4) of a per shard")
-	require.Equal(t, 1, count(base, "b"), "expected floor(7/4) of b per shard")
-	require.Equal(t, 1, count(rest, "a"), "expected 25 mod 4 of a left over")
-	require.Equal(t, 3, count(rest, "b"), "expected 7 mod 4 of b left over")
-	require.Equal(t, len(pods), k*len(base)+len(rest), "expected every pod counted once")
+	seen := map[*corev1.Pod]bool{}
+	for i, part := range parts {
+		for _, p := range part {
+			require.False(t, seen[p], "pod %s in two shards", p.Name)
+			seen[p] = true
+		}
+		t.Logf("shard %d: a %d, b %d, c %d", i, count(part, "a"), count(part, "b"), count(part, "c"))
+	}
+	require.Len(t, seen, len(pods), "expected every pod in a shard")
+	// a: 6 per shard and 1 left; b: 1 per shard and 3 left; c: 2 left. Leftovers, largest first, go to the
+	// shard with the fewest pods: b's 3 to shard 0, c's 2 to shard 1, a's 1 to shard 2.
+	require.Equal(t, []int{6, 6, 7, 6}, []int{count(parts[0], "a"), count(parts[1], "a"), count(parts[2], "a"), count(parts[3], "a")})
+	require.Equal(t, []int{4, 1, 1, 1}, []int{count(parts[0], "b"), count(parts[1], "b"), count(parts[2], "b"), count(parts[3], "b")})
+	require.Equal(t, []int{0, 2, 0, 0}, []int{count(parts[0], "c"), count(parts[1], "c"), count(parts[2], "c"), count(parts[3], "c")})
 
-	k, base, rest = shard(pods, 100, groupKey)
-	require.Equal(t, 1, k, "expected no sharding under the limit")
-	require.Len(t, base, len(pods))
-	require.Empty(t, rest)
+	require.Len(t, shards(pods, 100, groupKey), 1, "expected no sharding under the limit")
 }
 
 func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
@@ -359,7 +368,7 @@ func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
 		require.InDelta(t, mustScenario(t, whole, name).HourlyUSD, mustScenario(t, sharded, name).HourlyUSD, 1e-9,
 			"scenario %s: expected four shards of ten pods to cost what forty pods cost", name)
 	}
-	require.Contains(t, strings.Join(sharded.Notes, "\n"), "4 identical shards", "expected the report to say it sharded")
+	require.Contains(t, strings.Join(sharded.Notes, "\n"), "packed in 4 shards", "expected the report to say it sharded")
 }
 
 // TestNotesSayTheNodeGroupsSharded: 150 pods fit one Karpenter pass but not one node-group pass, and the report says
@@ -367,7 +376,7 @@ func TestShardingKeepsNodesThatShardsFillExactly(t *testing.T) {
 func TestNotesSayTheNodeGroupsSharded(t *testing.T) {
 	r := estimate(t, smallCatalog(t), deployment("web", 150, "100m", "128Mi", ""), options(t))
 	notes := strings.Join(r.Notes, "\n")
-	require.Contains(t, notes, "The baseline's node groups, which launch one instance type each, packed the pods as 2 identical shards of at most 100 pods plus 0 remaining pods")
+	require.Contains(t, notes, "The baseline's node groups, which launch one instance type each, packed the pods in 2 shards of at most 100 pods")
 	require.NotContains(t, notes, "The 150 pods were packed as", "expected the Karpenter scenarios in one pass")
 }
 

@@ -3,14 +3,17 @@ package savings
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	awsv1 "github.com/aws/karpenter-provider-aws/pkg/apis/v1"
@@ -54,6 +57,9 @@ type pools struct {
 type memo struct {
 	groups sync.Map // *corev1.Pod → string
 	types  sync.Map // typesKey → []*cloudprovider.InstanceType
+	// passes are the passes packed so far (see pack), and misses how many were packed rather than remembered.
+	passes sync.Map // passKey → *packCall
+	misses atomic.Int64
 	// keepDominated keeps the dominated instance types, for the test that shows dropping them changes nothing.
 	keepDominated bool
 }
@@ -106,61 +112,64 @@ func (m *memo) poolTypes(ctx context.Context, b *instancetypes.Builder, np *karp
 // it also runs Karpenter's consolidation on those nodes (see consolidate) and returns the nodes that remain; every
 // pass's offline cluster holds the budgets, with their status over the whole workload (see disruptionBudgets).
 //
-// A workload larger than maxShardPods is cut into k identical shards and a remainder (see shard). Karpenter packs
-// one shard; its well-filled nodes (see filled) count k times, and the pods of its partly filled nodes, from every
-// shard, are packed again together with the remainder, by the same rule. Each pass thus stays near maxShardPods,
-// the number of passes grows with the workload, and only the last pass leaves nodes partly filled, as one pass
-// over the whole workload would.
+// A workload larger than maxShardPods is cut into shards (see shards) that Karpenter packs one at a time. Each
+// shard's well-filled nodes (see filled) are kept, and the pods of its partly filled nodes, from every shard, are
+// packed again together, by the same rule. Each pass thus stays near maxShardPods, the number of passes grows with
+// the workload, and only the last pass leaves nodes partly filled, as one pass over the whole workload would. Passes
+// are remembered (memo.pack): identical shards, and the shards an advice run leaves as they were, are packed once.
 func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, maxShardPods int, steady bool) (first, settled []Node, err error) {
-	k, base, rest := shard(pods, maxShardPods, p.memo.groupKey)
-	pass, err := scheduleOnce(ctx, b, p, base, daemonSetPods, false)
+	on, err := onKey(p, daemonSetPods, budgets)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(pass.podErrors) > 0 {
-		return nil, nil, podErrors(pass.podErrors)
+	return solveOn(ctx, b, p, on, pods, daemonSetPods, budgets, maxShardPods, steady)
+}
+
+func solveOn(ctx context.Context, b *instancetypes.Builder, p pools, on [sha256.Size]byte, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, maxShardPods int, steady bool) (first, settled []Node, err error) {
+	parts := shards(pods, maxShardPods, p.memo.groupKey)
+	if len(parts) == 1 {
+		pk, err := p.memo.pack(ctx, b, p, on, pods, daemonSetPods, budgets, false, steady)
+		if err != nil {
+			return nil, nil, err
+		}
+		return slices.Clone(pk.first), slices.Clone(pk.settled), nil
+	}
+	// The shards are packed concurrently, as many at once as packSlots lets every pass of the process.
+	packs := make([]*packed, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			packs[i], errs[i] = p.memo.pack(ctx, b, p, on, part, daemonSetPods, budgets, true, steady)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
 	}
 	var again []*corev1.Pod
-	if k > 1 {
-		full := pass
-		full.placed = nil
-		var partial []*corev1.Pod
-		for _, pl := range pass.placed {
-			if filled(pl) {
-				full.placed = append(full.placed, pl)
-			} else {
-				partial = append(partial, pl.claim.Pods...)
-			}
+	for i, part := range parts {
+		pk := packs[i]
+		first, settled = append(first, pk.first...), append(settled, pk.settled...)
+		// The pass may have been packed for another shard of the same groups: this shard's own pods of those groups
+		// are packed again.
+		byGroup := map[string][]*corev1.Pod{}
+		for _, pod := range part {
+			key := p.memo.groupKey(pod)
+			byGroup[key] = append(byGroup[key], pod)
 		}
-		again = append(again, rest...)
-		for copyOf := range k {
-			for _, p := range partial {
-				again = append(again, shardCopy(p, copyOf))
-			}
-		}
-		// Packing the partly filled nodes again must leave fewer pods than there were, or it would not end; a
-		// workload whose shards fill no node is counted k times as packed.
-		if len(again) < len(pods) {
-			pass = full
-		} else {
-			again = rest
+		for _, key := range pk.partial {
+			again = append(again, byGroup[key][0])
+			byGroup[key] = byGroup[key][1:]
 		}
 	}
-	placed := canonicalZones(pass.placed, b.Zones())
-	var kept []Node
-	if steady {
-		remaining, err := consolidate(ctx, pass, daemonSetPods, budgets)
-		if err != nil {
-			return nil, nil, fmt.Errorf("consolidation: %w", err)
-		}
-		kept = canonicalZones(remaining, b.Zones())
-	}
-	for range k {
-		first = append(first, placed...)
-		settled = append(settled, kept...)
+	if len(again) == len(pods) {
+		// The shards filled no node: they are too small for the nodes the pools launch. Shards twice as large end,
+		// at worst, at one pass over the whole workload.
+		return solveOn(ctx, b, p, on, pods, daemonSetPods, budgets, 2*maxShardPods, steady)
 	}
 	if len(again) > 0 {
-		f, s, err := solve(ctx, b, p, again, daemonSetPods, budgets, maxShardPods, steady)
+		f, s, err := solveOn(ctx, b, p, on, again, daemonSetPods, budgets, maxShardPods, steady)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -169,6 +178,95 @@ func solve(ctx context.Context, b *instancetypes.Builder, p pools, pods, daemonS
 	sortNodes(first)
 	sortNodes(settled)
 	return first, settled, nil
+}
+
+// packSlots bounds how many passes the process packs at once: twice the cores, which keeps both cores busy while
+// one pass waits on another's shards, and the offline clusters of only that many consolidations in memory.
+var packSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+// packed is one pass remembered: its nodes at the first scale-up and at the steady state and, for a shard, the
+// shard groups of the pods on its partly filled nodes, which are not among its nodes.
+type packed struct {
+	first, settled []Node
+	partial        []string
+}
+
+// pack runs one pass of Karpenter's scheduler over pods and, with steady, consolidates its nodes. With split (a
+// shard), only the well-filled nodes are kept and the shard groups of the other nodes' pods are returned for packing
+// again. A pass of the same pools, DaemonSets, budgets and shard groups is packed once per estimate.
+func (m *memo) pack(ctx context.Context, b *instancetypes.Builder, p pools, on [sha256.Size]byte, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, split, steady bool) (*packed, error) {
+	if m == nil {
+		return packOnce(ctx, b, p, nil, pods, daemonSetPods, budgets, split, steady)
+	}
+	// One pass per key, even when shards of the same groups are packed at once: the first caller packs it, the
+	// others wait for its result.
+	key := passKey{on: on, pods: podsKey(pods, m.groupKey), split: split, steady: steady}
+	c := &packCall{done: make(chan struct{})}
+	if prior, loaded := m.passes.LoadOrStore(key, c); loaded {
+		c = prior.(*packCall)
+		<-c.done
+		return c.pk, c.err
+	}
+	c.pk, c.err = packOnce(ctx, b, p, m, pods, daemonSetPods, budgets, split, steady)
+	if c.err == nil {
+		m.misses.Add(1)
+	}
+	close(c.done)
+	return c.pk, c.err
+}
+
+// packCall is one pass of the memo, packed or being packed: done closes when pk or err is set.
+type packCall struct {
+	done chan struct{}
+	pk   *packed
+	err  error
+}
+
+// packOnce packs one pass (see pack), as many at once as packSlots allows.
+func packOnce(ctx context.Context, b *instancetypes.Builder, p pools, m *memo, pods, daemonSetPods []*corev1.Pod, budgets []*policyv1.PodDisruptionBudget, split, steady bool) (*packed, error) {
+	packSlots <- struct{}{}
+	defer func() { <-packSlots }()
+	pass, err := scheduleOnce(ctx, b, p, pods, daemonSetPods, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(pass.podErrors) > 0 {
+		return nil, podErrors(pass.podErrors)
+	}
+	out := &packed{}
+	if split {
+		// The scheduler packs copies of the pods and may relax their preferences; the groups are the originals'.
+		byUID := make(map[types.UID]*corev1.Pod, len(pods))
+		for _, pod := range pods {
+			byUID[pod.UID] = pod
+		}
+		full := make([]placement, 0, len(pass.placed))
+		for _, pl := range pass.placed {
+			if filled(pl) {
+				full = append(full, pl)
+				continue
+			}
+			for _, pod := range pl.claim.Pods {
+				orig, ok := byUID[pod.UID]
+				if !ok {
+					return nil, fmt.Errorf("pod %s/%s of a NodeClaim is not among the pods packed", pod.Namespace, pod.Name)
+				}
+				out.partial = append(out.partial, m.groupKey(orig))
+			}
+		}
+		pass.placed = full
+	}
+	out.first = canonicalZones(pass.placed, b.Zones())
+	if steady {
+		remaining, err := consolidate(ctx, pass, daemonSetPods, budgets)
+		if err != nil {
+			return nil, fmt.Errorf("consolidation: %w", err)
+		}
+		out.settled = canonicalZones(remaining, b.Zones())
+	}
+	sortNodes(out.first)
+	sortNodes(out.settled)
+	return out, nil
 }
 
 // fillRatio is how full a node of a shard must be, in CPU or memory requests against its allocatable, to count as
@@ -191,15 +289,6 @@ func filled(pl placement) bool {
 		}
 	}
 	return false
-}
-
-// shardCopy is pod p as the copyOf-th shard holds it: the same spec, its own name and UID.
-func shardCopy(p *corev1.Pod, copyOf int) *corev1.Pod {
-	cp := p.DeepCopy()
-	suffix := "-shard-" + strconv.Itoa(copyOf)
-	cp.Name += suffix
-	cp.UID += types.UID(suffix)
-	return cp
 }
 
 // scheduleHeld runs one pass of Karpenter's scheduler with the pools' limits bounding their totals, as in a
