@@ -103,6 +103,11 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		return nil, fmt.Errorf("%s:%s and %s:%s: the node pools they describe would be rejected: %w",
 			config.Project, config.KeyNodePools, config.Project, config.KeyTags, err)
 	}
+	// The add-ons' versions too: the cluster component would refuse a Kubernetes version without them, but only after
+	// the network is declared.
+	if _, err := cluster.AddonVersions(cfg.KubernetesVersion); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%s:%s: %w", config.Project, config.KeyKubernetesVersion, err)
+	}
 
 	net, err := network.New(ctx, cfg.ClusterName+"-network", &network.Args{
 		CIDR:              cfg.VpcCidr,
