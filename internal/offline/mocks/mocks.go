@@ -58,6 +58,9 @@ type Resource struct {
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// RetainOnDelete is the resource option: `pulumi destroy` removes the resource from the state, not from the cloud.
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// DeleteTimeout is the customTimeouts resource option's delete timeout, as the program wrote it ("24h15m0s"); the
+	// engine records it in the state and passes it to the provider's Delete.
+	DeleteTimeout string `json:"deleteTimeout,omitempty"`
 	// ImportID is the import resource option: the id of an existing cloud resource the engine adopts instead of
 	// creating one.
 	ImportID string `json:"importId,omitempty"`
@@ -310,6 +313,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.DeleteTimeout = rpc.GetCustomTimeouts().GetDelete()
 		rec.ImportID = rpc.GetImportId()
 		for key, pd := range rpc.GetPropertyDependencies() {
 			if urns := pd.GetUrns(); len(urns) > 0 {
