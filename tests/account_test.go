@@ -143,3 +143,47 @@ func TestKarpenterNamespaceIsCreatedWhenNotBuiltIn(t *testing.T) {
 	pod := one(t, rec, mocks.TypePodIdentityAssociation, "cluster-with-karpenter-karpenter-pod-identity")
 	require.Equal(t, "karpenter", pod.Inputs["namespace"])
 }
+
+// Changes EKS cannot make to the running cluster are refused at preview, before anything is declared: the program
+// reads the cluster's version and its VPC's CIDR from the account (the mocks answer as a running cluster would).
+func TestChangesTheRunningClusterCannotTakeAreRefusedBeforeAnythingIsDeclared(t *testing.T) {
+	running := mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.34", ClusterVpcCidr: "10.42.0.0/20"}
+	cases := []struct {
+		name      string
+		overrides map[string]string
+		account   mocks.Account
+		want      string // empty: accepted
+	}{
+		{"the next minor", nil, running, ""},
+		{"the same version", nil, mocks.Account{Clusters: []string{clusterName}}, ""},
+		{"a downgrade", nil, mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.36"},
+			`karpenter-savings:kubernetesVersion: "1.35" is older than 1.36, the version EKS cluster cluster-with-karpenter runs: EKS never downgrades a cluster`},
+		{"two minors up", nil, mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.33"},
+			`karpenter-savings:kubernetesVersion: "1.35" is more than one minor above 1.33, the version EKS cluster cluster-with-karpenter runs: EKS upgrades one minor at a time; set it to 1.34`},
+		{"another VPC CIDR", map[string]string{"vpcCidr": "10.43.0.0/20"}, running,
+			`karpenter-savings:vpcCidr: "10.43.0.0/20" differs from 10.42.0.0/20, the CIDR of ` + mocks.ClusterVpcID + `, where EKS cluster cluster-with-karpenter runs`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, with(devConfig(t), tc.overrides), mocks.WithAccount(tc.account))
+			var looked []string
+			for _, inv := range rec.Invokes {
+				looked = append(looked, inv.Token)
+			}
+			require.Contains(t, looked, "aws:eks/getCluster:getCluster", "the program reads the running cluster")
+			require.Contains(t, looked, "aws:ec2/getVpc:getVpc", "and its VPC")
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.want)
+			require.Empty(t, rec.Resources, "a refused change declares nothing")
+		})
+	}
+	// Before the cluster exists there is nothing to compare with, and nothing is looked up.
+	rec, err := render(t, with(devConfig(t), map[string]string{"vpcCidr": "10.43.0.0/20"}))
+	require.NoError(t, err)
+	for _, inv := range rec.Invokes {
+		require.NotEqual(t, "aws:ec2/getVpc:getVpc", inv.Token, "no cluster, no VPC to look up")
+	}
+}

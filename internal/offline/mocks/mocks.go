@@ -7,6 +7,7 @@
 package mocks
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -273,7 +274,19 @@ type Account struct {
 	AccessEntries map[string]map[string]string
 	// AccessEntryErr, when set, fails every access-entry lookup, as a denied or throttled call would.
 	AccessEntryErr error
+	// ClusterVersion and ClusterVpcCidr are what EKS and EC2 answer for the running clusters above: their Kubernetes
+	// version and their VPC's CIDR. Empty, they are the dev stack's (DevKubernetesVersion, DevVpcCidr).
+	ClusterVersion, ClusterVpcCidr string
 }
+
+// The dev stack's Kubernetes version and VPC CIDR (Pulumi.yaml and Pulumi.dev.yaml): what a cluster the dev stack
+// deployed runs with.
+const (
+	DevKubernetesVersion = "1.35"
+	DevVpcCidr           = "10.42.0.0/20"
+	// ClusterVpcID is the VPC the mocked running cluster is in.
+	ClusterVpcID = "vpc-0a1b2c3d4e5f60718"
+)
 
 // AccessEntryNotFound is the error a Go program sees when it looks up, with aws:eks/getAccessEntry:getAccessEntry,
 // a principal that has no access entry on the cluster: the data source's not-found diagnostic
@@ -553,9 +566,20 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id":       name,
 			"endpoint": ClusterEndpoint,
 			"arn":      fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", Partition, m.Region, AccountID, name),
+			"version":  cmp.Or(m.Account.ClusterVersion, DevKubernetesVersion),
 			"vpcConfig": map[string]any{
 				"clusterSecurityGroupId": ClusterSecurityGroup,
+				"vpcId":                  ClusterVpcID,
 			},
+		}), nil
+	case "aws:ec2/getVpc:getVpc":
+		id := args.Args["id"].StringValue()
+		if id != ClusterVpcID {
+			return nil, fmt.Errorf("mocks: no VPC %s in the mocked account", id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": id, "cidrBlock": cmp.Or(m.Account.ClusterVpcCidr, DevVpcCidr), "default": false, "state": "available",
+			"arn": fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", Partition, m.Region, AccountID, id),
 		}), nil
 	}
 	return nil, fmt.Errorf("mocks: no mock for invoke %s", args.Token)

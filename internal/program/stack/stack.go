@@ -11,6 +11,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -87,7 +88,11 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if account.clusterExists {
 		admins = cfg.CheckAccessEntries(account.adminEntries)
 	}
-	if err := errors.Join(cfg.CheckZones(zones.Names), admins); err != nil {
+	var running error
+	if account.clusterExists {
+		running = cfg.CheckRunningCluster(account.running)
+	}
+	if err := errors.Join(cfg.CheckZones(zones.Names), admins, running); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	// The node pools are built before any resource is declared, so a pool configuration the builder refuses stops
@@ -260,6 +265,8 @@ type account struct {
 	// adminEntries are the access entries the existing cluster holds for configured admin principals, by configured
 	// ARN; those without one are absent.
 	adminEntries map[string]config.AccessEntry
+	// running is what EKS says of the existing cluster: its version and its VPC's CIDR.
+	running config.RunningCluster
 }
 
 // lookupAccount reads the account's EKS clusters, its EC2 Spot service-linked role and, when the cluster exists,
@@ -279,7 +286,13 @@ func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 		clusterExists:  slices.Contains(clusters.Names, cfg.ClusterName),
 		spotRoleExists: slices.Contains(roles.Names, karpenteriam.SpotServiceLinkedRoleName),
 	}
-	if !a.clusterExists || !cfg.CanTellAccessEntries() {
+	if !a.clusterExists {
+		return a, nil
+	}
+	if a.running, err = lookupRunningCluster(ctx, cfg.ClusterName); err != nil {
+		return account{}, err
+	}
+	if !cfg.CanTellAccessEntries() {
 		return a, nil
 	}
 	a.adminEntries = map[string]config.AccessEntry{}
@@ -299,6 +312,23 @@ func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 		a.adminEntries[arn] = config.AccessEntry{PrincipalArn: entry.PrincipalArn, Tags: tags}
 	}
 	return a, nil
+}
+
+// lookupRunningCluster reads the running cluster's Kubernetes version and its VPC's CIDR, which a configuration may
+// not change (config.CheckRunningCluster). The cluster is known to exist (GetClusters listed it), so a failed lookup
+// is an error, not an absent cluster.
+func lookupRunningCluster(ctx *pulumi.Context, name string) (config.RunningCluster, error) {
+	c, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name})
+	if err != nil {
+		return config.RunningCluster{}, fmt.Errorf("looking up EKS cluster %s: %w", name, err)
+	}
+	r := config.RunningCluster{Version: c.Version, VpcID: c.VpcConfig.VpcId}
+	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: &r.VpcID})
+	if err != nil {
+		return config.RunningCluster{}, fmt.Errorf("looking up VPC %s of EKS cluster %s: %w", r.VpcID, name, err)
+	}
+	r.VpcCidr = vpc.CidrBlock
+	return r, nil
 }
 
 // accessEntryNotFound reports whether err is the aws:eks/getAccessEntry:getAccessEntry invoke's answer for a
