@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -274,9 +275,19 @@ type Account struct {
 	AccessEntries map[string]map[string]string
 	// AccessEntryErr, when set, fails every access-entry lookup, as a denied or throttled call would.
 	AccessEntryErr error
+	// Karpenter, when its Region is set, is the Karpenter IAM an earlier deploy of ClusterName left in the account,
+	// scoped to Region: the controller role and its policies, which IAM holds for every region.
+	Karpenter KarpenterIAM
 	// ClusterVersion and ClusterVpcCidr are what EKS and EC2 answer for the running clusters above: their Kubernetes
 	// version and their VPC's CIDR. Empty, they are the dev stack's (DevKubernetesVersion, DevVpcCidr).
 	ClusterVersion, ClusterVpcCidr string
+}
+
+// KarpenterIAM is the fixed-name Karpenter IAM of a deployed stack.
+type KarpenterIAM struct {
+	ClusterName, Region string
+	// NoPolicy leaves the controller role without its policies, as an interrupted first deploy can.
+	NoPolicy bool
 }
 
 // The dev stack's Kubernetes version and VPC CIDR (Pulumi.yaml and Pulumi.dev.yaml): what a cluster the dev stack
@@ -532,6 +543,13 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			names = []any{karpenteriam.SpotServiceLinkedRoleName}
 			arns = []any{karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN()}
 		}
+		if k := m.Account.Karpenter; k.Region != "" && args.Args["pathPrefix"].StringValue() == "/" {
+			scope := karpenteriam.Scope{Partition: Partition, AccountID: AccountID, ClusterName: k.ClusterName}
+			if regexp.MustCompile(args.Args["nameRegex"].StringValue()).MatchString(scope.ControllerRoleName()) {
+				names = []any{scope.ControllerRoleName()}
+				arns = []any{fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, AccountID, scope.ControllerRoleName())}
+			}
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.Region}), nil
 	case "aws:eks/getAccessEntry:getAccessEntry":
 		cluster, arn := args.Args["clusterName"].StringValue(), args.Args["principalArn"].StringValue()
@@ -559,6 +577,24 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"tags":             tagValues,
 			"tagsAll":          tagValues,
 		}), nil
+	case "aws:iam/getPolicy:getPolicy":
+		arn := args.Args["arn"].StringValue()
+		k := m.Account.Karpenter
+		scope := karpenteriam.Scope{Partition: Partition, Region: k.Region, AccountID: AccountID, ClusterName: k.ClusterName}
+		for _, p := range karpenteriam.ControllerPolicies(scope) {
+			if k.Region == "" || k.NoPolicy || scope.PolicyARN(p.Name) != arn {
+				continue
+			}
+			doc, err := p.Document.JSON()
+			if err != nil {
+				return nil, err
+			}
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"arn": arn, "id": arn, "name": p.Name, "path": "/", "policy": doc, "policyId": "ANPAEXAMPLE" + p.ID,
+			}), nil
+		}
+		// A policy IAM does not hold fails the lookup; the program does not read the error's text.
+		return nil, fmt.Errorf("reading IAM Policy (%s): couldn't find resource", arn)
 	case "aws:eks/getCluster:getCluster":
 		name := args.Args["name"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{

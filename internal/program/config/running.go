@@ -3,6 +3,8 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // RunningCluster is what the account says of the stack's EKS cluster once it exists, read at preview before anything
@@ -43,5 +45,22 @@ func (c *Config) CheckRunningCluster(r RunningCluster) error {
 		errs.add(KeyKubernetesVersion, "%q is more than one minor above %s, the version EKS cluster %s runs: EKS upgrades one minor at a time; "+
 			"set it to 1.%d, run `pulumi up`, then go on one minor at a time", c.KubernetesVersion, r.Version, c.ClusterName, running+1)
 	}
+	return errors.Join(errs...)
+}
+
+// CheckKarpenterRegion refuses an aws:region other than the one the stack's Karpenter IAM is scoped to, when no
+// cluster of the stack's name exists in the configured region: the stack (or an earlier stack of the same
+// clusterName) runs in that other region. IAM is global and the stack gives its Karpenter roles and policies fixed
+// names, so `pulumi up` in the new region would build a second VPC with its NAT gateways, then fail on names that
+// already exist; an aws:region change is no move. policy names the IAM policy regions were read from.
+func (c *Config) CheckKarpenterRegion(policy string, regions []string) error {
+	if len(regions) == 0 || slices.Contains(regions, c.Region) {
+		return nil
+	}
+	var errs problems
+	errs.add(RegionKey, "%q has no EKS cluster %s, but IAM policy %s (a fixed name: IAM is global) scopes Karpenter to %s, "+
+		"where the stack's cluster, or an earlier stack's of the same %s, runs: a new region builds a second VPC and cluster and fails on "+
+		"the IAM names that exist; set it back to %s (to move the cluster to %s, destroy the stack first, or deploy a new stack with another %s)",
+		c.Region, c.ClusterName, policy, strings.Join(regions, ", "), qualify(KeyClusterName), regions[0], c.Region, qualify(KeyClusterName))
 	return errors.Join(errs...)
 }

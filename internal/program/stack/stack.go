@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -91,6 +92,12 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	var running error
 	if account.clusterExists {
 		running = cfg.CheckRunningCluster(account.running)
+	} else {
+		policy, regions, err := lookupKarpenterRegion(ctx, cfg, karpenteriam.Scope{Partition: partition.Partition, AccountID: caller.AccountId, ClusterName: cfg.ClusterName})
+		if err != nil {
+			return nil, err
+		}
+		running = cfg.CheckKarpenterRegion(policy, regions)
 	}
 	if err := errors.Join(cfg.CheckZones(zones.Names), admins, running); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
@@ -329,6 +336,35 @@ func lookupRunningCluster(ctx *pulumi.Context, name string) (config.RunningClust
 	}
 	r.VpcCidr = vpc.CidrBlock
 	return r, nil
+}
+
+// lookupKarpenterRegion returns, when the stack's Karpenter controller role exists, the regions its regional-read
+// policy scopes Karpenter to, and that policy's name: with no cluster of the stack's name in the configured region,
+// they tell an aws:region changed under a running stack (config.CheckKarpenterRegion). The role is listed first, so
+// that its absence, on a first deploy, is an answer and not a failed lookup. A role whose policy cannot be read (an
+// interrupted first deploy that created the role and not the policy) fails the preview with the lookup's error, which
+// names the policy: deleting the role, or running `pulumi up` in the region it was made from, resolves it.
+func lookupKarpenterRegion(ctx *pulumi.Context, cfg *config.Config, scope karpenteriam.Scope) (policy string, regions []string, err error) {
+	pathPrefix, nameRegex := "/", "^"+regexp.QuoteMeta(scope.ControllerRoleName())+"$"
+	roles, err := iam.GetRoles(ctx, &iam.GetRolesArgs{PathPrefix: &pathPrefix, NameRegex: &nameRegex})
+	if err != nil {
+		return "", nil, fmt.Errorf("looking up the Karpenter controller role %s: %w", scope.ControllerRoleName(), err)
+	}
+	if !slices.Contains(roles.Names, scope.ControllerRoleName()) {
+		return "", nil, nil
+	}
+	policy = karpenteriam.RegionalReadPolicyName(scope)
+	arn := scope.PolicyARN(policy)
+	p, err := iam.LookupPolicy(ctx, &iam.LookupPolicyArgs{Arn: &arn})
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: role %s exists but EKS cluster %s does not in %s; reading the region its policy %s names: %w",
+			config.RegionKey, scope.ControllerRoleName(), cfg.ClusterName, cfg.Region, arn, err)
+	}
+	regions, err = karpenteriam.RegionsOf(p.Policy)
+	if err != nil {
+		return "", nil, fmt.Errorf("IAM policy %s: %w", arn, err)
+	}
+	return policy, regions, nil
 }
 
 // accessEntryNotFound reports whether err is the aws:eks/getAccessEntry:getAccessEntry invoke's answer for a
