@@ -21,7 +21,9 @@ var Addons = []string{AddonVpcCni, AddonKubeProxy, AddonPodIdentityAgent, AddonC
 // addonVersions pins each add-on's version per Kubernetes minor. Without a pin, EKS installs its default version for
 // the cluster's Kubernetes version at create and never changes it afterwards: a kubernetesVersion bump would upgrade
 // the control plane and the node group and leave kube-proxy and CoreDNS at the old minor's build. With a pin, the
-// bump changes addonVersion, which the provider updates in place (UpdateAddon), in the order the dependencies give.
+// bump changes addonVersion, which the provider updates in place (UpdateAddon; in terraform-provider-aws's
+// internal/service/eks/addon.go, the bridged upstream of aws:eks/addon:Addon, addon_version is Optional and Computed,
+// not ForceNew), in the order the dependencies give.
 //
 // Sources, read on 2026-12-08 (no network here: `aws eks describe-addon-versions` could not be run):
 //   - 1.35: an EKS 1.35 cluster's Terraform configuration in a public repository (eks_addons in its terraform.tfvars:
