@@ -155,7 +155,9 @@ func TestPoolDeletesWaitForTheirGracePeriod(t *testing.T) {
 		"default":  `{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}`,
 	})}))
 	require.NoError(t, err)
-	pool := func(name string) mocks.Resource { return one(t, rec, mocks.TypeNodePool, clusterName+"-nodepools-nodepool-"+name) }
+	pool := func(name string) mocks.Resource {
+		return one(t, rec, mocks.TypeNodePool, clusterName+"-nodepools-nodepool-"+name)
+	}
 	class := func(name string) mocks.Resource {
 		return one(t, rec, mocks.TypeEC2NodeClass, clusterName+"-nodepools-ec2nodeclass-"+name)
 	}
