@@ -31,7 +31,7 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"more controller replicas than nodes", map[string]string{"karpenterReplicas": "3"}, "karpenter-savings:karpenterReplicas", "3 is more than karpenter-savings:nodeGroupDesiredSize 2"},
 		{"sample app on a branch ref", map[string]string{"sampleAppManifestUrl": "https://raw.githubusercontent.com/aws-containers/retail-store-sample-app/refs/heads/main/dist/kubernetes/deploy.yaml"}, "karpenter-savings:sampleAppManifestUrl", "which moves; pin a release"},
 		{"tag value IAM refuses", map[string]string{"tags": `{"owner":"a;b"}`}, "karpenter-savings:tags", "has a character IAM refuses"},
-		{"kubernetes without pinned add-on versions", map[string]string{"kubernetesVersion": "1.34"}, "karpenter-savings:kubernetesVersion", `no EKS add-on versions are pinned for Kubernetes "1.34"; the table (components/cluster/addons.go) knows 1.35`},
+		{"kubernetes without pinned add-on versions", map[string]string{"kubernetesVersion": "1.33"}, "karpenter-savings:kubernetesVersion", `no EKS add-on versions are pinned for Kubernetes "1.33"; the table (components/cluster/addons.go) knows 1.34, 1.35, 1.36`},
 		{"kubernetes not a version", map[string]string{"kubernetesVersion": "latest"}, "karpenter-savings:kubernetesVersion", `"latest" is not supported`},
 		{"negative min size", map[string]string{"nodeGroupMinSize": "-1"}, "karpenter-savings:nodeGroupMinSize", "-1 is not allowed"},
 		{"negative max size", map[string]string{"nodeGroupMaxSize": "-3"}, "karpenter-savings:nodeGroupMaxSize", "-3 is not allowed"},

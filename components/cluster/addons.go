@@ -25,22 +25,38 @@ var Addons = []string{AddonVpcCni, AddonKubeProxy, AddonPodIdentityAgent, AddonC
 // internal/service/eks/addon.go, the bridged upstream of aws:eks/addon:Addon, addon_version is Optional and Computed,
 // not ForceNew), in the order the dependencies give.
 //
-// Sources, read on 2026-12-08 (no network here: `aws eks describe-addon-versions` could not be run):
-//   - 1.35: an EKS 1.35 cluster's Terraform configuration in a public repository (eks_addons in its terraform.tfvars:
-//     vpc-cni v1.21.1-eksbuild.3, kube-proxy v1.35.0-eksbuild.2, coredns v1.13.2-eksbuild.1,
-//     eks-pod-identity-agent v1.3.10-eksbuild.3); not AWS's own table. The EKS User Guide's tables (managing-kube-proxy,
-//     managing-vpc-cni, managing-coredns), in the newest copy read here, stop at 1.34 and do not list CoreDNS for it
-//     nor the pod identity agent at all, so no other minor has a complete, sourced row.
+// Sources, read on 2026-12-08 (no network here: `aws eks describe-addon-versions` could not be run), each a version
+// EKS offers for that minor, not necessarily its newest build:
+//   - 1.34: kube-proxy v1.34.1-eksbuild.2 and vpc-cni v1.20.4-eksbuild.1 from the EKS User Guide's tables
+//     (managing-kube-proxy, managing-vpc-cni: "the latest version of the Amazon EKS add-on type for each Kubernetes
+//     version"); coredns v1.12.4-eksbuild.1 and eks-pod-identity-agent v1.3.10-eksbuild.1 from public Terraform
+//     configurations of EKS 1.34 clusters, because the Guide's CoreDNS table read here stops at 1.33 and it has no
+//     table for the pod identity agent.
+//   - 1.35: an EKS 1.35 cluster's Terraform configuration in a public repository (its eks_addons).
+//   - 1.36: the versions a deployed EKS 1.36 cluster resolved to, recorded with its test run (2026-09) in a public
+//     repository.
 //
-// Before a release, check a row with
-// `aws eks describe-addon-versions --kubernetes-version <minor> --addon-name <name>` and add rows for the minors
+// Only 1.34 rests partly on AWS's own documentation. Before a release, check every row with
+// `aws eks describe-addon-versions --kubernetes-version <minor> --addon-name <name>`, and add rows for the other minors
 // the configuration allows (internal/program/config/versions.go): a minor without a row is refused by AddonVersions.
 var addonVersions = map[string]map[string]string{
+	"1.34": {
+		AddonVpcCni:           "v1.20.4-eksbuild.1",
+		AddonKubeProxy:        "v1.34.1-eksbuild.2",
+		AddonPodIdentityAgent: "v1.3.10-eksbuild.1",
+		AddonCoreDNS:          "v1.12.4-eksbuild.1",
+	},
 	"1.35": {
 		AddonVpcCni:           "v1.21.1-eksbuild.3",
 		AddonKubeProxy:        "v1.35.0-eksbuild.2",
 		AddonPodIdentityAgent: "v1.3.10-eksbuild.3",
 		AddonCoreDNS:          "v1.13.2-eksbuild.1",
+	},
+	"1.36": {
+		AddonVpcCni:           "v1.22.4-eksbuild.3",
+		AddonKubeProxy:        "v1.36.0-eksbuild.21",
+		AddonPodIdentityAgent: "v1.3.10-eksbuild.3",
+		AddonCoreDNS:          "v1.14.3-eksbuild.16",
 	},
 }
 

@@ -379,9 +379,28 @@ func TestAddOnsArePinnedToTheClustersKubernetesVersion(t *testing.T) {
 
 // A Kubernetes version the table has no row for is refused before anything is declared, with the versions it knows.
 func TestAKubernetesVersionWithoutAddOnVersionsIsRefused(t *testing.T) {
-	rec, err := deploy(t, func(a *cluster.Args) { a.Version = "1.34" })
-	require.ErrorContains(t, err, `cluster: Args.Version: no EKS add-on versions are pinned for Kubernetes "1.34"; the table (components/cluster/addons.go) knows 1.35`)
+	rec, err := deploy(t, func(a *cluster.Args) { a.Version = "1.33" })
+	require.ErrorContains(t, err, `cluster: Args.Version: no EKS add-on versions are pinned for Kubernetes "1.33"; the table (components/cluster/addons.go) knows 1.34, 1.35, 1.36`)
 	require.Empty(t, rec.Resources)
+}
+
+// A one-minor bump changes every add-on's version, so the engine updates each of them; the table holds a whole row
+// for every minor it knows.
+func TestABumpChangesEveryAddOnsVersion(t *testing.T) {
+	minors := cluster.AddonVersionMinors()
+	require.GreaterOrEqual(t, len(minors), 2, "a bump needs two rows")
+	for i := 1; i < len(minors); i++ {
+		from, to := deployOK(t, func(a *cluster.Args) { a.Version = minors[i-1] }), deployOK(t, func(a *cluster.Args) { a.Version = minors[i] })
+		for _, name := range cluster.Addons {
+			before := mockstest.One(t, from, mocks.TypeAddon, "cluster-with-karpenter-"+name).Inputs["addonVersion"]
+			after := mockstest.One(t, to, mocks.TypeAddon, "cluster-with-karpenter-"+name).Inputs["addonVersion"]
+			require.NotEmpty(t, after, "%s has a version for %s", name, minors[i])
+			if name != cluster.AddonPodIdentityAgent { // the agent's builds are not tied to a Kubernetes minor
+				require.NotEqual(t, before, after, "%s changes from %s to %s", name, minors[i-1], minors[i])
+			}
+		}
+		require.Equal(t, minors[i], mockstest.One(t, to, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only").Inputs["version"])
+	}
 }
 
 // A kubernetesVersion bump updates the control plane, then vpc-cni, kube-proxy and the pod identity agent, then the
