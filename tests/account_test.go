@@ -8,6 +8,7 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
@@ -28,7 +29,8 @@ func TestSpotServiceLinkedRoleIsCreatedOrAdopted(t *testing.T) {
 			require.Equal(t, "spot.amazonaws.com", roles[0].Inputs["awsServiceName"])
 			var looked bool
 			for _, inv := range rec.Invokes {
-				if inv.Token == "aws:iam/getRoles:getRoles" {
+				// The stack also lists its Karpenter controller role (TestARegionChangeUnderTheRunningStackIsRefused).
+				if inv.Token == "aws:iam/getRoles:getRoles" && inv.Args["nameRegex"] == "^"+karpenteriam.SpotServiceLinkedRoleName+"$" {
 					looked = true
 					require.Equal(t, "/aws-service-role/spot.amazonaws.com/", inv.Args["pathPrefix"])
 				}
@@ -142,4 +144,85 @@ func TestKarpenterNamespaceIsCreatedWhenNotBuiltIn(t *testing.T) {
 	require.Equal(t, "kube-system", crds.Inputs["namespace"], "the CRDs are cluster-scoped: their release stays in kube-system")
 	pod := one(t, rec, mocks.TypePodIdentityAssociation, "cluster-with-karpenter-karpenter-pod-identity")
 	require.Equal(t, "karpenter", pod.Inputs["namespace"])
+}
+
+// Changes EKS cannot make to the running cluster are refused at preview, before anything is declared: the program
+// reads the cluster's version and its VPC's CIDR from the account (the mocks answer as a running cluster would).
+func TestChangesTheRunningClusterCannotTakeAreRefusedBeforeAnythingIsDeclared(t *testing.T) {
+	running := mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.34", ClusterVpcCidr: "10.42.0.0/20"}
+	cases := []struct {
+		name      string
+		overrides map[string]string
+		account   mocks.Account
+		want      string // empty: accepted
+	}{
+		{"the next minor", nil, running, ""},
+		{"the same version", nil, mocks.Account{Clusters: []string{clusterName}}, ""},
+		{"a downgrade", nil, mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.36"},
+			`karpenter-savings:kubernetesVersion: "1.35" is older than 1.36, the version EKS cluster cluster-with-karpenter runs: EKS never downgrades a cluster`},
+		{"two minors up", nil, mocks.Account{Clusters: []string{clusterName}, ClusterVersion: "1.33"},
+			`karpenter-savings:kubernetesVersion: "1.35" is more than one minor above 1.33, the version EKS cluster cluster-with-karpenter runs: EKS upgrades one minor at a time; set it to 1.34`},
+		{"another VPC CIDR", map[string]string{"vpcCidr": "10.43.0.0/20"}, running,
+			`karpenter-savings:vpcCidr: "10.43.0.0/20" differs from 10.42.0.0/20, the CIDR of ` + mocks.ClusterVpcID + `, where EKS cluster cluster-with-karpenter runs`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, with(devConfig(t), tc.overrides), mocks.WithAccount(tc.account))
+			var looked []string
+			for _, inv := range rec.Invokes {
+				looked = append(looked, inv.Token)
+			}
+			require.Contains(t, looked, "aws:eks/getCluster:getCluster", "the program reads the running cluster")
+			require.Contains(t, looked, "aws:ec2/getVpc:getVpc", "and its VPC")
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.want)
+			require.Empty(t, rec.Resources, "a refused change declares nothing")
+		})
+	}
+	// Before the cluster exists there is nothing to compare with, and nothing is looked up.
+	rec, err := render(t, with(devConfig(t), map[string]string{"vpcCidr": "10.43.0.0/20"}))
+	require.NoError(t, err)
+	for _, inv := range rec.Invokes {
+		require.NotEqual(t, "aws:ec2/getVpc:getVpc", inv.Token, "no cluster, no VPC to look up")
+	}
+}
+
+// IAM is global: a stack deployed in one region leaves its fixed-name Karpenter role and policies visible from every
+// region. With no cluster of the stack's name in the configured region, a controller policy scoped to another region
+// means aws:region changed under the running stack (or an earlier stack of the same clusterName runs there): refused
+// before anything is declared.
+func TestARegionChangeUnderTheRunningStackIsRefused(t *testing.T) {
+	cases := []struct {
+		name    string
+		account mocks.Account
+		want    []string // empty: accepted
+	}{
+		{"a first deploy", mocks.Account{}, nil},
+		{"an interrupted first deploy in this region", mocks.Account{Karpenter: mocks.KarpenterIAM{ClusterName: clusterName, Region: "us-east-1"}}, nil},
+		{"another cluster's IAM in another region", mocks.Account{Karpenter: mocks.KarpenterIAM{ClusterName: "other-cluster", Region: "us-west-2"}}, nil},
+		{"the stack's IAM in another region", mocks.Account{Karpenter: mocks.KarpenterIAM{ClusterName: clusterName, Region: "us-west-2"}}, []string{
+			`aws:region: "us-east-1" has no EKS cluster cluster-with-karpenter, but IAM policy KarpenterControllerResourceDiscoveryPolicy-cluster-with-karpenter (a fixed name: IAM is global) scopes Karpenter to us-west-2`,
+			"set it back to us-west-2",
+		}},
+		{"the stack's role without its policy", mocks.Account{Karpenter: mocks.KarpenterIAM{ClusterName: clusterName, Region: "us-west-2", NoPolicy: true}}, []string{
+			"aws:region: role KarpenterControllerRole-cluster-with-karpenter exists but EKS cluster cluster-with-karpenter does not in us-east-1",
+			"arn:aws:iam::123456789012:policy/KarpenterControllerResourceDiscoveryPolicy-cluster-with-karpenter",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, devConfig(t), mocks.WithAccount(tc.account))
+			if len(tc.want) == 0 {
+				require.NoError(t, err)
+				return
+			}
+			for _, w := range tc.want {
+				require.ErrorContains(t, err, w)
+			}
+			require.Empty(t, rec.Resources, "a refused region declares nothing")
+		})
+	}
 }

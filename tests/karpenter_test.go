@@ -145,3 +145,30 @@ func TestGPUPoolComesWithTheNvidiaDevicePlugin(t *testing.T) {
 func TestSampleAppDefaultIsTheComponentsPinnedRelease(t *testing.T) {
 	require.Equal(t, sampleapp.ReleaseManifestURL, devConfig(t)["karpenter-savings:sampleAppManifestUrl"])
 }
+
+// A pool's terminationGracePeriod is its NodePool's, and the NodePool's and its EC2NodeClass's deletes wait that long
+// plus the drain margin: disabling the pool, or a destroy, waits for Karpenter to drain and terminate its nodes
+// rather than failing after pulumi-kubernetes' 10 minutes with the nodes still draining.
+func TestPoolDeletesWaitForTheirGracePeriod(t *testing.T) {
+	rec, err := render(t, with(devConfig(t), map[string]string{"nodePools": pools(t, map[string]string{
+		"graviton": `{"enabled":true,"weight":50,"capacityTypes":["spot","on-demand"],"cpu":"32","memory":"64Gi","terminationGracePeriod":"48h"}`,
+		"default":  `{"enabled":true,"weight":10,"capacityTypes":["spot"],"cpu":"16","memory":"32Gi"}`,
+	})}))
+	require.NoError(t, err)
+	pool := func(name string) mocks.Resource {
+		return one(t, rec, mocks.TypeNodePool, clusterName+"-nodepools-nodepool-"+name)
+	}
+	class := func(name string) mocks.Resource {
+		return one(t, rec, mocks.TypeEC2NodeClass, clusterName+"-nodepools-ec2nodeclass-"+name)
+	}
+	period := func(r mocks.Resource) any {
+		return r.Inputs["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["terminationGracePeriod"]
+	}
+	require.Equal(t, "48h0m0s", period(pool("graviton")))
+	require.Equal(t, "48h15m0s", pool("graviton").DeleteTimeout)
+	require.Equal(t, "24h0m0s", period(pool("default")), "a pool that leaves it out gets Pulumi.yaml's documented 24h")
+	require.Equal(t, "24h15m0s", pool("default").DeleteTimeout)
+	require.Equal(t, "24h15m0s", pool("gpu").DeleteTimeout, "the dev stack's default")
+	require.Equal(t, "48h15m0s", class("default").DeleteTimeout, "the class the graviton and default pools share waits for the longer drain")
+	require.Equal(t, "24h15m0s", class("gpu").DeleteTimeout)
+}

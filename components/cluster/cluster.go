@@ -125,6 +125,11 @@ func (a *Args) validate() error {
 			errs = append(errs, fmt.Errorf("cluster: Args.%s is required", f.field))
 		}
 	}
+	if a.Version != "" {
+		if _, err := AddonVersions(a.Version); err != nil {
+			errs = append(errs, fmt.Errorf("cluster: Args.Version: %w", err))
+		}
+	}
 	ng := a.NodeGroup
 	if ng.MinSize < 1 || ng.MinSize > ng.DesiredSize || ng.DesiredSize > ng.MaxSize {
 		errs = append(errs, fmt.Errorf("cluster: Args.NodeGroup: sizes must satisfy 1 <= min <= desired <= max, got %d/%d/%d", ng.MinSize, ng.DesiredSize, ng.MaxSize))
@@ -257,10 +262,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, fmt.Errorf("cluster: vpc-cni add-on configuration: %w", err)
 	}
-	addon := func(addonName string, configuration []byte, extra ...pulumi.ResourceOption) (*awseks.Addon, error) {
+	versions, err := AddonVersions(args.Version)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: Args.Version: %w", err)
+	}
+	// The order of a Kubernetes version bump is the order of these dependencies, since the engine updates a resource
+	// only once every resource it depends on is updated: the control plane (pulumi-eks's cluster, whose outputs every
+	// add-on waits for), then vpc-cni, kube-proxy and the pod identity agent, then the node group (which depends on
+	// them), then CoreDNS (which depends on the node group, because its create only turns healthy once there are
+	// nodes to run it). The control plane is named in DependsOn too, not only through ClusterName, so that the edge
+	// does not hang on how the name is derived.
+	addon := func(addonName string, configuration []byte, after []pulumi.Resource) (*awseks.Addon, error) {
 		a := &awseks.AddonArgs{
 			ClusterName:              c.Name,
 			AddonName:                pulumi.String(addonName),
+			AddonVersion:             pulumi.String(versions[addonName]),
 			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 			ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
 			Tags:                     tags,
@@ -268,14 +284,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if configuration != nil {
 			a.ConfigurationValues = pulumi.String(string(configuration))
 		}
-		return awseks.NewAddon(ctx, name+"-"+addonName, a, append([]pulumi.ResourceOption{parent}, extra...)...)
+		return awseks.NewAddon(ctx, name+"-"+addonName, a, parent, pulumi.DependsOn(append([]pulumi.Resource{eksCluster}, after...)))
 	}
 	var nodeReady []pulumi.Resource
 	for _, a := range []struct {
 		name   string
 		config []byte
-	}{{"vpc-cni", vpcCniConfig}, {"kube-proxy", nil}, {"eks-pod-identity-agent", nil}} {
-		r, err := addon(a.name, a.config)
+	}{{AddonVpcCni, vpcCniConfig}, {AddonKubeProxy, nil}, {AddonPodIdentityAgent, nil}} {
+		r, err := addon(a.name, a.config, nil)
 		if err != nil {
 			return nil, fmt.Errorf("cluster: %s add-on: %w", a.name, err)
 		}
@@ -287,8 +303,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	c.NodeGroupName = nodeGroup.NodeGroupName
-	// CoreDNS only turns healthy once there are nodes to run it (it tolerates CriticalAddonsOnly).
-	coredns, err := addon("coredns", nil, pulumi.DependsOn([]pulumi.Resource{nodeGroup}))
+	coredns, err := addon(AddonCoreDNS, nil, []pulumi.Resource{nodeGroup})
 	if err != nil {
 		return nil, fmt.Errorf("cluster: coredns add-on: %w", err)
 	}

@@ -2,6 +2,8 @@ package cluster_test
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -360,4 +362,65 @@ func TestChildrenAreParentedAndPrefixed(t *testing.T) {
 		require.Equalf(t, component.URN, r.Parent, "%s is a child of the component", r.URN)
 		require.Truef(t, strings.HasPrefix(r.Name, clusterName+"-"), "%s is named after the component", r.URN)
 	}
+}
+
+// Every add-on carries the version the table pins for the cluster's Kubernetes version, so a version bump changes it.
+func TestAddOnsArePinnedToTheClustersKubernetesVersion(t *testing.T) {
+	rec := deployOK(t, nil)
+	want, err := cluster.AddonVersions("1.35")
+	require.NoError(t, err)
+	require.ElementsMatch(t, cluster.Addons, slices.Collect(maps.Keys(want)), "the table pins every add-on the cluster declares")
+	for _, name := range cluster.Addons {
+		a := mockstest.One(t, rec, mocks.TypeAddon, "cluster-with-karpenter-"+name)
+		require.Equal(t, want[name], a.Inputs["addonVersion"], "%s's version for Kubernetes 1.35", name)
+		require.Regexp(t, `^v\d+\.\d+\.\d+-eksbuild\.\d+$`, a.Inputs["addonVersion"], "%s: EKS's version format", name)
+	}
+}
+
+// A Kubernetes version the table has no row for is refused before anything is declared, with the versions it knows.
+func TestAKubernetesVersionWithoutAddOnVersionsIsRefused(t *testing.T) {
+	rec, err := deploy(t, func(a *cluster.Args) { a.Version = "1.33" })
+	require.ErrorContains(t, err, `cluster: Args.Version: no EKS add-on versions are pinned for Kubernetes "1.33"; the table (components/cluster/addons.go) knows 1.34, 1.35, 1.36`)
+	require.Empty(t, rec.Resources)
+}
+
+// A one-minor bump changes every add-on's version, so the engine updates each of them; the table holds a whole row
+// for every minor it knows.
+func TestABumpChangesEveryAddOnsVersion(t *testing.T) {
+	minors := cluster.AddonVersionMinors()
+	require.GreaterOrEqual(t, len(minors), 2, "a bump needs two rows")
+	for i := 1; i < len(minors); i++ {
+		from, to := deployOK(t, func(a *cluster.Args) { a.Version = minors[i-1] }), deployOK(t, func(a *cluster.Args) { a.Version = minors[i] })
+		for _, name := range cluster.Addons {
+			before := mockstest.One(t, from, mocks.TypeAddon, "cluster-with-karpenter-"+name).Inputs["addonVersion"]
+			after := mockstest.One(t, to, mocks.TypeAddon, "cluster-with-karpenter-"+name).Inputs["addonVersion"]
+			require.NotEmpty(t, after, "%s has a version for %s", name, minors[i])
+			if name != cluster.AddonPodIdentityAgent { // the agent's builds are not tied to a Kubernetes minor
+				require.NotEqual(t, before, after, "%s changes from %s to %s", name, minors[i-1], minors[i])
+			}
+		}
+		require.Equal(t, minors[i], mockstest.One(t, to, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only").Inputs["version"])
+	}
+}
+
+// A kubernetesVersion bump updates the control plane, then vpc-cni, kube-proxy and the pod identity agent, then the
+// node group, then CoreDNS: the engine updates a resource only after the resources it depends on, and these are the
+// edges, by URN.
+func TestVersionBumpOrderIsControlPlaneThenAddOnsThenNodeGroup(t *testing.T) {
+	rec := deployOK(t, nil)
+	controlPlane := mockstest.One(t, rec, mocks.TypeEKSCluster, "cluster-with-karpenter-eks").URN
+	nodeGroup := mockstest.One(t, rec, mocks.TypeNodeGroup, "cluster-with-karpenter-critical-addons-only")
+	addon := func(name string) mocks.Resource {
+		return mockstest.One(t, rec, mocks.TypeAddon, "cluster-with-karpenter-"+name)
+	}
+	for _, name := range cluster.Addons {
+		require.Contains(t, addon(name).Dependencies, controlPlane, "%s waits for the control plane", name)
+		require.Contains(t, addon(name).PropertyDependencies["clusterName"], controlPlane, "%s's clusterName comes from the control plane", name)
+	}
+	require.Contains(t, nodeGroup.Dependencies, controlPlane, "the node group waits for the control plane")
+	for _, name := range []string{cluster.AddonVpcCni, cluster.AddonKubeProxy, cluster.AddonPodIdentityAgent} {
+		require.Contains(t, nodeGroup.Dependencies, addon(name).URN, "the node group waits for %s", name)
+		require.NotContains(t, addon(name).Dependencies, nodeGroup.URN, "%s goes before the node group", name)
+	}
+	require.Contains(t, addon(cluster.AddonCoreDNS).Dependencies, nodeGroup.URN, "CoreDNS goes after the node group")
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -19,6 +20,27 @@ import (
 
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 )
+
+// DrainMargin is added to a pool's terminationGracePeriod to give the delete timeout of its NodePool and
+// EC2NodeClass. Once the period has elapsed, Karpenter deletes the pods still on a node, stops waiting for its volumes
+// and calls EC2 TerminateInstances, then requeues every 5 s until EC2 reports the instance gone
+// (sigs.k8s.io/karpenter v1.14.3, pkg/controllers/node/termination/controller.go, awaitVolumeDetachment and
+// awaitInstanceTermination). EC2's shutting-down state usually lasts a minute or two; the rest covers a controller
+// restart and leader election during the drain, and the garbage collector's deletion of the NodeClaims, which starts
+// the period, after the NodePool's.
+const DrainMargin = 15 * time.Minute
+
+// DeleteTimeout is how long `pulumi up` or `pulumi destroy` waits for the delete of a pool whose nodes drain for at
+// most gracePeriod. pulumi-kubernetes deletes with foreground propagation by default (v4.32.0,
+// provider/pkg/metadata/overrides.go, DeletionPropagation), and Karpenter's NodeClaims name their NodePool as owner
+// with blockOwnerDeletion (sigs.k8s.io/karpenter v1.14.3, pkg/controllers/provisioning/scheduling/nodeclaimtemplate.go),
+// so the NodePool is gone only once its NodeClaims are, and each NodeClaim's termination finalizer holds it until
+// its node is drained and its instance terminated. Without a custom timeout, pulumi-kubernetes gives up after 10
+// minutes (v4.32.0, provider/pkg/await/await.go, Deletion: "timeout := 10 * time.Minute" unless
+// metadata.TimeoutDuration finds customTimeouts or the pulumi.com/timeoutSeconds annotation): the update fails with
+// the nodes still draining. An EC2NodeClass's own finalizer waits for the NodeClaims that use it, so it gets the
+// longest period of the pools that reference it.
+func DeleteTimeout(gracePeriod time.Duration) time.Duration { return gracePeriod + DrainMargin }
 
 // Args configures NodePools.
 type Args struct {
@@ -46,6 +68,8 @@ type NodePools struct {
 type object struct {
 	kind, name, nodeClass string // nodeClass: the EC2NodeClass a NodePool references
 	value                 map[string]any
+	// gracePeriod is a NodePool's terminationGracePeriod, or for an EC2NodeClass the longest of its pools'.
+	gracePeriod time.Duration
 }
 
 // New checks args and, only if they pass, declares the Set's objects: classes first, each pool depending on the class
@@ -62,7 +86,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	classes := map[string]pulumi.Resource{}
 	var names []pulumi.StringInput
 	for _, o := range objs {
-		childOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn)}
+		childOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(args.Provider), pulumi.DependsOn(args.DependsOn),
+			// The engine records the timeout in the state and uses the recorded one when the object is deleted
+			// (pulumi v3.274.1, pkg/resource/deploy/step.go, DeleteStep.Apply: s.old.CustomTimeouts.Delete), so a
+			// pool disabled later, or destroyed, waits for the drain its last `pulumi up` declared.
+			pulumi.Timeouts(&pulumi.CustomTimeouts{Delete: DeleteTimeout(o.gracePeriod).String()})}
 		if o.kind == poolspec.KindNodePool {
 			childOpts = append(childOpts, pulumi.DependsOn([]pulumi.Resource{classes[o.nodeClass]}))
 		}
@@ -106,18 +134,29 @@ func validate(args *Args) ([]object, error) {
 	}
 	var errs []error
 	objs := make([]object, 0, len(values))
-	classes := map[string]bool{}
+	classes := map[string]int{} // index in objs
 	for _, v := range values {
 		o := object{name: dig(v, "metadata", "name"), value: v}
 		o.kind, _ = v["kind"].(string)
 		if o.kind != poolspec.KindNodePool {
-			classes[o.name] = true
+			classes[o.name] = len(objs)
 			objs = append(objs, o)
 			continue
 		}
 		o.nodeClass = dig(v, "spec", "template", "spec", "nodeClassRef", "name")
-		if !classes[o.nodeClass] {
+		class, ok := classes[o.nodeClass]
+		if !ok {
 			errs = append(errs, fmt.Errorf("nodepools: Args.Set: NodePool %q references EC2NodeClass %q, which the Set does not declare before it", o.name, o.nodeClass))
+		}
+		// Without a period Karpenter waits for pods forever, and no delete timeout would be long enough.
+		period := dig(v, "spec", "template", "spec", "terminationGracePeriod")
+		d, err := time.ParseDuration(period)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("nodepools: Args.Set: NodePool %q has terminationGracePeriod %q: a positive duration is required, or its delete could wait forever", o.name, period))
+		}
+		o.gracePeriod = d
+		if ok {
+			objs[class].gracePeriod = max(objs[class].gracePeriod, d)
 		}
 		objs = append(objs, o)
 	}

@@ -2,6 +2,7 @@ package nodepools_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -157,4 +158,40 @@ func TestRequiredArgs(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// Each NodePool's delete waits for its nodes' drain (its terminationGracePeriod) plus DrainMargin, not
+// pulumi-kubernetes' 10 minutes; each EC2NodeClass's for the longest drain of the pools that use it.
+func TestDeletesWaitForTheDrain(t *testing.T) {
+	opts := poolspectest.Options()
+	opts.Default.TerminationGracePeriod = 2 * time.Hour
+	opts.Graviton.TerminationGracePeriod = 30 * time.Minute
+	// The GPU pool keeps the default period.
+	set, err := poolspec.Build(opts)
+	require.NoError(t, err)
+	rec, _, err := run(t, set)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		typ, name, want string
+	}{
+		{mocks.TypeNodePool, "pools-nodepool-default", "2h15m0s"},
+		{mocks.TypeNodePool, "pools-nodepool-graviton", "45m0s"},
+		{mocks.TypeNodePool, "pools-nodepool-gpu", "24h15m0s"},
+		{mocks.TypeEC2NodeClass, "pools-ec2nodeclass-default", "2h15m0s"}, // the longer of default's and graviton's
+		{mocks.TypeEC2NodeClass, "pools-ec2nodeclass-gpu", "24h15m0s"},
+	} {
+		res := mockstest.One(t, rec, tc.typ, tc.name)
+		require.Equal(t, tc.want, res.DeleteTimeout, "%s's delete timeout (by URN %s)", tc.name, res.URN)
+	}
+	require.Equal(t, "2h0m0s", mockstest.One(t, rec, mocks.TypeNodePool, "pools-nodepool-default").Inputs["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["terminationGracePeriod"],
+		"the NodePool carries the period its timeout is built from")
+}
+
+// A NodePool without a terminationGracePeriod drains for as long as its pods take: no timeout covers that.
+func TestAPoolWithoutAGracePeriodIsRefused(t *testing.T) {
+	set := labSet(t)
+	set.NodePools[0].Spec.Template.Spec.TerminationGracePeriod = ""
+	rec, _, err := run(t, set)
+	require.ErrorContains(t, err, `NodePool "default" has terminationGracePeriod "": a positive duration is required`)
+	require.Empty(t, rec.ByType(mocks.TypeNodePool))
 }

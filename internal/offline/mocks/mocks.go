@@ -7,8 +7,10 @@
 package mocks
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +60,9 @@ type Resource struct {
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// RetainOnDelete is the resource option: `pulumi destroy` removes the resource from the state, not from the cloud.
 	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
+	// DeleteTimeout is the customTimeouts resource option's delete timeout, as the program wrote it ("24h15m0s"); the
+	// engine records it in the state and passes it to the provider's Delete.
+	DeleteTimeout string `json:"deleteTimeout,omitempty"`
 	// ImportID is the import resource option: the id of an existing cloud resource the engine adopts instead of
 	// creating one.
 	ImportID string `json:"importId,omitempty"`
@@ -270,7 +275,29 @@ type Account struct {
 	AccessEntries map[string]map[string]string
 	// AccessEntryErr, when set, fails every access-entry lookup, as a denied or throttled call would.
 	AccessEntryErr error
+	// Karpenter, when its Region is set, is the Karpenter IAM an earlier deploy of ClusterName left in the account,
+	// scoped to Region: the controller role and its policies, which IAM holds for every region.
+	Karpenter KarpenterIAM
+	// ClusterVersion and ClusterVpcCidr are what EKS and EC2 answer for the running clusters above: their Kubernetes
+	// version and their VPC's CIDR. Empty, they are the dev stack's (DevKubernetesVersion, DevVpcCidr).
+	ClusterVersion, ClusterVpcCidr string
 }
+
+// KarpenterIAM is the fixed-name Karpenter IAM of a deployed stack.
+type KarpenterIAM struct {
+	ClusterName, Region string
+	// NoPolicy leaves the controller role without its policies, as an interrupted first deploy can.
+	NoPolicy bool
+}
+
+// The dev stack's Kubernetes version and VPC CIDR (Pulumi.yaml and Pulumi.dev.yaml): what a cluster the dev stack
+// deployed runs with.
+const (
+	DevKubernetesVersion = "1.35"
+	DevVpcCidr           = "10.42.0.0/20"
+	// ClusterVpcID is the VPC the mocked running cluster is in.
+	ClusterVpcID = "vpc-0a1b2c3d4e5f60718"
+)
 
 // AccessEntryNotFound is the error a Go program sees when it looks up, with aws:eks/getAccessEntry:getAccessEntry,
 // a principal that has no access entry on the cluster: the data source's not-found diagnostic
@@ -310,6 +337,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		rec.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 		rec.IgnoreChanges = rpc.GetIgnoreChanges()
 		rec.RetainOnDelete = rpc.GetRetainOnDelete()
+		rec.DeleteTimeout = rpc.GetCustomTimeouts().GetDelete()
 		rec.ImportID = rpc.GetImportId()
 		for key, pd := range rpc.GetPropertyDependencies() {
 			if urns := pd.GetUrns(); len(urns) > 0 {
@@ -515,6 +543,13 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			names = []any{karpenteriam.SpotServiceLinkedRoleName}
 			arns = []any{karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN()}
 		}
+		if k := m.Account.Karpenter; k.Region != "" && args.Args["pathPrefix"].StringValue() == "/" {
+			scope := karpenteriam.Scope{Partition: Partition, AccountID: AccountID, ClusterName: k.ClusterName}
+			if regexp.MustCompile(args.Args["nameRegex"].StringValue()).MatchString(scope.ControllerRoleName()) {
+				names = []any{scope.ControllerRoleName()}
+				arns = []any{fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, AccountID, scope.ControllerRoleName())}
+			}
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.Region}), nil
 	case "aws:eks/getAccessEntry:getAccessEntry":
 		cluster, arn := args.Args["clusterName"].StringValue(), args.Args["principalArn"].StringValue()
@@ -542,6 +577,24 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"tags":             tagValues,
 			"tagsAll":          tagValues,
 		}), nil
+	case "aws:iam/getPolicy:getPolicy":
+		arn := args.Args["arn"].StringValue()
+		k := m.Account.Karpenter
+		scope := karpenteriam.Scope{Partition: Partition, Region: k.Region, AccountID: AccountID, ClusterName: k.ClusterName}
+		for _, p := range karpenteriam.ControllerPolicies(scope) {
+			if k.Region == "" || k.NoPolicy || scope.PolicyARN(p.Name) != arn {
+				continue
+			}
+			doc, err := p.Document.JSON()
+			if err != nil {
+				return nil, err
+			}
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"arn": arn, "id": arn, "name": p.Name, "path": "/", "policy": doc, "policyId": "ANPAEXAMPLE" + p.ID,
+			}), nil
+		}
+		// A policy IAM does not hold fails the lookup; the program does not read the error's text.
+		return nil, fmt.Errorf("reading IAM Policy (%s): couldn't find resource", arn)
 	case "aws:eks/getCluster:getCluster":
 		name := args.Args["name"].StringValue()
 		return resource.NewPropertyMapFromMap(map[string]any{
@@ -549,9 +602,20 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id":       name,
 			"endpoint": ClusterEndpoint,
 			"arn":      fmt.Sprintf("arn:%s:eks:%s:%s:cluster/%s", Partition, m.Region, AccountID, name),
+			"version":  cmp.Or(m.Account.ClusterVersion, DevKubernetesVersion),
 			"vpcConfig": map[string]any{
 				"clusterSecurityGroupId": ClusterSecurityGroup,
+				"vpcId":                  ClusterVpcID,
 			},
+		}), nil
+	case "aws:ec2/getVpc:getVpc":
+		id := args.Args["id"].StringValue()
+		if id != ClusterVpcID {
+			return nil, fmt.Errorf("mocks: no VPC %s in the mocked account", id)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": id, "cidrBlock": cmp.Or(m.Account.ClusterVpcCidr, DevVpcCidr), "default": false, "state": "available",
+			"arn": fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", Partition, m.Region, AccountID, id),
 		}), nil
 	}
 	return nil, fmt.Errorf("mocks: no mock for invoke %s", args.Token)

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Project is the Pulumi project name; every key below lives in its namespace.
@@ -151,6 +153,48 @@ type Pool struct {
 	// MaxMonthlyUSD is the pool's budget in dollars per month, kept as the JSON value so that Validate, not the
 	// decoder, refuses a string or a hostile number at its key; NodePoolOptions derives the limits from it.
 	MaxMonthlyUSD json.RawMessage `json:"maxMonthlyUSD,omitempty"`
+	// TerminationGracePeriod is the NodePool's spec.template.spec.terminationGracePeriod, as Karpenter writes it
+	// ("24h", "90m"): how long a draining node waits for its pods before Karpenter deletes them. Absent, it is
+	// DefaultTerminationGracePeriod, as Pulumi.yaml's description says.
+	TerminationGracePeriod string `json:"terminationGracePeriod,omitempty"`
+}
+
+// DefaultTerminationGracePeriod is a pool's terminationGracePeriod when its nodePools entry leaves it out: the lab's.
+const DefaultTerminationGracePeriod = 24 * time.Hour
+
+// MaxTerminationGracePeriod bounds a pool's terminationGracePeriod: a week, past which a node kept draining is a
+// stuck node, and `pulumi up` or `pulumi destroy` would wait that long on the pool's delete.
+const MaxTerminationGracePeriod = 7 * 24 * time.Hour
+
+// terminationGracePeriodPattern is the pattern Karpenter's NodePool CRD gives the field (sigs.k8s.io/karpenter
+// v1.14.3, pkg/apis/crds/karpenter.sh_nodepools.yaml, spec.template.spec.terminationGracePeriod).
+var terminationGracePeriodPattern = regexp.MustCompile(`^([0-9]+(s|m|h))+$`)
+
+// GracePeriod returns the pool's terminationGracePeriod; Validate has refused one that does not parse.
+func (p Pool) GracePeriod() time.Duration {
+	if p.TerminationGracePeriod == "" {
+		return DefaultTerminationGracePeriod
+	}
+	d, err := time.ParseDuration(p.TerminationGracePeriod)
+	if err != nil {
+		return DefaultTerminationGracePeriod
+	}
+	return d
+}
+
+// gracePeriodProblem says what is wrong with a terminationGracePeriod value, or "".
+func gracePeriodProblem(v string) string {
+	if v == "" {
+		return ""
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || !terminationGracePeriodPattern.MatchString(v) {
+		return fmt.Sprintf("%q is not a duration Karpenter accepts: whole hours, minutes and seconds such as 24h, 90m or 1h30m", v)
+	}
+	if d <= 0 || d > MaxTerminationGracePeriod {
+		return fmt.Sprintf("%q is not allowed: from 1s to %s (a week); a node draining longer is stuck, and pulumi up and destroy wait that long for the pool's delete", v, "168h")
+	}
+	return ""
 }
 
 // SampleApp configures the retail store sample application.

@@ -29,6 +29,8 @@ func (c *Config) NodePoolOptions(amiAlias, gpuAMIID string) poolspec.Options {
 			CPULimit:      p.CPU,
 			MemoryLimit:   p.Memory,
 			GPULimit:      p.GPU,
+			// A disabled pool's value too: Validate checks only enabled pools, and Build ignores disabled ones.
+			TerminationGracePeriod: p.GracePeriod(),
 		}
 		if p.budgetSet() {
 			s.CPULimit, s.MemoryLimit = "", ""

@@ -346,6 +346,9 @@ func (p NodePools) validate(region string) []error {
 				add("memory", "%s", msg)
 			}
 		}
+		if msg := gracePeriodProblem(pool.TerminationGracePeriod); msg != "" {
+			add("terminationGracePeriod", "%s", msg)
+		}
 		if pool.GPU != "" {
 			if named.name != "gpu" {
 				add("gpu", "%q is not allowed: only the gpu pool's nodes have GPUs to limit", pool.GPU)

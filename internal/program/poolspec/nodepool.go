@@ -26,8 +26,9 @@ const (
 	GPU = "gpu"
 )
 
-// terminationGracePeriod bounds how long a draining node waits for its pods; the lab's value.
-const terminationGracePeriod = 24 * time.Hour
+// DefaultTerminationGracePeriod bounds how long a draining node waits for its pods when PoolSpec sets no period;
+// the lab's value.
+const DefaultTerminationGracePeriod = 24 * time.Hour
 
 // Disruption settings every pool shares; the values are the lab's.
 const (
@@ -77,6 +78,17 @@ type PoolSpec struct {
 	CPULimit      string   // Kubernetes quantity, e.g. "16"
 	MemoryLimit   string   // e.g. "32Gi"
 	GPULimit      string   // nvidia.com/gpu limit, gpu pool only; "" = none
+	// TerminationGracePeriod bounds how long a draining node waits for its pods before Karpenter deletes them, and so
+	// how long the pool's delete can wait on its nodes; 0 = DefaultTerminationGracePeriod.
+	TerminationGracePeriod time.Duration
+}
+
+// GracePeriod is the pool's terminationGracePeriod, its default filled in.
+func (s PoolSpec) GracePeriod() time.Duration {
+	if s.TerminationGracePeriod <= 0 {
+		return DefaultTerminationGracePeriod
+	}
+	return s.TerminationGracePeriod
 }
 
 // Options is everything Build needs; the stack maps its configuration to it.
@@ -246,7 +258,7 @@ func newPool(name, class string, spec PoolSpec, policy string, requirements ...R
 					},
 					ExpireAfter: expireAfter,
 					// Karpenter encodes it as a metav1.Duration: Go's time.Duration.String().
-					TerminationGracePeriod: terminationGracePeriod.String(),
+					TerminationGracePeriod: spec.GracePeriod().String(),
 				},
 			},
 			Disruption: Disruption{

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/costexplorer"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -87,7 +89,17 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if account.clusterExists {
 		admins = cfg.CheckAccessEntries(account.adminEntries)
 	}
-	if err := errors.Join(cfg.CheckZones(zones.Names), admins); err != nil {
+	var running error
+	if account.clusterExists {
+		running = cfg.CheckRunningCluster(account.running)
+	} else {
+		policy, regions, err := lookupKarpenterRegion(ctx, cfg, karpenteriam.Scope{Partition: partition.Partition, AccountID: caller.AccountId, ClusterName: cfg.ClusterName})
+		if err != nil {
+			return nil, err
+		}
+		running = cfg.CheckKarpenterRegion(policy, regions)
+	}
+	if err := errors.Join(cfg.CheckZones(zones.Names), admins, running); err != nil {
 		return nil, fmt.Errorf("invalid stack configuration:\n%w", err)
 	}
 	// The node pools are built before any resource is declared, so a pool configuration the builder refuses stops
@@ -102,6 +114,11 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, fmt.Errorf("%s:%s and %s:%s: the node pools they describe would be rejected: %w",
 			config.Project, config.KeyNodePools, config.Project, config.KeyTags, err)
+	}
+	// The add-ons' versions too: the cluster component would refuse a Kubernetes version without them, but only after
+	// the network is declared.
+	if _, err := cluster.AddonVersions(cfg.KubernetesVersion); err != nil {
+		return nil, fmt.Errorf("invalid stack configuration:\n%s:%s: %w", config.Project, config.KeyKubernetesVersion, err)
 	}
 
 	net, err := network.New(ctx, cfg.ClusterName+"-network", &network.Args{
@@ -255,6 +272,8 @@ type account struct {
 	// adminEntries are the access entries the existing cluster holds for configured admin principals, by configured
 	// ARN; those without one are absent.
 	adminEntries map[string]config.AccessEntry
+	// running is what EKS says of the existing cluster: its version and its VPC's CIDR.
+	running config.RunningCluster
 }
 
 // lookupAccount reads the account's EKS clusters, its EC2 Spot service-linked role and, when the cluster exists,
@@ -274,7 +293,13 @@ func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 		clusterExists:  slices.Contains(clusters.Names, cfg.ClusterName),
 		spotRoleExists: slices.Contains(roles.Names, karpenteriam.SpotServiceLinkedRoleName),
 	}
-	if !a.clusterExists || !cfg.CanTellAccessEntries() {
+	if !a.clusterExists {
+		return a, nil
+	}
+	if a.running, err = lookupRunningCluster(ctx, cfg.ClusterName); err != nil {
+		return account{}, err
+	}
+	if !cfg.CanTellAccessEntries() {
 		return a, nil
 	}
 	a.adminEntries = map[string]config.AccessEntry{}
@@ -294,6 +319,52 @@ func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 		a.adminEntries[arn] = config.AccessEntry{PrincipalArn: entry.PrincipalArn, Tags: tags}
 	}
 	return a, nil
+}
+
+// lookupRunningCluster reads the running cluster's Kubernetes version and its VPC's CIDR, which a configuration may
+// not change (config.CheckRunningCluster). The cluster is known to exist (GetClusters listed it), so a failed lookup
+// is an error, not an absent cluster.
+func lookupRunningCluster(ctx *pulumi.Context, name string) (config.RunningCluster, error) {
+	c, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: name})
+	if err != nil {
+		return config.RunningCluster{}, fmt.Errorf("looking up EKS cluster %s: %w", name, err)
+	}
+	r := config.RunningCluster{Version: c.Version, VpcID: c.VpcConfig.VpcId}
+	vpc, err := ec2.LookupVpc(ctx, &ec2.LookupVpcArgs{Id: &r.VpcID})
+	if err != nil {
+		return config.RunningCluster{}, fmt.Errorf("looking up VPC %s of EKS cluster %s: %w", r.VpcID, name, err)
+	}
+	r.VpcCidr = vpc.CidrBlock
+	return r, nil
+}
+
+// lookupKarpenterRegion returns, when the stack's Karpenter controller role exists, the regions its regional-read
+// policy scopes Karpenter to, and that policy's name: with no cluster of the stack's name in the configured region,
+// they tell an aws:region changed under a running stack (config.CheckKarpenterRegion). The role is listed first, so
+// that its absence, on a first deploy, is an answer and not a failed lookup. A role whose policy cannot be read (an
+// interrupted first deploy that created the role and not the policy) fails the preview with the lookup's error, which
+// names the policy: deleting the role, or running `pulumi up` in the region it was made from, resolves it.
+func lookupKarpenterRegion(ctx *pulumi.Context, cfg *config.Config, scope karpenteriam.Scope) (policy string, regions []string, err error) {
+	pathPrefix, nameRegex := "/", "^"+regexp.QuoteMeta(scope.ControllerRoleName())+"$"
+	roles, err := iam.GetRoles(ctx, &iam.GetRolesArgs{PathPrefix: &pathPrefix, NameRegex: &nameRegex})
+	if err != nil {
+		return "", nil, fmt.Errorf("looking up the Karpenter controller role %s: %w", scope.ControllerRoleName(), err)
+	}
+	if !slices.Contains(roles.Names, scope.ControllerRoleName()) {
+		return "", nil, nil
+	}
+	policy = karpenteriam.RegionalReadPolicyName(scope)
+	arn := scope.PolicyARN(policy)
+	p, err := iam.LookupPolicy(ctx, &iam.LookupPolicyArgs{Arn: &arn})
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: role %s exists but EKS cluster %s does not in %s; reading the region its policy %s names: %w",
+			config.RegionKey, scope.ControllerRoleName(), cfg.ClusterName, cfg.Region, arn, err)
+	}
+	regions, err = karpenteriam.RegionsOf(p.Policy)
+	if err != nil {
+		return "", nil, fmt.Errorf("IAM policy %s: %w", arn, err)
+	}
+	return policy, regions, nil
 }
 
 // accessEntryNotFound reports whether err is the aws:eks/getAccessEntry:getAccessEntry invoke's answer for a
