@@ -17,6 +17,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -273,7 +274,23 @@ type unreadableSecrets struct {
 func (u unreadableSecrets) Type() string                { return u.ty }
 func (u unreadableSecrets) State() json.RawMessage      { return u.state }
 func (u unreadableSecrets) Encrypter() config.Encrypter { return config.BlindingCrypter }
-func (u unreadableSecrets) Decrypter() config.Decrypter { return config.BlindingCrypter }
+func (u unreadableSecrets) Decrypter() config.Decrypter { return unreadableDecrypter{} }
+
+// unreadableDecrypter decrypts every secret to Unreadable. A state's secret plaintext is the JSON of its value
+// (pkg/resource/stack, DeserializePropertyValue), so the string is returned JSON-encoded.
+type unreadableDecrypter struct{}
+
+func (unreadableDecrypter) DecryptValue(context.Context, string) (string, error) {
+	return strconv.Quote(Unreadable), nil
+}
+
+func (d unreadableDecrypter) BatchDecrypt(ctx context.Context, ciphertexts []string) ([]string, error) {
+	out := make([]string, len(ciphertexts))
+	for i := range ciphertexts {
+		out[i], _ = d.DecryptValue(ctx, ciphertexts[i])
+	}
+	return out, nil
+}
 
 // Changed returns the steps that change something in the cloud: not same, read, or discard (a read resource the
 // program no longer reads, e.g. the sample app's Service, read only during an update, is dropped from the state).

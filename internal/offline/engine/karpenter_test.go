@@ -38,7 +38,9 @@ func poolsGoFirst(t *testing.T, steps []engine.Step) int {
 	return pools
 }
 
-func isDelete(op string) bool { return op == string(deploy.OpDelete) || op == string(deploy.OpDeleteReplaced) }
+func isDelete(op string) bool {
+	return op == string(deploy.OpDelete) || op == string(deploy.OpDeleteReplaced)
+}
 
 // elsewhere returns base with the Kubernetes providers' kubeconfig pointing at another cluster, as a state saved
 // before the cluster was rebuilt, or exported from another stack, has it.

@@ -153,7 +153,9 @@ func (p *provider) diffConfig(_ context.Context, req plugin.DiffConfigRequest) (
 		}
 	}
 	res := plugin.DiffResult{Changes: plugin.DiffSome, ChangedKeys: d.ChangedKeys()}
-	if activeCluster(olds) != activeCluster(news) && slices.Contains(res.ChangedKeys, "kubeconfig") {
+	// A secret of a real `pulumi stack export` reads as Unreadable offline: whether its cluster changed cannot be
+	// told, and the plan says update rather than invent a replacement.
+	if activeCluster(olds) != activeCluster(news) && slices.Contains(res.ChangedKeys, "kubeconfig") && activeCluster(olds) != Unreadable {
 		res.ReplaceKeys = []resource.PropertyKey{"kubeconfig"}
 	}
 	return res, nil
