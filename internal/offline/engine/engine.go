@@ -41,6 +41,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/stack"
 )
 
@@ -157,6 +158,7 @@ func clone(snap *deploy.Snapshot) *deploy.Snapshot {
 // stepsOf turns the engine's resource pre-events, which it sends as it starts each step, into steps.
 func stepsOf(events []pkgengine.Event) []Step {
 	var out []Step
+	charts := map[string]string{}
 	for _, e := range events {
 		if e.Type != pkgengine.ResourcePreEvent {
 			continue
@@ -171,43 +173,54 @@ func stepsOf(events []pkgengine.Event) []Step {
 				s.Keys = append(s.Keys, string(k))
 			}
 		}
-		s.Karpenter = karpenterEffect(meta)
+		for _, st := range []*pkgengine.StepEventStateMetadata{meta.Old, meta.New} {
+			if st != nil && st.State != nil {
+				if v, ok := st.State.Inputs["chart"]; ok && v.IsString() {
+					charts[s.URN] = v.StringValue()
+				}
+			}
+		}
 		out = append(out, s)
+	}
+	for i, s := range out {
+		deleteFirst := s.Op == string(deploy.OpDeleteReplaced) && Index(out, deploy.OpCreateReplacement, s.URN) > i
+		out[i].Karpenter = karpenterEffect(s, charts[s.URN], deleteFirst)
 	}
 	return out
 }
 
-// karpenterEffect says what a step does to a running Karpenter.
-func karpenterEffect(meta pkgengine.StepEventMetadata) string {
-	removes := meta.Op == deploy.OpDelete || meta.Op == deploy.OpDeleteReplaced || meta.Op == deploy.OpReplace ||
-		meta.Op == deploy.OpCreateReplacement
-	if !removes {
+// karpenterEffect says what a step does to a running Karpenter: only the steps that remove something (a delete, or
+// the old half of a replacement) have an effect; deleteFirst marks the old half of a delete-before-replace, which
+// runs before its replacement exists.
+func karpenterEffect(s Step, chart string, deleteFirst bool) string {
+	deleted := s.Op == string(deploy.OpDelete)
+	if !deleted && s.Op != string(deploy.OpDeleteReplaced) {
 		return ""
 	}
-	chart := ""
-	for _, st := range []*pkgengine.StepEventStateMetadata{meta.Old, meta.New} {
-		if st != nil && st.State != nil {
-			if v, ok := st.State.Inputs["chart"]; ok && v.IsString() {
-				chart = v.StringValue()
-			}
-		}
-	}
 	switch {
-	case string(meta.Type) == "kubernetes:helm.sh/v3:Release" && strings.HasSuffix(chart, "/karpenter"):
-		return "controller down: no node is launched, drained or terminated until the new release runs; a NodePool deleted meanwhile waits on its NodeClaims' finalizers"
-	case string(meta.Type) == "kubernetes:helm.sh/v3:Release" && strings.HasSuffix(chart, "/karpenter-crd"):
-		return "CRDs uninstalled unless kept: Kubernetes deletes every NodePool, EC2NodeClass and NodeClaim with them"
-	case string(meta.Type) == mocks.TypeNodePool:
+	case s.Type == pulumik8s.ReleaseType && strings.HasSuffix(chart, "/karpenter"):
+		switch {
+		case deleteFirst:
+			return "controller down: no node is launched, consolidated or terminated, and no interruption handled, until the new release runs"
+		case deleted:
+			return "controller uninstalled: a NodePool or EC2NodeClass deleted after this waits on NodeClaim finalizers no controller removes"
+		}
+		return "old controller uninstalled once the new one runs"
+	case s.Type == pulumik8s.ReleaseType && strings.HasSuffix(chart, "/karpenter-crd"):
+		return "CRD release uninstalled: its CRDs are kept (helm.sh/resource-policy: keep), and with them every NodePool and NodeClaim"
+	case s.Type == mocks.TypeNodePool:
 		return "pool drained: Karpenter cordons, drains and terminates every node of this NodePool"
-	case string(meta.Type) == mocks.TypeEC2NodeClass:
+	case s.Type == mocks.TypeEC2NodeClass:
 		return "nodes replaced: the NodeClaims of this EC2NodeClass are deleted, their nodes drained and terminated"
-	case string(meta.Type) == mocks.TypeNodeGroup:
-		return "controller moves: its pods are evicted from the old node group's nodes to the new group's"
-	case string(meta.Type) == mocks.TypeKubernetesProvider:
-		return "every object on this provider is replaced with it"
-	case string(meta.Type) == mocks.TypeAWSEKSCluster:
-		return "control plane replaced: every node, pool and the controller go with the old cluster"
-	case string(meta.Type) == mocks.TypePodIdentityAssociation:
+	case s.Type == mocks.TypeNodeGroup && deleteFirst:
+		return "controller down: its node group is deleted before the new one has nodes"
+	case s.Type == mocks.TypeNodeGroup:
+		return "controller moves: EKS drains the old group's nodes, and its pods start on the new group's"
+	case s.Type == mocks.TypeKubernetesProvider && deleteFirst:
+		return "every object on this provider was deleted before it (NodePools before the controller), and is created again after"
+	case s.Type == mocks.TypeAWSEKSCluster:
+		return "control plane deleted: nodes Karpenter launched and no NodePool delete terminated are left running"
+	case s.Type == mocks.TypePodIdentityAssociation && deleteFirst:
 		return "controller loses its AWS credentials until the new association exists"
 	}
 	return ""

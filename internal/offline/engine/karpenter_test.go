@@ -77,6 +77,10 @@ func TestAProviderReplacementDeletesThePoolsBeforeTheController(t *testing.T) {
 	require.Less(t, engine.Index(steps, "delete-replaced", release), engine.Index(steps, "delete-replaced", crds), "the CRDs outlive the controller")
 	require.Less(t, engine.Index(steps, "delete-replaced", crds), engine.Index(steps, "delete-replaced", provider))
 	require.Less(t, engine.Index(steps, "delete-replaced", provider), engine.Index(steps, "create-replacement", release))
+	require.Contains(t, steps[engine.Index(steps, "delete-replaced", provider)].Karpenter, "NodePools before the controller")
+	require.Contains(t, steps[engine.Index(steps, "delete-replaced", release)].Karpenter, "controller down")
+	pool := urnOf(t, steps, mocks.TypeNodePool, "cluster-with-karpenter-nodepools-nodepool-default")
+	require.Contains(t, steps[engine.Index(steps, "delete-replaced", pool)].Karpenter, "pool drained")
 }
 
 // A namespace move replaces the controller and deletes no pool.
