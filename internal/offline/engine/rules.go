@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
 
 // Replace rules: the input paths whose change makes each provider's Diff ask for a replacement, kept as tables
@@ -92,12 +94,12 @@ var awsNamedBy = map[string]string{
 // (provider/pkg/provider/diff.go, forceNew and forceNewProperties), in addition to metadata.name and
 // metadata.namespace, which replace every object (metadataForceNewProperties).
 var kubernetesForceNew = map[string][]string{
-	"apps/v1/Deployment":  labelSelector("spec.selector"),
-	"apps/v1/DaemonSet":   labelSelector("spec.selector"),
-	"apps/v1/StatefulSet": append([]string{"spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.serviceName", "spec.volumeClaimTemplates"}, labelSelector("spec.selector")...),
-	"batch/v1/Job":        append([]string{"spec.completions", "spec.parallelism", "spec.template"}, labelSelector("spec.selector")...),
+	"apps/v1/Deployment":  selector,
+	"apps/v1/DaemonSet":   selector,
+	"apps/v1/StatefulSet": append([]string{"spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.serviceName", "spec.volumeClaimTemplates"}, selector...),
+	"batch/v1/Job":        append([]string{"spec.completions", "spec.parallelism", "spec.template"}, selector...),
 	"core/v1/PersistentVolumeClaim": append([]string{"spec.accessModes", "spec.storageClassName", "spec.volumeName"},
-		labelSelector("spec.selector")...),
+		selector...),
 	"core/v1/ResourceQuota":                           {"spec.scopes"},
 	"core/v1/Service":                                 {"spec.clusterIP"},
 	"rbac.authorization.k8s.io/v1/RoleBinding":        {"roleRef"},
@@ -110,9 +112,8 @@ var kubernetesForceNew = map[string][]string{
 	"core/v1/ConfigMap": {"data", "binaryData"},
 }
 
-func labelSelector(prefix string) []string {
-	return []string{prefix, prefix + ".matchExpressions", prefix + ".matchLabels"}
-}
+// selector is labelSelectorForceNewProperties(".spec.selector") with the selector itself.
+var selector = []string{"spec.selector", "spec.selector.matchExpressions", "spec.selector.matchLabels"}
 
 // helmReleaseForceNew: provider/pkg/provider/helm_release.go, (*helmReleaseProvider).Diff, forceNewFields; that Diff
 // always answers DeleteBeforeReplace false ("TODO: revisit this"): only the resource option makes it delete first.
@@ -121,7 +122,7 @@ var helmReleaseForceNew = []string{"name", "namespace"}
 // forceNew returns the replace paths of a resource of type token, and whether this package knows them.
 func forceNew(token string) ([]string, bool) {
 	switch {
-	case token == "kubernetes:helm.sh/v3:Release":
+	case token == pulumik8s.ReleaseType:
 		return helmReleaseForceNew, true
 	case strings.HasPrefix(token, "kubernetes:"):
 		paths := []string{"metadata.name", "metadata.namespace"}
@@ -145,7 +146,7 @@ func kubernetesKind(token string) string {
 // provider.go, (*kubeProvider).Diff, deleteBeforeReplace); the bridge when the program set the name (awsNamedBy).
 func deleteBeforeReplace(token string, olds, news resource.PropertyMap) bool {
 	switch {
-	case token == "kubernetes:helm.sh/v3:Release":
+	case token == pulumik8s.ReleaseType:
 		return false
 	case strings.HasPrefix(token, "kubernetes:"):
 		newName, newNS := at(news, "metadata.name"), at(news, "metadata.namespace")
