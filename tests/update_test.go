@@ -33,7 +33,9 @@ func planned(t *testing.T, base, changed project.Config) (steps []engine.Step, b
 	t.Helper()
 	snap, _, err := engine.Up(engineStack(base), nil)
 	require.NoError(t, err)
-	steps, err = engine.Preview(engineStack(changed), snap)
+	next := engineStack(changed)
+	next.Account = engine.AccountOf(snap)
+	steps, err = engine.Preview(next, snap)
 	require.NoError(t, err)
 	return steps, deepRender(t, base), deepRender(t, changed)
 }

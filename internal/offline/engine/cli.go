@@ -104,6 +104,7 @@ func planFrom(s Stack, path string, asJSON bool, w io.Writer) error {
 	if err := sameStack(s, snap); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	s.Account = AccountOf(snap)
 	steps, err := Preview(s, snap)
 	if err != nil {
 		return err

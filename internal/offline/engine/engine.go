@@ -72,7 +72,8 @@ func Up(s Stack, base *deploy.Snapshot) (*deploy.Snapshot, []Step, error) {
 	return run(s, base, pkgengine.Update, false)
 }
 
-// Preview runs `pulumi preview` from base and returns the steps the next `pulumi up` takes.
+// Preview runs `pulumi preview` from base and returns the steps the next `pulumi up` takes. Plan from a saved state
+// with s.Account set to AccountOf(base), as the real account then answers the program's lookups.
 func Preview(s Stack, base *deploy.Snapshot) ([]Step, error) {
 	_, steps, err := run(s, base, pkgengine.Update, true)
 	return steps, err
@@ -224,6 +225,28 @@ func karpenterEffect(s Step, chart string, deleteFirst bool) string {
 		return "controller loses its AWS credentials until the new association exists"
 	}
 	return ""
+}
+
+// AccountOf is what the account holds once base's resources exist, as the program's lookups see it at preview: the
+// EKS clusters and the EC2 Spot service-linked role the state records. Access entries made outside the stack are not
+// in a state, and none is assumed.
+func AccountOf(base *deploy.Snapshot) mocks.Account {
+	var a mocks.Account
+	if base == nil {
+		return a
+	}
+	for _, r := range base.Resources {
+		switch {
+		case r.Delete:
+		case string(r.Type) == mocks.TypeAWSEKSCluster:
+			if name, ok := r.Outputs["name"]; ok && name.IsString() {
+				a.Clusters = append(a.Clusters, name.StringValue())
+			}
+		case string(r.Type) == mocks.TypeServiceLinkedRole:
+			a.SpotRoleExists = true
+		}
+	}
+	return a
 }
 
 // Save writes snap as `pulumi stack export` writes it (an apitype.UntypedDeployment, version 3).

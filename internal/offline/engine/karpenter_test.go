@@ -67,8 +67,7 @@ func elsewhere(base *deploy.Snapshot) *deploy.Snapshot {
 // NodePools and EC2NodeClasses go first, while the old controller still runs, then the controller, then the CRDs.
 // Without it the controller release, itself delete-before-replace, was uninstalled first and the old pools last.
 func TestAProviderReplacementDeletesThePoolsBeforeTheController(t *testing.T) {
-	steps, err := engine.Preview(dev(t, nil), elsewhere(deployed(t)))
-	require.NoError(t, err)
+	steps := previewFrom(t, dev(t, nil), elsewhere(deployed(t)))
 	provider := urnOf(t, steps, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s")
 	require.Equal(t, []string{"delete-replaced", "replace", "create-replacement"}, ops(steps, provider), "the provider is replaced delete-first")
 	require.Equal(t, 5, poolsGoFirst(t, steps), "three NodePools and two EC2NodeClasses are replaced")

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 )
 
 // Plugin versions: exactly what the pinned SDKs ask for, else the engine looks for another plugin.
@@ -60,6 +61,12 @@ func (p *provider) create(_ context.Context, req plugin.CreateRequest) (plugin.C
 	id, outs, err := p.m.NewResource(pulumi.MockResourceArgs{TypeToken: string(req.Type), Name: req.Name, Inputs: inputs, Custom: true})
 	if err != nil {
 		return plugin.CreateResponse{}, err
+	}
+	if svc, ok := inputs["awsServiceName"]; string(req.Type) == mocks.TypeServiceLinkedRole && ok && svc.IsString() && svc.StringValue() == "spot.amazonaws.com" {
+		// terraform-provider-aws, internal/service/iam/service_linked_role.go, resourceServiceLinkedRoleCreate: the
+		// role's id is its ARN, which is also what the program imports it by once it exists.
+		id = karpenteriam.Scope{Partition: mocks.Partition, AccountID: mocks.AccountID}.SpotServiceLinkedRoleARN()
+		outs["arn"] = resource.NewStringProperty(id)
 	}
 	if req.Preview {
 		id = ""

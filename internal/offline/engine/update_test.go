@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/pkg/v3/resource/deploy"
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/engine"
@@ -30,7 +31,14 @@ const (
 // plan deploys the dev stack and previews the next up with overrides.
 func plan(t *testing.T, overrides map[string]string) []engine.Step {
 	t.Helper()
-	steps, err := engine.Preview(dev(t, overrides), deployed(t))
+	return previewFrom(t, dev(t, overrides), deployed(t))
+}
+
+// previewFrom plans the next up of s from base, the account holding what base records.
+func previewFrom(t *testing.T, s engine.Stack, base *deploy.Snapshot) []engine.Step {
+	t.Helper()
+	s.Account = engine.AccountOf(base)
+	steps, err := engine.Preview(s, base)
 	require.NoError(t, err)
 	return steps
 }
@@ -145,8 +153,7 @@ func TestAKarpenterVersionBumpUpgradesTheCRDsFirst(t *testing.T) {
 	old := dev(t, map[string]string{config.KeyKarpenterVersion: "1.14.0"})
 	snap, _, err := engine.Up(old, nil)
 	require.NoError(t, err)
-	steps, err := engine.Preview(dev(t, nil), snap)
-	require.NoError(t, err)
+	steps := previewFrom(t, dev(t, nil), snap)
 	crds, ctl := urnOf(t, steps, pulumik8s.ReleaseType, crdRelease), urnOf(t, steps, pulumik8s.ReleaseType, controller)
 	require.ElementsMatch(t, []string{
 		"update " + pulumik8s.ReleaseType + " " + controller,
