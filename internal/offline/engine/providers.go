@@ -210,7 +210,7 @@ func activeCluster(config resource.PropertyMap) string {
 
 // construct answers the remote components: pulumi-eks' Cluster registers the EKS control plane
 // (aws:eks/cluster:Cluster, named <name>-eksCluster as pulumi-eks v2.8.1's nodejs/eks/cluster.ts createCore names it)
-// so that the engine diffs it, and its kubeconfig is unknown at preview when the control plane is being created or
+// and the admins' access entries, so that the engine diffs them, and its kubeconfig is unknown at preview when the control plane is being created or
 // replaced; a yaml/v2 ConfigFile registers itself only.
 func (p *provider) construct(_ context.Context, req plugin.ConstructRequest, monitor *deploytest.ResourceMonitor) (plugin.ConstructResponse, error) {
 	inputs := resource.ToResourcePropertyMap(req.Inputs)
@@ -287,6 +287,61 @@ func (p *provider) controlPlane(req plugin.ConstructRequest, inputs resource.Pro
 	if err != nil {
 		return false, err
 	}
+	if err := p.accessEntries(req.Name, inputs, parent, res.URN, monitor); err != nil {
+		return false, err
+	}
 	arn, ok := res.Outputs["arn"]
 	return ok && !arn.ContainsUnknowns(), nil
+}
+
+// accessEntries registers the access entries and policy associations pulumi-eks makes of its accessEntries input,
+// named as v2.8.1's nodejs/eks/authenticationMode.ts, createAccessEntries, names them: <component>-<key> and
+// <component>-<key>-<association>, with the control plane's name.
+func (p *provider) accessEntries(component string, inputs resource.PropertyMap, parent, controlPlane resource.URN, monitor *deploytest.ResourceMonitor) error {
+	entries, ok := inputs["accessEntries"]
+	if !ok || !entries.IsObject() {
+		return nil
+	}
+	for _, key := range entries.ObjectValue().StableKeys() {
+		e := entries.ObjectValue()[key]
+		if !e.IsObject() {
+			continue
+		}
+		entry := e.ObjectValue()
+		args := resource.PropertyMap{"clusterName": inputs["name"], "principalArn": entry["principalArn"]}
+		for _, k := range []resource.PropertyKey{"type", "kubernetesGroups", "tags"} {
+			if v, ok := entry[k]; ok {
+				args[k] = v
+			}
+		}
+		if v, ok := entry["username"]; ok {
+			args["userName"] = v
+		}
+		res, err := monitor.RegisterResource(mocks.TypeAccessEntry, component+"-"+string(key), true, deploytest.ResourceOptions{
+			Parent: parent, Inputs: args, Dependencies: []resource.URN{controlPlane}, Version: pluginVersions["aws"],
+		})
+		if err != nil {
+			return err
+		}
+		policies, ok := entry["accessPolicies"]
+		if !ok || !policies.IsObject() {
+			continue
+		}
+		for _, name := range policies.ObjectValue().StableKeys() {
+			a := policies.ObjectValue()[name]
+			if !a.IsObject() {
+				continue
+			}
+			assoc := resource.PropertyMap{
+				"clusterName": inputs["name"], "principalArn": entry["principalArn"],
+				"policyArn": a.ObjectValue()["policyArn"], "accessScope": a.ObjectValue()["accessScope"],
+			}
+			if _, err := monitor.RegisterResource(mocks.TypeAccessPolicyAssociation, component+"-"+string(key)+"-"+string(name), true, deploytest.ResourceOptions{
+				Parent: parent, Inputs: assoc, Dependencies: []resource.URN{controlPlane, res.URN}, Version: pluginVersions["aws"],
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -161,3 +161,21 @@ func TestAKarpenterVersionBumpUpgradesTheCRDsFirst(t *testing.T) {
 	}, changedNames(steps))
 	require.Less(t, engine.Index(steps, "update", crds), engine.Index(steps, "update", ctl))
 }
+
+// Admins' access entries are keyed by identity (components/cluster): removing one admin deletes only that one's
+// entry and policy association, and the other's stay. pulumi-eks registers them, under its Cluster.
+func TestRemovingAnAdminDeletesOnlyItsAccessEntry(t *testing.T) {
+	const alice, bob = "arn:aws:iam::123456789012:role/alice", "arn:aws:iam::123456789012:role/bob"
+	snap, _, err := engine.Up(dev(t, map[string]string{config.KeyClusterAdminPrincipals: `["` + alice + `","` + bob + `"]`}), nil)
+	require.NoError(t, err)
+	steps := previewFrom(t, dev(t, map[string]string{config.KeyClusterAdminPrincipals: `["` + bob + `"]`}), snap)
+	const eks = "cluster-with-karpenter-eks"
+	require.ElementsMatch(t, []string{
+		"delete " + mocks.TypeAccessEntry + " " + eks + "-admin-123456789012-role-alice",
+		"delete " + mocks.TypeAccessPolicyAssociation + " " + eks + "-admin-123456789012-role-alice-cluster-admin",
+	}, changedNames(steps))
+	require.Equal(t, []string{"same"}, ops(steps, urnOf(t, steps, mocks.TypeAccessEntry, eks+"-admin-123456789012-role-bob")))
+	association := urnOf(t, steps, mocks.TypeAccessPolicyAssociation, eks+"-admin-123456789012-role-alice-cluster-admin")
+	entry := urnOf(t, steps, mocks.TypeAccessEntry, eks+"-admin-123456789012-role-alice")
+	require.Less(t, engine.Index(steps, "delete", association), engine.Index(steps, "delete", entry), "the association goes before its entry")
+}
