@@ -70,6 +70,8 @@ func TestAProviderReplacementDeletesThePoolsBeforeTheController(t *testing.T) {
 	steps := previewFrom(t, dev(t, nil), elsewhere(deployed(t)))
 	provider := urnOf(t, steps, mocks.TypeKubernetesProvider, "cluster-with-karpenter-k8s")
 	require.Equal(t, []string{"delete-replaced", "replace", "create-replacement"}, ops(steps, provider), "the provider is replaced delete-first")
+	app := urnOf(t, steps, mocks.TypeKubernetesProvider, "cluster-with-karpenter-sampleapp-k8s")
+	require.Equal(t, []string{"delete-replaced", "replace", "create-replacement"}, ops(steps, app), "and so is the sample app's")
 	require.Equal(t, 5, poolsGoFirst(t, steps), "three NodePools and two EC2NodeClasses are replaced")
 	release := urnOf(t, steps, pulumik8s.ReleaseType, controller)
 	crds := urnOf(t, steps, pulumik8s.ReleaseType, crdRelease)
