@@ -15,7 +15,7 @@ IMAGES ?= $(if $(filter examples/retail-store.yaml,$(WORKLOAD)),examples/retail-
 # savings diff prices the stack's savingsWorkloads (default: the retail store), with the images file CI uses.
 DIFF_IMAGES ?= examples/retail-store.images.json
 
-.PHONY: help test render render-json estimate diff check deep deep-deps lint vet actionlint fuzz tools bench-build bench
+.PHONY: help test render render-json plan estimate diff check deep deep-deps lint vet actionlint fuzz tools bench-build bench
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,10 @@ render: ## Offline preview of the stack (STACK=dev): every resource it would dec
 
 render-json: ## The same, as one JSON object {resources, outputs}
 	$(GO) run ./cmd/render --stack $(STACK) --json
+
+plan: ## Pulumi's engine plans the next `pulumi up` of STACK from STATE (a --save-state file or a pulumi stack export)
+	@test -n "$(STATE)" || { echo "usage: make plan STATE=state.json (go run ./cmd/render --save-state FILE writes one)"; exit 2; }
+	$(GO) run ./cmd/render --stack $(STACK) --plan --state $(STATE)
 
 estimate: ## Savings estimate of WORKLOAD (default examples/retail-store.yaml) on the STACK's node pools
 	$(GO) run ./cmd/savings estimate -f $(WORKLOAD) --images $(IMAGES) --stack $(STACK)

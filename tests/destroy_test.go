@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/deep"
+	"github.com/karpenter-savings/karpenter-savings/internal/offline/engine"
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/pulumik8s"
 )
@@ -75,6 +76,19 @@ func TestDestroyDeletesNodePoolsWhileKarpenterStillRuns(t *testing.T) {
 		outlive := rec.Outlives(obj.URN)
 		for _, want := range mustOutlive {
 			require.Truef(t, outlive[want], "%s must be deleted before %s", obj.URN, want)
+		}
+	}
+
+	// And Pulumi's engine, running `pulumi destroy` on the state of an offline `pulumi up`, deletes them in that order.
+	snap, _, err := engine.Up(engineStack(devConfig(t)), nil)
+	require.NoError(t, err)
+	steps, err := engine.Destroy(engineStack(devConfig(t)), snap)
+	require.NoError(t, err)
+	for _, obj := range objects {
+		deleted := engine.Index(steps, "delete", obj.URN)
+		require.GreaterOrEqualf(t, deleted, 0, "destroy deletes %s", obj.URN)
+		for _, want := range mustOutlive {
+			require.Lessf(t, deleted, engine.Index(steps, "delete", want), "%s is deleted before %s", obj.URN, want)
 		}
 	}
 }

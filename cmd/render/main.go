@@ -2,6 +2,8 @@
 // configuration (Pulumi.yaml defaults + Pulumi.<stack>.yaml), and prints every resource it would declare.
 //
 //	go run ./cmd/render [--stack dev] [--json | --check] [--deep] [--dir .]
+//	go run ./cmd/render [--stack dev] --save-state FILE
+//	go run ./cmd/render [--stack dev] --plan --state FILE [--json]
 //
 // No AWS account or Pulumi CLI is needed: invokes (SSM AMI parameters, caller identity, the EKS cluster lookup)
 // answer with realistic mocked values, so the output shows exactly what `pulumi preview` would send. Remote
@@ -15,6 +17,10 @@
 // --check it runs the policy rules (internal/offline/policy) on that deep render instead, prints one line per violation and
 // exits 1 if any. Both run cmd/render-deep, which links the engines, from the module's directory, so they work from
 // any directory.
+//
+// With --save-state it writes the state an offline `pulumi up` leaves, in `pulumi stack export` format; with --plan
+// --state FILE it plans the next `pulumi up` from such a state or a real export, as Pulumi's own engine plans it, and
+// says what each replacement does to a running Karpenter. Both run cmd/render-plan, which links the engine.
 //
 // With --json every resource carries its URN, its parent's URN, the URN of its explicit provider and its
 // dependencies as URNs (explicit and property dependencies, components expanded to their children), so the graph

@@ -42,3 +42,11 @@ func TestJSONAndCheckAreExclusive(t *testing.T) {
 	require.Empty(t, stdout)
 	require.Contains(t, stderr, "choose one")
 }
+
+// --save-state and --plan run Pulumi's engine on the program (cmd/render-plan), not the deep render.
+func TestPlanAndDeepAreExclusive(t *testing.T) {
+	code, stdout, stderr := runRender("--plan", "--state", "x.json", "--deep", "--dir", repoRoot)
+	require.Equal(t, 2, code, "a usage error exits 2")
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "drop --deep and --check")
+}

@@ -238,10 +238,18 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.Endpoint = eksCluster.Core.Endpoint()
 	c.Kubeconfig = pulumi.ToSecret(eksCluster.KubeconfigJson).(pulumi.StringOutput)
 
+	// Delete-before-replace: when pulumi-kubernetes replaces this provider (its DiffConfig: a kubeconfig unknown at
+	// preview, or one whose active cluster changed), the engine replaces everything on it. Created first, the new
+	// objects would take the old ones' names on the same cluster, and the old copies, deleted last, would take the
+	// live objects with them; worse, the Karpenter release (delete-before-replace itself) would be uninstalled before
+	// the old NodePools, whose deletes then wait on NodeClaim finalizers no controller removes. Deleted first, the
+	// engine removes every object on it in reverse dependency order, NodePools and EC2NodeClasses while the
+	// controller still runs, before it creates them again (pulumi v3.274.1, pkg/resource/deploy/step_generator.go,
+	// calculateDependentReplacements: a resource whose provider is replaced delete-first is replaced with it).
 	c.Provider, err = kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
 		Kubeconfig:            eksCluster.KubeconfigJson,
 		EnableServerSideApply: pulumi.Bool(true),
-	}, parent)
+	}, parent, pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: Kubernetes provider %s: %w", name+"-k8s", err)
 	}

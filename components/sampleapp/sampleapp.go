@@ -89,7 +89,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Kubeconfig:            args.Kubeconfig,
 		Namespace:             pulumi.String(namespace),
 		EnableServerSideApply: pulumi.Bool(true),
-	}, parent)
+		// Delete-before-replace, as the cluster's provider (components/cluster): the app goes from the old cluster
+		// before it is created again, never an object created under a name its old copy still holds.
+	}, parent, pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("sampleapp: provider: %w", err)
 	}

@@ -38,6 +38,10 @@ type Engines struct {
 // DeepCommand is the package, relative to the module's directory, that runs the render with its engines.
 const DeepCommand = "./cmd/render-deep"
 
+// PlanCommand is the package, relative to the module's directory, that runs the program under Pulumi's own engine
+// for --save-state and --plan (internal/offline/engine).
+const PlanCommand = "./cmd/render-plan"
+
 // Main is the command: it parses args and returns the exit code. engines is nil in cmd/render.
 func Main(args []string, stdout, stderr io.Writer, engines *Engines) int {
 	flags := flag.NewFlagSet("render", flag.ContinueOnError)
@@ -49,8 +53,38 @@ func Main(args []string, stdout, stderr io.Writer, engines *Engines) int {
 	deepRender := flags.Bool("deep", false, "also show what the remote components create: the yaml/v2 ConfigFile's objects (pulumi-kubernetes' code), "+
 		"what the Helm releases install (Helm's Go SDK, charts available offline) and what pulumi-eks creates (its npm package under Node mocks; "+
 		"needs `make deep-deps`); runs "+DeepCommand)
+	saveState := flags.String("save-state", "", "write the state an offline `pulumi up` of the stack leaves to FILE, in `pulumi stack export` format "+
+		"(Pulumi's own engine, in-process; runs "+PlanCommand+")")
+	planFlag := flags.Bool("plan", false, "plan the next `pulumi up` from --state FILE with the working tree's configuration, as Pulumi's engine "+
+		"plans it, and say what each replacement does to a running Karpenter; with --json, {steps: [{op, urn, type}]}; runs "+PlanCommand)
+	statePath := flags.String("state", "", "with --plan: a state written by --save-state or by `pulumi stack export`")
 	if err := flags.Parse(args); err != nil {
 		return 2
+	}
+	if *saveState != "" || *planFlag || *statePath != "" {
+		if *deepRender || *check {
+			fmt.Fprintln(stderr, "error: --save-state and --plan run Pulumi's engine on the program, not the deep render: drop --deep and --check")
+			return 2
+		}
+		absDir, dirErr := filepath.Abs(*dir)
+		if dirErr != nil {
+			fmt.Fprintf(stderr, "error: %v\n", dirErr)
+			return 1
+		}
+		planArgs := []string{"--stack", *stackName, "--dir", absDir}
+		if *saveState != "" {
+			planArgs = append(planArgs, "--save-state", absPath(*saveState))
+		}
+		if *planFlag {
+			planArgs = append(planArgs, "--plan")
+		}
+		if *statePath != "" {
+			planArgs = append(planArgs, "--state", absPath(*statePath))
+		}
+		if *asJSON {
+			planArgs = append(planArgs, "--json")
+		}
+		return goRun(PlanCommand, planArgs, stdout, stderr)
 	}
 	if flags.NArg() > 0 {
 		fmt.Fprintf(stderr, "error: unexpected arguments %q\n", flags.Args())
@@ -118,22 +152,37 @@ func load(dir, stackName string, warnings io.Writer, engines *Engines) (*mocks.R
 // delegate runs the deep render (`go run ./cmd/render-deep` in the module's directory) with the same flags, --dir
 // made absolute so that it names the same directory from there, and returns its exit code.
 func delegate(stackName, dir string, asJSON, check bool, stdout, stderr io.Writer) int {
-	root, err := ModuleRoot()
-	if err == nil {
-		dir, err = filepath.Abs(dir)
-	}
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	args := []string{"run", DeepCommand, "--deep", "--stack", stackName, "--dir", dir}
+	args := []string{"--deep", "--stack", stackName, "--dir", dir}
 	if asJSON {
 		args = append(args, "--json")
 	}
 	if check {
 		args = append(args, "--check")
 	}
-	cmd := exec.Command("go", args...) //nolint:gosec // G204: the go command on this module's own package; the flags were parsed above
+	return goRun(DeepCommand, args, stdout, stderr)
+}
+
+// absPath makes a file argument name the same file from the module's directory, where goRun runs.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// goRun runs `go run command args...` in the module's directory and returns its exit code.
+func goRun(command string, args []string, stdout, stderr io.Writer) int {
+	root, err := ModuleRoot()
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	cmd := exec.Command("go", append([]string{"run", command}, args...)...) //nolint:gosec // G204: the go command on this module's own package; the flags were parsed
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Run(); err != nil {
@@ -141,7 +190,7 @@ func delegate(stackName, dir string, asJSON, check bool, stdout, stderr io.Write
 		if errors.As(err, &exit) {
 			return exit.ExitCode()
 		}
-		fmt.Fprintf(stderr, "error: running %s: %v\n", DeepCommand, err)
+		fmt.Fprintf(stderr, "error: running %s: %v\n", command, err)
 		return 1
 	}
 	return 0
