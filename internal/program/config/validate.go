@@ -273,7 +273,7 @@ func (c *Config) validateKarpenter() []error {
 	add := errs.add
 	k := c.Karpenter
 	if m := semverPattern.FindStringSubmatch(k.Version); m == nil {
-		add(KeyKarpenterVersion, "%q is not a release version like 1.14.3", k.Version)
+		add(KeyKarpenterVersion, "%q is not a release version like 1.14.4", k.Version)
 	} else if m[1]+"."+m[2] != SupportedKarpenterMinor {
 		add(KeyKarpenterVersion, "%q is not allowed: this stack's IAM policies and CRD validation are built from Karpenter %s, so only %s.x releases are", k.Version, SupportedKarpenterMinor, SupportedKarpenterMinor)
 	}
