@@ -289,9 +289,9 @@ func (a Account) caller() string {
 	return DefaultCallerArn
 }
 
-// listIAM answers aws:iam/getRoles and aws:iam/getUsers over arns as the data sources do (terraform-provider-aws
-// v5.100.0, internal/service/iam/roles_data_source.go and users_data_source.go): IAM lists what is under pathPrefix
-// ("/" when unset), then names not matching nameRegex are dropped.
+// listIAM answers aws:iam/getRoles and aws:iam/getUsers over arns as the data sources do (terraform-provider-aws,
+// internal/service/iam/roles_data_source.go and users_data_source.go): IAM lists what is under pathPrefix ("/" when
+// unset), then names not matching nameRegex are dropped.
 func listIAM(args resource.PropertyMap, arns []string) (map[string]any, error) {
 	prefix := "/"
 	if v, ok := args["pathPrefix"]; ok && v.IsString() && v.StringValue() != "" {

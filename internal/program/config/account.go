@@ -118,7 +118,9 @@ func (c *Config) AccessEntryConflict(entry AccessEntry, callerARN string) (found
 // the preview (callerARN, from sts:GetCallerIdentity) while its access to the cluster is an entry the stack created
 // (callerEntry; nil when EKS holds none for it): `pulumi up` would delete that entry, and with it the identity's
 // access to the Kubernetes API, which every later `pulumi up`, refresh and destroy of the stack needs, since the
-// stack's kubeconfig authenticates as the identity running Pulumi. An entry the stack did not create (the one EKS
+// stack's kubeconfig authenticates as the identity running Pulumi (pulumi-eks v2.8.1, generateKubeconfig in
+// nodejs/eks/cluster.ts, runs `aws eks get-token` with no --role when no providerCredentialOpts are set, and the
+// stack sets none). An entry the stack did not create (the one EKS
 // made for the cluster's creator, or one made outside the stack) is not deleted, so the identity keeps its access
 // that way. The aws-auth ConfigMap gives none: pulumi-eks writes it with the stack's mappings only, and the stack
 // maps no identity there.

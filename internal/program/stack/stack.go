@@ -348,7 +348,9 @@ func lookupAccessEntry(ctx *pulumi.Context, cluster string, p, caller principal.
 
 // lookupIAMPrincipal returns the ARN, with its path, of the role or user p names in its account, or "" when IAM has
 // none of that name. It lists (iam:ListRoles, iam:ListUsers) rather than gets, so that an absent principal is an
-// answer, not an error; the data sources return the ARNs as a set, so the one of p's name is picked out.
+// answer, not an error: the data sources page through the whole list and drop, locally, the names nameRegex does not
+// match, and return the ARNs as a set (terraform-provider-aws, internal/service/iam/roles_data_source.go and
+// users_data_source.go, dataSourceRolesRead and dataSourceUsersRead), so the one of p's name is picked out.
 func lookupIAMPrincipal(ctx *pulumi.Context, p principal.Principal) (string, error) {
 	nameRegex := "^" + regexp.QuoteMeta(p.Name) + "$"
 	var arns []string
