@@ -155,7 +155,7 @@ func TestDroppingTheCallerFromTheAdminsIsRefusedUnlessItKeepsAccess(t *testing.T
 			wantErr: `karpenter-savings:clusterAdminPrincipalArns: ` + caller + `, the identity running this, reaches cluster ` +
 				`cluster-with-karpenter through the access entry this stack created for ` + sso + `, and this configuration no longer lists it`},
 		{name: "the list emptied; its entry is the stack's", admins: `[]`, entry: stackEntryTags, wantErr: "no longer lists it"},
-		{name: "still listed, without its path", admins: `["arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_01"]`, entry: stackEntryTags},
+		{name: "still listed", admins: `["` + admin + `","` + sso + `"]`, entry: stackEntryTags},
 		{name: "dropped; its entry is the creator's, which the stack leaves", admins: `["` + admin + `"]`, entry: nil},
 		{name: "dropped; its entry was made outside the stack", admins: `["` + admin + `"]`, entry: map[string]string{"owner": "security"}},
 	} {
@@ -199,12 +199,23 @@ func TestAnAdminListedWithoutItsPathIsFoundUnderItsPath(t *testing.T) {
 		{"clusterName": "cluster-with-karpenter", "principalArn": sso},
 	})
 
-	// The stack's own entry, under either form, passes.
+	// The stack's own entry, made in the form listed, passes.
 	_, err = render(t, values, mocks.WithAccount(mocks.Account{
 		Clusters: []string{"cluster-with-karpenter"}, Roles: []string{sso},
 		AccessEntries: map[string]map[string]string{pathless: stackEntryTags},
 	}))
 	require.NoError(t, err)
+
+	// The stack's own entry, made when the admin was listed with its path: the new form would replace it, creating
+	// the new entry first, which EKS refuses for the same identity.
+	rec, err = render(t, values, mocks.WithAccount(mocks.Account{
+		Clusters: []string{"cluster-with-karpenter"}, Roles: []string{sso},
+		AccessEntries: map[string]map[string]string{sso: stackEntryTags},
+	}))
+	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "`+pathless+`" names the identity whose access entry on cluster `+
+		`cluster-with-karpenter the stack made as `+sso+`: `+"`pulumi up`"+` would replace the entry, creating the new one first, which fails `+
+		`with 409 ResourceInUseException while the old one holds the identity; list it as "`+sso+`"`)
+	require.Empty(t, rec.Resources, "nothing is declared")
 }
 
 // A lookup that fails for another reason than a missing entry stops the preview: it does not pass for "no entry".

@@ -147,6 +147,11 @@ func checkAccessEntry(ctx context.Context, api EKSAPI, cfg *config.Config, arn s
 		return failed(res, "could not check: "+err.Error(), "fix the error; the check needs eks:DescribeAccessEntry")
 	case entry == nil:
 		return passed(res, "none; the stack creates it")
+	case cfg.OwnsAccessEntry(entry.Tags) && entry.PrincipalArn != arn:
+		// As config.CheckAccessEntries refuses it: a new form of the ARN replaces the entry, creating first.
+		return failed(res, "the stack's own, made as "+entry.PrincipalArn+": `pulumi up` would replace it, creating the new "+
+			"entry first, which fails with 409 ResourceInUseException", "list it as "+entry.PrincipalArn+" in "+
+			config.Project+":"+config.KeyClusterAdminPrincipals)
 	case cfg.OwnsAccessEntry(entry.Tags):
 		return passed(res, "the stack's own ("+entry.PrincipalArn+")")
 	}

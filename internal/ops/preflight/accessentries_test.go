@@ -125,6 +125,20 @@ func TestAccessEntries(t *testing.T) {
 			}},
 		},
 		{
+			name: "the stack's own entry, made when the admin was listed with its path",
+			cfg:  withAdmins(stackTags, "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01"),
+			account: fakeAccount{clusters: demoCluster, accessEntries: map[string]map[string]string{
+				"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01": entryTags,
+			}},
+			want: []preflight.Result{{
+				Check:  "no access entry outside the stack for admin arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_01",
+				Status: preflight.StatusFail,
+				Found: "the stack's own, made as arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01: " +
+					"`pulumi up` would replace it, creating the new entry first, which fails with 409 ResourceInUseException",
+				Fix: "list it as arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01 in karpenter-savings:clusterAdminPrincipalArns",
+			}},
+		},
+		{
 			// Its own entry is the creator's: the advice does not tell it to delete that.
 			name:    "the identity running the preflight is the listed creator",
 			cfg:     withAdmins(stackTags, creatorRole),

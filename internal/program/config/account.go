@@ -75,7 +75,19 @@ func (c *Config) CheckAccessEntries(entries map[string]AccessEntry, callerARN st
 	var errs problems
 	for _, arn := range c.ClusterAdminPrincipalArns {
 		entry, ok := entries[arn]
-		if !ok || c.OwnsAccessEntry(entry.Tags) {
+		if !ok {
+			continue
+		}
+		if c.OwnsAccessEntry(entry.Tags) {
+			// The stack's entry, made when the principal was listed in another form (with or without its path): the
+			// entry's principal ARN forces a new entry (principal_arn is ForceNew, terraform-provider-aws
+			// internal/service/eks/access_entry.go), which the engine creates before it deletes the old one, and
+			// EKS refuses a second entry for one identity.
+			if entry.PrincipalArn != arn {
+				errs.add(KeyClusterAdminPrincipals, "%q names the identity whose access entry on cluster %s the stack made as %s: "+
+					"`pulumi up` would replace the entry, creating the new one first, which fails with 409 ResourceInUseException "+
+					"while the old one holds the identity; list it as %q", arn, c.ClusterName, entry.PrincipalArn, entry.PrincipalArn)
+			}
 			continue
 		}
 		found, fix := c.AccessEntryConflict(entry, callerARN)
