@@ -1,6 +1,6 @@
 module github.com/karpenter-savings/karpenter-savings
 
-go 1.26.10
+go 1.26.11
 
 require (
 	github.com/aws/aws-sdk-go-v2 v1.43.0
@@ -17,7 +17,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/pricing v1.42.9
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.44.2
 	github.com/aws/aws-sdk-go-v2/service/sts v1.45.0
-	github.com/aws/karpenter-provider-aws v1.14.3
+	github.com/aws/karpenter-provider-aws v1.14.4
 	github.com/aws/smithy-go v1.27.4
 	github.com/awslabs/operatorpkg v0.0.0-20260708223819-4da4c353c5fa
 	github.com/blang/semver v3.5.1+incompatible

@@ -69,7 +69,6 @@ func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *t
 	require.NoError(t, err)
 	require.Empty(t, accessEntryLookups(rec), "no cluster yet: no access entry to look up")
 
-	stackTags := map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"}
 	for _, tc := range []struct {
 		name    string
 		entries map[string]map[string]string
@@ -77,11 +76,11 @@ func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *t
 	}{
 		{
 			name:    "the creator's untagged entry",
-			entries: map[string]map[string]string{creator: nil, admin: stackTags},
+			entries: map[string]map[string]string{creator: nil, admin: stackEntryTags},
 			wantErr: `karpenter-savings:clusterAdminPrincipalArns: "` + creator + `" already has an access entry on cluster ` +
 				`cluster-with-karpenter that the stack did not create (principal ` + creator + `, no tags)`,
 		},
-		{name: "the stack's own tagged entries", entries: map[string]map[string]string{creator: stackTags, admin: stackTags}},
+		{name: "the stack's own tagged entries", entries: map[string]map[string]string{creator: stackEntryTags, admin: stackEntryTags}},
 		{name: "no entries yet", entries: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,9 +97,127 @@ func TestAdminWithAnEntryTheStackDidNotCreateIsRejectedOnceTheClusterExists(t *t
 			require.ElementsMatch(t, []map[string]any{
 				{"clusterName": "cluster-with-karpenter", "principalArn": admin},
 				{"clusterName": "cluster-with-karpenter", "principalArn": creator},
-			}, accessEntryLookups(rec), "each admin's entry is looked up")
+				{"clusterName": "cluster-with-karpenter", "principalArn": mocks.DefaultCallerArn},
+			}, accessEntryLookups(rec), "each admin's entry is looked up, and the entry of the identity running the preview, which is not listed")
 		})
 	}
+}
+
+// stackEntryTags are the tags of an access entry the stack made: its fixed tag, and Pulumi.yaml's default tags.
+var stackEntryTags = map[string]string{
+	config.AccessEntryTag: "cluster-with-karpenter", "project": "karpenter-savings", "managed-by": "pulumi",
+}
+
+// The stack marks its admin access entries with one fixed tag, whatever `tags` holds, on the entries pulumi-eks
+// creates from the eks:index:Cluster's accessEntries.
+func TestAdminAccessEntriesCarryTheStacksFixedTag(t *testing.T) {
+	const admin = "arn:aws:iam::123456789012:role/platform-admin"
+	for _, tags := range []string{`{"project":"karpenter-savings","managed-by":"pulumi"}`, `{}`, `{"team":"platform"}`} {
+		t.Run(tags, func(t *testing.T) {
+			rec, err := render(t, with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: `["` + admin + `"]`, config.KeyTags: tags}))
+			require.NoError(t, err)
+			cluster, ok := rec.ByURN("urn:pulumi:dev::karpenter-savings::karpenter-savings:index:Cluster$eks:index:Cluster::cluster-with-karpenter-eks")
+			require.True(t, ok, "the pulumi-eks cluster, by URN: %v", rec.ByType(mocks.TypeEKSCluster))
+			entry := cluster.Inputs["accessEntries"].(map[string]any)["admin-123456789012-role-platform-admin"].(map[string]any)
+			require.Equal(t, map[string]any{config.AccessEntryTag: "cluster-with-karpenter"}, entry["tags"])
+		})
+	}
+}
+
+// The stack knows its own entries by the fixed tag, so replacing the `tags` map does not make the preview take them
+// for entries made outside the stack.
+func TestReplacingTagsKeepsTheStacksOwnEntries(t *testing.T) {
+	const admin = "arn:aws:iam::123456789012:role/platform-admin"
+	values := with(devConfig(t), map[string]string{
+		config.KeyClusterAdminPrincipals: `["` + admin + `"]`,
+		config.KeyTags:                   `{"team":"platform","cost-center":"42"}`,
+	})
+	_, err := render(t, values, mocks.WithAccount(mocks.Account{
+		Clusters: []string{"cluster-with-karpenter"}, AccessEntries: map[string]map[string]string{admin: stackEntryTags},
+	}))
+	require.NoError(t, err, "the entry carries the fixed tag, though none of the new tags")
+}
+
+// The identity running the preview reaches the cluster through the entry the stack made for it; a configuration that
+// drops it from the list would have `pulumi up` delete that entry, and is refused before anything is declared, unless
+// the identity keeps access another way (an entry the stack did not create, which `pulumi up` leaves).
+func TestDroppingTheCallerFromTheAdminsIsRefusedUnlessItKeepsAccess(t *testing.T) {
+	const (
+		admin  = "arn:aws:iam::123456789012:role/platform-admin"
+		sso    = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01"
+		caller = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_01/alice@example.com"
+	)
+	for _, tc := range []struct {
+		name    string
+		admins  string
+		entry   map[string]string // the caller's entry's tags
+		wantErr string
+	}{
+		{name: "dropped; its entry is the stack's", admins: `["` + admin + `"]`, entry: stackEntryTags,
+			wantErr: `karpenter-savings:clusterAdminPrincipalArns: ` + caller + `, the identity running this, reaches cluster ` +
+				`cluster-with-karpenter through the access entry this stack created for ` + sso + `, and this configuration no longer lists it`},
+		{name: "the list emptied; its entry is the stack's", admins: `[]`, entry: stackEntryTags, wantErr: "no longer lists it"},
+		{name: "still listed", admins: `["` + admin + `","` + sso + `"]`, entry: stackEntryTags},
+		{name: "dropped; its entry is the creator's, which the stack leaves", admins: `["` + admin + `"]`, entry: nil},
+		{name: "dropped; its entry was made outside the stack", admins: `["` + admin + `"]`, entry: map[string]string{"owner": "security"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := render(t, with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: tc.admins}),
+				mocks.WithAccount(mocks.Account{
+					Clusters: []string{"cluster-with-karpenter"}, CallerArn: caller, Roles: []string{sso, admin},
+					AccessEntries: map[string]map[string]string{sso: tc.entry},
+				}))
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorContains(t, err, tc.wantErr)
+			require.ErrorContains(t, err, `keep "`+sso+`" in karpenter-savings:clusterAdminPrincipalArns, or make the change as another identity that stays a cluster admin`)
+			require.NotContains(t, err.Error(), "delete-access-entry", "the advice never removes the caller's own access")
+			require.Empty(t, rec.Resources, "nothing is declared")
+		})
+	}
+}
+
+// EKS holds an entry under the ARN it was made with, and the creator's under the role's ARN with its path; an admin
+// listed without the path is the same identity, found as internal/ops/preflight finds it (listing and comparing
+// identities): the preview takes the path from IAM and looks up both forms.
+func TestAnAdminListedWithoutItsPathIsFoundUnderItsPath(t *testing.T) {
+	const (
+		sso      = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01"
+		pathless = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_01"
+	)
+	values := with(devConfig(t), map[string]string{config.KeyClusterAdminPrincipals: `["` + pathless + `"]`})
+	rec, err := render(t, values, mocks.WithAccount(mocks.Account{
+		Clusters: []string{"cluster-with-karpenter"}, Roles: []string{sso},
+		AccessEntries: map[string]map[string]string{sso: nil},
+	}))
+	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "`+pathless+`" already has an access entry on cluster `+
+		`cluster-with-karpenter that the stack did not create (principal `+sso+`, no tags)`)
+	require.ErrorContains(t, err, "--principal-arn "+sso, "the entry is deleted under the ARN EKS holds")
+	require.Empty(t, rec.Resources, "nothing is declared")
+	require.Subset(t, accessEntryLookups(rec), []map[string]any{
+		{"clusterName": "cluster-with-karpenter", "principalArn": pathless},
+		{"clusterName": "cluster-with-karpenter", "principalArn": sso},
+	})
+
+	// The stack's own entry, made in the form listed, passes.
+	_, err = render(t, values, mocks.WithAccount(mocks.Account{
+		Clusters: []string{"cluster-with-karpenter"}, Roles: []string{sso},
+		AccessEntries: map[string]map[string]string{pathless: stackEntryTags},
+	}))
+	require.NoError(t, err)
+
+	// The stack's own entry, made when the admin was listed with its path: the new form would replace it, creating
+	// the new entry first, which EKS refuses for the same identity.
+	rec, err = render(t, values, mocks.WithAccount(mocks.Account{
+		Clusters: []string{"cluster-with-karpenter"}, Roles: []string{sso},
+		AccessEntries: map[string]map[string]string{sso: stackEntryTags},
+	}))
+	require.ErrorContains(t, err, `karpenter-savings:clusterAdminPrincipalArns: "`+pathless+`" names the identity whose access entry on cluster `+
+		`cluster-with-karpenter the stack made as `+sso+`: `+"`pulumi up`"+` would replace the entry, creating the new one first, which fails `+
+		`with 409 ResourceInUseException while the old one holds the identity; list it as "`+sso+`"`)
+	require.Empty(t, rec.Resources, "nothing is declared")
 }
 
 // A lookup that fails for another reason than a missing entry stops the preview: it does not pass for "no entry".

@@ -54,6 +54,8 @@ func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
 		{"endpoint open to the internet", map[string]string{"endpointPublicAccessCidrs": `["0.0.0.0/0"]`}, "karpenter-savings:endpointPublicAccessCidrs", "opens the API endpoint to the whole internet"},
 		{"admin principal not an ARN", map[string]string{"clusterAdminPrincipalArns": `["platform-admin"]`}, "karpenter-savings:clusterAdminPrincipalArns", `"platform-admin" is not an IAM role or user ARN`},
 		{"reserved tag prefix", map[string]string{"tags": `{"aws:owner":"me"}`}, "karpenter-savings:tags", "reserved aws: prefix"},
+		{"the stack's access-entry tag", map[string]string{"tags": `{"karpenter-savings/access-entry":"cluster-with-karpenter"}`}, "karpenter-savings:tags",
+			`tag key "karpenter-savings/access-entry" is reserved: the stack puts it on the access entries it creates`},
 		{"karpenter minor the IAM is not built for", map[string]string{"karpenterVersion": "1.15.0"}, "karpenter-savings:karpenterVersion", `"1.15.0" is not allowed`},
 		{"karpenter version not semver", map[string]string{"karpenterVersion": "v1.14"}, "karpenter-savings:karpenterVersion", "not a release version"},
 		{"namespace", map[string]string{"karpenterNamespace": "Kube_System"}, "karpenter-savings:karpenterNamespace", "is not a Kubernetes namespace name"},

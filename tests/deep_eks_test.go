@@ -223,3 +223,17 @@ func TestReparentURN(t *testing.T) {
 		require.Equal(t, want, deep.ReparentURN(in, harness, recorded), in)
 	}
 }
+
+// pulumi-eks creates each admin's aws:eks/accessEntry from the component's accessEntries: the entry carries the
+// stack's fixed tag, by which the preview and preflight know it, beside the configured tags the transform adds.
+func TestAdminAccessEntryCarriesTheFixedTagAndTheStacksTags(t *testing.T) {
+	rec, component := eksRender(t, with(devConfig(t), map[string]string{
+		config.KeyClusterAdminPrincipals: `["arn:aws:iam::123456789012:role/platform-admin"]`,
+		config.KeyTags:                   `{"team":"platform"}`,
+	}))
+	name := component.Name + "-admin-123456789012-role-platform-admin"
+	entry, ok := rec.ByURN(under(component) + mocks.TypeAccessEntry + "::" + name)
+	require.True(t, ok, "pulumi-eks registers the admin's access entry under the component")
+	require.Equal(t, "arn:aws:iam::123456789012:role/platform-admin", entry.Inputs["principalArn"])
+	require.Equal(t, map[string]any{config.AccessEntryTag: "cluster-with-karpenter", "team": "platform"}, entry.Inputs["tags"])
+}

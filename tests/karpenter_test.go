@@ -21,7 +21,7 @@ func TestKarpenterWiringAgreesAcrossComponents(t *testing.T) {
 	settings := release.Inputs["values"].(map[string]any)["settings"].(map[string]any)
 	require.Equal(t, queue.Inputs["name"], settings["interruptionQueue"], "Helm gets the queue's name, not its ARN")
 	require.Equal(t, clusterName, settings["clusterName"])
-	require.Equal(t, "1.14.3", release.Inputs["version"])
+	require.Equal(t, "1.14.4", release.Inputs["version"])
 	require.Equal(t, "kube-system", release.Inputs["namespace"])
 
 	nodeRole := one(t, rec, mocks.TypeRole, "cluster-with-karpenter-karpenter-node-role")
@@ -82,7 +82,7 @@ func TestKarpenterOutputs(t *testing.T) {
 	require.Equal(t, "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter", out["karpenterNodeRoleArn"])
 	require.Regexp(t, `^arn:aws:iam::123456789012:role/.+`, out["karpenterControllerRoleArn"])
 	require.Equal(t, clusterName, out["karpenterQueueName"])
-	require.Equal(t, "1.14.3", out["karpenterVersion"])
+	require.Equal(t, "1.14.4", out["karpenterVersion"])
 	require.Equal(t, []any{"default", "graviton", "gpu"}, out["nodePools"])
 	require.Equal(t, mocks.UIServiceHostname, out["sampleAppUiAddress"])
 }

@@ -138,7 +138,8 @@ func TestRun(t *testing.T) {
 			tools:   goodTools,
 			clients: clientsOf(cleanAccount{clusterLeft: true}),
 			code:    1,
-			stdout:  []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "preflight: 19 ok, 1 failed, 0 skipped"},
+			stdout: []string{"FAIL no EKS cluster cluster-with-karpenter exists: arn:aws:eks:us-east-1:111122223333:cluster/cluster-with-karpenter, ACTIVE -> delete it", "ok the identity running this keeps its access to cluster cluster-with-karpenter no access entry for arn:aws:iam::111122223333:user/ops; the stack gives it none",
+				"preflight: 20 ok, 1 failed, 0 skipped"},
 		},
 		{
 			name:  "without an AWS configuration the account checks are skipped, not failed",

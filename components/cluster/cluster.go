@@ -70,6 +70,9 @@ type Args struct {
 	// AdminPrincipalArns get access entries with the AmazonEKSClusterAdminPolicy access policy, cluster-wide.
 	// Optional; the identity that creates the cluster is an admin either way.
 	AdminPrincipalArns []string
+	// AdminAccessEntryTags go on each admin access entry beside Tags, and win over them: the stack marks its own
+	// entries with them, to tell them from entries made outside it (config.AccessEntryTag). Optional.
+	AdminAccessEntryTags map[string]string
 	// NodeGroup sizes the critical-add-ons managed node group. Required.
 	NodeGroup NodeGroupArgs
 	// Tags go on every taggable resource. Optional.
@@ -195,7 +198,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, fmt.Errorf("cluster: control plane role: %w", err)
 	}
 
-	accessEntries, err := adminAccessEntries(args.Partition, args.AdminPrincipalArns)
+	accessEntries, err := adminAccessEntries(args.Partition, args.AdminPrincipalArns, args.AdminAccessEntryTags)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: Args.AdminPrincipalArns: %w", err)
 	}
@@ -329,10 +332,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return c, nil
 }
 
-// adminAccessEntries grants each principal cluster-admin through an EKS access entry. pulumi-eks names the
-// resources after the map key, so the key is the principal's identity (account, kind, name): removing one principal
-// then leaves the others' entries untouched, where a key by list position would replace every entry after it.
-func adminAccessEntries(partition string, principals []string) (map[string]eks.AccessEntryArgs, error) {
+// adminAccessEntries grants each principal cluster-admin through an EKS access entry tagged with tags (pulumi-eks
+// v2.8.1 passes an entry's tags to its aws:eks/accessEntry, createAccessEntries in nodejs/eks/authenticationMode.ts,
+// and awstags.Transform adds the stack's tags only where a key is missing). pulumi-eks names the resources after the
+// map key, so the key is the principal's identity (account, kind, name): removing one principal then leaves the
+// others' entries untouched, where a key by list position would replace every entry after it.
+func adminAccessEntries(partition string, principals []string, tags map[string]string) (map[string]eks.AccessEntryArgs, error) {
 	if len(principals) == 0 {
 		return nil, nil
 	}
@@ -346,7 +351,7 @@ func adminAccessEntries(partition string, principals []string) (map[string]eks.A
 		if _, dup := entries[key]; dup {
 			return nil, fmt.Errorf("%q names an identity listed before", arn)
 		}
-		entries[key] = eks.AccessEntryArgs{
+		entry := eks.AccessEntryArgs{
 			PrincipalArn: pulumi.String(arn),
 			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
 				"cluster-admin": eks.AccessPolicyAssociationArgs{
@@ -355,6 +360,10 @@ func adminAccessEntries(partition string, principals []string) (map[string]eks.A
 				},
 			},
 		}
+		if len(tags) > 0 {
+			entry.Tags = pulumi.ToStringMap(tags)
+		}
+		entries[key] = entry
 	}
 	return entries, nil
 }

@@ -303,10 +303,12 @@ func TestAdminPrincipalsGetClusterAdminAccessEntries(t *testing.T) {
 
 	rec := deployOK(t, func(a *cluster.Args) {
 		a.AdminPrincipalArns = []string{"arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/github-deploy"}
+		a.AdminAccessEntryTags = map[string]string{"karpenter-savings/access-entry": "cluster-with-karpenter"}
 	})
 	entry := func(arn string) map[string]any {
 		return map[string]any{
 			"principalArn": arn,
+			"tags":         map[string]any{"karpenter-savings/access-entry": "cluster-with-karpenter"},
 			"accessPolicies": map[string]any{"cluster-admin": map[string]any{
 				"policyArn":   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
 				"accessScope": map[string]any{"type": "cluster"},

@@ -55,7 +55,7 @@ type Args struct {
 	Scope karpenteriam.Scope
 	// ClusterName is the EKS cluster's name output; it carries the dependency on the cluster. Required.
 	ClusterName pulumi.StringInput
-	// Version is the chart version of both charts, without a "v", e.g. "1.14.3". Required.
+	// Version is the chart version of both charts, without a "v", e.g. "1.14.4". Required.
 	Version string
 	// Namespace of the controller release and its service account (the CRD release stays in CRDNamespace). Optional;
 	// default "kube-system".
@@ -131,7 +131,7 @@ func (a *Args) withDefaults() (Args, error) {
 		errs = append(errs, errors.New("karpenter: Args.ClusterName is required"))
 	}
 	if !chartVersion.MatchString(out.Version) {
-		errs = append(errs, fmt.Errorf("karpenter: Args.Version: %q is not a chart version such as \"1.14.3\"", out.Version))
+		errs = append(errs, fmt.Errorf("karpenter: Args.Version: %q is not a chart version such as \"1.14.4\"", out.Version))
 	}
 	for _, q := range []struct{ field, value string }{
 		{"ControllerCPU", out.ControllerCPU},

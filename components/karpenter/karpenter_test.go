@@ -71,7 +71,7 @@ func deploy(t *testing.T, edit func(*karpenter.Args)) deployment {
 			args := &karpenter.Args{
 				Scope:                scope,
 				ClusterName:          pulumi.String(clusterName),
-				Version:              "1.14.3",
+				Version:              "1.14.4",
 				CriticalNodeSelector: map[string]string{criticalNodeGroupKey: criticalNodeGroupName},
 				Tags:                 tags,
 				KubernetesProvider:   provider,
@@ -133,7 +133,7 @@ func TestNewRejectsInvalidArgs(t *testing.T) {
 		{"no cluster name", func(a *karpenter.Args) { a.ClusterName = nil }, "ClusterName"},
 		{"cluster name too long for IAM", func(a *karpenter.Args) { a.Scope.ClusterName = strings.Repeat("c", 41) }, "Scope.ClusterName"},
 		{"no version", func(a *karpenter.Args) { a.Version = "" }, "Version"},
-		{"version with a v", func(a *karpenter.Args) { a.Version = "v1.14.3" }, "Version"},
+		{"version with a v", func(a *karpenter.Args) { a.Version = "v1.14.4" }, "Version"},
 		{"bad CPU", func(a *karpenter.Args) { a.ControllerCPU = "one" }, "ControllerCPU"},
 		{"bad memory", func(a *karpenter.Args) { a.ControllerMemory = "1 GB" }, "ControllerMemory"},
 		{"negative replicas", func(a *karpenter.Args) { a.Replicas = -1 }, "Replicas"},
@@ -333,7 +333,7 @@ func TestReleases(t *testing.T) {
 			in := res.Inputs
 			require.Equal(t, tt.name, in["name"], "release name")
 			require.Equal(t, tt.chart, in["chart"], "chart")
-			require.Equal(t, "1.14.3", in["version"], "chart version")
+			require.Equal(t, "1.14.4", in["version"], "chart version")
 			require.Equal(t, "kube-system", in["namespace"], "namespace")
 			require.Equal(t, tt.skipCRDs, in["skipCrds"], "skipCrds")
 			require.Contains(t, res.Provider, "pulumi:providers:kubernetes::k8s", "release provider")
@@ -430,7 +430,7 @@ func TestOutputs(t *testing.T) {
 		{"node role ARN", d.output(t, "nodeRoleArn"), "arn:aws:iam::123456789012:role/KarpenterNodeRole-cluster-with-karpenter"},
 		{"node role name", d.output(t, "nodeRoleName"), "KarpenterNodeRole-cluster-with-karpenter"},
 		{"queue name", d.output(t, "queueName"), clusterName},
-		{"version", d.output(t, "version"), "1.14.3"},
+		{"version", d.output(t, "version"), "1.14.4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ func run(t *testing.T, set *poolspec.Set) (*mocks.Recording, []any, error) {
 				return nil, err
 			}
 			release, err := pulumik8s.NewRelease(ctx, "karpenter", &pulumik8s.ReleaseArgs{
-				Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.3"),
+				Chart: pulumi.String("oci://public.ecr.aws/karpenter/karpenter"), Version: pulumi.String("1.14.4"),
 			}, pulumi.Provider(provider))
 			if err != nil {
 				return nil, err

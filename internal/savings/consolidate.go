@@ -36,11 +36,13 @@ import (
 	"sigs.k8s.io/karpenter/pkg/utils/pdb"
 )
 
-// KarpenterVersion is the version of sigs.k8s.io/karpenter this tool links; a test keeps it equal to go.mod's.
+// KarpenterVersion is the version of sigs.k8s.io/karpenter, Karpenter's core, that this tool links; a test keeps it
+// equal to the linked module's. It is not the release's version: karpenter-provider-aws v1.14.4 requires the core at
+// v1.14.3 (its go.mod), so the disruption code is v1.14.3's.
 const KarpenterVersion = "v1.14.3"
 
 // ConsolidationRules says which of Karpenter's disruption rules the steady state follows; the report carries it.
-const ConsolidationRules = "Steady state: Karpenter " + KarpenterVersion + "'s disruption methods (sigs.k8s.io/karpenter/pkg/controllers/disruption " +
+const ConsolidationRules = "Steady state: the disruption methods of Karpenter's core, sigs.k8s.io/karpenter " + KarpenterVersion + " (pkg/controllers/disruption " +
 	"NewMethods: emptiness, drift, multi-node and single-node consolidation, each with its validator) run on the estimate's nodes " +
 	"until none finds a command, within each pool's consolidationPolicy and disruption budgets. " +
 	"Spot-to-spot consolidation is off, the default of the SpotToSpotConsolidation feature gate that this stack's Karpenter chart keeps: " +

@@ -174,7 +174,7 @@ type Prices struct {
 }
 
 // Brief names the sources in one short line, each by the first clause of its name, with its capacity type and date:
-// "on-demand: Karpenter v1.14.3's generated on-demand prices of 2026-07-06; spot: ec2instances.info of 2025-05-28". A
+// "on-demand: Karpenter v1.14.4's generated on-demand prices of 2026-07-06; spot: ec2instances.info of 2025-05-28". A
 // report without sources gives its Source.
 func (p Prices) Brief() string {
 	if len(p.Sources) == 0 {

@@ -281,6 +281,11 @@ type Account struct {
 	// ClusterVersion and ClusterVpcCidr are what EKS and EC2 answer for the running clusters above: their Kubernetes
 	// version and their VPC's CIDR. Empty, they are the dev stack's (DevKubernetesVersion, DevVpcCidr).
 	ClusterVersion, ClusterVpcCidr string
+	// CallerArn is the identity running the program, as sts:GetCallerIdentity returns it; empty is CallerArn().
+	CallerArn string
+	// Roles and Users are the account's IAM roles and users beside the Spot service-linked role, by ARN with path,
+	// as aws:iam/getRoles and aws:iam/getUsers list them.
+	Roles, Users []string
 }
 
 // KarpenterIAM is the fixed-name Karpenter IAM of a deployed stack.
@@ -298,6 +303,50 @@ const (
 	// ClusterVpcID is the VPC the mocked running cluster is in.
 	ClusterVpcID = "vpc-0a1b2c3d4e5f60718"
 )
+
+// DefaultCallerArn is the identity the mocks run the program as unless Account.CallerArn says otherwise.
+var DefaultCallerArn = fmt.Sprintf("arn:%s:iam::%s:user/platform", Partition, AccountID)
+
+// caller returns the identity running the program.
+func (a Account) caller() string {
+	if a.CallerArn != "" {
+		return a.CallerArn
+	}
+	return DefaultCallerArn
+}
+
+// listIAM answers aws:iam/getRoles and aws:iam/getUsers over arns as the data sources do (terraform-provider-aws,
+// internal/service/iam/roles_data_source.go and users_data_source.go): IAM lists what is under pathPrefix ("/" when
+// unset), then names not matching nameRegex are dropped.
+func listIAM(args resource.PropertyMap, arns []string) (map[string]any, error) {
+	prefix := "/"
+	if v, ok := args["pathPrefix"]; ok && v.IsString() && v.StringValue() != "" {
+		prefix = v.StringValue()
+	}
+	var re *regexp.Regexp
+	if v, ok := args["nameRegex"]; ok && v.IsString() && v.StringValue() != "" {
+		var err error
+		if re, err = regexp.Compile(v.StringValue()); err != nil {
+			return nil, fmt.Errorf("nameRegex %q: %w", v.StringValue(), err)
+		}
+	}
+	names, out := []any{}, []any{}
+	for _, arn := range arns {
+		m := iamARN.FindStringSubmatch(arn)
+		if m == nil {
+			return nil, fmt.Errorf("mocks: %q is not an IAM role or user ARN", arn)
+		}
+		path, name := m[1], m[2]
+		if !strings.HasPrefix(path, prefix) || (re != nil && !re.MatchString(name)) {
+			continue
+		}
+		names, out = append(names, name), append(out, arn)
+	}
+	return map[string]any{"names": names, "arns": out}, nil
+}
+
+// iamARN splits an IAM role or user ARN into its path and name.
+var iamARN = regexp.MustCompile(`^arn:[^:]+:iam::[0-9]{12}:(?:role|user)(/(?:[^/]+/)*)([^/]+)$`)
 
 // AccessEntryNotFound is the error a Go program sees when it looks up, with aws:eks/getAccessEntry:getAccessEntry,
 // a principal that has no access entry on the cluster: the data source's not-found diagnostic
@@ -514,7 +563,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"accountId": AccountID, "arn": fmt.Sprintf("arn:%s:iam::%s:user/platform", Partition, AccountID),
+			"accountId": AccountID, "arn": m.Account.caller(),
 			"userId": "AIDAEXAMPLEUSERID", "id": AccountID,
 		}), nil
 	case "aws:index/getRegion:getRegion":
@@ -538,19 +587,28 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:eks/getClusters:getClusters":
 		return resource.NewPropertyMapFromMap(map[string]any{"names": toAny(m.Account.Clusters), "id": m.Region}), nil
 	case "aws:iam/getRoles:getRoles":
-		var names, arns []any
-		if m.Account.SpotRoleExists && args.Args["pathPrefix"].StringValue() == karpenteriam.SpotServiceLinkedRolePath {
-			names = []any{karpenteriam.SpotServiceLinkedRoleName}
-			arns = []any{karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN()}
+		roles := slices.Clone(m.Account.Roles)
+		if m.Account.SpotRoleExists {
+			roles = append(roles, karpenteriam.Scope{Partition: Partition, AccountID: AccountID}.SpotServiceLinkedRoleARN())
 		}
-		if k := m.Account.Karpenter; k.Region != "" && args.Args["pathPrefix"].StringValue() == "/" {
+		if k := m.Account.Karpenter; k.Region != "" {
+			// The controller role an earlier deploy left, at the root path.
 			scope := karpenteriam.Scope{Partition: Partition, AccountID: AccountID, ClusterName: k.ClusterName}
-			if regexp.MustCompile(args.Args["nameRegex"].StringValue()).MatchString(scope.ControllerRoleName()) {
-				names = []any{scope.ControllerRoleName()}
-				arns = []any{fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, AccountID, scope.ControllerRoleName())}
-			}
+			roles = append(roles, fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition, AccountID, scope.ControllerRoleName()))
 		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "arns": arns, "id": m.Region}), nil
+		out, err := listIAM(args.Args, roles)
+		if err != nil {
+			return nil, err
+		}
+		out["id"] = m.Region
+		return resource.NewPropertyMapFromMap(out), nil
+	case "aws:iam/getUsers:getUsers":
+		out, err := listIAM(args.Args, m.Account.Users)
+		if err != nil {
+			return nil, err
+		}
+		out["id"] = m.Region
+		return resource.NewPropertyMapFromMap(out), nil
 	case "aws:eks/getAccessEntry:getAccessEntry":
 		cluster, arn := args.Args["clusterName"].StringValue(), args.Args["principalArn"].StringValue()
 		tags, ok := m.Account.AccessEntries[arn]

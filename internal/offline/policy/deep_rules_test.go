@@ -38,7 +38,7 @@ func TestContainerRequests(t *testing.T) {
 func TestPinnedImages(t *testing.T) {
 	req := map[string]any{"requests": map[string]any{"cpu": "1", "memory": "1Gi"}}
 	runCases(t, RulePinnedImages, PinnedImages, []ruleCase{
-		{"tag", recording(deployment("ns", withResources("public.ecr.aws/karpenter/controller:1.14.3", req))), nil},
+		{"tag", recording(deployment("ns", withResources("public.ecr.aws/karpenter/controller:1.14.4", req))), nil},
 		{"digest", recording(deployment("ns", withResources("public.ecr.aws/karpenter/controller@sha256:"+sha, req))), nil},
 		{"tag and digest", recording(deployment("ns", withResources("redis:6.0-alpine@sha256:"+sha, req))), nil},
 		{"no tag", recording(deployment("ns", withResources("redis", req))), []string{`image "redis" is not pinned`}},

@@ -64,8 +64,9 @@ var selectorLists = []struct {
 // NodeClassSelectorTerms reports EC2NodeClasses with an empty selector term: a subnet, security group or AMI term
 // that sets none of its selecting fields, or a tag with an empty key or value, or a list with no term. Karpenter's
 // CRD (the karpenter-crd-schema rule) refuses most of these, but accepts a term whose tags are {}, which
-// karpenter-provider-aws v1.14.3 turns into a Describe call with no filter: every subnet, security group or AMI the
-// account can see. poolspec.Build refuses the same terms before they are declared.
+// karpenter-provider-aws up to v1.14.3 turns into a Describe call with no filter (every subnet, security group or
+// AMI the account can see) and v1.14.4 skips (so a class with no other term resolves nothing); karpenterVersion
+// allows either. poolspec.Build refuses the same terms before they are declared.
 func NodeClassSelectorTerms(rec *mocks.Recording) []Violation {
 	var out []Violation
 	for _, r := range rec.Resources {

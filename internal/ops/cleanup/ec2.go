@@ -26,7 +26,7 @@ var liveStates = []string{
 	string(ec2types.InstanceStateNameStopped),
 }
 
-// findInstances lists the cluster's instances the way Karpenter lists its own (karpenter-provider-aws v1.14.3,
+// findInstances lists the cluster's instances the way Karpenter lists its own (karpenter-provider-aws v1.14.4,
 // DefaultProvider.List in pkg/providers/instance/instance.go): tag eks:eks-cluster-name=<cluster> and tag keys
 // karpenter.sh/nodepool and karpenter.k8s.aws/ec2nodeclass, all three set on every instance it launches (GetTags in
 // pkg/utils/utils.go).
@@ -90,7 +90,7 @@ func (c *Cleaner) waitInstances(ctx context.Context, items []Item) error {
 // pkg/providers/launchtemplate/launchtemplate.go) and karpenter.k8s.aws/ec2nodeclass (its DefaultProvider.DeleteAll
 // filter) — both from the instance tags it also puts on the template (CreateLaunchTemplateInputBuilder.Build in
 // types.go) — and named "karpenter.k8s.aws/<hash>" (LaunchTemplateName in launchtemplate.go, LaunchTemplateNamePrefix
-// in pkg/apis/v1/labels.go); all karpenter-provider-aws v1.14.3.
+// in pkg/apis/v1/labels.go); all karpenter-provider-aws v1.14.4.
 func (c *Cleaner) findLaunchTemplates(ctx context.Context, _ io.Writer) ([]Item, error) {
 	p := ec2.NewDescribeLaunchTemplatesPaginator(c.clients.EC2, &ec2.DescribeLaunchTemplatesInput{Filters: []ec2types.Filter{
 		tagFilter(awsv1.EKSClusterNameTagKey, c.opts.Cluster),

@@ -14,7 +14,7 @@ import (
 
 // InstanceProfilePath is the IAM path prefix of the instance profiles Karpenter creates for a cluster:
 // "/karpenter/<region>/<cluster>/", under which each EC2NodeClass's profiles sit in "<nodeclass uid>/"
-// (karpenter-provider-aws v1.14.3, InstanceProfile.Reconcile in pkg/controllers/nodeclass/instanceprofile.go; its
+// (karpenter-provider-aws v1.14.4, InstanceProfile.Reconcile in pkg/controllers/nodeclass/instanceprofile.go; its
 // garbage collector lists them by this prefix, Controller.cleanupInactiveProfiles in
 // pkg/controllers/nodeclass/garbagecollection/controller.go).
 func InstanceProfilePath(region, cluster string) string {

@@ -14,7 +14,7 @@ import (
 )
 
 // The tag keys Karpenter puts on every instance it launches that the billed report groups and filters by:
-// karpenter.sh/nodepool on launch, and eks:eks-cluster-name (karpenter-provider-aws v1.14.3,
+// karpenter.sh/nodepool on launch, and eks:eks-cluster-name (karpenter-provider-aws v1.14.4,
 // pkg/controllers/nodeclaim/tagging/controller.go, v1.EKSClusterNameTagKey).
 const (
 	NodePoolKey = "karpenter.sh/nodepool"
@@ -28,7 +28,7 @@ const (
 // AWSServiceRoleForAmazonEKSNodegroup, statements AllowASGCreationByEKS and PermissionsToManageEKSAndKubernetesTags),
 // and a managed node group's instances carry eks:cluster-name and eks:nodegroup-name
 // (github.com/eksctl-io/eksctl/issues/2607). Karpenter sets eks:eks-cluster-name and never eks:cluster-name
-// (karpenter-provider-aws v1.14.3, pkg/utils/utils.go's launch tags, pkg/controllers/nodeclaim/tagging), so the two
+// (karpenter-provider-aws v1.14.4, pkg/utils/utils.go's launch tags, pkg/controllers/nodeclaim/tagging), so the two
 // filters share no hour.
 const NodeGroupClusterKey = "eks:cluster-name"
 

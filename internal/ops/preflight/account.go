@@ -119,8 +119,9 @@ func FixedNames(cfg *config.Config) Names {
 }
 
 // Account checks the credentials (STS GetCallerIdentity), then the Spot service-linked role and that no resource
-// already holds one of names. Without working credentials every account check is skipped, and skipped says why.
-func Account(ctx context.Context, c Clients, region string, names Names) (results []Result, skipped string) {
+// already holds one of names; caller is the ARN of the identity the credentials are. Without working credentials
+// every account check is skipped, and skipped says why.
+func Account(ctx context.Context, c Clients, region string, names Names) (results []Result, caller, skipped string) {
 	results = []Result{{Check: "AWS region", Status: StatusOK, Found: region + " (the stack's aws:region; the account checks run there)"}}
 	lookups := collisionLookups(c, region, names)
 
@@ -133,14 +134,14 @@ func Account(ctx context.Context, c Clients, region string, names Names) (result
 		for _, l := range lookups {
 			results = append(results, Result{Check: l.check, Status: StatusSkipped, Found: "no credentials"})
 		}
-		return results, skipped
+		return results, "", skipped
 	}
 	results = append(results, passed(creds, fmt.Sprintf("account %s as %s", aws.ToString(id.Account), aws.ToString(id.Arn))))
 	results = append(results, checkSpotRole(ctx, c.IAM))
 	for _, l := range lookups {
 		results = append(results, l.run(ctx))
 	}
-	return results, ""
+	return results, aws.ToString(id.Arn), ""
 }
 
 const spotCheck = "EC2 Spot service-linked role " + karpenteriam.SpotServiceLinkedRoleName

@@ -304,7 +304,12 @@ func TestAccount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			names := preflight.FixedNames(demo)
 			names.EventBridgeRules = tt.rules
-			results, skipped := preflight.Account(context.Background(), tt.account.clients(), demo.Region, names)
+			results, caller, skipped := preflight.Account(context.Background(), tt.account.clients(), demo.Region, names)
+			if skipped == "" {
+				require.Equal(t, "arn:aws:iam::111122223333:user/ops", caller, "the identity the credentials are")
+			} else {
+				require.Empty(t, caller)
+			}
 
 			order := []string{regionCheck, credsCheck, spotCheck, nodeRole, ctrlRole, queue, alias, cluster}
 			for _, r := range tt.rules {

@@ -58,7 +58,7 @@ func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config
 	if cfg.SampleApp.Enabled && clients.Fetch != nil {
 		results = append(results, Manifest(ctx, clients.Fetch, cfg.SampleApp.ManifestURL))
 	}
-	account, skipped := Account(ctx, clients, cfg.Region, FixedNames(cfg))
+	account, caller, skipped := Account(ctx, clients, cfg.Region, FixedNames(cfg))
 	results = append(results, account...)
 	if skipped != "" {
 		for _, key := range costtags.Keys {
@@ -70,7 +70,7 @@ func Run(ctx context.Context, runner Runner, clients Clients, cfg *config.Config
 		return Report{Results: results, AccountSkipped: skipped}
 	}
 	results = append(results, CostAllocationTags(ctx, clients.CostExplorer, cfg.ActivateCostAllocationTags)...)
-	return Report{Results: append(results, AccessEntries(ctx, clients.EKS, cfg)...)}
+	return Report{Results: append(results, AccessEntries(ctx, clients.EKS, cfg, caller)...)}
 }
 
 // Count returns how many results have status s.

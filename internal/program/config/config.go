@@ -64,7 +64,7 @@ var Keys = []string{
 }
 
 // The cost allocation tags activateCostAllocationTags activates: keys Karpenter puts on every instance it launches
-// (karpenter-provider-aws v1.14.3, pkg/controllers/nodeclaim/tagging), by which `savings billed` groups the bill, and
+// (karpenter-provider-aws v1.14.4, pkg/controllers/nodeclaim/tagging), by which `savings billed` groups the bill, and
 // the key EKS puts on the managed node group's instances, by which it finds the node group's share. They are
 // internal/ops/costtags' NodePoolKey, ClusterKey and NodeGroupClusterKey, spelled here because the program links no
 // AWS SDK (a test in tests/ keeps them equal).

@@ -199,6 +199,8 @@ func TestLoadRejectsWhatTheNodePoolBuilderRejects(t *testing.T) {
 			"karpenter-savings:nodePools.graviton.weight", "50 is not greater than the default pool's weight 50"},
 		{"tag the node classes set", config.KeyTags, `{"NodeType":"mine"}`,
 			"karpenter-savings:tags", `tag key "NodeType" is reserved`},
+		{"the stack's access-entry tag", config.KeyTags, `{"karpenter-savings/access-entry":"someone-else"}`,
+			"karpenter-savings:tags", `tag key "karpenter-savings/access-entry" is reserved: the stack puts it on the access entries it creates`},
 		{"the managed node group's cluster tag", config.KeyTags, `{"eks:cluster-name":"cluster-with-karpenter"}`,
 			"karpenter-savings:tags", `tag key "eks:cluster-name" is reserved: EKS puts it on the managed node group's instances`},
 	}

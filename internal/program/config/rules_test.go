@@ -23,7 +23,7 @@ func validConfig(t *testing.T) *Config {
 		AvailabilityZones: []string{"us-east-1a", "us-east-1c"}, NatGateways: NatSingle, DiscoveryTag: DiscoveryPerCluster,
 		NodeGroup:      NodeGroup{InstanceTypes: []string{"t4g.medium", "c7g.large", "c6g.large"}, CapacityType: "SPOT", MinSize: 2, MaxSize: 3, DesiredSize: 2},
 		Tags:           map[string]string{"project": "karpenter-savings", "managed-by": "pulumi"},
-		Karpenter:      Karpenter{Version: "1.14.3", Namespace: "kube-system", Replicas: 2, ControllerCPU: "1", ControllerMemory: "1Gi"},
+		Karpenter:      Karpenter{Version: "1.14.4", Namespace: "kube-system", Replicas: 2, ControllerCPU: "1", ControllerMemory: "1Gi"},
 		NodeAMIVersion: "v20251120",
 		NodePools: NodePools{
 			Default:  pool(10, []string{"spot"}, "16", "32Gi", ""),

@@ -241,6 +241,8 @@ func validateTags(tags map[string]string) []error {
 			errs = append(errs, fmt.Errorf("%s: tag key %q is restricted: Karpenter owns it, and its EC2NodeClass CRD rejects it (tag contains a restricted tag matching %s)", qualify(KeyTags), k, karpenterRestrictedTag(k)))
 		case k == poolspec.TagName || k == poolspec.TagNodeType || k == poolspec.TagIntentLabel:
 			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: the stack sets it on each Karpenter node class", qualify(KeyTags), k))
+		case k == AccessEntryTag:
+			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: the stack puts it on the access entries it creates, valued with the cluster's name, and knows its own entries by it", qualify(KeyTags), k))
 		case k == CostTagNodeGroupCluster:
 			errs = append(errs, fmt.Errorf("%s: tag key %q is reserved: EKS puts it on the managed node group's instances, and `savings billed` tells the node group's hours by it, so on Karpenter's instances it would count them as the node group's too", qualify(KeyTags), k))
 		case utf8.RuneCountInString(v) > 256:
@@ -273,7 +275,7 @@ func (c *Config) validateKarpenter() []error {
 	add := errs.add
 	k := c.Karpenter
 	if m := semverPattern.FindStringSubmatch(k.Version); m == nil {
-		add(KeyKarpenterVersion, "%q is not a release version like 1.14.3", k.Version)
+		add(KeyKarpenterVersion, "%q is not a release version like 1.14.4", k.Version)
 	} else if m[1]+"."+m[2] != SupportedKarpenterMinor {
 		add(KeyKarpenterVersion, "%q is not allowed: this stack's IAM policies and CRD validation are built from Karpenter %s, so only %s.x releases are", k.Version, SupportedKarpenterMinor, SupportedKarpenterMinor)
 	}

@@ -50,3 +50,37 @@ func (p Principal) Same(q Principal) bool {
 func (p Principal) Key() string {
 	return strings.Join([]string{p.Account, p.Kind, p.Name}, "-")
 }
+
+// PathKnown reports whether the ARN p was read from says where in IAM the identity sits: an ARN with a path does,
+// while one without may name a principal at the root or one whose path was left out (and STS gives an assumed
+// role without its path), which only IAM can tell.
+func (p Principal) PathKnown() bool { return p.Path != "" && p.Path != "/" }
+
+// ARN is p's IAM ARN with its path, or without one when the path is unknown.
+func (p Principal) ARN() string {
+	path := p.Path
+	if path == "" {
+		path = "/"
+	}
+	return "arn:" + p.Partition + ":iam::" + p.Account + ":" + p.Kind + path + p.Name
+}
+
+// PathlessARN is p's IAM ARN without its path: EKS accepts a role's ARN either way and holds the form it was given
+// (https://docs.aws.amazon.com/eks/latest/userguide/creating-access-entries.html).
+func (p Principal) PathlessARN() string {
+	return "arn:" + p.Partition + ":iam::" + p.Account + ":" + p.Kind + "/" + p.Name
+}
+
+// EntryARNs are the principal ARNs under which EKS can hold an access entry for p: the ARN with its path, when
+// known, and the ARN without it. canonical is the identity's ARN as IAM lists it (with its path), or "" when it is
+// not known; it is used when p's own ARN has no path.
+func (p Principal) EntryARNs(canonical string) []string {
+	out := []string{p.ARN()}
+	if c, err := ParseIAM(canonical); err == nil && c.Same(p) && c.ARN() != out[0] {
+		out = append(out, c.ARN())
+	}
+	if pathless := p.PathlessARN(); pathless != out[0] {
+		out = append(out, pathless)
+	}
+	return out
+}

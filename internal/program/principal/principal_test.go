@@ -56,3 +56,31 @@ func TestParseIAMRefusesSessions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "/ops/", p.Path)
 }
+
+// EKS holds an access entry under the ARN it was made with, a role's with or without its path; the forms to look an
+// identity up by are both, the path taken from IAM when the ARN at hand has none.
+func TestEntryARNs(t *testing.T) {
+	const (
+		sso      = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_01"
+		pathless = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_01"
+	)
+	for _, tc := range []struct {
+		name, arn, canonical string
+		want                 []string
+	}{
+		{"listed with its path", sso, "", []string{sso, pathless}},
+		{"listed without its path, which IAM gives", pathless, sso, []string{pathless, sso}},
+		{"listed without a path, and IAM has none", "arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:role/platform-admin",
+			[]string{"arn:aws:iam::123456789012:role/platform-admin"}},
+		{"a role IAM does not list", pathless, "", []string{pathless}},
+		{"an assumed role's session", "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_01/alice", sso, []string{pathless, sso}},
+		{"IAM's answer for another identity is ignored", pathless, "arn:aws:iam::123456789012:user/sso/AWSReservedSSO_Admin_01", []string{pathless}},
+		{"a user with a path", "arn:aws:iam::123456789012:user/ops/alice", "", []string{"arn:aws:iam::123456789012:user/ops/alice", "arn:aws:iam::123456789012:user/alice"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := principal.Parse(tc.arn)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, p.EntryARNs(tc.canonical))
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,4 +95,17 @@ func TestPulumiYAMLDeclaresExactlyTheKeysConfigReads(t *testing.T) {
 		}
 	}
 	require.ElementsMatch(t, config.Keys, declared)
+}
+
+// The stack installs the charts of karpenterVersion, while the CRD validation, the chart render tests and the
+// savings scheduler use the karpenter-provider-aws module go.mod pins; the dev stack's default must be that module's
+// version, or what is checked offline is not what is deployed.
+func TestDefaultKarpenterVersionIsTheProviderModules(t *testing.T) {
+	values, err := project.Load(repoRoot, "dev")
+	require.NoError(t, err)
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Version}}", "github.com/aws/karpenter-provider-aws").Output()
+	require.NoError(t, err, "go list -m github.com/aws/karpenter-provider-aws")
+	module := strings.TrimSpace(string(out))
+	require.Equal(t, module, "v"+values["karpenter-savings:"+config.KeyKarpenterVersion],
+		"expected Pulumi.yaml's karpenterVersion default to be go.mod's github.com/aws/karpenter-provider-aws")
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/karpenteriam"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
+	"github.com/karpenter-savings/karpenter-savings/internal/program/principal"
 )
 
 // Run is the Pulumi program main.go passes to pulumi.Run: Program, with its outputs exported.
@@ -74,7 +75,7 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 	if err != nil {
 		return nil, fmt.Errorf("looking up the AWS account: %w", err)
 	}
-	account, err := lookupAccount(ctx, cfg)
+	account, err := lookupAccount(ctx, cfg, caller.Arn)
 	if err != nil {
 		return nil, err
 	}
@@ -84,10 +85,12 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		return nil, fmt.Errorf("listing the availability zones of %s: %w", cfg.Region, err)
 	}
 	// The cluster admins' access entries: before the cluster exists, the identity about to create it is the one EKS
-	// will make an admin; afterwards, the entries EKS holds say who it made one.
+	// will make an admin; afterwards, the entries EKS holds say who it made one, and whether the identity running
+	// this preview would lose its own.
 	admins := cfg.CheckCreator(caller.Arn)
 	if account.clusterExists {
-		admins = cfg.CheckAccessEntries(account.adminEntries)
+		admins = errors.Join(cfg.CheckAccessEntries(account.adminEntries, caller.Arn),
+			cfg.CheckCallerKeepsAccess(caller.Arn, account.callerEntry))
 	}
 	var running error
 	if account.clusterExists {
@@ -143,6 +146,8 @@ func declare(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Output,
 		DiscoveryTagKey:    cfg.DiscoveryTagKey(),
 		PublicAccessCidrs:  cfg.EndpointPublicAccessCidrs,
 		AdminPrincipalArns: cfg.ClusterAdminPrincipalArns,
+		// Always set, whatever `tags` holds: the preview knows the stack's own entries by it.
+		AdminAccessEntryTags: cfg.AccessEntryTags(),
 		NodeGroup: cluster.NodeGroupArgs{
 			InstanceTypes: cfg.NodeGroup.InstanceTypes,
 			CapacityType:  cfg.NodeGroup.CapacityType,
@@ -274,12 +279,15 @@ type account struct {
 	adminEntries map[string]config.AccessEntry
 	// running is what EKS says of the existing cluster: its version and its VPC's CIDR.
 	running config.RunningCluster
+	// callerEntry is the access entry the existing cluster holds for the identity running the preview, when the
+	// configuration does not list that identity (when it does, adminEntries has it); nil when there is none.
+	callerEntry *config.AccessEntry
 }
 
 // lookupAccount reads the account's EKS clusters, its EC2 Spot service-linked role and, when the cluster exists,
-// the access entries of the configured cluster admins. The first two lookups list rather than get, so an absent
-// cluster or role is an answer, not an error.
-func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
+// the access entries of the configured cluster admins and of callerARN, the identity running the preview. The first
+// two lookups list rather than get, so an absent cluster or role is an answer, not an error.
+func lookupAccount(ctx *pulumi.Context, cfg *config.Config, callerARN string) (account, error) {
 	clusters, err := awseks.GetClusters(ctx)
 	if err != nil {
 		return account{}, fmt.Errorf("listing the account's EKS clusters: %w", err)
@@ -299,26 +307,94 @@ func lookupAccount(ctx *pulumi.Context, cfg *config.Config) (account, error) {
 	if a.running, err = lookupRunningCluster(ctx, cfg.ClusterName); err != nil {
 		return account{}, err
 	}
-	if !cfg.CanTellAccessEntries() {
-		return a, nil
-	}
+	caller, callerErr := principal.Parse(callerARN)
 	a.adminEntries = map[string]config.AccessEntry{}
+	callerListed := false
 	for _, arn := range cfg.ClusterAdminPrincipalArns {
-		entry, err := awseks.LookupAccessEntry(ctx, &awseks.LookupAccessEntryArgs{ClusterName: cfg.ClusterName, PrincipalArn: arn})
-		if accessEntryNotFound(err, cfg.ClusterName, arn) {
+		p, err := principal.ParseIAM(arn)
+		if err != nil {
+			// config.Load refused it already.
+			return account{}, fmt.Errorf("%s:%s: %w", config.Project, config.KeyClusterAdminPrincipals, err)
+		}
+		callerListed = callerListed || (callerErr == nil && p.Same(caller))
+		entry, err := lookupAccessEntry(ctx, cfg.ClusterName, p, caller)
+		if err != nil {
+			return account{}, fmt.Errorf("looking up the access entry of %s on EKS cluster %s: %w", arn, cfg.ClusterName, err)
+		}
+		if entry != nil {
+			a.adminEntries[arn] = *entry
+		}
+	}
+	// The root user or a federated user has no access entry of its own to lose.
+	if callerErr == nil && !callerListed {
+		a.callerEntry, err = lookupAccessEntry(ctx, cfg.ClusterName, caller, caller)
+		if err != nil {
+			return account{}, fmt.Errorf("looking up the access entry of %s, the identity running the preview, on EKS cluster %s: %w",
+				callerARN, cfg.ClusterName, err)
+		}
+	}
+	return a, nil
+}
+
+// lookupAccessEntry returns the access entry cluster holds for the identity p, or nil when it holds none. EKS holds
+// an entry under the principal ARN it was created with, a role's with or without its path, and looks it up by that
+// ARN only; so every form p can take is tried (principal.EntryARNs), the ARN with the path taken from IAM when p's
+// has none and p is of the caller's account (IAM lists only its own account's principals). internal/ops/preflight
+// lists the cluster's entries and compares them as identities instead: the two find the same entry.
+func lookupAccessEntry(ctx *pulumi.Context, cluster string, p, caller principal.Principal) (*config.AccessEntry, error) {
+	canonical := ""
+	if !p.PathKnown() && p.Partition == caller.Partition && p.Account == caller.Account {
+		var err error
+		if canonical, err = lookupIAMPrincipal(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	for _, arn := range p.EntryARNs(canonical) {
+		entry, err := awseks.LookupAccessEntry(ctx, &awseks.LookupAccessEntryArgs{ClusterName: cluster, PrincipalArn: arn})
+		if accessEntryNotFound(err, cluster, arn) {
 			continue
 		}
 		if err != nil {
-			return account{}, fmt.Errorf("looking up the access entry of %s on EKS cluster %s: %w", arn, cfg.ClusterName, err)
+			return nil, err
 		}
 		tags := maps.Clone(entry.TagsAll)
 		if tags == nil {
 			tags = map[string]string{}
 		}
 		maps.Copy(tags, entry.Tags)
-		a.adminEntries[arn] = config.AccessEntry{PrincipalArn: entry.PrincipalArn, Tags: tags}
+		return &config.AccessEntry{PrincipalArn: entry.PrincipalArn, Tags: tags}, nil
 	}
-	return a, nil
+	return nil, nil
+}
+
+// lookupIAMPrincipal returns the ARN, with its path, of the role or user p names in its account, or "" when IAM has
+// none of that name. It lists (iam:ListRoles, iam:ListUsers) rather than gets, so that an absent principal is an
+// answer, not an error: the data sources page through the whole list and drop, locally, the names nameRegex does not
+// match, and return the ARNs as a set (terraform-provider-aws, internal/service/iam/roles_data_source.go and
+// users_data_source.go, dataSourceRolesRead and dataSourceUsersRead), so the one of p's name is picked out.
+func lookupIAMPrincipal(ctx *pulumi.Context, p principal.Principal) (string, error) {
+	nameRegex := "^" + regexp.QuoteMeta(p.Name) + "$"
+	var arns []string
+	switch p.Kind {
+	case "role":
+		roles, err := iam.GetRoles(ctx, &iam.GetRolesArgs{NameRegex: &nameRegex})
+		if err != nil {
+			return "", fmt.Errorf("looking up the IAM role %s: %w", p.Name, err)
+		}
+		arns = roles.Arns
+	case "user":
+		users, err := iam.GetUsers(ctx, &iam.GetUsersArgs{NameRegex: &nameRegex})
+		if err != nil {
+			return "", fmt.Errorf("looking up the IAM user %s: %w", p.Name, err)
+		}
+		arns = users.Arns
+	}
+	for _, arn := range arns {
+		if q, err := principal.ParseIAM(arn); err == nil && q.Same(p) {
+			return arn, nil
+		}
+	}
+	return "", nil
 }
 
 // lookupRunningCluster reads the running cluster's Kubernetes version and its VPC's CIDR, which a configuration may

@@ -20,7 +20,7 @@ import (
 // checks that they agree.
 const (
 	Module  = "github.com/aws/karpenter-provider-aws"
-	Version = "v1.14.3"
+	Version = "v1.14.4"
 )
 
 // Table is one of Karpenter's generated on-demand price tables: the file that holds it and the date its header says
