@@ -138,7 +138,7 @@ func run(s Stack, base *deploy.Snapshot, op framework.TestOp, dryRun bool) (*dep
 		return err
 	})
 	if err != nil {
-		return nil, steps, fmt.Errorf("engine: %w%s", err, t.diagnostics(logs.String()))
+		return nil, steps, fmt.Errorf("engine: %w%s", err, t.diagnostics(err, logs.String()))
 	}
 	return snap, steps, nil
 }
@@ -367,22 +367,35 @@ func (t *tb) guard(f func() error) (err error) {
 	return err
 }
 
-func (t *tb) diagnostics(logs string) string {
+// diagnostics are the engine's error lines and the host's log that err does not already say, without the display's
+// colour markup: the program's own error reaches the user once, as its text.
+func (t *tb) diagnostics(err error, logs string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	said := err.Error()
 	var lines []string
 	for _, l := range t.logs {
-		if strings.HasPrefix(l, "error") {
+		l = strings.TrimSpace(colors.Never.Colorize(l))
+		if !strings.HasPrefix(l, "error") {
+			continue
+		}
+		if text := strings.TrimSpace(strings.TrimPrefix(l, "error:")); text != "" && !strings.Contains(said, firstLine(text)) {
 			lines = append(lines, l)
 		}
 	}
-	if logs = strings.TrimSpace(logs); logs != "" {
+	if logs = strings.TrimSpace(colors.Never.Colorize(logs)); logs != "" && !strings.Contains(said, firstLine(logs)) {
 		lines = append(lines, logs)
 	}
 	if len(lines) == 0 {
 		return ""
 	}
 	return "\n" + strings.Join(lines, "\n")
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func (t *tb) Helper()      {}

@@ -179,3 +179,18 @@ func TestRemovingAnAdminDeletesOnlyItsAccessEntry(t *testing.T) {
 	entry := urnOf(t, steps, mocks.TypeAccessEntry, eks+"-admin-123456789012-role-alice")
 	require.Less(t, engine.Index(steps, "delete", association), engine.Index(steps, "delete", entry), "the association goes before its entry")
 }
+
+// A change the program refuses (here a Kubernetes downgrade against the running cluster the state records) comes
+// back as the program's own error, once, without the engine display's colour markup.
+func TestARefusedChangeIsSaidOnce(t *testing.T) {
+	base := deployed(t)
+	s := dev(t, map[string]string{"kubernetesVersion": "1.34"})
+	s.Account = engine.AccountOf(base)
+	_, err := engine.Preview(s, base)
+	require.Error(t, err)
+	msg := err.Error()
+	t.Log(msg)
+	const refusal = `karpenter-savings:kubernetesVersion: "1.34" is older than 1.35`
+	require.Equal(t, 1, strings.Count(msg, refusal), "expected the refusal said once")
+	require.NotContains(t, msg, "<{%", "expected no colour markup")
+}
