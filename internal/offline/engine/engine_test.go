@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/karpenter-savings/karpenter-savings/internal/offline/engine"
-	"github.com/karpenter-savings/karpenter-savings/internal/offline/mocks"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/config"
 	"github.com/karpenter-savings/karpenter-savings/internal/program/project"
 	"github.com/pulumi/pulumi/pkg/v3/resource/deploy"
@@ -57,5 +56,4 @@ func TestFirstUpCreatesAndANoChangePreviewIsAllSame(t *testing.T) {
 	var u struct{ Version int }
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &u))
 	require.Equal(t, 3, u.Version)
-	_ = mocks.TypeNodePool
 }
