@@ -35,6 +35,22 @@ spec:
 `, name, n, name, name, image, cpu, memory)
 }
 
+// monitoringAgent is a DaemonSet of one container with the given image and requests, in namespace monitoring.
+func monitoringAgent(image, cpu, memory string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: monitoring}
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: %s
+        resources: {requests: {cpu: %s, memory: %s}}
+---
+`, image, cpu, memory)
+}
+
 // sockShop is a small Sock Shop: a multi-arch front end, carts from an amd64-only index and orders from a single
 // amd64 manifest, as weaveworksdemos published them.
 func sockShop(frontEnd, carts, orders string) string {
@@ -206,18 +222,7 @@ func TestWorkloadsSharingAnAMD64OnlyImageGetOneAdvisedRun(t *testing.T) {
 // A DaemonSet's pod with an amd64-only image is pinned like any other, so that it counts on amd64 nodes only; its
 // workload is named among the pinned ones, and a multi-arch Deployment beside it is left free.
 func TestADaemonSetsAMD64OnlyImagePinsItsPods(t *testing.T) {
-	manifests := `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent, namespace: monitoring}
-spec:
-  template:
-    spec:
-      containers:
-      - name: agent
-        image: legacy/agent:1.0
-        resources: {requests: {cpu: 100m, memory: 128Mi}}
----
-` + shopDeployment("front-end", "front-end:0.3.12", 2, "500m", "1Gi")
+	manifests := monitoringAgent("legacy/agent:1.0", "100m", "128Mi") + shopDeployment("front-end", "front-end:0.3.12", 2, "500m", "1Gi")
 	w, err := workload.Parse(strings.NewReader(manifests), "agent.yaml")
 	require.NoError(t, err)
 	require.Len(t, w.DaemonSetPods, 1)
@@ -247,18 +252,7 @@ spec:
 // saving does not rest on it: pinning it to amd64 in the split's pass took its cost off the arm64 nodes and gave a
 // "verified" part three times the Graviton saving and an assumed part of -$178.70/month.
 func TestADaemonSetsAssumedImageLeavesTheGravitonSavingVerified(t *testing.T) {
-	manifests := `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: agent, namespace: monitoring}
-spec:
-  template:
-    spec:
-      containers:
-      - name: agent
-        image: agent:1.0
-        resources: {requests: {cpu: "3", memory: 1Gi}}
----
-` + shopDeployment("front-end", "front-end:0.3.12", 8, "1", "2Gi")
+	manifests := monitoringAgent("agent:1.0", `"3"`, "1Gi") + shopDeployment("front-end", "front-end:0.3.12", 8, "1", "2Gi")
 	w, err := workload.Parse(strings.NewReader(manifests), "agent.yaml")
 	require.NoError(t, err)
 	o := options(t)
