@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/karpenter-savings/karpenter-savings/internal/program/poolspec"
 	"github.com/karpenter-savings/karpenter-savings/internal/savings/workload"
 )
 
@@ -106,6 +107,6 @@ func specializedNote(scenario string, list []SpecializedNodes, hourly float64) s
 	return fmt.Sprintf("%d of %s's steady-state nodes, $%.4f/h or %.1f%% of its cost, are of accelerated or storage-dense types and run pods "+
 		"that request no accelerator: %s. A pool that allows every instance category lets Karpenter pick such a type whenever its offering "+
 		"is the cheapest that fits; the lower bound prices capacity alone, so these nodes are part of the gap to it. A requirement on "+
-		"karpenter.k8s.aws/instance-category (c, m, r) keeps them out; the estimate does not try changes to the pools.",
-		nodes, scenario, cost, 100*cost/hourly, strings.Join(parts, ", "))
+		"%s (c, m, r) keeps them out; the estimate does not try changes to the pools.",
+		nodes, scenario, cost, 100*cost/hourly, strings.Join(parts, ", "), poolspec.LabelInstanceCategory)
 }
